@@ -1,0 +1,30 @@
+//! The crate-wide [`Error`], which every module's error converts into, and
+//! the [`Result`] alias.
+
+/// Any error of this crate. Each variant wraps the error of one module, so
+/// `?` works across modules and a caller can still match on the detail.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An id did not parse.
+    #[error(transparent)]
+    Id(#[from] crate::ParseIdError),
+    /// An amount of money was malformed or overflowed.
+    #[error(transparent)]
+    Money(#[from] crate::MoneyError),
+    /// A survey answer was out of range.
+    #[error(transparent)]
+    Score(#[from] crate::ScoreRangeError),
+    /// A policy setting was impossible.
+    #[error(transparent)]
+    Policy(#[from] crate::PolicyError),
+    /// The customer base refused a call.
+    #[error(transparent)]
+    Base(#[from] crate::BaseError),
+    /// A snapshot could not be read.
+    #[error(transparent)]
+    Snapshot(#[from] crate::SnapshotError),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
