@@ -19,3 +19,7 @@ pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback
 pub use id::{CustomerId, EventId, ParseIdError};
 pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
 pub use money::{Money, MoneyError};
+
+#[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
+pub mod sim;

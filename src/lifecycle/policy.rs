@@ -29,10 +29,13 @@ macro_rules! policy {
         ///      feedback is positive (NPS ≥ `satisfied_min_nps` or CSAT ≥
         ///      `satisfied_min_csat`), or the customer bought again, or
         ///      `satisfied_after_days` have passed since the first purchase;
-        ///    - `Repeat`: at least `repeat_min_purchases` purchases;
-        ///    - `Loyal`: at least `loyal_min_purchases` purchases, the first and
-        ///      the last at least `loyal_min_span_days` apart, the last less
-        ///      than `loyal_max_idle_days` ago;
+        ///    - `Repeat`: at least `repeat_min_purchases` purchases. Buying
+        ///      again is behaviour, not attitude, so a repeat customer stays
+        ///      repeat whatever their standing;
+        ///    - `Loyal`: in good standing, at least `loyal_min_purchases`
+        ///      purchases, the first and the last at least
+        ///      `loyal_min_span_days` apart, the last less than
+        ///      `loyal_max_idle_days` ago;
         ///    - `Evangelist`: at least `evangelist_min_converted_referrals`
         ///      referred customers who made their first purchase after being
         ///      referred, or promoter feedback (NPS ≥ `promoter_min_nps` or
@@ -40,8 +43,10 @@ macro_rules! policy {
         ///      least `evangelist_min_public_advocacy` public shares and mentions.
         ///
         /// A detractor answer is NPS ≤ `detractor_max_nps` or CSAT ≤
-        /// `detractor_max_csat`. A customer who loses good standing falls to
-        /// `New` (demotion); one who buys again after dormancy or churn is
+        /// `detractor_max_csat`. So an unresolved complaint or detractor
+        /// feedback demotes a satisfied customer to `New` and a loyal customer
+        /// or evangelist to `Repeat`, until it is resolved or a better answer
+        /// comes; a customer who buys again after dormancy or churn is
         /// reactivated to the ladder stage their history earns. Windows are
         /// whole days of 86,400 seconds; "no purchase for D days" holds from
         /// the instant D days after the last purchase.

@@ -71,15 +71,15 @@ impl Facts {
             return Stage::Dormant;
         }
         let good_standing = self.open_complaints == 0 && !self.is_detractor(policy);
-        let satisfied = good_standing
-            && (self.is_positive(policy) || self.purchases >= 2 || t - first >= days(policy.satisfied_after_days()));
-        if !satisfied {
-            return Stage::New;
-        }
         if self.purchases < policy.repeat_min_purchases() {
-            return Stage::Satisfied;
+            let satisfied = good_standing
+                && (self.is_positive(policy)
+                    || self.purchases >= 2
+                    || t - first >= days(policy.satisfied_after_days()));
+            return if satisfied { Stage::Satisfied } else { Stage::New };
         }
-        let loyal = self.purchases >= policy.loyal_min_purchases()
+        let loyal = good_standing
+            && self.purchases >= policy.loyal_min_purchases()
             && last - first >= days(policy.loyal_min_span_days())
             && idle < days(policy.loyal_max_idle_days());
         if !loyal {
