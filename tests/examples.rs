@@ -1,0 +1,10 @@
+//! Every example runs, so none of them rots.
+
+#[allow(dead_code)]
+#[path = "../examples/quickstart.rs"]
+mod quickstart;
+
+#[test]
+fn quickstart_runs() {
+    quickstart::main().unwrap();
+}
