@@ -8,6 +8,7 @@
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{CustomerBase, Phase, Policy, Reason, Rule, Stage};
 
+/// Simulates, applies and prints; public so the test suite can run it.
 pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sim = Simulator::new(SimConfig::default(), 42)?;
     let mut base = CustomerBase::new(Policy::default());

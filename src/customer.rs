@@ -40,6 +40,10 @@ pub(crate) struct Engine {
     pub derived: Stage,
     /// The instant up to which the rules have run.
     pub clock: DateTime<Utc>,
+    /// The next instant after `clock` at which the rules may answer
+    /// differently without a new event; kept so that most events need not
+    /// re-derive anything.
+    pub due: Option<DateTime<Utc>>,
 }
 
 impl Customer {
@@ -52,7 +56,7 @@ impl Customer {
             attributes: new.attributes,
             stage: Stage::Prospect,
             history: Vec::new(),
-            engine: Engine { facts: Facts::default(), derived: Stage::Prospect, clock: new.created_at },
+            engine: Engine { facts: Facts::default(), derived: Stage::Prospect, clock: new.created_at, due: None },
         }
     }
 

@@ -24,6 +24,11 @@ pub enum Error {
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] crate::SnapshotError),
+    /// A simulator setting was impossible.
+    #[cfg(feature = "sim")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
 }
 
 /// `Result` with this crate's [`Error`].

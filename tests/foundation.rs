@@ -1,11 +1,11 @@
 //! Every error of the base, idempotence, forgetting and snapshots.
 
 use customer_lifecycle::{
-    AttributeValue, BaseError, Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy,
-    Snapshot, SnapshotError, Stage,
+    AttributeValue, BaseError, Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy, Snapshot,
+    SnapshotError, Stage,
 };
 
-use crate::common::{cid, day, t0, Script};
+use crate::common::{Script, cid, day, t0};
 
 /// Applies an event that must be refused, checks the base did not change,
 /// and returns the error.
@@ -203,5 +203,9 @@ fn snapshots_round_trip_and_check_their_version() {
     assert!(matches!(CustomerBase::from_json("[]"), Err(SnapshotError::Malformed { .. })));
     // A journal that the calls would refuse is refused on replay, naming the entry.
     let tampered = json.replacen("\"50.00\"", "\"-50.00\"", 1);
-    assert!(matches!(CustomerBase::from_json(&tampered), Err(SnapshotError::Replay { entry: 3, .. })), "{:?}", CustomerBase::from_json(&tampered));
+    assert!(
+        matches!(CustomerBase::from_json(&tampered), Err(SnapshotError::Replay { entry: 3, .. })),
+        "{:?}",
+        CustomerBase::from_json(&tampered)
+    );
 }

@@ -1,8 +1,13 @@
 //! The integration tests, in one binary to keep link time down.
 
+// Test helpers take values for brevity at the call sites.
+#![allow(clippy::needless_pass_by_value)]
+
 mod common;
+#[cfg(feature = "sim")]
 mod examples;
 mod foundation;
 mod lifecycle;
 mod properties;
+#[cfg(feature = "sim")]
 mod sim;

@@ -1,11 +1,9 @@
 //! One test per policy rule: the stage it derives and the instant it dates
 //! the move.
 
-use customer_lifecycle::{
-    BaseError, CsatScore, EventKind, Feedback, Policy, Reason, Rule, Stage, Transition,
-};
+use customer_lifecycle::{BaseError, CsatScore, EventKind, Feedback, Policy, Reason, Rule, Stage, Transition};
 
-use crate::common::{cid, day, Script};
+use crate::common::{Script, cid, day};
 
 fn last_reason(s: &Script, who: &str) -> Reason {
     s.base.get(cid(who)).unwrap().history().last().unwrap().reason.clone()
@@ -178,7 +176,12 @@ fn explicit_moves_are_checked_and_stand_until_the_rules_change_their_mind() {
     let last = s.base.get(cid("a")).unwrap().history().last().unwrap().clone();
     assert_eq!(
         last,
-        Transition { from: Stage::New, to: Stage::Loyal, at: day(2), reason: Reason::Explicit { note: "VIP from the old system".into() } }
+        Transition {
+            from: Stage::New,
+            to: Stage::Loyal,
+            at: day(2),
+            reason: Reason::Explicit { note: "VIP from the old system".into() }
+        }
     );
     // An event that leaves the rules' answer unchanged keeps the explicit stage.
     s.share("a", 3);

@@ -25,10 +25,7 @@ fn instant() -> impl Strategy<Value = DateTime<Utc>> {
 }
 
 fn channel() -> impl Strategy<Value = Channel> {
-    prop_oneof![
-        prop::sample::select(Channel::NAMED.to_vec()),
-        "[a-z]{1,6}".prop_map(Channel::Other),
-    ]
+    prop_oneof![prop::sample::select(Channel::NAMED.to_vec()), "[a-z]{1,6}".prop_map(Channel::Other),]
 }
 
 fn kind() -> impl Strategy<Value = EventKind> {
@@ -50,8 +47,13 @@ fn kind() -> impl Strategy<Value = EventKind> {
 }
 
 fn event() -> impl Strategy<Value = Event> {
-    (event_id(), customer(), instant(), channel(), kind())
-        .prop_map(|(id, customer, at, channel, kind)| Event { id, customer, at, channel, kind })
+    (event_id(), customer(), instant(), channel(), kind()).prop_map(|(id, customer, at, channel, kind)| Event {
+        id,
+        customer,
+        at,
+        channel,
+        kind,
+    })
 }
 
 /// Events that a base mostly accepts: per customer in time order.

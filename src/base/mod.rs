@@ -630,36 +630,42 @@ impl CustomerBase {
         let policy = &self.policy;
         let at = record.at;
         let pos = self.slots[slot].records.len() as u32;
-        run_until(&mut self.slots[slot].customer, at, policy, false);
         let mut first_purchase = false;
-        {
-            let s = &mut self.slots[slot];
-            let facts = &mut s.customer.engine.facts;
-            match record.kind {
-                Kind::Purchase(_) => {
-                    facts.purchases += 1;
-                    first_purchase = facts.first_purchase.is_none();
-                    facts.first_purchase.get_or_insert(at);
-                    facts.last_purchase = Some(at);
-                }
-                Kind::Engagement(action) if action.is_public_advocacy() => facts.public_advocacy += 1,
-                Kind::Feedback(feedback) => facts.latest_feedback = Some(feedback),
-                Kind::TicketOpened => s.open_tickets.push(pos),
-                Kind::Complaint => {
-                    s.open_tickets.push(pos);
-                    facts.open_complaints += 1;
-                }
-                Kind::TicketResolved { ticket } => {
-                    s.open_tickets.retain(|&p| p != ticket);
-                    if s.records[ticket as usize].kind == Kind::Complaint {
-                        facts.open_complaints -= 1;
-                    }
-                }
-                Kind::Consent { purpose, granted } => s.customer.consent_mut().set(purpose, granted, at),
-                Kind::Refund { .. } | Kind::Engagement(_) | Kind::Referral { .. } | Kind::Follow { .. } => {}
+        let s = &mut self.slots[slot];
+        // Most events (engagement, follows, consent) leave the facts as they
+        // are, and then only the windows closing up to `at` can move anyone.
+        let changes_facts = match record.kind {
+            Kind::Purchase(_) | Kind::Feedback(_) | Kind::Complaint | Kind::Referral { .. } => true,
+            Kind::Engagement(action) => action.is_public_advocacy(),
+            Kind::TicketResolved { ticket } => s.records[ticket as usize].kind == Kind::Complaint,
+            Kind::Refund { .. } | Kind::TicketOpened | Kind::Follow { .. } | Kind::Consent { .. } => false,
+        };
+        run_until(&mut s.customer, at, policy, !changes_facts);
+        let facts = &mut s.customer.engine.facts;
+        match record.kind {
+            Kind::Purchase(_) => {
+                facts.purchases += 1;
+                first_purchase = facts.first_purchase.is_none();
+                facts.first_purchase.get_or_insert(at);
+                facts.last_purchase = Some(at);
             }
-            s.records.push(record);
+            Kind::Engagement(action) if action.is_public_advocacy() => facts.public_advocacy += 1,
+            Kind::Feedback(feedback) => facts.latest_feedback = Some(feedback),
+            Kind::TicketOpened => s.open_tickets.push(pos),
+            Kind::Complaint => {
+                s.open_tickets.push(pos);
+                facts.open_complaints += 1;
+            }
+            Kind::TicketResolved { ticket } => {
+                s.open_tickets.retain(|&p| p != ticket);
+                if s.records[ticket as usize].kind == Kind::Complaint {
+                    facts.open_complaints -= 1;
+                }
+            }
+            Kind::Consent { purpose, granted } => s.customer.consent_mut().set(purpose, granted, at),
+            Kind::Refund { .. } | Kind::Engagement(_) | Kind::Referral { .. } | Kind::Follow { .. } => {}
         }
+        s.records.push(record);
         if let Kind::Referral { invitee } = record.kind {
             let referrer = slot as u32;
             let invited = &mut self.slots[invitee as usize];
@@ -670,16 +676,23 @@ impl CustomerBase {
                 }
             }
         }
-        settle(&mut self.slots[slot].customer, at, policy);
+        let customer = &mut self.slots[slot].customer;
+        if changes_facts {
+            settle(customer, at, policy);
+        } else {
+            customer.engine.clock = customer.engine.clock.max(at);
+        }
         if first_purchase {
             // Credit whoever referred this customer before they bought.
             let referrers = std::mem::take(&mut self.slots[slot].referrers);
             for &(referrer, _) in referrers.iter().filter(|&&(_, referred_at)| referred_at <= at) {
                 let customer = &mut self.slots[referrer as usize].customer;
                 customer.engine.facts.add_conversion(at);
-                if at <= customer.engine.clock {
-                    let clock = customer.engine.clock;
+                let clock = customer.engine.clock;
+                if at <= clock {
                     settle(customer, clock, policy);
+                } else {
+                    customer.engine.due = customer.engine.facts.next_change(clock, policy);
                 }
             }
             self.slots[slot].referrers = referrers;
@@ -753,7 +766,7 @@ fn invalid_number(customer: CustomerId, key: &str) -> BaseError {
 /// Runs the time-based rules over every window that closes before `t` (or
 /// at `t`, when `inclusive`).
 fn run_until(customer: &mut Customer, t: DateTime<Utc>, policy: &Policy, inclusive: bool) {
-    while let Some(due) = customer.engine.facts.next_change(customer.engine.clock, policy) {
+    while let Some(due) = customer.engine.due {
         if due > t || (due == t && !inclusive) {
             break;
         }
@@ -775,5 +788,7 @@ fn settle(customer: &mut Customer, t: DateTime<Utc>, policy: &Policy) {
             customer.set_stage(Transition { from, to: derived, at: t, reason: Reason::Rule(rule) });
         }
     }
-    customer.engine.clock = customer.engine.clock.max(t);
+    let clock = customer.engine.clock.max(t);
+    customer.engine.clock = clock;
+    customer.engine.due = customer.engine.facts.next_change(clock, policy);
 }
