@@ -6,7 +6,7 @@
 mod error;
 mod snapshot;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,7 @@ use crate::{
 };
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+type FixedSet<K> = HashSet<K, foldhash::fast::FixedState>;
 
 /// The in-memory store of customers and their events.
 ///
@@ -71,8 +72,8 @@ pub struct CustomerBase {
     policy: Policy,
     slots: Vec<Slot>,
     by_id: FixedMap<CustomerId, u32>,
-    /// Which customer each event belongs to; the payload lives in their slot.
-    event_owner: FixedMap<EventId, u32>,
+    /// Every event id in the base; the payload lives in its customer's slot.
+    event_ids: FixedSet<EventId>,
     /// Names of [`Channel::Other`] channels, interned.
     other_channels: Vec<String>,
     other_channel_codes: FixedMap<String, u32>,
@@ -199,7 +200,7 @@ impl CustomerBase {
             policy,
             slots: Vec::new(),
             by_id: FixedMap::default(),
-            event_owner: FixedMap::default(),
+            event_ids: FixedSet::default(),
             other_channels: Vec::new(),
             other_channel_codes: FixedMap::default(),
             journal: Vec::new(),
@@ -237,7 +238,7 @@ impl CustomerBase {
     pub fn reserve(&mut self, customers: usize, events: usize) {
         self.slots.reserve(customers);
         self.by_id.reserve(customers);
-        self.event_owner.reserve(events);
+        self.event_ids.reserve(events);
         self.journal.reserve(customers + events);
     }
 
@@ -248,7 +249,7 @@ impl CustomerBase {
         }
         self.slots.shrink_to_fit();
         self.journal.shrink_to_fit();
-        self.event_owner.shrink_to_fit();
+        self.event_ids.shrink_to_fit();
         self.by_id.shrink_to_fit();
     }
 
@@ -366,10 +367,14 @@ impl CustomerBase {
     /// O(1) expected, except refunds and ticket resolutions, which look
     /// through the customer's own events.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, BaseError> {
-        if let Some(&owner) = self.event_owner.get(&event.id) {
-            let slot = &self.slots[owner as usize];
-            let pos = slot.records.iter().rposition(|r| r.id == event.id).expect("indexed events are stored");
-            return if self.event_at(owner, pos) == *event {
+        if self.event_ids.contains(&event.id) {
+            // A re-sent event names its own customer; an id that is not among
+            // that customer's events belongs to someone else's event.
+            let same = self.by_id.get(&event.customer).is_some_and(|&owner| {
+                let records = &self.slots[owner as usize].records;
+                records.iter().rposition(|r| r.id == event.id).is_some_and(|pos| self.event_at(owner, pos) == *event)
+            });
+            return if same {
                 Ok(Applied::Duplicate)
             } else {
                 Err(BaseError::ConflictingDuplicate { event: event.id })
@@ -697,7 +702,7 @@ impl CustomerBase {
             }
             self.slots[slot].referrers = referrers;
         }
-        self.event_owner.insert(record.id, slot as u32);
+        self.event_ids.insert(record.id);
         self.event_count += 1;
         self.journal.push(Entry::Event(slot as u32));
     }

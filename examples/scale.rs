@@ -1,0 +1,50 @@
+//! Streams a large simulated base into a `CustomerBase` and reports its size,
+//! for the memory budget: 1,000,000 customers and about 10,000,000 events.
+//!
+//! ```text
+//! cargo build --release --example scale
+//! /usr/bin/time -v target/release/examples/scale --customers 1000000
+//! /usr/bin/time -v target/release/examples/scale --customers 0   # the empty run, to subtract
+//! ```
+//!
+//! Events are drawn one customer at a time and applied as they come, so they
+//! are never all held at once.
+
+use std::time::Instant;
+
+use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::{CustomerBase, Policy};
+
+/// Parses `--customers N` (default 1,000,000) and runs.
+pub fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut customers = 1_000_000;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--customers" => customers = args.next().ok_or("--customers needs a number")?.parse()?,
+            other => return Err(format!("unknown argument {other:?}; expected --customers N").into()),
+        }
+    }
+    // Fewer engagement events than the default, for about ten events a customer.
+    let config = SimConfig { customers, engagement_rate: 0.008, ..SimConfig::default() };
+    let started = Instant::now();
+    let sim = Simulator::new(config, 2024)?;
+    let mut base = CustomerBase::new(Policy::default());
+    let events = sim.populate(&mut base)?;
+    base.advance_to(sim.end());
+    let elapsed = started.elapsed();
+    println!("customers: {}", base.len());
+    println!("events: {events}");
+    println!("seconds (simulate + apply): {:.2}", elapsed.as_secs_f64());
+    if let Some(peak) = peak_rss_kib() {
+        println!("peak RSS: {peak} KiB");
+    }
+    Ok(())
+}
+
+/// The process's peak resident set, from Linux's /proc (None elsewhere).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
