@@ -1,7 +1,77 @@
-//! # customer-lifecycle
-//!
 //! Model your customers, the relationships between them, and each one's
 //! journey from prospect to evangelist.
+//!
+//! Marketing that only counts followers fills a leaking bucket. This crate
+//! keeps the ladder that matters — **prospect → new → satisfied → repeat →
+//! loyal → evangelist**, with **dormant** and **churned** off to the side —
+//! for every customer, derived from what they do, with the reason for every
+//! move on record. It respects each customer's consent and can forget a
+//! customer entirely. It never reads the clock and never draws operating-system
+//! randomness: the same events give the same state, bit for bit.
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeDelta, TimeZone, Utc};
+//! use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy, Rule, Reason, Stage};
+//!
+//! let mut base = CustomerBase::new(Policy::default());
+//! let t0 = Utc.with_ymd_and_hms(2024, 3, 1, 9, 0, 0).unwrap();
+//! let id = base.add_customer(NewCustomer::with_key("00042", t0))?;
+//!
+//! base.apply(&Event {
+//!     id: EventId::from_key("order-9001"),
+//!     customer: id,
+//!     at: t0 + TimeDelta::hours(2),
+//!     channel: Channel::Store,
+//!     kind: EventKind::Purchase { amount: "49.90".parse()? },
+//! })?;
+//! base.advance_to(t0 + TimeDelta::days(45));
+//!
+//! let customer = base.get(id).unwrap();
+//! assert_eq!(customer.key(), Some("00042"));
+//! assert_eq!(customer.stage(), Stage::Satisfied); // a quiet month without complaint
+//! assert_eq!(customer.history()[1].reason, Reason::Rule(Rule::Satisfaction));
+//! # Ok::<(), customer_lifecycle::Error>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`CustomerBase`] is the store. Customers are added with [`NewCustomer`];
+//!   [`Event`]s are applied with [`CustomerBase::apply`]; the clock moves
+//!   with [`CustomerBase::advance_to`]. It answers with [`Customer`]s, their
+//!   [`Stage`] and [`Transition`] history, and [`StageCounts`].
+//! - [`Policy`] holds the rules that derive a stage from the events, each
+//!   threshold configurable and validated.
+//! - [`Stage`] and [`Phase`] are the ladder; [`Stage::can_move_to`] is the
+//!   table of legal moves; a [`Reason`] says which [`Rule`] or explicit call
+//!   moved a customer.
+//! - [`CustomerId`], [`EventId`] and [`Money`] carry meaning in their types:
+//!   ids are UUID newtypes (derived from your own keys with `from_key`),
+//!   money is integer cents with checked arithmetic.
+//! - [`Consent`] records, per [`Purpose`], what each customer allows;
+//!   [`CustomerBase::forget`] erases a customer on request.
+//! - [`Snapshot`] is the whole base as versioned JSON.
+//! - [`Error`] wraps every module's error; each refused call says what and
+//!   where, and changes nothing.
+//!
+//! # Modules
+//!
+//! Most items live at the crate root. [`sim`] generates seeded synthetic
+//! customer bases, and its documentation states the generative story.
+//!
+//! # Cargo features
+//!
+//! - `sim` (default): the simulator, with `rand`, `rand_distr` and
+//!   `rand_chacha`. Nothing else in the library depends on it.
+//!
+//! # Examples
+//!
+//! - `cargo run --example quickstart`: a simulated base of 10,000 people over
+//!   two years: the stage and phase mix, the conversion between ladder steps,
+//!   and three customers' journeys.
+//! - `cargo run --release --example scale -- --customers 1000000`: a million
+//!   customers streamed into a base, with the peak memory it took.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base;
@@ -23,3 +93,8 @@ pub use money::{Money, MoneyError};
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
+
+/// The README's examples, compiled and run as doc-tests so they never rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
