@@ -1,7 +1,7 @@
 //! Every example runs, so none of them rots.
 
 #[allow(dead_code)]
-#[path = "../examples/quickstart.rs"]
+#[path = "../examples/quickstart/main.rs"]
 mod quickstart;
 
 #[test]

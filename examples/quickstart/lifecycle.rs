@@ -1,22 +1,10 @@
-//! The main job on built-in data: simulate a customer base of about 10,000
-//! people over two years, apply every event, and show where everyone stands.
-//!
-//! ```text
-//! cargo run --example quickstart
-//! ```
+//! Where everyone stands: stages, phases, ladder conversion, three journeys.
 
-use customer_lifecycle::sim::{SimConfig, Simulator};
-use customer_lifecycle::{CustomerBase, Phase, Policy, Reason, Rule, Stage};
+use customer_lifecycle::{CustomerBase, Phase, Reason, Rule, Stage};
 
-/// Simulates, applies and prints; public so the test suite can run it.
-pub fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sim = Simulator::new(SimConfig::default(), 42)?;
-    let mut base = CustomerBase::new(Policy::default());
-    let events = sim.populate(&mut base)?;
-    base.advance_to(sim.end());
-
-    println!("Simulated {} people and {} events, as of {}.\n", base.len(), events, sim.end().date_naive());
-
+/// Prints the stage and phase mix, the conversion between ladder steps, and
+/// three customers' transition histories.
+pub fn section(base: &CustomerBase) {
     let counts = base.stage_counts();
     let total = counts.total() as f64;
     println!("{:<12} {:>8} {:>8}", "stage", "people", "share");
@@ -61,5 +49,4 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("    {}  {:>10} -> {:<10}  {}", t.at.date_naive(), t.from.name(), t.to.name(), why);
         }
     }
-    Ok(())
 }
