@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clv::{ClvError, CustomerSummary};
+use crate::clv::{ClvError, CustomerSummary, TimeUnit};
 
 /// Purchase histories `(x, t_x, T)` for the purchase-process models, stored
 /// as distinct patterns with their counts, sorted by `x`.
@@ -24,6 +24,7 @@ pub struct FitData {
     pub(crate) t_x: Vec<f64>,
     pub(crate) t: Vec<f64>,
     pub(crate) count: Vec<f64>,
+    pub(crate) time_unit: Option<TimeUnit>,
 }
 
 impl FitData {
@@ -59,7 +60,7 @@ impl FitData {
             all.push((x, t_x, t, count));
         }
         all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)));
-        let mut data = FitData { x: Vec::new(), t_x: Vec::new(), t: Vec::new(), count: Vec::new() };
+        let mut data = FitData { x: Vec::new(), t_x: Vec::new(), t: Vec::new(), count: Vec::new(), time_unit: None };
         for (x, t_x, t, count) in all {
             let n = data.x.len();
             if n > 0 && data.x[n - 1] == x && data.t_x[n - 1] == t_x && data.t[n - 1] == t {
@@ -81,6 +82,18 @@ impl FitData {
     /// As [`from_rows`](Self::from_rows).
     pub fn from_summary(customers: &[CustomerSummary]) -> Result<FitData, ClvError> {
         FitData::from_rows(customers.iter().map(|c| (c.frequency, c.recency, c.t, 1.0)))
+    }
+
+    /// Records the time unit of `t_x` and `T`, which fits carry along.
+    #[must_use]
+    pub fn with_time_unit(mut self, time_unit: TimeUnit) -> Self {
+        self.time_unit = Some(time_unit);
+        self
+    }
+
+    /// The time unit, when recorded.
+    pub fn time_unit(&self) -> Option<TimeUnit> {
+        self.time_unit
     }
 
     /// The number of distinct `(x, t_x, T)` patterns.

@@ -35,7 +35,12 @@
 //! # Ok::<(), customer_lifecycle::clv::ClvError>(())
 //! ```
 
-// mod bgnbd;
+// The models are written with the literature's one-letter parameter names
+// (r, α, a, b, s, β, p, q, x, T), and compare floats exactly where an exact
+// match is meant (equal histories are one pattern).
+#![allow(clippy::many_single_char_names, clippy::float_cmp)]
+
+mod bgnbd;
 #[cfg(feature = "csv")]
 mod csv;
 mod data;
@@ -49,7 +54,7 @@ mod summary;
 
 use chrono::NaiveDate;
 
-// pub use bgnbd::{BgNbd, BgNbdFit};
+pub use bgnbd::{BgNbd, BgNbdFit};
 #[cfg(feature = "csv")]
 pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
@@ -147,4 +152,18 @@ pub enum ClvError {
         /// The gradient norm at the last point.
         gradient_norm: f64,
     },
+}
+
+/// `Ok` when `value` is positive and finite.
+pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<(), ClvError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(ClvError::InvalidParameter { name, value, reason: "must be positive and finite" })
+    }
+}
+
+/// `ln(1 + e^x)` without overflow.
+pub(crate) fn softplus(x: f64) -> f64 {
+    if x > 30.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
 }
