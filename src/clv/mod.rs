@@ -44,7 +44,7 @@ mod bgnbd;
 #[cfg(feature = "csv")]
 mod csv;
 mod data;
-// mod gamma_gamma;
+mod gamma_gamma;
 // mod holdout;
 mod optim;
 // mod pareto_nbd;
@@ -58,7 +58,7 @@ pub use bgnbd::{BgNbd, BgNbdFit};
 #[cfg(feature = "csv")]
 pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
-// pub use gamma_gamma::{GammaGamma, GammaGammaFit};
+pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 // pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
 pub use optim::{FitOptions, FitReport};
 // pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};

@@ -27,7 +27,7 @@ use crate::clv::ClvError;
 pub struct FitOptions {
     /// The fit stops when the gradient's Euclidean norm (with respect to the
     /// log-parameters) is at most `tolerance · (1 + |objective|)`. Default
-    /// `1e-9`.
+    /// `1e-8`.
     pub tolerance: f64,
     /// The most BFGS iterations before [`ClvError::NotConverged`]. Default 500.
     pub max_iterations: u32,
@@ -39,7 +39,7 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { tolerance: 1e-9, max_iterations: 500, l2_penalty: 0.0 }
+        FitOptions { tolerance: 1e-8, max_iterations: 500, l2_penalty: 0.0 }
     }
 }
 
