@@ -47,7 +47,7 @@ mod data;
 mod gamma_gamma;
 // mod holdout;
 mod optim;
-// mod pareto_nbd;
+mod pareto_nbd;
 mod special;
 mod summary;
 // mod value;
@@ -61,7 +61,7 @@ pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 // pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
 pub use optim::{FitOptions, FitReport};
-// pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
+pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
 // pub use value::lifetime_value;
 

@@ -109,7 +109,7 @@ fn summary_from_a_customer_base_uses_utc_days() {
 mod cdnow {
     //! The published fits on the CDNOW cohort (2,357 customers, 39 weeks).
 
-    use customer_lifecycle::clv::{BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, SpendData, TimeUnit};
+    use customer_lifecycle::clv::{BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, TimeUnit};
 
     pub(super) fn customers() -> Vec<CustomerSummary> {
         let text = include_str!("../data/cdnow_summary.csv");
@@ -173,5 +173,20 @@ mod cdnow {
         assert_close("v", m.v(), 15.44);
         assert!((fit.log_likelihood - -4055.92).abs() <= 0.05, "LL {}", fit.log_likelihood);
         eprintln!("gamma-gamma {m:?} ll {} se {:?} report {:?}", fit.log_likelihood, fit.standard_errors, fit.report);
+    }
+
+    /// Fader & Hardie (2005), "A Note on Implementing the Pareto/NBD Model in
+    /// MATLAB" (also Fader, Hardie & Lee 2005): r = 0.553, α = 10.578,
+    /// s = 0.606, β = 11.669, LL = −9595.0.
+    #[test]
+    fn pareto_nbd_matches_fader_hardie_2005() {
+        let fit = ParetoNbd::fit(&data(), &FitOptions::default()).unwrap();
+        let m = fit.model;
+        assert_close("r", m.r(), 0.553);
+        assert_close("alpha", m.alpha(), 10.578);
+        assert_close("s", m.s(), 0.606);
+        assert_close("beta", m.beta(), 11.669);
+        assert!((fit.log_likelihood - -9595.0).abs() <= 0.05, "LL {}", fit.log_likelihood);
+        eprintln!("pareto/nbd {m:?} ll {} se {:?} report {:?}", fit.log_likelihood, fit.standard_errors, fit.report);
     }
 }
