@@ -29,6 +29,13 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// A summary, model fit or prediction failed.
+    #[error(transparent)]
+    Clv(#[from] crate::clv::ClvError),
+    /// A CSV file could not be read.
+    #[cfg(feature = "csv")]
+    #[error(transparent)]
+    Csv(#[from] crate::CsvError),
 }
 
 /// `Result` with this crate's [`Error`].

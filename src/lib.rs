@@ -75,12 +75,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base;
+pub mod clv;
 mod customer;
 mod error;
 mod event;
 mod id;
 mod lifecycle;
 mod money;
+mod transactions;
 
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
@@ -89,6 +91,9 @@ pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback
 pub use id::{CustomerId, EventId, ParseIdError};
 pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
 pub use money::{Money, MoneyError};
+pub use transactions::Transaction;
+#[cfg(feature = "csv")]
+pub use transactions::csv::{CsvError, TransactionCsv};
 
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]

@@ -3,6 +3,8 @@
 // Test helpers take values for brevity at the call sites.
 #![allow(clippy::needless_pass_by_value)]
 
+#[cfg(feature = "csv")]
+mod clv;
 mod common;
 #[cfg(feature = "sim")]
 mod examples;

@@ -1,0 +1,239 @@
+//! The columns the fits run over: distinct histories with counts, so that
+//! customers who share a history share one likelihood term.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clv::{ClvError, CustomerSummary, TimeUnit};
+
+/// Purchase histories `(x, t_x, T)` for the purchase-process models, stored
+/// as distinct patterns with their counts, sorted by `x`.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::clv::FitData;
+///
+/// let data = FitData::from_rows([(0, 0.0, 10.0, 1.0), (2, 4.0, 10.0, 1.0), (0, 0.0, 10.0, 3.0)])?;
+/// assert_eq!(data.patterns(), 2);
+/// assert_eq!(data.customers(), 5.0);
+/// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitData {
+    pub(crate) x: Vec<u32>,
+    pub(crate) t_x: Vec<f64>,
+    pub(crate) t: Vec<f64>,
+    pub(crate) count: Vec<f64>,
+    pub(crate) time_unit: Option<TimeUnit>,
+}
+
+impl FitData {
+    /// Collects `(x, t_x, T, count)` rows: `x` repeat purchases, the last at
+    /// `t_x`, observed for `T` since the first; `count` customers (or a
+    /// weight) with that history. Equal histories are combined.
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError::InvalidData`] naming the row when a value is not finite,
+    /// `t_x` is negative or after `T`, `t_x` is not 0 for `x = 0`, or the
+    /// count is not positive.
+    ///
+    /// # Complexity
+    ///
+    /// O(n log n) for n rows.
+    pub fn from_rows(rows: impl IntoIterator<Item = (u32, f64, f64, f64)>) -> Result<FitData, ClvError> {
+        let mut all: Vec<(u32, f64, f64, f64)> = Vec::new();
+        for (row, (x, t_x, t, count)) in rows.into_iter().enumerate() {
+            let bad = |reason| Err(ClvError::InvalidData { row, reason });
+            if !(t_x.is_finite() && t.is_finite() && count.is_finite()) {
+                return bad("non-finite value");
+            }
+            if t_x < 0.0 || t_x > t {
+                return bad("recency must lie in [0, T]");
+            }
+            if x == 0 && t_x != 0.0 {
+                return bad("recency must be 0 without repeat purchases");
+            }
+            if count <= 0.0 {
+                return bad("count must be positive");
+            }
+            all.push((x, t_x, t, count));
+        }
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)));
+        let mut data = FitData { x: Vec::new(), t_x: Vec::new(), t: Vec::new(), count: Vec::new(), time_unit: None };
+        for (x, t_x, t, count) in all {
+            let n = data.x.len();
+            if n > 0 && data.x[n - 1] == x && data.t_x[n - 1] == t_x && data.t[n - 1] == t {
+                data.count[n - 1] += count;
+            } else {
+                data.x.push(x);
+                data.t_x.push(t_x);
+                data.t.push(t);
+                data.count.push(count);
+            }
+        }
+        Ok(data)
+    }
+
+    /// The histories of summarised customers, one each.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_rows`](Self::from_rows).
+    pub fn from_summary(customers: &[CustomerSummary]) -> Result<FitData, ClvError> {
+        FitData::from_rows(customers.iter().map(|c| (c.frequency, c.recency, c.t, 1.0)))
+    }
+
+    /// Records the time unit of `t_x` and `T`, which fits carry along.
+    #[must_use]
+    pub fn with_time_unit(mut self, time_unit: TimeUnit) -> Self {
+        self.time_unit = Some(time_unit);
+        self
+    }
+
+    /// The time unit, when recorded.
+    pub fn time_unit(&self) -> Option<TimeUnit> {
+        self.time_unit
+    }
+
+    /// The number of distinct `(x, t_x, T)` patterns.
+    pub fn patterns(&self) -> usize {
+        self.x.len()
+    }
+
+    /// The total count (customers).
+    pub fn customers(&self) -> f64 {
+        self.count.iter().sum()
+    }
+
+    /// Whether there is no data.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// Runs of equal `x`: `(x, start, end)` index ranges into the columns.
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            if start >= self.x.len() {
+                return None;
+            }
+            let x = self.x[start];
+            let mut end = start;
+            while end < self.x.len() && self.x[end] == x {
+                end += 1;
+            }
+            let group = (x, start, end);
+            start = end;
+            Some(group)
+        })
+    }
+
+    pub(crate) fn check_identifiable(&self) -> Result<(), ClvError> {
+        if self.is_empty() {
+            return Err(ClvError::Unidentifiable { reason: "no customers" });
+        }
+        if self.x.iter().all(|&x| x == 0) {
+            return Err(ClvError::Unidentifiable { reason: "no repeat purchases (all frequencies are zero)" });
+        }
+        if self.t.iter().all(|&t| t == 0.0) {
+            return Err(ClvError::Unidentifiable { reason: "no observation time (every T is zero)" });
+        }
+        Ok(())
+    }
+}
+
+/// Spend histories `(x, m̄)` for the Gamma-Gamma model: repeat purchases and
+/// their mean value, as distinct pairs with counts.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::clv::SpendData;
+///
+/// let data = SpendData::from_rows([(2, 20.0, 1.0), (1, 35.5, 2.0), (2, 20.0, 1.0)])?;
+/// assert_eq!(data.patterns(), 2);
+/// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpendData {
+    pub(crate) x: Vec<u32>,
+    pub(crate) mean: Vec<f64>,
+    pub(crate) count: Vec<f64>,
+}
+
+impl SpendData {
+    /// Collects `(x, m̄, count)` rows with `x ≥ 1` and `m̄ > 0`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError::InvalidData`] naming the row when `x` is 0, `m̄` is not a
+    /// positive finite number, or the count is not positive.
+    ///
+    /// # Complexity
+    ///
+    /// O(n log n) for n rows.
+    pub fn from_rows(rows: impl IntoIterator<Item = (u32, f64, f64)>) -> Result<SpendData, ClvError> {
+        let mut all = Vec::new();
+        for (row, (x, mean, count)) in rows.into_iter().enumerate() {
+            let bad = |reason| Err(ClvError::InvalidData { row, reason });
+            if x == 0 {
+                return bad("the spend model needs at least one repeat purchase");
+            }
+            if !(mean.is_finite() && mean > 0.0) {
+                return bad("mean value must be positive and finite");
+            }
+            if !(count.is_finite() && count > 0.0) {
+                return bad("count must be positive");
+            }
+            all.push((x, mean, count));
+        }
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut data = SpendData { x: Vec::new(), mean: Vec::new(), count: Vec::new() };
+        for (x, mean, count) in all {
+            let n = data.x.len();
+            if n > 0 && data.x[n - 1] == x && data.mean[n - 1] == mean {
+                data.count[n - 1] += count;
+            } else {
+                data.x.push(x);
+                data.mean.push(mean);
+                data.count.push(count);
+            }
+        }
+        Ok(data)
+    }
+
+    /// The customers with at least one repeat purchase and a positive mean
+    /// repeat value, one each; the others are left out (see
+    /// [`customers`](Self::customers) for how many were used).
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError::InvalidData`] for a non-finite mean value.
+    pub fn from_summary(customers: &[CustomerSummary]) -> Result<SpendData, ClvError> {
+        if let Some(row) = customers.iter().position(|c| !c.monetary_value.is_finite()) {
+            return Err(ClvError::InvalidData { row, reason: "non-finite mean value" });
+        }
+        SpendData::from_rows(
+            customers
+                .iter()
+                .filter(|c| c.frequency > 0 && c.monetary_value > 0.0)
+                .map(|c| (c.frequency, c.monetary_value, 1.0)),
+        )
+    }
+
+    /// The number of distinct `(x, m̄)` pairs.
+    pub fn patterns(&self) -> usize {
+        self.x.len()
+    }
+
+    /// The total count (customers).
+    pub fn customers(&self) -> f64 {
+        self.count.iter().sum()
+    }
+
+    /// Whether there is no data.
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+}

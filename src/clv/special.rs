@@ -1,0 +1,112 @@
+//! Special functions shared by the models: ln Γ and ψ come from `statrs`;
+//! the few things no maintained crate offers in the form the likelihoods need
+//! (log-sum-exp, the Gauss hypergeometric series in the convergent regions the
+//! models use) are written here and tested against closed forms.
+
+pub(crate) use statrs::function::gamma::{digamma, ln_gamma};
+
+/// `ln(e^a + e^b)` without overflow; `-inf` terms are allowed.
+pub(crate) fn log_add_exp(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp().ln_1p()
+}
+
+/// `ln(e^a − e^b)` for `a ≥ b`; `-inf` when they are equal.
+pub(crate) fn log_sub_exp(a: f64, b: f64) -> f64 {
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let d = b - a;
+    if d >= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    // ln(1 − e^d), accurate for d near 0 and for d very negative.
+    let tail = if d > -std::f64::consts::LN_2 { (-d.exp_m1()).ln() } else { (-d.exp()).ln_1p() };
+    a + tail
+}
+
+/// The largest number of series terms summed before the tail bound is used.
+const MAX_TERMS: usize = 200_000;
+
+/// `₂F₁(a, b; c; z)` by its power series, for `|z| < 1` and `c` not a
+/// non-positive integer.
+///
+/// The callers transform their arguments first so that the series has modest
+/// parameters (see the models), which keeps every term finite. The sum stops
+/// when a term no longer changes it; after [`MAX_TERMS`] terms the remaining
+/// tail of a series whose term ratio has settled below one is bounded by a
+/// geometric series and added.
+pub(crate) fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for n in 0..MAX_TERMS {
+        let k = n as f64;
+        let ratio = (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
+        term *= ratio;
+        let next = sum + term;
+        if term == 0.0 || (next == sum && n > 2) {
+            return next;
+        }
+        sum = next;
+        if !sum.is_finite() {
+            return sum;
+        }
+    }
+    let k = MAX_TERMS as f64;
+    let ratio = ((a + k) * (b + k) / ((c + k) * (k + 1.0)) * z).abs().min(1.0 - 1e-12);
+    sum + term * ratio / (1.0 - ratio)
+}
+
+/// `ln ₂F₁(1, b; c; z)` for `0 ≤ z < 1` and `0 < b < c`: every term is
+/// positive and smaller than the one before, so the sum needs no
+/// cancellation and no term can overflow.
+pub(crate) fn ln_hyp2f1_one(b: f64, c: f64, z: f64) -> f64 {
+    hyp2f1(1.0, b, c, z).ln()
+}
+
+/// `-expm1(-k·l)/k`, the integral of `e^{-k·u}` over `[0, l]`, with its
+/// limit `l` when `k` is zero.
+pub(crate) fn exp_integral(k: f64, l: f64) -> f64 {
+    if k.abs() * l < 1e-10 { l * (1.0 - 0.5 * k * l) } else { -(-k * l).exp_m1() / k }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn log_sums() {
+        assert!(close(log_add_exp(1.0, 2.0), (1f64.exp() + 2f64.exp()).ln(), 1e-15));
+        assert_eq!(log_add_exp(f64::NEG_INFINITY, 3.0), 3.0);
+        assert!(close(log_add_exp(1000.0, 1000.0), 1000.0 + 2f64.ln(), 1e-15));
+        assert!(close(log_sub_exp(2.0, 1.0), (2f64.exp() - 1f64.exp()).ln(), 1e-14));
+        assert!(close(log_sub_exp(1.0, 1.0 - 1e-12), (1e-12f64).ln() + 1.0, 1e-6));
+        assert_eq!(log_sub_exp(1.0, 1.0), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn hypergeometric_closed_forms() {
+        // ₂F₁(1, 1; 2; z) = −ln(1 − z)/z.
+        for z in [0.0001, 0.1, 0.5, 0.9, 0.99] {
+            assert!(close(hyp2f1(1.0, 1.0, 2.0, z), -(-z as f64).ln_1p() / z, 1e-12), "{z}");
+        }
+        // ₂F₁(a, b; b; z) = (1 − z)^(−a).
+        for (a, z) in [(0.3, 0.4), (2.5, -0.7), (7.0, 0.2)] {
+            assert!(close(hyp2f1(a, 1.7, 1.7, z), (1.0 - z).powf(-a), 1e-12));
+        }
+        // Gauss at z → 1 through ₂F₁(1, b; c; z), c − b > 1: (c − 1)/(c − b − 1).
+        assert!(close(ln_hyp2f1_one(0.5, 3.0, 0.999_999).exp(), 2.0 / 1.5, 1e-4));
+        assert!(close(exp_integral(0.0, 2.0), 2.0, 1e-15));
+        assert!(close(exp_integral(0.5, 2.0), (1.0 - (-1f64).exp()) / 0.5, 1e-15));
+    }
+}
