@@ -213,3 +213,25 @@ fn stage_counts_add_up() {
     assert_eq!(counts.phase(customer_lifecycle::Phase::Development), 1);
     assert_eq!(counts.phase(customer_lifecycle::Phase::Retention), 1);
 }
+
+#[test]
+fn windows_past_the_end_of_the_calendar_never_close() {
+    use chrono::{DateTime, TimeDelta, Utc};
+    use customer_lifecycle::{Channel, CustomerBase, Event, EventId, Money, NewCustomer};
+    let late = DateTime::<Utc>::MAX_UTC - TimeDelta::days(100);
+    let mut base = CustomerBase::new(Policy::default());
+    let id = base.add_customer(NewCustomer::with_key("late", late)).unwrap();
+    let event = |n: &str, at| Event {
+        id: EventId::from_key(n),
+        customer: id,
+        at,
+        channel: Channel::Web,
+        kind: EventKind::Purchase { amount: Money::ZERO },
+    };
+    base.apply(&event("1", late)).unwrap();
+    base.advance_to(DateTime::<Utc>::MAX_UTC);
+    // The satisfaction window (30 days) closed; dormancy (120 days) never can.
+    assert_eq!(base.get(id).unwrap().stage(), Stage::Satisfied);
+    base.apply(&event("2", DateTime::<Utc>::MAX_UTC)).unwrap();
+    assert_eq!(base.get(id).unwrap().stage(), Stage::Repeat);
+}

@@ -95,14 +95,16 @@ impl Facts {
     /// customer's conversion coming due.
     pub(crate) fn next_change(&self, t: DateTime<Utc>, policy: &Policy) -> Option<DateTime<Utc>> {
         let (first, last) = (self.first_purchase?, self.last_purchase?);
+        // A window that would close past the calendar's end never closes.
         let windows = [
-            first + days(policy.satisfied_after_days()),
-            last + days(policy.loyal_max_idle_days()),
-            last + days(policy.dormant_after_days()),
-            last + days(policy.churned_after_days()),
-        ];
+            (first, policy.satisfied_after_days()),
+            (last, policy.loyal_max_idle_days()),
+            (last, policy.dormant_after_days()),
+            (last, policy.churned_after_days()),
+        ]
+        .map(|(from, n)| from.checked_add_signed(days(n)));
         let conversion = self.conversions.get(self.conversions_by(t)).copied();
-        windows.into_iter().chain(conversion).filter(|&d| d > t).min()
+        windows.into_iter().flatten().chain(conversion).filter(|&d| d > t).min()
     }
 
     /// Which rule explains a move the rules made from `from` to `to`.

@@ -196,6 +196,9 @@ impl SimConfig {
         if self.days == 0 || self.days > 36_600 {
             return Err(SimError { field: "days", reason: "must lie in 1..=36600" });
         }
+        if self.start.checked_add_signed(TimeDelta::days(i64::from(self.days) + 1)).is_none() {
+            return Err(SimError { field: "start", reason: "the period must end before the calendar does" });
+        }
         if u32::try_from(self.customers).is_err() {
             return Err(SimError { field: "customers", reason: "must be below 2^32" });
         }
