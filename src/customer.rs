@@ -279,7 +279,8 @@ impl Consent {
         }
     }
 
-    pub(crate) fn set(&mut self, purpose: Purpose, granted: bool, at: DateTime<Utc>) {
+    /// Records a change of consent for `purpose` at `at`.
+    pub fn set(&mut self, purpose: Purpose, granted: bool, at: DateTime<Utc>) {
         let state = match purpose {
             Purpose::Profiling => &mut self.profiling,
             Purpose::Contact => &mut self.contact,

@@ -76,6 +76,7 @@
 
 mod base;
 pub mod clv;
+pub mod segment;
 mod customer;
 mod error;
 mod event;

@@ -309,6 +309,11 @@ impl CustomerBase {
         Some((0..records.len()).map(move |pos| self.event_at(slot, pos)))
     }
 
+    /// The consent a customer was added with, before any consent change.
+    pub(crate) fn initial_consent(&self, id: CustomerId) -> Option<Consent> {
+        self.by_id.get(&id).map(|&i| self.slots[i as usize].initial_consent)
+    }
+
     /// How many customers stand at each stage.
     pub fn stage_counts(&self) -> StageCounts {
         let mut counts = StageCounts::default();

@@ -1,0 +1,431 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::definition::Value;
+use super::eval::Membership;
+use crate::event::{EventKind, Feedback, Purpose};
+use crate::{Channel, CustomerBase, Money};
+
+/// The declared type of a feature, when it has one. A definition that
+/// compares a typed feature with a value of another type is refused;
+/// an untyped feature (as read from a plain table) compares at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeatureType {
+    /// Numbers.
+    Number,
+    /// Strings.
+    Text,
+    /// Booleans.
+    Bool,
+}
+
+/// One feature for every row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cells {
+    /// NaN marks a missing value.
+    Number(Vec<f64>),
+    /// Dictionary codes; `u32::MAX` marks a missing value.
+    Text { codes: Vec<u32>, dict: Vec<String> },
+    /// 0, 1, or 2 for missing.
+    Bool(Vec<u8>),
+    /// Anything, cell by cell.
+    Mixed(Vec<Option<Value>>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Column {
+    pub name: String,
+    pub declared: Option<FeatureType>,
+    pub profiling: bool,
+    pub cells: Cells,
+}
+
+pub(crate) const MISSING_CODE: u32 = u32::MAX;
+
+/// Customers' features as columns, one row a customer: what segments are
+/// evaluated over. Computing the features once and evaluating every segment
+/// over them is what makes evaluating many segments cheap.
+///
+/// A table comes from a [`CustomerBase`] as of an instant
+/// ([`FeatureTable::from_base`]), from plain rows ([`FeatureTable::from_rows`]),
+/// or is built column by column; any module's output (RFM scores, P(alive),
+/// influence rank) joins as another column.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::segment::{FeatureTable, Segment, Value};
+///
+/// let mut table = FeatureTable::new(vec!["c1".into(), "c2".into(), "c3".into()]);
+/// table.add_numbers("recency_days", vec![Some(5.0), Some(90.0), None], true)?;
+/// table.add_texts("region", vec![Some("north".into()), Some("south".into()), Some("north".into())], true)?;
+/// let segment = Segment::from_json(r#"{"name": "quiet north", "where": {"all": [
+///     {"field": "region", "eq": "north"}, {"not": {"field": "recency_days", "lt": 30}}]}}"#)?;
+/// let members = table.evaluate(&segment)?;
+/// assert_eq!(table.labels_of(&members), vec!["c3"]); // a missing recency is not below 30
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureTable {
+    labels: Vec<String>,
+    columns: Vec<Column>,
+    index: HashMap<String, usize>,
+    /// Rows whose customer withheld profiling consent.
+    withheld: Membership,
+}
+
+/// A table that cannot be built as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// A column's length differs from the number of rows.
+    #[error("column {name:?} has {found} values for {rows} rows")]
+    Length {
+        /// The column.
+        name: String,
+        /// Its length.
+        found: usize,
+        /// The rows.
+        rows: usize,
+    },
+    /// Two columns with one name.
+    #[error("duplicate column {name:?}")]
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// A number that is not finite.
+    #[error("column {name:?} row {row}: numbers must be finite")]
+    NotFinite {
+        /// The column.
+        name: String,
+        /// The row (0-based).
+        row: usize,
+    },
+}
+
+impl FeatureTable {
+    /// A table with these row labels (customer keys or ids) and no column.
+    pub fn new(labels: Vec<String>) -> Self {
+        let rows = labels.len();
+        FeatureTable { labels, columns: Vec::new(), index: HashMap::new(), withheld: Membership::empty(rows) }
+    }
+
+    /// How many rows.
+    pub fn rows(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The row labels.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The labels of a membership's rows, in row order.
+    pub fn labels_of(&self, members: &Membership) -> Vec<&str> {
+        members.rows().map(|r| self.labels[r].as_str()).collect()
+    }
+
+    /// The feature names, in the order they were added.
+    pub fn feature_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// Marks the rows whose customer withheld profiling consent: they are
+    /// never members of a segment that uses a profiling feature.
+    pub fn set_profiling_withheld(&mut self, rows: impl IntoIterator<Item = usize>) {
+        let mut withheld = Membership::empty(self.rows());
+        for row in rows.into_iter().filter(|&r| r < self.rows()) {
+            withheld.insert(row);
+        }
+        self.withheld = withheld;
+    }
+
+    /// The rows whose customer withheld profiling consent.
+    pub fn profiling_withheld(&self) -> &Membership {
+        &self.withheld
+    }
+
+    pub(crate) fn column(&self, name: &str) -> Option<&Column> {
+        self.index.get(name).map(|&i| &self.columns[i])
+    }
+
+    /// The value of a feature in a row (`None` when missing or unknown).
+    pub fn value(&self, name: &str, row: usize) -> Option<Value> {
+        let column = self.column(name)?;
+        match &column.cells {
+            Cells::Number(v) => v.get(row).copied().filter(|x| !x.is_nan()).map(Value::Number),
+            Cells::Text { codes, dict } => {
+                codes.get(row).filter(|&&c| c != MISSING_CODE).map(|&c| Value::Text(dict[c as usize].clone()))
+            }
+            Cells::Bool(v) => v.get(row).filter(|&&b| b < 2).map(|&b| Value::Bool(b == 1)),
+            Cells::Mixed(v) => v.get(row).cloned().flatten(),
+        }
+    }
+
+    fn push(&mut self, name: &str, declared: Option<FeatureType>, profiling: bool, cells: Cells, len: usize) -> Result<(), TableError> {
+        if len != self.rows() {
+            return Err(TableError::Length { name: name.to_owned(), found: len, rows: self.rows() });
+        }
+        if self.index.contains_key(name) {
+            return Err(TableError::Duplicate { name: name.to_owned() });
+        }
+        self.index.insert(name.to_owned(), self.columns.len());
+        self.columns.push(Column { name: name.to_owned(), declared, profiling, cells });
+        Ok(())
+    }
+
+    /// Adds a numeric feature (`None` for missing). `profiling` says whether
+    /// it describes the customer by processing their data (then consent
+    /// applies).
+    ///
+    /// # Errors
+    ///
+    /// [`TableError`] for a wrong length, a duplicate name or a non-finite number.
+    pub fn add_numbers(&mut self, name: &str, values: Vec<Option<f64>>, profiling: bool) -> Result<(), TableError> {
+        if let Some(row) = values.iter().position(|v| v.is_some_and(|x| !x.is_finite())) {
+            return Err(TableError::NotFinite { name: name.to_owned(), row });
+        }
+        let len = values.len();
+        let cells = Cells::Number(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect());
+        self.push(name, Some(FeatureType::Number), profiling, cells, len)
+    }
+
+    /// Adds a string feature (`None` for missing).
+    ///
+    /// # Errors
+    ///
+    /// [`TableError`] for a wrong length or a duplicate name.
+    pub fn add_texts(&mut self, name: &str, values: Vec<Option<String>>, profiling: bool) -> Result<(), TableError> {
+        let len = values.len();
+        let mut dict: Vec<String> = Vec::new();
+        let mut lookup: HashMap<String, u32> = HashMap::new();
+        let codes = values
+            .into_iter()
+            .map(|v| match v {
+                None => MISSING_CODE,
+                Some(s) => *lookup.entry(s).or_insert_with_key(|s| {
+                    dict.push(s.clone());
+                    (dict.len() - 1) as u32
+                }),
+            })
+            .collect();
+        self.push(name, Some(FeatureType::Text), profiling, Cells::Text { codes, dict }, len)
+    }
+
+    /// Adds a boolean feature (`None` for missing).
+    ///
+    /// # Errors
+    ///
+    /// [`TableError`] for a wrong length or a duplicate name.
+    pub fn add_bools(&mut self, name: &str, values: Vec<Option<bool>>, profiling: bool) -> Result<(), TableError> {
+        let len = values.len();
+        let cells = Cells::Bool(values.into_iter().map(|v| v.map_or(2, u8::from)).collect());
+        self.push(name, Some(FeatureType::Bool), profiling, cells, len)
+    }
+
+    /// Adds an untyped feature whose cells may be of any type, as read from
+    /// a plain table: comparisons are typed cell by cell. Stored as numbers
+    /// or strings when every cell allows it.
+    ///
+    /// # Errors
+    ///
+    /// [`TableError`] for a wrong length, a duplicate name or a non-finite number.
+    pub fn add_cells(&mut self, name: &str, values: Vec<Option<Value>>, profiling: bool) -> Result<(), TableError> {
+        let len = values.len();
+        if let Some(row) = values.iter().position(|v| matches!(v, Some(Value::Number(x)) if !x.is_finite())) {
+            return Err(TableError::NotFinite { name: name.to_owned(), row });
+        }
+        let all_numbers = values.iter().all(|v| matches!(v, None | Some(Value::Number(_))));
+        let all_texts = values.iter().all(|v| matches!(v, None | Some(Value::Text(_))));
+        if all_numbers {
+            let numbers = values.into_iter().map(|v| v.map(|v| if let Value::Number(x) = v { x } else { 0.0 })).collect();
+            self.add_numbers(name, numbers, profiling)?;
+        } else if all_texts {
+            let texts = values.into_iter().map(|v| v.map(|v| if let Value::Text(s) = v { s } else { String::new() })).collect();
+            self.add_texts(name, texts, profiling)?;
+        } else {
+            return self.push(name, None, profiling, Cells::Mixed(values), len);
+        }
+        // Stored compactly, but still untyped: compare cell by cell.
+        self.columns.last_mut().expect("just pushed").declared = None;
+        Ok(())
+    }
+
+    /// A table from plain rows: the header names the features, each row is
+    /// a label and one cell per feature (`None` for missing). Features are
+    /// untyped and non-profiling.
+    ///
+    /// # Errors
+    ///
+    /// [`TableError`] for a duplicate name, a ragged row or a non-finite number.
+    pub fn from_rows(header: &[String], rows: Vec<(String, Vec<Option<Value>>)>) -> Result<Self, TableError> {
+        let mut columns: Vec<Vec<Option<Value>>> = vec![Vec::with_capacity(rows.len()); header.len()];
+        let mut labels = Vec::with_capacity(rows.len());
+        for (label, cells) in rows {
+            if cells.len() != header.len() {
+                return Err(TableError::Length { name: label, found: cells.len(), rows: header.len() });
+            }
+            for (column, cell) in columns.iter_mut().zip(cells) {
+                column.push(cell);
+            }
+            labels.push(label);
+        }
+        let mut table = FeatureTable::new(labels);
+        for (name, cells) in header.iter().zip(columns) {
+            table.add_cells(name, cells, false)?;
+        }
+        Ok(table)
+    }
+
+    /// The crate's own features of every customer of `base` as of `as_of`,
+    /// one row per customer in the base's order, labelled by key (or id).
+    ///
+    /// | feature | type | meaning |
+    /// |---|---|---|
+    /// | `stage`, `phase` | string | snake-case names; `phase` missing when dormant or churned |
+    /// | `tenure_days` | number | whole days since the customer was created |
+    /// | `recency_days` | number | whole days since the last purchase (missing: none) |
+    /// | `frequency` | number | purchases up to `as_of` |
+    /// | `monetary` | number | purchases less refunds up to `as_of`, in major units |
+    /// | `complaints`, `open_complaints` | number | complaints made; still unresolved now |
+    /// | `nps` | number | the latest NPS answer (missing: none) |
+    /// | `nps_category` | string | `promoter` (9–10), `passive` (7–8), `detractor` (0–6) |
+    /// | `engagement_days` | number | whole days since the last engagement of any kind |
+    /// | `engagement_days.<channel>` | number | the same on one channel (`engagement_days.twitter`) |
+    /// | `referrals` | number | customers they referred |
+    /// | `consent_profiling`, `consent_contact` | boolean | current consent (not profiling features) |
+    /// | `attribute.<name>` | any | the customer's attributes |
+    ///
+    /// Only events up to `as_of` count. Every feature but the consents is a
+    /// profiling feature, and the customers who withheld profiling consent
+    /// are marked so segments using them leave those customers out.
+    ///
+    /// # Complexity
+    ///
+    /// O(customers + events).
+    #[allow(clippy::too_many_lines)]
+    pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>) -> Self {
+        let n = base.len();
+        let mut table = FeatureTable::new(base.customers().map(crate::Customer::label).collect());
+        let days = |from: DateTime<Utc>| Some((as_of - from).num_days() as f64);
+        let mut stage = Vec::with_capacity(n);
+        let mut phase = Vec::with_capacity(n);
+        let mut tenure = Vec::with_capacity(n);
+        let mut recency = vec![None; n];
+        let mut frequency = vec![Some(0.0); n];
+        let mut monetary = vec![Some(0.0); n];
+        let mut complaints = vec![Some(0.0); n];
+        let mut open = vec![Some(0.0); n];
+        let mut nps = vec![None; n];
+        let mut category = vec![None; n];
+        let mut engaged = vec![None; n];
+        let mut by_channel: Vec<(String, Vec<Option<f64>>)> =
+            Channel::NAMED.iter().map(|c| (format!("engagement_days.{}", c.name()), vec![None; n])).collect();
+        let mut referrals = vec![Some(0.0); n];
+        let mut consent = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut attributes: Vec<(String, Vec<Option<Value>>)> = Vec::new();
+        let mut withheld = Vec::new();
+        for (row, customer) in base.customers().enumerate() {
+            stage.push(Some(customer.stage().name().to_owned()));
+            phase.push(customer.phase().map(|p| p.name().to_owned()));
+            tenure.push(days(customer.created_at()).map(|d| d.max(0.0)));
+            let mut cents = Money::ZERO;
+            let mut purchases = 0.0;
+            let mut last_purchase = None;
+            let mut open_ids = Vec::new();
+            let mut consent_now = base.initial_consent(customer.id()).unwrap_or_default();
+            for event in base.events(customer.id()).into_iter().flatten().filter(|e| e.at <= as_of) {
+                match event.kind {
+                    EventKind::Purchase { amount } => {
+                        purchases += 1.0;
+                        cents = cents.checked_add(amount).unwrap_or(cents);
+                        last_purchase = Some(event.at);
+                    }
+                    EventKind::Refund { amount, .. } => cents = cents.checked_sub(amount).unwrap_or(cents),
+                    EventKind::Complaint => {
+                        complaints[row] = complaints[row].map(|c| c + 1.0);
+                        open_ids.push(event.id);
+                    }
+                    EventKind::TicketResolved { ticket } => open_ids.retain(|&id| id != ticket),
+                    EventKind::Feedback { feedback: Feedback::Nps(score) } => {
+                        let s = score.get();
+                        nps[row] = Some(f64::from(s));
+                        let name = match s {
+                            9..=10 => "promoter",
+                            7..=8 => "passive",
+                            _ => "detractor",
+                        };
+                        category[row] = Some(name.to_owned());
+                    }
+                    EventKind::Engagement { .. } => {
+                        engaged[row] = days(event.at);
+                        if let Some(i) = Channel::NAMED.iter().position(|c| *c == event.channel) {
+                            by_channel[i].1[row] = days(event.at);
+                        }
+                    }
+                    EventKind::Referral { .. } => referrals[row] = referrals[row].map(|r| r + 1.0),
+                    EventKind::ConsentChange { purpose, granted } => consent_now.set(purpose, granted, event.at),
+                    _ => {}
+                }
+            }
+            frequency[row] = Some(purchases);
+            monetary[row] = Some(cents.to_f64());
+            recency[row] = last_purchase.and_then(days);
+            open[row] = Some(open_ids.len() as f64);
+            if !consent_now.allows(Purpose::Profiling) {
+                withheld.push(row);
+            }
+            consent.0.push(Some(consent_now.allows(Purpose::Profiling)));
+            consent.1.push(Some(consent_now.allows(Purpose::Contact)));
+            for (key, value) in customer.attributes() {
+                let name = format!("attribute.{key}");
+                let i = attributes.iter().position(|(k, _)| *k == name).unwrap_or_else(|| {
+                    attributes.push((name, vec![None; n]));
+                    attributes.len() - 1
+                });
+                attributes[i].1[row] = Some(attribute_value(value));
+            }
+        }
+        let texts = [("stage", stage), ("phase", phase), ("nps_category", category)];
+        let numbers = [
+            ("tenure_days", tenure),
+            ("recency_days", recency),
+            ("frequency", frequency),
+            ("monetary", monetary),
+            ("complaints", complaints),
+            ("open_complaints", open),
+            ("nps", nps),
+            ("engagement_days", engaged),
+            ("referrals", referrals),
+        ];
+        for (name, values) in texts {
+            table.add_texts(name, values, true).expect("distinct names of the right length");
+        }
+        for (name, values) in numbers {
+            table.add_numbers(name, values, true).expect("distinct names of finite values");
+        }
+        for (name, values) in by_channel {
+            table.add_numbers(&name, values, true).expect("distinct names of finite values");
+        }
+        table.add_bools("consent_profiling", consent.0, false).expect("distinct name");
+        table.add_bools("consent_contact", consent.1, false).expect("distinct name");
+        for (name, values) in attributes {
+            table.add_cells(&name, values, true).expect("attributes are finite");
+        }
+        table.set_profiling_withheld(withheld);
+        table
+    }
+}
+
+fn attribute_value(value: &crate::AttributeValue) -> Value {
+    use crate::AttributeValue as A;
+    match value {
+        A::Text(s) => Value::Text(s.clone()),
+        A::Integer(i) => Value::Number(*i as f64),
+        A::Number(x) => Value::Number(*x),
+        A::Bool(b) => Value::Bool(*b),
+        A::Date(d) => Value::Text(d.to_string()),
+    }
+}
