@@ -11,5 +11,6 @@ mod examples;
 mod foundation;
 mod lifecycle;
 mod properties;
+mod segment;
 #[cfg(feature = "sim")]
 mod sim;
