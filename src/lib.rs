@@ -76,13 +76,13 @@
 
 mod base;
 pub mod clv;
-pub mod segment;
 mod customer;
 mod error;
 mod event;
 mod id;
 mod lifecycle;
 mod money;
+pub mod segment;
 mod transactions;
 
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};

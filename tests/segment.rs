@@ -6,7 +6,7 @@ use customer_lifecycle::segment::{
 use customer_lifecycle::{CustomerBase, EventKind, Policy, Purpose};
 use proptest::prelude::*;
 
-use crate::common::{cid, day, Script};
+use crate::common::{Script, cid, day};
 
 fn seg(json: &str) -> Segment {
     Segment::from_json(&format!(r#"{{"name": "s", "where": {json}}}"#)).unwrap()
@@ -21,7 +21,11 @@ fn mixed_table() -> FeatureTable {
         Some(Value::Text("b".into())),
         Some(Value::Text("B".into())),
     ];
-    FeatureTable::from_rows(&["x".into()], cells.into_iter().enumerate().map(|(i, c)| (format!("r{i}"), vec![c])).collect()).unwrap()
+    FeatureTable::from_rows(
+        &["x".into()],
+        cells.into_iter().enumerate().map(|(i, c)| (format!("r{i}"), vec![c])).collect(),
+    )
+    .unwrap()
 }
 
 fn members(table: &FeatureTable, json: &str) -> Vec<usize> {
@@ -131,7 +135,11 @@ fn changes_and_migrations_between_two_dates() {
     let others1 = b1.and_not(&l1);
     let m = MigrationMatrix::between(&["loyal", "buyer"], &[l0, others0], &[l1, others1]);
     assert_eq!(m.labels, vec!["loyal", "buyer", "(none)"]);
-    assert_eq!(m.counts, vec![vec![0, 0, 0], vec![1, 1, 0], vec![0, 0, 2]], "c withheld consent and d never bought: in no segment");
+    assert_eq!(
+        m.counts,
+        vec![vec![0, 0, 0], vec![1, 1, 0], vec![0, 0, 2]],
+        "c withheld consent and d never bought: in no segment"
+    );
 }
 
 #[test]

@@ -240,7 +240,11 @@ impl Segment {
                 if items.is_empty() {
                     return err("", "the list holds no segment");
                 }
-                items.iter().enumerate().map(|(i, item)| Segment::from_value(item, &format!("[{i}]"))).collect::<Result<Vec<_>, _>>()?
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| Segment::from_value(item, &format!("[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?
             }
             _ => vec![Segment::from_value(&json, "")?],
         };
@@ -333,7 +337,10 @@ impl Predicate {
     /// [`DefinitionError`] with the path to the first problem.
     pub fn from_value(json: &Json, path: &str) -> Result<Predicate, DefinitionError> {
         let Json::Object(map) = json else {
-            return err(path, "a predicate is an object: {\"all\": [..]}, {\"any\": [..]}, {\"not\": {..}} or {\"field\": .., OP: ..}");
+            return err(
+                path,
+                "a predicate is an object: {\"all\": [..]}, {\"any\": [..]}, {\"not\": {..}} or {\"field\": .., OP: ..}",
+            );
         };
         for combinator in ["all", "any"] {
             if let Some(parts) = map.get(combinator) {
@@ -536,7 +543,9 @@ mod tests {
     #[test]
     fn errors_point_at_the_place() {
         let ok = r#"{"field": "x", "gt": 1}"#;
-        let list = |bad: &str| format!(r#"[{{"name": "a", "where": {ok}}}, {{"name": "b", "where": {{"all": [{ok}, {bad}]}}}}]"#);
+        let list = |bad: &str| {
+            format!(r#"[{{"name": "a", "where": {ok}}}, {{"name": "b", "where": {{"all": [{ok}, {bad}]}}}}]"#)
+        };
         assert_eq!(path_of(&list(r#"{"field": "x", "gte": 1}"#)), "[1].where.all[1].gte");
         assert_eq!(path_of(&list(r#"{"field": "x", "gt": 1, "lt": 2}"#)), "[1].where.all[1].lt");
         assert_eq!(path_of(&list(r#"{"field": 3, "gt": 1}"#)), "[1].where.all[1].field");

@@ -160,7 +160,10 @@ impl MigrationMatrix {
     ///
     /// When the lists differ in length or the memberships in table size.
     pub fn between(names: &[&str], before: &[Membership], after: &[Membership]) -> Self {
-        assert!(names.len() == before.len() && before.len() == after.len(), "one membership per name, before and after");
+        assert!(
+            names.len() == before.len() && before.len() == after.len(),
+            "one membership per name, before and after"
+        );
         let rows = before.first().map_or(0, Membership::table_rows);
         let none = names.len();
         let first = |ms: &[Membership], row: usize| ms.iter().position(|m| m.contains(row)).unwrap_or(none);
@@ -222,18 +225,27 @@ impl FeatureTable {
             Predicate::Not(part) => self.check_predicate(part, &format!("{path}.not")),
             Predicate::Compare(c) => {
                 let Some(column) = self.column(&c.field) else {
-                    return Err(DefinitionError { path: format!("{path}.field"), reason: format!("unknown field {:?}", c.field) });
+                    return Err(DefinitionError {
+                        path: format!("{path}.field"),
+                        reason: format!("unknown field {:?}", c.field),
+                    });
                 };
                 let Some(declared) = column.declared else { return Ok(()) };
                 for value in c.op.values() {
                     let fits = matches!(
                         (declared, value),
-                        (FeatureType::Number, Value::Number(_)) | (FeatureType::Text, Value::Text(_)) | (FeatureType::Bool, Value::Bool(_))
+                        (FeatureType::Number, Value::Number(_))
+                            | (FeatureType::Text, Value::Text(_))
+                            | (FeatureType::Bool, Value::Bool(_))
                     );
                     if !fits {
                         return Err(DefinitionError {
                             path: format!("{path}.{}", c.op.name()),
-                            reason: format!("field {:?} holds {declared:?} values, not a {}", c.field, value.type_name()),
+                            reason: format!(
+                                "field {:?} holds {declared:?} values, not a {}",
+                                c.field,
+                                value.type_name()
+                            ),
                         });
                     }
                 }
@@ -268,7 +280,10 @@ impl FeatureTable {
     pub fn evaluate_all(&self, segments: &[Segment]) -> Result<Vec<Membership>, DefinitionError> {
         for (i, segment) in segments.iter().enumerate() {
             if segments[..i].iter().any(|s| s.name == segment.name) {
-                return Err(DefinitionError { path: format!("[{i}].name"), reason: format!("duplicate segment name {:?}", segment.name) });
+                return Err(DefinitionError {
+                    path: format!("[{i}].name"),
+                    reason: format!("duplicate segment name {:?}", segment.name),
+                });
             }
             self.check(segment).map_err(|e| DefinitionError { path: format!("[{i}].{}", e.path), reason: e.reason })?;
         }
@@ -286,12 +301,16 @@ impl FeatureTable {
 
     fn eval(&self, predicate: &Predicate) -> Membership {
         match predicate {
-            Predicate::All(parts) => {
-                parts.iter().map(|p| self.eval(p)).reduce(|a, b| a.and(&b)).unwrap_or_else(|| Membership::full(self.rows()))
-            }
-            Predicate::Any(parts) => {
-                parts.iter().map(|p| self.eval(p)).reduce(|a, b| a.or(&b)).unwrap_or_else(|| Membership::empty(self.rows()))
-            }
+            Predicate::All(parts) => parts
+                .iter()
+                .map(|p| self.eval(p))
+                .reduce(|a, b| a.and(&b))
+                .unwrap_or_else(|| Membership::full(self.rows())),
+            Predicate::Any(parts) => parts
+                .iter()
+                .map(|p| self.eval(p))
+                .reduce(|a, b| a.or(&b))
+                .unwrap_or_else(|| Membership::empty(self.rows())),
             Predicate::Not(part) => self.eval(part).complement(),
             Predicate::Compare(c) => match self.column(&c.field) {
                 Some(column) => compare_column(column, &c.op, self.rows()),
@@ -320,8 +339,11 @@ impl FeatureTable {
             Predicate::All(parts) | Predicate::Any(parts) => {
                 let all = matches!(predicate, Predicate::All(_));
                 let name = if all { "all" } else { "any" };
-                let results: Vec<bool> =
-                    parts.iter().enumerate().map(|(i, p)| self.explain_into(p, row, &format!("{path}.{name}[{i}]"), out)).collect();
+                let results: Vec<bool> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| self.explain_into(p, row, &format!("{path}.{name}[{i}]"), out))
+                    .collect();
                 let held = if all { results.iter().all(|&b| b) } else { results.iter().any(|&b| b) };
                 (format!("{name} of {} clauses", parts.len()), held, None)
             }
@@ -331,7 +353,8 @@ impl FeatureTable {
             }
             Predicate::Compare(c) => {
                 let value = self.value(&c.field, row);
-                let held = self.column(&c.field).is_some_and(|col| compare_column(col, &c.op, self.rows()).contains(row));
+                let held =
+                    self.column(&c.field).is_some_and(|col| compare_column(col, &c.op, self.rows()).contains(row));
                 (describe(c), held, Some(value.map(|v| v.to_string())))
             }
         };
@@ -366,7 +389,8 @@ fn holds(cell: &Value, op: &Op) -> bool {
         Op::Ge(v) => matches!(order(v), Some(Ordering::Greater | Ordering::Equal)),
         Op::In(vs) => vs.iter().any(|v| order(v) == Some(Ordering::Equal)),
         Op::Between(lo, hi) => {
-            matches!(order(lo), Some(Ordering::Greater | Ordering::Equal)) && matches!(order(hi), Some(Ordering::Less | Ordering::Equal))
+            matches!(order(lo), Some(Ordering::Greater | Ordering::Equal))
+                && matches!(order(hi), Some(Ordering::Less | Ordering::Equal))
         }
     }
 }
@@ -417,6 +441,8 @@ fn compare_column(column: &Column, op: &Op, rows: usize) -> Membership {
             let answers = [holds(&Value::Bool(false), op), holds(&Value::Bool(true), op), missing_holds];
             Membership::from_fn(rows, |r| answers[values[r] as usize])
         }
-        Cells::Mixed(values) => Membership::from_fn(rows, |r| values[r].as_ref().map_or(missing_holds, |v| holds(v, op))),
+        Cells::Mixed(values) => {
+            Membership::from_fn(rows, |r| values[r].as_ref().map_or(missing_holds, |v| holds(v, op)))
+        }
     }
 }

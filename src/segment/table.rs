@@ -164,7 +164,14 @@ impl FeatureTable {
         }
     }
 
-    fn push(&mut self, name: &str, declared: Option<FeatureType>, profiling: bool, cells: Cells, len: usize) -> Result<(), TableError> {
+    fn push(
+        &mut self,
+        name: &str,
+        declared: Option<FeatureType>,
+        profiling: bool,
+        cells: Cells,
+        len: usize,
+    ) -> Result<(), TableError> {
         if len != self.rows() {
             return Err(TableError::Length { name: name.to_owned(), found: len, rows: self.rows() });
         }
@@ -240,10 +247,12 @@ impl FeatureTable {
         let all_numbers = values.iter().all(|v| matches!(v, None | Some(Value::Number(_))));
         let all_texts = values.iter().all(|v| matches!(v, None | Some(Value::Text(_))));
         if all_numbers {
-            let numbers = values.into_iter().map(|v| v.map(|v| if let Value::Number(x) = v { x } else { 0.0 })).collect();
+            let numbers =
+                values.into_iter().map(|v| v.map(|v| if let Value::Number(x) = v { x } else { 0.0 })).collect();
             self.add_numbers(name, numbers, profiling)?;
         } else if all_texts {
-            let texts = values.into_iter().map(|v| v.map(|v| if let Value::Text(s) = v { s } else { String::new() })).collect();
+            let texts =
+                values.into_iter().map(|v| v.map(|v| if let Value::Text(s) = v { s } else { String::new() })).collect();
             self.add_texts(name, texts, profiling)?;
         } else {
             return self.push(name, None, profiling, Cells::Mixed(values), len);

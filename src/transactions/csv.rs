@@ -214,7 +214,7 @@ impl Row<'_> {
     }
 }
 
-fn convert(error: csv::Error) -> CsvError {
+pub(crate) fn convert(error: csv::Error) -> CsvError {
     let line = error.position().map_or(0, csv::Position::line);
     match error.kind() {
         csv::ErrorKind::Io(e) => CsvError::Io { path: "input".into(), message: e.to_string() },
