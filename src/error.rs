@@ -24,6 +24,12 @@ pub enum Error {
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] crate::SnapshotError),
+    /// A relationship graph refused an edge.
+    #[error(transparent)]
+    Graph(#[from] crate::relationship::GraphError),
+    /// A PageRank run had bad settings or did not converge.
+    #[error(transparent)]
+    Rank(#[from] crate::relationship::RankError),
 }
 
 /// `Result` with this crate's [`Error`].

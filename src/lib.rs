@@ -11,6 +11,7 @@ mod event;
 mod id;
 mod lifecycle;
 mod money;
+pub mod relationship;
 
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
@@ -19,3 +20,4 @@ pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback
 pub use id::{CustomerId, EventId, ParseIdError};
 pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
 pub use money::{Money, MoneyError};
+pub use relationship::{Graph, GraphError, Network, NodeIndex, PageRank, RankError};
