@@ -10,6 +10,7 @@
 //! | [`Network`], [`NetworkBuilder`] | a graph whose nodes carry keys: customer ids ([`Network::from_base`]) or strings |
 //! | [`Reach`], [`reach_counts`] | k-hop reach of a node or a set of nodes |
 //! | [`pagerank`], [`personalized_pagerank`] | weighted PageRank with damping and restart |
+//! | `read_edge_list` | a [`Network`] of string ids from a CSV edge list (feature `csv`) |
 //!
 //! # Direction
 //!
@@ -43,11 +44,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "csv")]
+mod edgelist;
 mod graph;
 mod network;
 mod rank;
 mod reach;
 
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+pub use edgelist::{EdgeListError, read_edge_list};
 pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, GraphError, NodeIndex};
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
