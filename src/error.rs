@@ -30,6 +30,9 @@ pub enum Error {
     /// A PageRank run had bad settings or did not converge.
     #[error(transparent)]
     Rank(#[from] crate::relationship::RankError),
+    /// Referral attribution had bad settings or overflowed.
+    #[error(transparent)]
+    Referral(#[from] crate::relationship::ReferralError),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -10,6 +10,7 @@
 //! | [`Network`], [`NetworkBuilder`] | a graph whose nodes carry keys: customer ids ([`Network::from_base`]) or strings |
 //! | [`Reach`], [`reach_counts`] | k-hop reach of a node or a set of nodes |
 //! | [`pagerank`], [`personalized_pagerank`] | weighted PageRank with damping and restart |
+//! | [`ReferralForest`] | who brought whom; attribution with decay; viral coefficient per cohort |
 //! | `read_edge_list` | a [`Network`] of string ids from a CSV edge list (feature `csv`) |
 //!
 //! # Direction
@@ -50,6 +51,7 @@ mod graph;
 mod network;
 mod rank;
 mod reach;
+mod referral;
 
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
@@ -58,3 +60,4 @@ pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, G
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
 pub use reach::{Reach, reach_counts};
+pub use referral::{Attribution, AttributionOptions, CohortPeriod, ReferralError, ReferralForest, ViralCoefficient};
