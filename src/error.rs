@@ -33,6 +33,9 @@ pub enum Error {
     /// Referral attribution had bad settings or overflowed.
     #[error(transparent)]
     Referral(#[from] crate::relationship::ReferralError),
+    /// A diffusion run had bad input.
+    #[error(transparent)]
+    Diffusion(#[from] crate::relationship::DiffusionError),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -11,6 +11,7 @@
 //! | [`Reach`], [`reach_counts`] | k-hop reach of a node or a set of nodes |
 //! | [`pagerank`], [`personalized_pagerank`] | weighted PageRank with damping and restart |
 //! | [`ReferralForest`] | who brought whom; attribution with decay; viral coefficient per cohort |
+//! | [`simulate_spread`], [`LiveEdgeSamples`], [`celf`], [`greedy`] | independent-cascade diffusion: seeded Monte Carlo spread with a 95% interval; influence maximisation |
 //! | `read_edge_list` | a [`Network`] of string ids from a CSV edge list (feature `csv`) |
 //!
 //! # Direction
@@ -45,6 +46,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod diffusion;
 #[cfg(feature = "csv")]
 mod edgelist;
 mod graph;
@@ -53,6 +55,7 @@ mod rank;
 mod reach;
 mod referral;
 
+pub use diffusion::{DiffusionError, LiveEdgeSamples, Selection, Spread, celf, greedy, simulate_spread};
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 pub use edgelist::{EdgeListError, read_edge_list};
