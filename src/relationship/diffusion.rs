@@ -18,7 +18,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::graph::{Direction, Graph, NodeIndex};
+use super::graph::{Direction, Graph, NodeIndex, span};
 
 /// The error of a diffusion run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -145,7 +145,7 @@ pub fn simulate_spread(graph: &Graph, seeds: &[NodeIndex], runs: u32, seed: u64)
         while head < queue.len() {
             let u = queue[head] as usize;
             head += 1;
-            for e in offsets[u]..offsets[u + 1] {
+            for e in span(offsets, u) {
                 let v = targets[e] as usize;
                 if marks[v] != run && rng.random::<f64>() < weights[e] {
                     marks[v] = run;
@@ -305,7 +305,7 @@ impl Coverage {
             if commit {
                 self.covered[world * self.node_words + u / 64] |= 1 << (u % 64);
             }
-            let range = offsets[u]..offsets[u + 1];
+            let range = span(offsets, u);
             for (e, &t) in range.clone().zip(&targets[range]) {
                 let t = t as usize;
                 if self.marks[t] != epoch && samples.is_live(world, e) && !self.is_covered(world, t) {

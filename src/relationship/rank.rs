@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::graph::{Direction, Graph, NodeIndex};
+use super::graph::{Direction, Graph, NodeIndex, span};
 
 /// The settings of a PageRank run: a small `Copy` struct with public
 /// fields, checked when the run starts.
@@ -230,8 +230,7 @@ pub fn personalized_pagerank(
     // Total weight each node passes on, in the flow direction.
     let (flow_offsets, _) = graph.adjacency(flow);
     let flow_weights = graph.entry_weights(flow);
-    let totals: Vec<f64> =
-        (0..n).map(|u| flow_weights[flow_offsets[u]..flow_offsets[u + 1]].iter().sum::<f64>()).collect();
+    let totals: Vec<f64> = (0..n).map(|u| flow_weights[span(flow_offsets, u)].iter().sum::<f64>()).collect();
     drop(flow_weights);
     let dangling: Vec<u32> = (0..n as u32).filter(|&u| totals[u as usize] == 0.0).collect();
 
@@ -261,7 +260,7 @@ pub fn personalized_pagerank(
         let teleport = damping * dangling_mass + (1.0 - damping);
         let mut change = 0.0;
         for v in 0..n {
-            let range = offsets[v]..offsets[v + 1];
+            let range = span(offsets, v);
             let pulled: f64 = share[range.clone()].iter().zip(&from[range]).map(|(s, &u)| s * x[u as usize]).sum();
             let p = restart.as_ref().map_or(uniform, |r| r[v]);
             let value = damping * pulled + teleport * p;

@@ -1,7 +1,7 @@
 //! k-hop reach: how many distinct people are within k hops of a customer or
 //! of a set of customers (the audience a campaign's first audience reaches).
 
-use super::graph::{Direction, Graph, GraphError, NodeIndex};
+use super::graph::{Direction, Graph, GraphError, NodeIndex, span};
 
 /// A reusable workspace for k-hop reach on one graph.
 ///
@@ -41,7 +41,7 @@ use super::graph::{Direction, Graph, GraphError, NodeIndex};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Reach<'g> {
-    offsets: &'g [usize],
+    offsets: &'g [u32],
     neighbors: &'g [u32],
     marks: Vec<u32>,
     epoch: u32,
@@ -110,7 +110,7 @@ impl<'g> Reach<'g> {
             self.next.clear();
             for &u in &self.frontier {
                 let u = u as usize;
-                for &v in &self.neighbors[self.offsets[u]..self.offsets[u + 1]] {
+                for &v in &self.neighbors[span(self.offsets, u)] {
                     let mark = &mut self.marks[v as usize];
                     if *mark != epoch {
                         *mark = epoch;
