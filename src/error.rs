@@ -36,6 +36,18 @@ pub enum Error {
     #[cfg(feature = "csv")]
     #[error(transparent)]
     Csv(#[from] crate::CsvError),
+    /// A relationship graph refused an edge.
+    #[error(transparent)]
+    Graph(#[from] crate::relationship::GraphError),
+    /// A PageRank run had bad settings or did not converge.
+    #[error(transparent)]
+    Rank(#[from] crate::relationship::RankError),
+    /// Referral attribution had bad settings or overflowed.
+    #[error(transparent)]
+    Referral(#[from] crate::relationship::ReferralError),
+    /// A diffusion run had bad input.
+    #[error(transparent)]
+    Diffusion(#[from] crate::relationship::DiffusionError),
 }
 
 /// `Result` with this crate's [`Error`].

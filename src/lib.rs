@@ -82,6 +82,7 @@ mod event;
 mod id;
 mod lifecycle;
 mod money;
+pub mod relationship;
 pub mod segment;
 mod transactions;
 

@@ -11,6 +11,7 @@ mod examples;
 mod foundation;
 mod lifecycle;
 mod properties;
+mod relationship;
 mod segment;
 #[cfg(feature = "sim")]
 mod sim;

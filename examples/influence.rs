@@ -1,0 +1,83 @@
+//! Influence rank and 2-hop reach of every node of an edge list.
+//!
+//! ```text
+//! cargo run --release --example influence -- --edges FILE.csv
+//! ```
+//!
+//! `FILE.csv` has a header line and columns `source,target[,weight]`; ids
+//! are any strings. Prints one JSON object,
+//! `{"pagerank": {"<id>": score, …}, "reach_2": {"<id>": n, …}}`:
+//! `pagerank` is the standard PageRank of the graph as given (rank flows from
+//! source to target, damping 0.85, dangling rank spread evenly, power
+//! iteration from uniform until the L1 change is below N·1e-12), and
+//! `reach_2` the number of other nodes within two hops along the edges. A
+//! bad weight stops the program with a one-line error naming its line.
+
+use std::error::Error;
+use std::io::{Read, Write};
+
+use customer_lifecycle::relationship::{Direction, Network, PageRankOptions, pagerank, reach_counts, read_edge_list};
+use serde::ser::{SerializeMap, Serializer};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [flag, path] = args.as_slice() else { return Err("usage: influence --edges FILE.csv".into()) };
+    if flag != "--edges" {
+        return Err("usage: influence --edges FILE.csv".into());
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
+    let json = report(std::io::BufReader::new(file))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(json.as_bytes())?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Reads an edge list and returns the JSON report.
+///
+/// # Errors
+///
+/// A bad edge list (the message names the line), or a PageRank run that
+/// does not converge.
+pub fn report(input: impl Read) -> Result<String, Box<dyn Error>> {
+    let network = read_edge_list(input)?;
+    let graph = network.graph();
+    let options = PageRankOptions {
+        damping: 0.85,
+        tolerance: graph.node_count() as f64 * 1e-12,
+        max_iterations: 100_000,
+        flow: Direction::Outgoing,
+    };
+    let rank = if graph.node_count() == 0 { Vec::new() } else { pagerank(graph, &options)?.into_scores() };
+    let reach = reach_counts(graph, 2, Direction::Outgoing);
+    Ok(render(&network, &rank, &reach)?)
+}
+
+/// Writes `{"pagerank": {…}, "reach_2": {…}}` with nodes in index order;
+/// `serde_json` prints each f64 in its shortest round-trip form.
+fn render(network: &Network<String>, rank: &[f64], reach: &[u32]) -> serde_json::Result<String> {
+    struct Column<'a, T>(&'a [String], &'a [T]);
+    impl<T: serde::Serialize> serde::Serialize for Column<'_, T> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (key, value) in self.0.iter().zip(self.1) {
+                map.serialize_entry(key, value)?;
+            }
+            map.end()
+        }
+    }
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::new(&mut out);
+    let mut map = ser.serialize_map(Some(2))?;
+    map.serialize_entry("pagerank", &Column(network.keys(), rank))?;
+    map.serialize_entry("reach_2", &Column(network.keys(), reach))?;
+    map.end()?;
+    Ok(String::from_utf8(out).expect("serde_json writes UTF-8"))
+}

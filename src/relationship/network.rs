@@ -1,0 +1,232 @@
+//! [`Network`]: a [`Graph`] whose nodes carry keys (customer ids, or any
+//! strings), with the builders that read a [`CustomerBase`] or an edge list.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::graph::{Duplicates, EdgeKind, Graph, GraphBuilder, GraphError, NodeIndex};
+use crate::{CustomerBase, CustomerId, EventKind};
+
+type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+/// A [`Graph`] plus the key of each node: a [`CustomerId`] for a graph of a
+/// [`CustomerBase`], a `String` for an edge list read from a file.
+///
+/// The algorithms run on [`graph`](Network::graph) and speak in
+/// [`NodeIndex`]es; [`key`](Network::key) and [`node`](Network::node)
+/// translate.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::relationship::{EdgeKind, NetworkBuilder};
+///
+/// let mut builder = NetworkBuilder::new();
+/// builder.add_edge("ana".to_string(), "bo".to_string(), EdgeKind::Follows, 1.0)?;
+/// let network = builder.build()?;
+/// let bo = network.node("bo").unwrap();
+/// assert_eq!(network.key(bo).map(String::as_str), Some("bo"));
+/// assert_eq!(network.graph().edge_count(), 1);
+/// # Ok::<(), customer_lifecycle::relationship::GraphError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Network<K> {
+    graph: Graph,
+    keys: Vec<K>,
+    index: FixedMap<K, NodeIndex>,
+}
+
+impl<K: Eq + Hash> Network<K> {
+    /// The graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Every node's key, by node index.
+    pub fn keys(&self) -> &[K] {
+        &self.keys
+    }
+
+    /// The key of a node.
+    pub fn key(&self, node: NodeIndex) -> Option<&K> {
+        self.keys.get(node.index())
+    }
+
+    /// The node with this key.
+    pub fn node<Q>(&self, key: &Q) -> Option<NodeIndex>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.index.get(key).copied()
+    }
+
+    /// The graph and the keys, taken apart.
+    pub fn into_parts(self) -> (Graph, Vec<K>) {
+        (self.graph, self.keys)
+    }
+}
+
+/// Builds a [`Network`], giving each new key the next node index (in order
+/// of first appearance).
+///
+/// The same rules as [`GraphBuilder`]: self-loops refused unless allowed,
+/// duplicates keep the last weight unless told otherwise.
+#[derive(Debug, Clone)]
+pub struct NetworkBuilder<K> {
+    builder: GraphBuilder,
+    keys: Vec<K>,
+    index: FixedMap<K, NodeIndex>,
+}
+
+impl<K: Eq + Hash + Clone> Default for NetworkBuilder<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Eq + Hash + Clone> NetworkBuilder<K> {
+    /// An empty builder.
+    pub fn new() -> Self {
+        NetworkBuilder { builder: GraphBuilder::new(0), keys: Vec::new(), index: FixedMap::default() }
+    }
+
+    /// Whether self-loops are accepted (default `false`).
+    #[must_use]
+    pub fn allow_self_loops(mut self, allow: bool) -> Self {
+        self.builder = self.builder.allow_self_loops(allow);
+        self
+    }
+
+    /// The rule for duplicate edges (default [`Duplicates::KeepLast`]).
+    #[must_use]
+    pub fn duplicates(mut self, rule: Duplicates) -> Self {
+        self.builder = self.builder.duplicates(rule);
+        self
+    }
+
+    /// The node of `key`, added if new.
+    pub fn add_node(&mut self, key: K) -> NodeIndex {
+        if let Some(&node) = self.index.get(&key) {
+            return node;
+        }
+        let node = self.builder.add_node();
+        self.keys.push(key.clone());
+        self.index.insert(key, node);
+        node
+    }
+
+    /// Adds the edge `source → target` (word travels from source to target),
+    /// adding the nodes if new, and returns their indices.
+    ///
+    /// # Errors
+    ///
+    /// As [`GraphBuilder::add_edge`]; the nodes stay added.
+    pub fn add_edge(
+        &mut self,
+        source: K,
+        target: K,
+        kind: EdgeKind,
+        weight: f64,
+    ) -> Result<(NodeIndex, NodeIndex), GraphError> {
+        let s = self.add_node(source);
+        let t = self.add_node(target);
+        self.builder.add_edge(s, t, kind, weight)?;
+        Ok((s, t))
+    }
+
+    /// Assembles the network.
+    ///
+    /// # Errors
+    ///
+    /// As [`GraphBuilder::build`].
+    pub fn build(self) -> Result<Network<K>, GraphError> {
+        Ok(Network { graph: self.builder.build()?, keys: self.keys, index: self.index })
+    }
+}
+
+/// The weight given to each kind of edge read from a [`CustomerBase`]: the
+/// strength of the relationship, or for diffusion the probability that word
+/// passes along it. Both default to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EdgeWeights {
+    /// The weight of a follow (followed → follower).
+    pub follows: f64,
+    /// The weight of a referral (referrer → referred).
+    pub referral: f64,
+}
+
+impl Default for EdgeWeights {
+    fn default() -> Self {
+        EdgeWeights { follows: 1.0, referral: 1.0 }
+    }
+}
+
+impl Network<CustomerId> {
+    /// The relationship graph of a customer base as of an instant.
+    ///
+    /// Every customer of the base is a node, in the base's order. Each
+    /// `Follow { of: Some(x) }` event of customer c at or before `as_of`
+    /// adds `x → c` of kind [`EdgeKind::Follows`]; each
+    /// `Referral { invitee }` adds `c → invitee` of kind
+    /// [`EdgeKind::ReferredBy`]: both point the way word travels. A repeated
+    /// follow or referral is one edge.
+    ///
+    /// # Errors
+    ///
+    /// [`GraphError::InvalidWeight`] when a weight in `weights` is negative or
+    /// not finite.
+    ///
+    /// # Complexity
+    ///
+    /// O(customers + events) plus the build.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use customer_lifecycle::relationship::{EdgeKind, EdgeWeights, Network};
+    /// use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
+    ///
+    /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut base = CustomerBase::new(Policy::default());
+    /// let ana = base.add_customer(NewCustomer::with_key("ana", t0))?;
+    /// let bo = base.add_customer(NewCustomer::with_key("bo", t0))?;
+    /// base.apply(&Event {
+    ///     id: EventId::from_key("f1"),
+    ///     customer: bo,
+    ///     at: t0,
+    ///     channel: Channel::Twitter,
+    ///     kind: EventKind::Follow { of: Some(ana) },
+    /// })?;
+    /// let network = Network::from_base(&base, t0, EdgeWeights::default())?;
+    /// let (a, b) = (network.node(&ana).unwrap(), network.node(&bo).unwrap());
+    /// assert_eq!(network.graph().edge_weight(a, b, EdgeKind::Follows), Some(1.0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>, weights: EdgeWeights) -> Result<Self, GraphError> {
+        let mut builder = NetworkBuilder::new();
+        for customer in base.customers() {
+            builder.add_node(customer.id());
+        }
+        for customer in base.customers() {
+            let c = customer.id();
+            for event in base.events(c).into_iter().flatten().filter(|e| e.at <= as_of) {
+                match event.kind {
+                    EventKind::Follow { of: Some(followed) } => {
+                        builder.add_edge(followed, c, EdgeKind::Follows, weights.follows)?;
+                    }
+                    EventKind::Referral { invitee } => {
+                        builder.add_edge(c, invitee, EdgeKind::ReferredBy, weights.referral)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        builder.build()
+    }
+}

@@ -1,0 +1,125 @@
+//! Integration tests of `customer_lifecycle::relationship`.
+
+use customer_lifecycle::relationship::{
+    Direction, EdgeKind, Graph, GraphBuilder, NodeIndex, PageRankOptions, Reach, pagerank, personalized_pagerank,
+    reach_counts,
+};
+use proptest::prelude::*;
+
+#[cfg(feature = "csv")]
+#[path = "../examples/influence.rs"]
+#[allow(dead_code)]
+mod influence_example;
+
+fn graph(n: usize, edges: &[(usize, usize, f64)]) -> Graph {
+    let mut b = GraphBuilder::new(n).allow_self_loops(true);
+    for &(s, t, w) in edges {
+        b.add_edge(NodeIndex::new(s), NodeIndex::new(t), EdgeKind::Follows, w).unwrap();
+    }
+    b.build().unwrap()
+}
+
+fn arb_graph() -> impl Strategy<Value = Graph> {
+    (1usize..12).prop_flat_map(|n| {
+        prop::collection::vec((0..n, 0..n, prop_oneof![Just(0.0), Just(1.0), 0.0f64..5.0]), 0..40)
+            .prop_map(move |edges| graph(n, &edges))
+    })
+}
+
+proptest! {
+    #[test]
+    fn pagerank_is_a_distribution(g in arb_graph(), incoming in any::<bool>(), restart in 0usize..12) {
+        let flow = if incoming { Direction::Incoming } else { Direction::Outgoing };
+        let options = PageRankOptions { flow, tolerance: 1e-13, ..PageRankOptions::default() };
+        let rank = if restart < g.node_count() {
+            personalized_pagerank(&g, &options, &[(NodeIndex::new(restart), 1.0)]).unwrap()
+        } else {
+            pagerank(&g, &options).unwrap()
+        };
+        prop_assert!((rank.scores().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        prop_assert!(rank.scores().iter().all(|&s| s >= 0.0));
+    }
+
+    #[test]
+    fn reach_is_monotone_in_hops_and_seeds(g in arb_graph(), seeds in prop::collection::vec(0usize..12, 0..4)) {
+        let seeds: Vec<_> = seeds.into_iter().filter(|&s| s < g.node_count()).map(NodeIndex::new).collect();
+        let mut reach = Reach::new(&g, Direction::Outgoing);
+        let distinct = seeds.iter().collect::<std::collections::BTreeSet<_>>().len();
+        let mut last = 0;
+        for k in 0..6 {
+            let now = reach.count(&seeds, k).unwrap();
+            prop_assert!(now >= last);
+            prop_assert!(now + distinct <= g.node_count());
+            last = now;
+        }
+        // The union reaches at least as far as each member, less the other seeds.
+        let per = reach_counts(&g, 2, Direction::Outgoing);
+        let union = reach.count(&seeds, 2).unwrap();
+        for s in &seeds {
+            prop_assert!(union + seeds.len() > per[s.index()] as usize);
+        }
+    }
+}
+
+#[test]
+fn pagerank_on_a_cycle_with_a_tail_matches_hand_computation() {
+    // 0 → 1 → 2 → 0 and 3 → 0. Node 3 gets only the restart share.
+    let g = graph(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 0, 1.0), (3, 0, 1.0)]);
+    let rank = pagerank(&g, &PageRankOptions { tolerance: 1e-15, ..PageRankOptions::default() }).unwrap();
+    let r = 0.15 / 4.0;
+    // x0 = r + d(x2 + r), x1 = r + d x0, x2 = r + d x1
+    let d: f64 = 0.85;
+    let x0 = (r + d * (r + d * r) + d * r) / (1.0 - d * d * d);
+    let x1 = r + d * x0;
+    let x2 = r + d * x1;
+    for (got, want) in rank.scores().iter().zip([x0, x1, x2, r]) {
+        assert!((got - want).abs() < 1e-13, "{got} vs {want}");
+    }
+}
+
+#[cfg(feature = "csv")]
+mod example {
+    use super::influence_example::report;
+
+    fn json(text: &str) -> serde_json::Value {
+        serde_json::from_str(&report(text.as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn report_follows_the_contract() {
+        // a → b → c → a, c → c (self-loop), d → a with weight 0 (dangling).
+        let out = json("source,target,weight\na,b,5\nb,c,\nc,a,2\nc,c,2\nd,a,0\na,b,1\n");
+        let reach = &out["reach_2"];
+        assert_eq!(reach, &serde_json::json!({"a": 2, "b": 2, "c": 2, "d": 2}));
+        let pr = out["pagerank"].as_object().unwrap();
+        assert_eq!(pr.len(), 4);
+        let total: f64 = pr.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        // d is dangling and nobody points at it: x_d = (1-d)/N / (1 - d/N).
+        let xd = 0.0375 / (1.0 - 0.85 / 4.0);
+        assert!((pr["d"].as_f64().unwrap() - xd).abs() < 1e-15);
+    }
+
+    #[test]
+    fn ids_are_echoed_and_floats_round_trip() {
+        let text = report("s,t\n\"x,1\",ü \n ü ,\"x,1\"\n".as_bytes()).unwrap();
+        let out: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<_> = out["reach_2"].as_object().unwrap().keys().cloned().collect();
+        assert!(keys.contains(&"x,1".to_string()) && keys.contains(&"ü ".to_string()));
+        assert!(keys.contains(&" ü ".to_string()));
+        for v in out["pagerank"].as_object().unwrap().values() {
+            let f = v.as_f64().unwrap();
+            assert_eq!(serde_json::to_string(&f).unwrap().parse::<f64>().unwrap().to_bits(), f.to_bits());
+        }
+        assert_eq!(report("s,t\n".as_bytes()).unwrap(), r#"{"pagerank":{},"reach_2":{}}"#);
+    }
+
+    #[test]
+    fn bad_weights_name_the_line() {
+        for (text, line) in [("s,t,w\na,b,1\nb,c,-1\n", 3), ("s,t,w\na,b,inf\n", 2), ("s,t,w\n\na,b,x\n", 3)] {
+            let err = report(text.as_bytes()).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("line {line}:")), "{err}");
+            assert!(!err.contains('\n'));
+        }
+    }
+}
