@@ -45,12 +45,12 @@ mod bgnbd;
 mod csv;
 mod data;
 mod gamma_gamma;
-// mod holdout;
+mod holdout;
 mod optim;
 mod pareto_nbd;
 mod special;
 mod summary;
-// mod value;
+mod value;
 
 use chrono::NaiveDate;
 
@@ -59,11 +59,11 @@ pub use bgnbd::{BgNbd, BgNbdFit};
 pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
-// pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
+pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
 pub use optim::{FitOptions, FitReport};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
-// pub use value::lifetime_value;
+pub use value::lifetime_value;
 
 use crate::{Money, MoneyError};
 
