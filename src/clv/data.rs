@@ -215,9 +215,10 @@ impl SpendData {
             return Err(ClvError::InvalidData { row, reason: "non-finite mean value" });
         }
         SpendData::from_rows(
-            customers.iter().filter(|c| c.frequency > 0 && c.monetary_value > 0.0).map(|c| {
-                (c.frequency, c.monetary_value, 1.0)
-            }),
+            customers
+                .iter()
+                .filter(|c| c.frequency > 0 && c.monetary_value > 0.0)
+                .map(|c| (c.frequency, c.monetary_value, 1.0)),
         )
     }
 

@@ -169,7 +169,11 @@ impl GammaGamma {
     /// O(1).
     pub fn expected_average_value(&self, x: u32, mean: f64) -> Result<f64, ClvError> {
         if self.q <= 1.0 {
-            return Err(ClvError::InvalidParameter { name: "q", value: self.q, reason: "must exceed 1 for a finite mean" });
+            return Err(ClvError::InvalidParameter {
+                name: "q",
+                value: self.q,
+                reason: "must exceed 1 for a finite mean",
+            });
         }
         if !(mean.is_finite() && mean >= 0.0) {
             return Err(ClvError::InvalidParameter { name: "mean", value: mean, reason: "must be finite and >= 0" });

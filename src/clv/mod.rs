@@ -36,9 +36,10 @@
 //! ```
 
 // The models are written with the literature's one-letter parameter names
-// (r, α, a, b, s, β, p, q, x, T), and compare floats exactly where an exact
-// match is meant (equal histories are one pattern).
-#![allow(clippy::many_single_char_names, clippy::float_cmp)]
+// (r, α, a, b, s, β, p, q, x, T), compare floats exactly where an exact
+// match is meant (equal histories are one pattern), and index small dense
+// matrices and parallel columns by position, as the formulas do.
+#![allow(clippy::many_single_char_names, clippy::float_cmp, clippy::needless_range_loop)]
 
 mod bgnbd;
 #[cfg(feature = "csv")]

@@ -335,12 +335,16 @@ mod tests {
 
     #[test]
     fn likelihood_matches_quadrature_in_both_cases() {
-        for &(r, alpha, s, beta) in &[(0.55, 10.6, 0.6, 11.7), (0.55, 11.7, 0.6, 10.6), (2.0, 1.0, 0.3, 50.0), (0.3, 40.0, 3.0, 0.5)]
+        for &(r, alpha, s, beta) in
+            &[(0.55, 10.6, 0.6, 11.7), (0.55, 11.7, 0.6, 10.6), (2.0, 1.0, 0.3, 50.0), (0.3, 40.0, 3.0, 0.5)]
         {
             for &(x, t_x, t) in &[(0.0, 0.0, 38.0), (2.0, 30.0, 38.0), (7.0, 3.0, 20.0), (1.0, 5.0, 5.0)] {
                 let (_, fast) = bracket(r, alpha, s, beta, x, t_x, t);
                 let slow = bracket_by_quadrature(r, alpha, s, beta, x, t_x, t);
-                assert!((fast - slow).abs() < 1e-7 * slow.abs().max(1.0), "{r} {alpha} {s} {beta} / {x} {t_x} {t}: {fast} vs {slow}");
+                assert!(
+                    (fast - slow).abs() < 1e-7 * slow.abs().max(1.0),
+                    "{r} {alpha} {s} {beta} / {x} {t_x} {t}: {fast} vs {slow}"
+                );
             }
         }
     }

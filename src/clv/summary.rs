@@ -158,14 +158,13 @@ impl PurchaseAggregate {
             if amount.is_negative() {
                 return Err(ClvError::NegativeAmount { customer_id: key.to_owned(), date: day, amount });
             }
-            let slot = match index.get(key) {
-                Some(&slot) => slot,
-                None => {
-                    let slot = keys.len() as u32;
-                    index.insert(key.to_owned(), slot);
-                    keys.push(key.to_owned());
-                    slot
-                }
+            let slot = if let Some(&slot) = index.get(key) {
+                slot
+            } else {
+                let slot = keys.len() as u32;
+                index.insert(key.to_owned(), slot);
+                keys.push(key.to_owned());
+                slot
             };
             rows.push((pack(slot, day), amount.minor_units()));
         }
@@ -209,7 +208,10 @@ impl PurchaseAggregate {
                 total: Money::from_minor(total),
             });
         }
-        Ok(PurchaseAggregate { span, customers: customers.into_iter().map(|c| c.expect("every key has rows")).collect() })
+        Ok(PurchaseAggregate {
+            span,
+            customers: customers.into_iter().map(|c| c.expect("every key has rows")).collect(),
+        })
     }
 
     /// The first and last purchase day covered, or `None` when empty.
@@ -401,7 +403,11 @@ impl Summary {
     /// # Complexity
     ///
     /// O(e log e) for e purchase events.
-    pub fn from_base(base: &CustomerBase, calibration_end: NaiveDate, time_unit: TimeUnit) -> Result<Summary, ClvError> {
+    pub fn from_base(
+        base: &CustomerBase,
+        calibration_end: NaiveDate,
+        time_unit: TimeUnit,
+    ) -> Result<Summary, ClvError> {
         Summary::from_base_with_offset(base, calibration_end, time_unit, FixedOffset::east_opt(0).expect("zero"))
     }
 
