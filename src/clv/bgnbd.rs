@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clv::optim::{self, FitOptions, FitReport};
-use crate::clv::special::{digamma, hyp2f1, ln_gamma, log_add_exp};
+use crate::clv::special::{digamma, hyp2f1_with_magnitude, ln_gamma, ln_hyp2f1_abs_terms, log_add_exp};
 use crate::clv::{ClvError, FitData, TimeUnit, check_positive, softplus};
 
 /// A BG/NBD model: the four parameters, each positive and finite.
@@ -206,10 +206,21 @@ impl BgNbd {
         let a = if (self.a - 1.0).abs() < 1e-6 { 1.0 + 1e-6f64.copysign(self.a - 1.0 + 1e-300) } else { self.a };
         let z = horizon / (self.alpha + t + horizon);
         let c = a + self.b + xf - 1.0;
-        let f = hyp2f1(a + self.b - 1.0 - self.r, a - 1.0, c, z);
+        let ln_1mz = (-z).ln_1p();
+        let (f, largest) = hyp2f1_with_magnitude(a + self.b - 1.0 - self.r, a - 1.0, c, z);
         // 1 − (1−z)^(a−1)·F, with the power taken through ln_1p for small z.
-        let bracket = 1.0 - ((a - 1.0) * (-z).ln_1p()).exp() * f;
-        let unconditional = c / (a - 1.0) * bracket;
+        let mut bracket = 1.0 - ((a - 1.0) * ln_1mz).exp() * f;
+        if !(f.is_finite() && largest <= 1e6 * f.abs()) || bracket * (a - 1.0) * c < 0.0 {
+            // The transformed series cancelled: sum the untransformed one,
+            // ₂F₁(r+x, b+x; c; z), whose terms all have one sign, in log space.
+            let power = (self.r + xf) * ln_1mz;
+            bracket = if c > 0.0 {
+                -(power + ln_hyp2f1_abs_terms(self.r + xf, self.b + xf, c, z, 0)).exp_m1()
+            } else {
+                -power.exp_m1() + (power + ln_hyp2f1_abs_terms(self.r + xf, self.b + xf, c, z, 1)).exp()
+            };
+        }
+        let unconditional = (c / (a - 1.0) * bracket).max(0.0);
         unconditional * self.p_alive(x, t_x, t)
     }
 
@@ -382,7 +393,7 @@ mod tests {
         let (x, tx, t, h) = (2u32, 5.0, 10.0, 6.0);
         let xf = f64::from(x);
         let z = h / (3.0 + t + h);
-        let f = hyp2f1(0.6 + xf, 2.4 + xf, 0.8 + 2.4 + xf - 1.0, z);
+        let f = crate::clv::special::hyp2f1(0.6 + xf, 2.4 + xf, 0.8 + 2.4 + xf - 1.0, z);
         let num = (0.8 + 2.4 + xf - 1.0) / (0.8 - 1.0) * (1.0 - ((3.0 + t) / (3.0 + t + h)).powf(0.6 + xf) * f);
         let den = 1.0 + 0.8 / (2.4 + xf - 1.0) * ((3.0 + t) / (3.0 + tx)).powf(0.6 + xf);
         assert!((m.expected_purchases(x, tx, t, h) - num / den).abs() < 1e-12);

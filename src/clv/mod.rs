@@ -36,21 +36,22 @@
 //! ```
 
 // The models are written with the literature's one-letter parameter names
-// (r, α, a, b, s, β, p, q, x, T), and compare floats exactly where an exact
-// match is meant (equal histories are one pattern).
-#![allow(clippy::many_single_char_names, clippy::float_cmp)]
+// (r, α, a, b, s, β, p, q, x, T), compare floats exactly where an exact
+// match is meant (equal histories are one pattern), and index small dense
+// matrices and parallel columns by position, as the formulas do.
+#![allow(clippy::many_single_char_names, clippy::float_cmp, clippy::needless_range_loop)]
 
 mod bgnbd;
 #[cfg(feature = "csv")]
 mod csv;
 mod data;
 mod gamma_gamma;
-// mod holdout;
+mod holdout;
 mod optim;
 mod pareto_nbd;
 mod special;
 mod summary;
-// mod value;
+mod value;
 
 use chrono::NaiveDate;
 
@@ -59,11 +60,11 @@ pub use bgnbd::{BgNbd, BgNbdFit};
 pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
-// pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
+pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
 pub use optim::{FitOptions, FitReport};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
-// pub use value::lifetime_value;
+pub use value::lifetime_value;
 
 use crate::{Money, MoneyError};
 

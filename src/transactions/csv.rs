@@ -178,7 +178,7 @@ pub(crate) struct Row<'a> {
 impl<R: io::Read> Table<R> {
     pub(crate) fn open(input: R, wanted: &[&str]) -> Result<Self, CsvError> {
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
-        let headers = reader.headers().map_err(convert)?.clone();
+        let headers = reader.headers().map_err(|e| convert(&e))?.clone();
         let mut columns = Vec::new();
         for name in wanted {
             let index = headers
@@ -191,7 +191,7 @@ impl<R: io::Read> Table<R> {
     }
 
     pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>, CsvError> {
-        if !self.reader.read_record(&mut self.record).map_err(convert)? {
+        if !self.reader.read_record(&mut self.record).map_err(|e| convert(&e))? {
             return Ok(None);
         }
         let line = self.record.position().map_or(0, csv::Position::line);
@@ -214,7 +214,7 @@ impl Row<'_> {
     }
 }
 
-pub(crate) fn convert(error: csv::Error) -> CsvError {
+pub(crate) fn convert(error: &csv::Error) -> CsvError {
     let line = error.position().map_or(0, csv::Position::line);
     match error.kind() {
         csv::ErrorKind::Io(e) => CsvError::Io { path: "input".into(), message: e.to_string() },

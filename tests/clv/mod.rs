@@ -1,6 +1,9 @@
 //! Integration tests of the `clv` module: merge laws of the purchase
 //! aggregate, the published CDNOW fits, parameter recovery, and the example.
 
+// Counts and exact day arithmetic are compared exactly on purpose.
+#![allow(clippy::float_cmp)]
+
 use chrono::NaiveDate;
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{ClvError, CustomerPurchases, PurchaseAggregate, Summary, TimeUnit};
@@ -190,5 +193,137 @@ mod cdnow {
         assert_close("beta", m.beta(), 11.669);
         assert!((fit.log_likelihood - -9595.0).abs() <= 0.05, "LL {}", fit.log_likelihood);
         eprintln!("pareto/nbd {m:?} ll {} se {:?} report {:?}", fit.log_likelihood, fit.standard_errors, fit.report);
+    }
+}
+
+#[cfg(feature = "sim")]
+mod recovery {
+    //! Simulate 20,000 customers over 104 weeks from known parameters with three seeds and
+    //! recover each parameter within 3 standard errors and 15%.
+
+    use customer_lifecycle::clv::{BgNbd, FitOptions, GammaGamma, ParetoNbd};
+
+    fn check(name: &str, truth: &[f64], fitted: &[f64], errors: &[f64]) {
+        for i in 0..truth.len() {
+            let off = (fitted[i] - truth[i]).abs();
+            assert!(off <= 3.0 * errors[i], "{name}[{i}]: {} vs {} (se {})", fitted[i], truth[i], errors[i]);
+            assert!(off <= 0.15 * truth[i], "{name}[{i}]: {} vs {}", fitted[i], truth[i]);
+        }
+    }
+
+    #[test]
+    fn bgnbd_recovers_its_parameters() {
+        let truth = BgNbd::new(0.5, 6.0, 0.7, 2.5).unwrap();
+        for seed in [1, 2, 3] {
+            let data = truth.simulate(20_000, 104.0, seed).unwrap();
+            let fit = BgNbd::fit(&data, &FitOptions::default()).unwrap();
+            let m = fit.model;
+            check("bgnbd", &[0.5, 6.0, 0.7, 2.5], &[m.r(), m.alpha(), m.a(), m.b()], &fit.standard_errors.unwrap());
+        }
+    }
+
+    #[test]
+    fn pareto_nbd_recovers_its_parameters() {
+        let truth = ParetoNbd::new(0.6, 8.0, 0.8, 12.0).unwrap();
+        for seed in [1, 2, 3] {
+            let data = truth.simulate(20_000, 104.0, seed).unwrap();
+            let fit = ParetoNbd::fit(&data, &FitOptions::default()).unwrap();
+            let m = fit.model;
+            check(
+                "pareto",
+                &[0.6, 8.0, 0.8, 12.0],
+                &[m.r(), m.alpha(), m.s(), m.beta()],
+                &fit.standard_errors.unwrap(),
+            );
+        }
+    }
+
+    #[test]
+    fn gamma_gamma_recovers_its_parameters() {
+        let truth = GammaGamma::new(6.0, 4.0, 15.0).unwrap();
+        let frequencies: Vec<u32> = (0..20_000u32).map(|i| 1 + i % 9).collect();
+        for seed in [1, 2, 3] {
+            let data = truth.simulate(&frequencies, seed).unwrap();
+            let fit = GammaGamma::fit(&data, &FitOptions::default()).unwrap();
+            let m = fit.model;
+            check("gamma-gamma", &[6.0, 4.0, 15.0], &[m.p(), m.q(), m.v()], &fit.standard_errors.unwrap());
+        }
+    }
+}
+
+mod robustness {
+    //! No NaN or infinity anywhere on a wide grid, and the monotonicity the
+    //! theory promises.
+
+    use customer_lifecycle::clv::{BgNbd, FitData, GammaGamma, ParetoNbd, SpendData};
+
+    const VALUES: [f64; 5] = [0.01, 0.1, 1.0, 10.0, 100.0];
+    const HISTORIES: [(u32, f64, f64); 8] = [
+        (0, 0.0, 0.0),
+        (0, 0.0, 500.0),
+        (1, 0.5, 500.0),
+        (10, 50.0, 100.0),
+        (1000, 10.0, 500.0),
+        (1000, 499.0, 500.0),
+        (1000, 500.0, 500.0),
+        (3, 0.0, 0.0),
+    ];
+
+    fn grid() -> impl Iterator<Item = [f64; 4]> {
+        (0..625usize).map(|i| [VALUES[i % 5], VALUES[i / 5 % 5], VALUES[i / 25 % 5], VALUES[i / 125]])
+    }
+
+    #[test]
+    fn predictions_and_likelihoods_stay_finite() {
+        let data = FitData::from_rows(HISTORIES.iter().map(|&(x, tx, t)| (x, tx, t, 1.0))).unwrap();
+        for [p1, p2, p3, p4] in grid() {
+            let bg = BgNbd::new(p1, p2, p3, p4).unwrap();
+            let pn = ParetoNbd::new(p1, p2, p3, p4).unwrap();
+            assert!(bg.log_likelihood(&data).is_finite(), "{bg:?}");
+            assert!(pn.log_likelihood(&data).is_finite(), "{pn:?}");
+            for &(x, tx, t) in &HISTORIES {
+                for (name, value) in [
+                    ("bg p_alive", bg.p_alive(x, tx, t)),
+                    ("bg expected", bg.expected_purchases(x, tx, t, 39.0)),
+                    ("bg new", bg.expected_purchases_new(39.0)),
+                    ("pn p_alive", pn.p_alive(x, tx, t)),
+                    ("pn expected", pn.expected_purchases(x, tx, t, 39.0)),
+                    ("pn new", pn.expected_purchases_new(39.0)),
+                ] {
+                    assert!(value.is_finite() && value >= 0.0, "{name} {value} at {bg:?} ({x}, {tx}, {t})");
+                }
+            }
+            let gg = GammaGamma::new(p1, p2, p3).unwrap();
+            let spend = SpendData::from_rows([(1, 0.01, 1.0), (1000, 1000.0, 1.0), (7, 20.0, 1.0)]).unwrap();
+            assert!(gg.log_likelihood(&spend).is_finite(), "{gg:?}");
+            if p2 > 1.0 {
+                assert!(gg.expected_average_value(1000, 1000.0).unwrap().is_finite());
+            }
+        }
+    }
+
+    #[test]
+    fn predictions_are_monotone() {
+        let bg = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let pn = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
+        for x in [1u32, 2, 5, 20] {
+            let mut last = (0.0, 0.0);
+            for k in 0..=39 {
+                let tx = f64::from(k);
+                let now = (bg.p_alive(x, tx, 39.0), pn.p_alive(x, tx, 39.0));
+                assert!(
+                    now.0 >= last.0 && now.1 >= last.1,
+                    "P(alive) must fall as the gap since the last purchase grows"
+                );
+                last = now;
+            }
+        }
+        let mut last = (0.0, 0.0);
+        for x in 0..60u32 {
+            let tx = if x == 0 { 0.0 } else { 39.0 };
+            let now = (bg.expected_purchases(x, tx, 39.0, 39.0), pn.expected_purchases(x, tx, 39.0, 39.0));
+            assert!(now.0 > last.0 && now.1 > last.1, "x {x}: {now:?} after {last:?}");
+            last = now;
+        }
     }
 }
