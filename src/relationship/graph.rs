@@ -520,7 +520,7 @@ impl GraphBuilder {
             return Err(GraphError::TooLarge { what: "edge", count: self.sources.len(), limit });
         }
         let GraphBuilder { duplicates, sources, targets, kinds, weights, .. } = self;
-        let m = sources.len();
+        let edge_count = sources.len();
         // Counting sort by source into contiguous columns: each source's
         // edges end up together, in insertion order (the sort is stable).
         let mut starts = vec![0usize; n + 1];
@@ -531,9 +531,9 @@ impl GraphBuilder {
             starts[i + 1] += starts[i];
         }
         let mut cursor = starts.clone();
-        let mut by_source_targets = vec![0u32; m];
-        let mut by_source_kinds = vec![0u16; m];
-        let mut by_source_weights = vec![0f64; m];
+        let mut by_source_targets = vec![0u32; edge_count];
+        let mut by_source_kinds = vec![0u16; edge_count];
+        let mut by_source_weights = vec![0f64; edge_count];
         for (e, &s) in sources.iter().enumerate() {
             let at = cursor[s as usize];
             by_source_targets[at] = targets[e];
@@ -545,9 +545,9 @@ impl GraphBuilder {
 
         let mut out_offsets = Vec::with_capacity(n + 1);
         out_offsets.push(0);
-        let mut out_targets = Vec::with_capacity(m);
-        let mut out_weights = Vec::with_capacity(m);
-        let mut out_kinds = Vec::with_capacity(m);
+        let mut out_targets = Vec::with_capacity(edge_count);
+        let mut out_weights = Vec::with_capacity(edge_count);
+        let mut out_kinds = Vec::with_capacity(edge_count);
         // One source's edges as (target and kind, position in insertion
         // order): the position breaks ties, so equal edges stay in the order
         // they were added and "last" means last added.
