@@ -123,3 +123,76 @@ mod example {
         }
     }
 }
+
+mod from_base {
+    use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+    use customer_lifecycle::relationship::{
+        Direction, EdgeKind, EdgeWeights, GraphError, LiveEdgeSamples, Network, PageRankOptions, Reach, celf, pagerank,
+        simulate_spread,
+    };
+    use customer_lifecycle::{Channel, CustomerBase, CustomerId, Event, EventId, EventKind, NewCustomer, Policy};
+
+    fn t(days: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + TimeDelta::days(days)
+    }
+
+    fn base() -> (CustomerBase, Vec<CustomerId>) {
+        let mut base = CustomerBase::new(Policy::default());
+        let ids: Vec<_> =
+            (0..5).map(|i| base.add_customer(NewCustomer::with_key(format!("c{i}"), t(0))).unwrap()).collect();
+        let mut n = 0;
+        let mut apply = |customer: CustomerId, days: i64, kind: EventKind| {
+            n += 1;
+            let event =
+                Event { id: EventId::from_key(&format!("e{n}")), customer, at: t(days), channel: Channel::Web, kind };
+            base.apply(&event).unwrap();
+        };
+        // c1, c2, c3 follow c0; c4 follows c3 on day 20; c0 refers c4; c1 follows c0 twice.
+        for (follower, day) in [(1, 1), (2, 1), (3, 2), (4, 20), (1, 3)] {
+            let of = if follower == 4 { ids[3] } else { ids[0] };
+            apply(ids[follower], day, EventKind::Follow { of: Some(of) });
+        }
+        apply(ids[0], 5, EventKind::Referral { invitee: ids[4] });
+        (base, ids)
+    }
+
+    #[test]
+    fn edges_point_the_way_word_travels() {
+        let (base, ids) = base();
+        let network = Network::from_base(&base, t(10), EdgeWeights::default()).unwrap();
+        let g = network.graph();
+        let node = |i: usize| network.node(&ids[i]).unwrap();
+        assert_eq!(g.node_count(), 5);
+        assert_eq!(g.edge_count(), 4, "the repeated follow is one edge; day 20 is after as_of");
+        assert_eq!(g.edge_weight(node(0), node(1), EdgeKind::Follows), Some(1.0));
+        assert_eq!(g.edge_weight(node(1), node(0), EdgeKind::Follows), None);
+        assert_eq!(g.edge_weight(node(0), node(4), EdgeKind::ReferredBy), Some(1.0));
+
+        let later = Network::from_base(&base, t(30), EdgeWeights::default()).unwrap();
+        let mut reach = Reach::new(later.graph(), Direction::Outgoing);
+        assert_eq!(reach.count(&[node(0)], 1).unwrap(), 4);
+        assert_eq!(reach.count(&[node(3)], 2).unwrap(), 1);
+
+        // Endorsement: the followed rank highest.
+        let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
+        let rank = pagerank(later.graph(), &options).unwrap();
+        assert_eq!(rank.top(2).iter().map(|(n, _)| *n).collect::<Vec<_>>(), [node(0), node(3)]);
+
+        let bad = EdgeWeights { follows: -1.0, ..EdgeWeights::default() };
+        assert!(matches!(Network::from_base(&base, t(30), bad), Err(GraphError::InvalidWeight { .. })));
+    }
+
+    #[test]
+    fn diffusion_on_a_customer_graph() {
+        let (base, ids) = base();
+        let weights = EdgeWeights { follows: 0.5, referral: 0.25 };
+        let network = Network::from_base(&base, t(30), weights).unwrap();
+        let c0 = network.node(&ids[0]).unwrap();
+        let spread = simulate_spread(network.graph(), &[c0], 4000, 5).unwrap();
+        // c1, c2, c3 each with 1/2; c4 directly (1/4) or through c3 (1/2 · 1/2).
+        let exact = 1.0 + 1.5 + (1.0 - 0.75 * 0.75);
+        assert!(spread.low < exact && exact < spread.high, "{spread:?} vs {exact}");
+        let samples = LiveEdgeSamples::new(network.graph(), 200, 5).unwrap();
+        assert_eq!(celf(&samples, 1).unwrap().seeds, [c0]);
+    }
+}
