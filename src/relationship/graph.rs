@@ -62,6 +62,7 @@ impl std::fmt::Display for NodeIndex {
 /// Serialises as `"follows"`, `"referred_by"`, `"friend"` or `{"other": n}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EdgeKind {
     /// A mutual friendship; [`GraphBuilder::add_friends`] adds both edges.
     Friend,
