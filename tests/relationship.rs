@@ -61,6 +61,59 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn builder_keeps_the_last_of_each_duplicate(
+        n in 1usize..10,
+        raw in prop::collection::vec((0usize..10, 0usize..10, 0u16..3, 0.0f64..4.0), 0..60),
+    ) {
+        let mut expected = std::collections::BTreeMap::new();
+        let mut b = GraphBuilder::new(n).allow_self_loops(true);
+        for (s, t, k, w) in raw.into_iter().filter(|&(s, t, _, _)| s < n && t < n) {
+            let kind = [EdgeKind::Friend, EdgeKind::Follows, EdgeKind::Other(7)][k as usize];
+            b.add_edge(NodeIndex::new(s), NodeIndex::new(t), kind, w).unwrap();
+            expected.insert((s, t, kind), w);
+        }
+        let g = b.build().unwrap();
+        let got: std::collections::BTreeMap<_, _> =
+            g.edges().map(|e| ((e.source.index(), e.target.index(), e.kind), e.weight)).collect();
+        prop_assert_eq!(got.len(), g.edge_count());
+        prop_assert_eq!(&got, &expected);
+        // The reverse index lists the same edges.
+        let mut incoming: Vec<_> = g.nodes().flat_map(|v| g.neighbors(v, Direction::Incoming)).collect();
+        let mut outgoing: Vec<_> = g.edges().collect();
+        let key = |e: &customer_lifecycle::relationship::EdgeRef| (e.source, e.target, e.kind);
+        incoming.sort_by_key(key);
+        outgoing.sort_by_key(key);
+        prop_assert_eq!(incoming, outgoing);
+    }
+
+    #[test]
+    fn reach_counts_match_a_naive_search(g in arb_graph(), hops in 0u32..4) {
+        let n = g.node_count();
+        let counts = reach_counts(&g, hops, Direction::Outgoing);
+        for start in 0..n {
+            let mut seen = vec![false; n];
+            seen[start] = true;
+            let mut frontier = vec![start];
+            for _ in 0..hops {
+                let mut next = Vec::new();
+                for &u in &frontier {
+                    for e in g.neighbors(NodeIndex::new(u), Direction::Outgoing) {
+                        if !seen[e.target.index()] {
+                            seen[e.target.index()] = true;
+                            next.push(e.target.index());
+                        }
+                    }
+                }
+                frontier = next;
+            }
+            let naive = seen.iter().filter(|&&s| s).count() - 1;
+            prop_assert_eq!(counts[start] as usize, naive);
+        }
+    }
+}
+
 #[test]
 fn pagerank_on_a_cycle_with_a_tail_matches_hand_computation() {
     // 0 → 1 → 2 → 0 and 3 → 0. Node 3 gets only the restart share.
