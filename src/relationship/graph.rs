@@ -531,15 +531,13 @@ impl GraphBuilder {
         for i in 0..n {
             starts[i + 1] += starts[i];
         }
+        // Each entry is (target and kind packed, weight): one write per edge
+        // into one array keeps the scatter to a cache miss per edge.
+        let pack = |target: u32, kind: u16| u64::from(target) << 16 | u64::from(kind);
         let mut cursor = starts.clone();
-        let mut by_source_targets = vec![0u32; edge_count];
-        let mut by_source_kinds = vec![0u16; edge_count];
-        let mut by_source_weights = vec![0f64; edge_count];
+        let mut by_source = vec![(0u64, 0f64); edge_count];
         for (e, &s) in sources.iter().enumerate() {
-            let at = cursor[s as usize];
-            by_source_targets[at] = targets[e];
-            by_source_kinds[at] = kinds[e];
-            by_source_weights[at] = weights[e];
+            by_source[cursor[s as usize]] = (pack(targets[e], kinds[e]), weights[e]);
             cursor[s as usize] += 1;
         }
         drop((cursor, sources, targets, kinds, weights));
@@ -549,26 +547,19 @@ impl GraphBuilder {
         let mut out_targets = Vec::with_capacity(edge_count);
         let mut out_weights = Vec::with_capacity(edge_count);
         let mut out_kinds = Vec::with_capacity(edge_count);
-        // One source's edges as (target and kind, position in insertion
-        // order): the position breaks ties, so equal edges stay in the order
-        // they were added and "last" means last added.
-        let mut group: Vec<(u64, u32)> = Vec::new();
         for s in 0..n {
-            let start = starts[s];
-            group.clear();
-            group.extend((start..starts[s + 1]).map(|at| {
-                (u64::from(by_source_targets[at]) << 16 | u64::from(by_source_kinds[at]), (at - start) as u32)
-            }));
-            if !group.is_sorted() {
-                group.sort_unstable();
+            let group = &mut by_source[starts[s]..starts[s + 1]];
+            // A stable sort: equal edges stay in the order they were added,
+            // so "last" means last added.
+            if !group.is_sorted_by_key(|entry| entry.0) {
+                group.sort_by_key(|entry| entry.0);
             }
             let mut i = 0;
             while i < group.len() {
-                let key = group[i].0;
-                let mut weight = by_source_weights[start + group[i].1 as usize];
+                let (key, mut weight) = group[i];
                 let mut j = i + 1;
                 while j < group.len() && group[j].0 == key {
-                    let w = by_source_weights[start + group[j].1 as usize];
+                    let w = group[j].1;
                     match duplicates {
                         Duplicates::KeepLast => weight = w,
                         Duplicates::Sum => weight += w,
@@ -589,7 +580,7 @@ impl GraphBuilder {
             }
             out_offsets.push(out_targets.len() as u32);
         }
-        drop((group, starts, by_source_targets, by_source_kinds, by_source_weights));
+        drop((starts, by_source));
 
         // The reverse index: walking sources in order keeps each node's
         // incoming list sorted by source.
@@ -612,9 +603,13 @@ impl GraphBuilder {
                 cursor[t] += 1;
             }
         }
-        out_targets.shrink_to_fit();
-        out_weights.shrink_to_fit();
-        out_kinds.shrink_to_fit();
+        // Merged duplicates leave spare capacity; giving it back copies the
+        // arrays, which is only worth it when much is spare.
+        if out_targets.capacity() - out_targets.len() > out_targets.len() / 16 {
+            out_targets.shrink_to_fit();
+            out_weights.shrink_to_fit();
+            out_kinds.shrink_to_fit();
+        }
         Ok(Graph { out_offsets, out_targets, out_weights, out_kinds, in_offsets, in_sources, in_edges })
     }
 }
