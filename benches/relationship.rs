@@ -31,9 +31,15 @@ fn size(c: &mut Criterion, label: &str, nodes: usize, edges: usize) {
     group.bench_function(format!("build/{label}"), |b| b.iter(|| common::build(nodes, black_box(&list))));
 
     // To an absolute L1 change below 1e-6 (the target), and to N·1e-12 (what
-    // networkx's default tolerance means, and the example's contract).
+    // networkx's default tolerance means, and the example's contract) where
+    // that differs.
     group.throughput(Throughput::Elements(graph.edge_count() as u64));
-    for (name, tolerance) in [("pagerank", 1e-6), ("pagerank_n1e-12", nodes as f64 * 1e-12)] {
+    let contract = nodes as f64 * 1e-12;
+    let mut runs = vec![("pagerank", 1e-6)];
+    if (contract - 1e-6).abs() > 1e-18 {
+        runs.push(("pagerank_n1e-12", contract));
+    }
+    for (name, tolerance) in runs {
         let options = PageRankOptions { tolerance, ..PageRankOptions::default() };
         let iterations = pagerank(&graph, &options).expect("converges").iterations();
         eprintln!("relationship/{name}/{label}: {iterations} iterations");

@@ -61,6 +61,59 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn builder_keeps_the_last_of_each_duplicate(
+        n in 1usize..10,
+        raw in prop::collection::vec((0usize..10, 0usize..10, 0u16..3, 0.0f64..4.0), 0..60),
+    ) {
+        let mut expected = std::collections::BTreeMap::new();
+        let mut b = GraphBuilder::new(n).allow_self_loops(true);
+        for (s, t, k, w) in raw.into_iter().filter(|&(s, t, _, _)| s < n && t < n) {
+            let kind = [EdgeKind::Friend, EdgeKind::Follows, EdgeKind::Other(7)][k as usize];
+            b.add_edge(NodeIndex::new(s), NodeIndex::new(t), kind, w).unwrap();
+            expected.insert((s, t, kind), w);
+        }
+        let g = b.build().unwrap();
+        let got: std::collections::BTreeMap<_, _> =
+            g.edges().map(|e| ((e.source.index(), e.target.index(), e.kind), e.weight)).collect();
+        prop_assert_eq!(got.len(), g.edge_count());
+        prop_assert_eq!(&got, &expected);
+        // The reverse index lists the same edges.
+        let mut incoming: Vec<_> = g.nodes().flat_map(|v| g.neighbors(v, Direction::Incoming)).collect();
+        let mut outgoing: Vec<_> = g.edges().collect();
+        let key = |e: &customer_lifecycle::relationship::EdgeRef| (e.source, e.target, e.kind);
+        incoming.sort_by_key(key);
+        outgoing.sort_by_key(key);
+        prop_assert_eq!(incoming, outgoing);
+    }
+
+    #[test]
+    fn reach_counts_match_a_naive_search(g in arb_graph(), hops in 0u32..4) {
+        let n = g.node_count();
+        let counts = reach_counts(&g, hops, Direction::Outgoing);
+        for start in 0..n {
+            let mut seen = vec![false; n];
+            seen[start] = true;
+            let mut frontier = vec![start];
+            for _ in 0..hops {
+                let mut next = Vec::new();
+                for &u in &frontier {
+                    for e in g.neighbors(NodeIndex::new(u), Direction::Outgoing) {
+                        if !seen[e.target.index()] {
+                            seen[e.target.index()] = true;
+                            next.push(e.target.index());
+                        }
+                    }
+                }
+                frontier = next;
+            }
+            let naive = seen.iter().filter(|&&s| s).count() - 1;
+            prop_assert_eq!(counts[start] as usize, naive);
+        }
+    }
+}
+
 #[test]
 fn pagerank_on_a_cycle_with_a_tail_matches_hand_computation() {
     // 0 → 1 → 2 → 0 and 3 → 0. Node 3 gets only the restart share.
@@ -121,5 +174,78 @@ mod example {
             assert!(err.starts_with(&format!("line {line}:")), "{err}");
             assert!(!err.contains('\n'));
         }
+    }
+}
+
+mod from_base {
+    use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+    use customer_lifecycle::relationship::{
+        Direction, EdgeKind, EdgeWeights, GraphError, LiveEdgeSamples, Network, PageRankOptions, Reach, celf, pagerank,
+        simulate_spread,
+    };
+    use customer_lifecycle::{Channel, CustomerBase, CustomerId, Event, EventId, EventKind, NewCustomer, Policy};
+
+    fn t(days: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + TimeDelta::days(days)
+    }
+
+    fn base() -> (CustomerBase, Vec<CustomerId>) {
+        let mut base = CustomerBase::new(Policy::default());
+        let ids: Vec<_> =
+            (0..5).map(|i| base.add_customer(NewCustomer::with_key(format!("c{i}"), t(0))).unwrap()).collect();
+        let mut n = 0;
+        let mut apply = |customer: CustomerId, days: i64, kind: EventKind| {
+            n += 1;
+            let event =
+                Event { id: EventId::from_key(&format!("e{n}")), customer, at: t(days), channel: Channel::Web, kind };
+            base.apply(&event).unwrap();
+        };
+        // c1, c2, c3 follow c0; c4 follows c3 on day 20; c0 refers c4; c1 follows c0 twice.
+        for (follower, day) in [(1, 1), (2, 1), (3, 2), (4, 20), (1, 3)] {
+            let of = if follower == 4 { ids[3] } else { ids[0] };
+            apply(ids[follower], day, EventKind::Follow { of: Some(of) });
+        }
+        apply(ids[0], 5, EventKind::Referral { invitee: ids[4] });
+        (base, ids)
+    }
+
+    #[test]
+    fn edges_point_the_way_word_travels() {
+        let (base, ids) = base();
+        let network = Network::from_base(&base, t(10), EdgeWeights::default()).unwrap();
+        let g = network.graph();
+        let node = |i: usize| network.node(&ids[i]).unwrap();
+        assert_eq!(g.node_count(), 5);
+        assert_eq!(g.edge_count(), 4, "the repeated follow is one edge; day 20 is after as_of");
+        assert_eq!(g.edge_weight(node(0), node(1), EdgeKind::Follows), Some(1.0));
+        assert_eq!(g.edge_weight(node(1), node(0), EdgeKind::Follows), None);
+        assert_eq!(g.edge_weight(node(0), node(4), EdgeKind::ReferredBy), Some(1.0));
+
+        let later = Network::from_base(&base, t(30), EdgeWeights::default()).unwrap();
+        let mut reach = Reach::new(later.graph(), Direction::Outgoing);
+        assert_eq!(reach.count(&[node(0)], 1).unwrap(), 4);
+        assert_eq!(reach.count(&[node(3)], 2).unwrap(), 1);
+
+        // Endorsement: the followed rank highest.
+        let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
+        let rank = pagerank(later.graph(), &options).unwrap();
+        assert_eq!(rank.top(2).iter().map(|(n, _)| *n).collect::<Vec<_>>(), [node(0), node(3)]);
+
+        let bad = EdgeWeights { follows: -1.0, ..EdgeWeights::default() };
+        assert!(matches!(Network::from_base(&base, t(30), bad), Err(GraphError::InvalidWeight { .. })));
+    }
+
+    #[test]
+    fn diffusion_on_a_customer_graph() {
+        let (base, ids) = base();
+        let weights = EdgeWeights { follows: 0.5, referral: 0.25 };
+        let network = Network::from_base(&base, t(30), weights).unwrap();
+        let c0 = network.node(&ids[0]).unwrap();
+        let spread = simulate_spread(network.graph(), &[c0], 4000, 5).unwrap();
+        // c1, c2, c3 each with 1/2; c4 directly (1/4) or through c3 (1/2 · 1/2).
+        let exact = 1.0 + 1.5 + (1.0 - 0.75 * 0.75);
+        assert!(spread.low < exact && exact < spread.high, "{spread:?} vs {exact}");
+        let samples = LiveEdgeSamples::new(network.graph(), 200, 5).unwrap();
+        assert_eq!(celf(&samples, 1).unwrap().seeds, [c0]);
     }
 }

@@ -368,6 +368,27 @@ fn check_k(samples: &LiveEdgeSamples<'_>, k: usize) -> Result<(), DiffusionError
 ///
 /// O(V log V + evaluations × samples × the edges one search walks); memory
 /// O(samples × V / 8) bytes for the coverage bitsets.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::relationship::{
+///     celf, greedy, EdgeKind, GraphBuilder, LiveEdgeSamples, NodeIndex, Selection,
+/// };
+///
+/// // Two hubs: 0 tells 1..=4, 5 tells 6..=7, each with probability 0.8.
+/// let mut builder = GraphBuilder::new(8);
+/// for (hub, follower) in [(0, 1), (0, 2), (0, 3), (0, 4), (5, 6), (5, 7)] {
+///     builder.add_edge(NodeIndex::new(hub), NodeIndex::new(follower), EdgeKind::Follows, 0.8)?;
+/// }
+/// let graph = builder.build()?;
+/// let samples = LiveEdgeSamples::new(&graph, 200, 42)?;
+/// let lazy = celf(&samples, 2)?;
+/// assert_eq!(lazy.seeds, [NodeIndex::new(0), NodeIndex::new(5)]);
+/// assert_eq!(lazy, Selection { evaluations: lazy.evaluations, ..greedy(&samples, 2)? });
+/// assert!(lazy.evaluations < greedy(&samples, 2)?.evaluations);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn celf(samples: &LiveEdgeSamples<'_>, k: usize) -> Result<Selection, DiffusionError> {
     check_k(samples, k)?;
     let mut state = Coverage::new(samples);

@@ -91,15 +91,20 @@ pub fn read_edge_list<R: Read>(mut input: R) -> Result<Network<String>, EdgeList
     // following record.
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).map_err(|e| EdgeListError::Read { line: 0, message: e.to_string() })?;
-    // Runs once, for the error message: not worth a dependency.
-    #[allow(clippy::naive_bytecount)]
     let line_at = |position: Option<&csv::Position>| {
         let Some(position) = position else { return 0 };
         let mut at = (position.byte() as usize).min(bytes.len());
         while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
             at += 1;
         }
-        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+        // A line ends at "\n", "\r\n" or a lone "\r", as the csv reader reads.
+        let before = &bytes[..at];
+        let breaks = before
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n')))
+            .count();
+        1 + breaks as u64
     };
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes.as_slice());
     let mut builder = NetworkBuilder::new().allow_self_loops(true);
@@ -163,6 +168,7 @@ mod tests {
         assert_eq!(err("s,t\na\n"), EdgeListError::Columns { line: 2, found: 1 });
         assert_eq!(err("s,t\na,b,1,2\n"), EdgeListError::Columns { line: 2, found: 4 });
         assert_eq!(err("s,t\n\n\r\n\na,b,1,2"), EdgeListError::Columns { line: 5, found: 4 });
+        assert_eq!(err("s,t\ra,b\rc,d,?\r"), EdgeListError::Weight { line: 3, value: "?".into() });
         // A quoted cell spanning lines: the next record starts on line 4.
         assert_eq!(err("s,t\n\"a\nb\",c\nd,e,-2\n"), EdgeListError::Weight { line: 4, value: "-2".into() });
         assert_eq!(read_edge_list(&b"s,t\n\xff,b\n"[..]).unwrap_err(), EdgeListError::Utf8 { line: 2 });

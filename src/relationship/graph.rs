@@ -62,6 +62,7 @@ impl std::fmt::Display for NodeIndex {
 /// Serialises as `"follows"`, `"referred_by"`, `"friend"` or `{"other": n}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EdgeKind {
     /// A mutual friendship; [`GraphBuilder::add_friends`] adds both edges.
     Friend,
@@ -507,7 +508,9 @@ impl GraphBuilder {
     /// # Complexity
     ///
     /// O(V + E log d) time for the largest out-degree d (a counting sort by
-    /// source, then a sort of each source's edges), O(V + E) extra space.
+    /// source, then a sort of each source's edges), O(V + E) extra space:
+    /// the edges are copied once into source order before the graph's own
+    /// arrays are written.
     pub fn build(self) -> Result<Graph, GraphError> {
         let n = self.node_count;
         let limit = u32::MAX as usize;
@@ -517,71 +520,67 @@ impl GraphBuilder {
         if self.sources.len() > limit {
             return Err(GraphError::TooLarge { what: "edge", count: self.sources.len(), limit });
         }
-        // Counting sort by source: `order` lists edge numbers grouped by
-        // source, in insertion order within a source.
+        let GraphBuilder { duplicates, sources, targets, kinds, weights, .. } = self;
+        let edge_count = sources.len();
+        // Counting sort by source into contiguous columns: each source's
+        // edges end up together, in insertion order (the sort is stable).
         let mut starts = vec![0usize; n + 1];
-        for &s in &self.sources {
+        for &s in &sources {
             starts[s as usize + 1] += 1;
         }
         for i in 0..n {
             starts[i + 1] += starts[i];
         }
+        // Each entry is (target and kind packed, weight): one write per edge
+        // into one array keeps the scatter to a cache miss per edge.
+        let pack = |target: u32, kind: u16| u64::from(target) << 16 | u64::from(kind);
         let mut cursor = starts.clone();
-        let mut order = vec![0u32; self.sources.len()];
-        for (e, &s) in self.sources.iter().enumerate() {
-            order[cursor[s as usize]] = e as u32;
+        let mut by_source = vec![(0u64, 0f64); edge_count];
+        for (e, &s) in sources.iter().enumerate() {
+            by_source[cursor[s as usize]] = (pack(targets[e], kinds[e]), weights[e]);
             cursor[s as usize] += 1;
         }
-        drop(cursor);
+        drop((cursor, sources, targets, kinds, weights));
 
         let mut out_offsets = Vec::with_capacity(n + 1);
         out_offsets.push(0);
-        let mut out_targets = Vec::with_capacity(order.len());
-        let mut out_weights = Vec::with_capacity(order.len());
-        let mut out_kinds = Vec::with_capacity(order.len());
+        let mut out_targets = Vec::with_capacity(edge_count);
+        let mut out_weights = Vec::with_capacity(edge_count);
+        let mut out_kinds = Vec::with_capacity(edge_count);
         for s in 0..n {
-            let group = &mut order[starts[s]..starts[s + 1]];
-            // The edge number breaks ties, so equal edges stay in insertion
-            // order and "last" means last added.
-            let key = |e: u32| (self.targets[e as usize], self.kinds[e as usize], e);
-            if !group.is_sorted_by_key(|&e| key(e)) {
-                group.sort_unstable_by_key(|&e| key(e));
+            let group = &mut by_source[starts[s]..starts[s + 1]];
+            // A stable sort: equal edges stay in the order they were added,
+            // so "last" means last added.
+            if !group.is_sorted_by_key(|entry| entry.0) {
+                group.sort_by_key(|entry| entry.0);
             }
             let mut i = 0;
             while i < group.len() {
-                let first = group[i] as usize;
-                let (target, kind) = (self.targets[first], self.kinds[first]);
-                let mut weight = self.weights[first];
+                let (key, mut weight) = group[i];
                 let mut j = i + 1;
-                while j < group.len()
-                    && (self.targets[group[j] as usize], self.kinds[group[j] as usize]) == (target, kind)
-                {
-                    let w = self.weights[group[j] as usize];
-                    match self.duplicates {
+                while j < group.len() && group[j].0 == key {
+                    let w = group[j].1;
+                    match duplicates {
                         Duplicates::KeepLast => weight = w,
                         Duplicates::Sum => weight += w,
                         Duplicates::Reject => {
                             return Err(GraphError::DuplicateEdge {
                                 from: NodeIndex(s as u32),
-                                to: NodeIndex(target),
-                                kind: EdgeKind::from_code(kind),
+                                to: NodeIndex((key >> 16) as u32),
+                                kind: EdgeKind::from_code(key as u16),
                             });
                         }
                     }
                     j += 1;
                 }
-                out_targets.push(target);
-                out_kinds.push(kind);
+                out_targets.push((key >> 16) as u32);
+                out_kinds.push(key as u16);
                 out_weights.push(weight);
                 i = j;
             }
             out_offsets.push(out_targets.len() as u32);
         }
-        drop(order);
-        drop(self.sources);
-        drop(self.targets);
-        drop(self.kinds);
-        drop(self.weights);
+        drop((starts, by_source));
 
         // The reverse index: walking sources in order keeps each node's
         // incoming list sorted by source.
@@ -604,9 +603,13 @@ impl GraphBuilder {
                 cursor[t] += 1;
             }
         }
-        out_targets.shrink_to_fit();
-        out_weights.shrink_to_fit();
-        out_kinds.shrink_to_fit();
+        // Merged duplicates leave spare capacity; giving it back copies the
+        // arrays, which is only worth it when much is spare.
+        if out_targets.capacity() - out_targets.len() > out_targets.len() / 16 {
+            out_targets.shrink_to_fit();
+            out_weights.shrink_to_fit();
+            out_kinds.shrink_to_fit();
+        }
         Ok(Graph { out_offsets, out_targets, out_weights, out_kinds, in_offsets, in_sources, in_edges })
     }
 }

@@ -45,6 +45,53 @@
 //! assert_eq!(rank.top(1)[0].0, ana);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # From a customer base
+//!
+//! The top customers by influence rank, how far their word travels in two
+//! hops, and the revenue their referrals brought:
+//!
+//! ```
+//! use chrono::{TimeDelta, TimeZone, Utc};
+//! use customer_lifecycle::relationship::{
+//!     pagerank, AttributionOptions, Direction, EdgeWeights, Network, PageRankOptions, Reach, ReferralForest,
+//! };
+//! use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
+//!
+//! let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+//! let mut base = CustomerBase::new(Policy::default());
+//! let [ana, bo, cy, dee] = ["ana", "bo", "cy", "dee"].map(|k| base.add_customer(NewCustomer::with_key(k, t0)).unwrap());
+//! let mut n = 0;
+//! let mut event = |customer, kind| {
+//!     n += 1;
+//!     Event { id: EventId::from_key(&format!("e{n}")), customer, at: t0 + TimeDelta::days(n), channel: Channel::Web, kind }
+//! };
+//! for follower in [bo, cy, dee] {
+//!     base.apply(&event(follower, EventKind::Follow { of: Some(ana) }))?;
+//! }
+//! base.apply(&event(dee, EventKind::Follow { of: Some(cy) }))?;
+//! base.apply(&event(ana, EventKind::Referral { invitee: cy }))?;
+//! base.apply(&event(cy, EventKind::Purchase { amount: "80.00".parse()? }))?;
+//! let as_of = t0 + TimeDelta::days(30);
+//!
+//! let network = Network::from_base(&base, as_of, EdgeWeights::default())?;
+//! let endorsement = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
+//! let rank = pagerank(network.graph(), &endorsement)?;
+//! let mut reach = Reach::new(network.graph(), Direction::Outgoing);
+//! let forest = ReferralForest::from_base(&base, as_of)?;
+//! let credit = forest.attribution(AttributionOptions::default())?;
+//!
+//! let mut rows = Vec::new();
+//! for (node, score) in rank.top(10) {
+//!     let id = network.keys()[node.index()];
+//!     let brought = credit.iter().find(|c| c.customer == id).map(|c| c.revenue.to_string());
+//!     rows.push((base.get(id).unwrap().label(), score, reach.count(&[node], 2)?, brought));
+//! }
+//! assert_eq!(rows[0].0, "ana");
+//! assert_eq!(rows[0].2, 3); // bo, cy and dee hear from ana
+//! assert_eq!(rows[0].3.as_deref(), Some("80.00")); // cy's purchase
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod diffusion;
 #[cfg(feature = "csv")]

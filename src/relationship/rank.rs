@@ -123,6 +123,21 @@ impl PageRank {
     /// # Complexity
     ///
     /// O(V log V).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::relationship::{pagerank, EdgeKind, GraphBuilder, NodeIndex, PageRankOptions};
+    ///
+    /// // Both 1 and 2 point at 0.
+    /// let mut builder = GraphBuilder::new(3);
+    /// builder.add_edge(NodeIndex::new(1), NodeIndex::new(0), EdgeKind::Follows, 1.0)?;
+    /// builder.add_edge(NodeIndex::new(2), NodeIndex::new(0), EdgeKind::Follows, 1.0)?;
+    /// let rank = pagerank(&builder.build()?, &PageRankOptions::default())?;
+    /// let top: Vec<_> = rank.top(2).into_iter().map(|(node, _)| node.index()).collect();
+    /// assert_eq!(top, [0, 1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn top(&self, k: usize) -> Vec<(NodeIndex, f64)> {
         let mut order: Vec<u32> = (0..self.scores.len() as u32).collect();
         order.sort_by(|&a, &b| self.scores[b as usize].total_cmp(&self.scores[a as usize]).then(a.cmp(&b)));

@@ -85,6 +85,18 @@ pub enum CohortPeriod {
 
 impl CohortPeriod {
     /// The first day of the period that contains `day`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use customer_lifecycle::relationship::CohortPeriod;
+    ///
+    /// let day = NaiveDate::from_ymd_opt(2024, 5, 16).unwrap(); // a Thursday
+    /// assert_eq!(CohortPeriod::Week.start(day), NaiveDate::from_ymd_opt(2024, 5, 13).unwrap());
+    /// assert_eq!(CohortPeriod::Month.start(day), NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
+    /// assert_eq!(CohortPeriod::Year.start(day), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+    /// ```
     pub fn start(self, day: NaiveDate) -> NaiveDate {
         match self {
             CohortPeriod::Week => day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday())),
