@@ -153,6 +153,11 @@ impl Customer {
         self.engine.facts.conversions.len()
     }
 
+    /// How many times they shared the brand's content or mentioned it in public.
+    pub fn public_advocacy(&self) -> u32 {
+        self.engine.facts.public_advocacy
+    }
+
     /// The instant up to which the base has evaluated them: their last
     /// event, explicit move or [`advance_to`](crate::CustomerBase::advance_to).
     pub fn as_of(&self) -> DateTime<Utc> {

@@ -21,6 +21,9 @@ pub enum Error {
     /// The customer base refused a call.
     #[error(transparent)]
     Base(#[from] crate::BaseError),
+    /// An advocacy figure could not be computed.
+    #[error(transparent)]
+    Advocacy(#[from] crate::advocacy::AdvocacyError),
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] crate::SnapshotError),

@@ -74,6 +74,7 @@
 //!   customers streamed into a base, with the peak memory it took.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod advocacy;
 mod base;
 pub mod clv;
 mod customer;

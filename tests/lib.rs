@@ -1,8 +1,11 @@
 //! The integration tests, in one binary to keep link time down.
 
-// Test helpers take values for brevity at the call sites.
-#![allow(clippy::needless_pass_by_value)]
+// Test helpers take values for brevity at the call sites, and hand-computed
+// cases compare floats exactly on purpose.
+#![allow(clippy::needless_pass_by_value, clippy::float_cmp)]
 
+#[cfg(feature = "sim")]
+mod advocacy;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;

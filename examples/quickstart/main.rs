@@ -7,7 +7,9 @@
 //!
 //! Each section is a module of its own, printing one part of the picture.
 
+mod advocacy;
 mod lifecycle;
+mod relationship;
 mod segment;
 
 use customer_lifecycle::sim::{SimConfig, Simulator};
@@ -22,6 +24,8 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("Simulated {} people and {} events, as of {}.\n", base.len(), events, sim.end().date_naive());
     lifecycle::section(&base);
+    relationship::section(&base, sim.end())?;
     segment::section(&base, sim.end())?;
+    advocacy::section(&base, sim.end())?;
     Ok(())
 }

@@ -309,6 +309,19 @@ impl CustomerBase {
         Some((0..records.len()).map(move |pos| self.event_at(slot, pos)))
     }
 
+    /// A customer's consent as it stood at `at`: their consent at creation
+    /// with every consent change up to `at` applied.
+    pub fn consent_at(&self, id: CustomerId, at: DateTime<Utc>) -> Option<Consent> {
+        let slot = &self.slots[*self.by_id.get(&id)? as usize];
+        let mut consent = slot.initial_consent;
+        for record in slot.records.iter().take_while(|r| r.at <= at) {
+            if let Kind::Consent { purpose, granted } = record.kind {
+                consent.set(purpose, granted, record.at);
+            }
+        }
+        Some(consent)
+    }
+
     /// The consent a customer was added with, before any consent change.
     pub(crate) fn initial_consent(&self, id: CustomerId) -> Option<Consent> {
         self.by_id.get(&id).map(|&i| self.slots[i as usize].initial_consent)
