@@ -75,6 +75,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base;
+pub mod campaign;
 pub mod clv;
 mod customer;
 mod error;
@@ -88,7 +89,7 @@ pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Sna
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
 pub use error::{Error, Result};
 pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback, NpsScore, Purpose, ScoreRangeError};
-pub use id::{CustomerId, EventId, ParseIdError};
+pub use id::{CampaignId, CustomerId, EventId, ParseIdError};
 pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
 pub use money::{Money, MoneyError};
 pub use transactions::Transaction;
