@@ -3,6 +3,7 @@
 // Test helpers take values for brevity at the call sites.
 #![allow(clippy::needless_pass_by_value)]
 
+mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
