@@ -359,7 +359,11 @@ fn outcomes_and_uplift_from_a_base() {
         }
     }
     p.buy("a", 40, 500); // after the window
-    let arms = e.outcomes(&p.base, day(5), day(20)).unwrap();
+    let arms = e.outcomes(&p.base, None, day(5), day(20)).unwrap();
+    let everyone: Audience = ["a", "b", "c", "d", "e", "f", "g"].into_iter().map(cid).collect();
+    assert_eq!(e.outcomes(&p.base, Some(&everyone), day(5), day(20)).unwrap(), arms);
+    let nobody = Audience::default();
+    assert!(e.outcomes(&p.base, Some(&nobody), day(5), day(20)).unwrap().iter().all(|a| a.customers == 0));
     for (arm, (n, conversions, revenue)) in arms.iter().zip(expected) {
         assert_eq!((arm.customers, arm.conversions, arm.revenue), (n, conversions, Money::from_minor(revenue)));
         assert_eq!(arm.moved_up, conversions); // prospect → new
@@ -571,4 +575,53 @@ fn experiment_example_refuses_bad_input_in_one_line() {
         let error = run(args).unwrap_err();
         assert!(!error.is_empty() && !error.contains('\n'), "{args:?}: {error}");
     }
+}
+
+// ---------------------------------------------------------------- simulator
+
+#[cfg(feature = "sim")]
+#[test]
+fn the_simulator_runs_a_campaign_with_a_lift() {
+    use customer_lifecycle::sim::CampaignSim;
+
+    let ids: Vec<CustomerId> = (0..4000).map(|i| CustomerId::from_key(&format!("s{i}"))).collect();
+    let mut base = CustomerBase::new(Policy::default());
+    for &id in &ids {
+        base.add_customer(NewCustomer::new(id, t0())).unwrap();
+    }
+    let test = Experiment::new(5, vec![Arm::holdout("holdout", 1), Arm::treatment("offer", 1)]).unwrap();
+    let run = CampaignSim {
+        base_conversion: 0.05,
+        conversion_lift: 0.15,
+        ..CampaignSim::new(CampaignId::from_key("sim"), day(10))
+    };
+    let events: Vec<Event> = run.events(&ids, Some(&test), 3).unwrap().collect();
+    assert_eq!(events, run.events(&ids, Some(&test), 3).unwrap().collect::<Vec<_>>());
+    for event in &events {
+        assert!(event.at >= run.start && event.at < run.end() + TimeDelta::days(30), "{event:?}");
+        if matches!(event.kind, EventKind::Touch { .. }) {
+            assert!(!test.arm(event.customer).holdout);
+        }
+        base.apply(event).unwrap();
+    }
+    let arms = test.outcomes(&base, None, run.start, run.end() + TimeDelta::days(30)).unwrap();
+    let uplift = Uplift::between(&arms[0], &arms[1]).conversion.unwrap();
+    // 5% against 20%: the lift is unmistakable.
+    assert!((uplift.rate_a - 0.05).abs() < 0.02 && (uplift.rate_b - 0.20).abs() < 0.03, "{uplift:?}");
+    assert!(uplift.p_value < 1e-6);
+    let promo =
+        Campaign::builder(run.campaign, "sim", CampaignKind::Promotion).period(run.start, run.end()).build().unwrap();
+    let report = promo.report(&base, AttributionOptions::default()).unwrap();
+    assert_eq!(report.reached as u64, arms[1].customers);
+    assert_eq!(report.touches as u64, 3 * arms[1].customers);
+    // Each touch is answered with chance 0.2 by day and 0.1 by night, about
+    // 0.158 on average; a customer with three answers at least one with
+    // chance 1 − 0.842³ ≈ 0.40.
+    let rate = report.response_rate().unwrap();
+    assert!((0.35..0.45).contains(&rate), "{rate}");
+
+    let bad = CampaignSim { response_rate: 1.5, ..run.clone() };
+    assert!(bad.events(&ids, None, 1).is_err());
+    let bad = CampaignSim { days: 0, ..run };
+    assert!(bad.events(&ids, None, 1).is_err());
 }

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::CampaignError;
 use super::report::is_up;
 use super::stats::{normal_quantile, normal_sf, students_t_quantile, students_t_sf, z_975};
+use super::{Audience, CampaignError};
 use crate::base::Kind;
 use crate::{CustomerBase, CustomerId, Money};
 
@@ -170,7 +170,9 @@ impl Experiment {
     }
 
     /// What happened in each arm between `from` (included) and `to`
-    /// (excluded), over every customer of `base` created before `to`.
+    /// (excluded), over the customers of `base` created before `to` — those
+    /// of `population` if one is given (the experiment's audience), every
+    /// one otherwise.
     ///
     /// # Errors
     ///
@@ -193,7 +195,7 @@ impl Experiment {
     ///     base.add_customer(NewCustomer::with_key(i.to_string(), t0))?;
     /// }
     /// let test = Experiment::new(1, vec![Arm::holdout("control", 1), Arm::treatment("offer", 3)])?;
-    /// let arms = test.outcomes(&base, t0, t0 + TimeDelta::days(30))?;
+    /// let arms = test.outcomes(&base, None, t0, t0 + TimeDelta::days(30))?;
     /// assert_eq!(arms[0].customers + arms[1].customers, 100);
     /// assert_eq!(arms[1].conversions, 0);
     /// # Ok::<(), customer_lifecycle::Error>(())
@@ -201,6 +203,7 @@ impl Experiment {
     pub fn outcomes(
         &self,
         base: &CustomerBase,
+        population: Option<&Audience>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<ArmOutcome>, CampaignError> {
@@ -221,7 +224,7 @@ impl Experiment {
             })
             .collect();
         for (customer, records) in base.records() {
-            if customer.created_at() >= to {
+            if customer.created_at() >= to || population.is_some_and(|p| !p.contains(customer.id())) {
                 continue;
             }
             let (arm, spend) = &mut arms[self.assign(customer.id())];
