@@ -7,14 +7,14 @@ use customer_lifecycle::campaign::{
     Arm, AttributionOptions, Audience, Campaign, CampaignKind, Experiment, Uplift, sample_size_per_arm,
 };
 use customer_lifecycle::sim::CampaignSim;
-use customer_lifecycle::{CampaignId, CustomerBase, CustomerId, Purpose};
+use customer_lifecycle::{CampaignId, Customer, CustomerBase, CustomerId, Purpose};
 
 /// Runs the campaign on a copy of `base` from `start`, then prints its report
 /// and the test of the offer against the holdout.
 pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn std::error::Error>> {
     let mut base = base.clone();
     let audience: Audience =
-        base.customers().filter(|c| c.consent().allows(Purpose::Contact)).map(|c| c.id()).collect();
+        base.customers().filter(|c| c.consent().allows(Purpose::Contact)).map(Customer::id).collect();
     let test = Experiment::new(7, vec![Arm::holdout("holdout", 1), Arm::treatment("offer", 4)])?;
     let run = CampaignSim { conversion_lift: 0.04, ..CampaignSim::new(CampaignId::from_key("spring-promo"), start) };
     let ids: Vec<CustomerId> = audience.iter().collect();

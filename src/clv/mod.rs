@@ -37,8 +37,9 @@
 
 // The models are written with the literature's one-letter parameter names
 // (r, α, a, b, s, β, p, q, x, T), and compare floats exactly where an exact
-// match is meant (equal histories are one pattern).
-#![allow(clippy::many_single_char_names, clippy::float_cmp)]
+// match is meant (equal histories are one pattern). The small dense
+// matrices of the fits are indexed by position, as in the textbooks.
+#![allow(clippy::many_single_char_names, clippy::float_cmp, clippy::needless_range_loop)]
 
 mod bgnbd;
 #[cfg(feature = "csv")]

@@ -158,14 +158,13 @@ impl PurchaseAggregate {
             if amount.is_negative() {
                 return Err(ClvError::NegativeAmount { customer_id: key.to_owned(), date: day, amount });
             }
-            let slot = match index.get(key) {
-                Some(&slot) => slot,
-                None => {
-                    let slot = keys.len() as u32;
-                    index.insert(key.to_owned(), slot);
-                    keys.push(key.to_owned());
-                    slot
-                }
+            let slot = if let Some(&slot) = index.get(key) {
+                slot
+            } else {
+                let slot = keys.len() as u32;
+                index.insert(key.to_owned(), slot);
+                keys.push(key.to_owned());
+                slot
             };
             rows.push((pack(slot, day), amount.minor_units()));
         }

@@ -214,6 +214,8 @@ impl Row<'_> {
     }
 }
 
+// By value, to fit `map_err`.
+#[allow(clippy::needless_pass_by_value)]
 fn convert(error: csv::Error) -> CsvError {
     let line = error.position().map_or(0, csv::Position::line);
     match error.kind() {

@@ -1,6 +1,9 @@
 //! Integration tests of the `clv` module: merge laws of the purchase
 //! aggregate, the published CDNOW fits, parameter recovery, and the example.
 
+// Counts held in floats compare exactly.
+#![allow(clippy::float_cmp)]
+
 use chrono::NaiveDate;
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{ClvError, CustomerPurchases, PurchaseAggregate, Summary, TimeUnit};
