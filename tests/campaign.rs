@@ -217,6 +217,9 @@ fn campaigns_and_reports_round_trip_through_json() {
     let x = campaign("x", 10_000);
     let json = serde_json::to_string(&x).unwrap();
     assert_eq!(serde_json::from_str::<Campaign>(&json).unwrap(), x);
+    let open_ended = Campaign::builder(CampaignId::from_key("o"), "Open", CampaignKind::Other).build().unwrap();
+    let text = serde_json::to_string(&open_ended).unwrap();
+    assert_eq!(serde_json::from_str::<Campaign>(&text).unwrap(), open_ended);
     let negative = json.replace("\"100.00\"", "\"-1.00\"");
     assert!(serde_json::from_str::<Campaign>(&negative).is_err());
     let (r, _) = both(AttributionModel::Linear);

@@ -872,3 +872,16 @@ fn settle(customer: &mut Customer, t: DateTime<Utc>, policy: &Policy) {
     customer.engine.clock = clock;
     customer.engine.due = customer.engine.facts.next_change(clock, policy);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_stay_small() {
+        // Campaigns are interned codes, not inline ids, so adding touches and
+        // responses left every record (and the memory budget) as it was.
+        assert_eq!(std::mem::size_of::<Kind>(), 16);
+        assert_eq!(std::mem::size_of::<Record>(), 48);
+    }
+}
