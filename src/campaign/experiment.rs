@@ -311,7 +311,7 @@ impl Moments {
 
     fn check(&self, group: &'static str) -> Result<(), CampaignError> {
         if self.n < 2 {
-            return Err(CampaignError::EmptyGroup { group, what: "two values" });
+            return Err(CampaignError::TooFewValues { group, n: self.n });
         }
         if !self.mean.is_finite() {
             return Err(CampaignError::InvalidMoment { group, what: "mean", extra: "", value: self.mean });
@@ -401,7 +401,7 @@ impl ProportionTest {
     pub fn new(n_a: u64, conv_a: u64, n_b: u64, conv_b: u64) -> Result<Self, CampaignError> {
         for (group, n, conversions) in [("a", n_a, conv_a), ("b", n_b, conv_b)] {
             if n == 0 {
-                return Err(CampaignError::EmptyGroup { group, what: "customers" });
+                return Err(CampaignError::EmptyGroup { group });
             }
             if conversions > n {
                 return Err(CampaignError::ConversionsAboveCount { group, conversions, n });
@@ -466,7 +466,7 @@ impl WelchTest {
     ///
     /// # Errors
     ///
-    /// [`CampaignError::EmptyGroup`] for a group of fewer than two values,
+    /// [`CampaignError::TooFewValues`] for a group of fewer than two values,
     /// [`CampaignError::InvalidMoment`] for a non-finite mean or variance or
     /// a negative variance, [`CampaignError::ZeroVariance`] when both
     /// variances are zero.

@@ -143,13 +143,19 @@ pub enum CampaignError {
         /// Their sum.
         total: u64,
     },
-    /// A group with no one in it.
-    #[error("group {group} has no {what}")]
+    /// A group with no customers in it.
+    #[error("group {group} has no customers")]
     EmptyGroup {
         /// Which group (`"a"`, `"b"`).
         group: &'static str,
-        /// What it lacks (`"customers"`, `"values"`).
-        what: &'static str,
+    },
+    /// A group with fewer than two values has no sample variance.
+    #[error("group {group} has {n} values; the test needs at least two")]
+    TooFewValues {
+        /// Which group (`"a"`, `"b"`).
+        group: &'static str,
+        /// How many values it has.
+        n: u64,
     },
     /// More conversions than customers.
     #[error("group {group}: {conversions} conversions out of {n} customers")]

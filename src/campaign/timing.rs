@@ -232,7 +232,7 @@ impl TimingProfile {
 
     /// The `n` best cells over all channels with at least one touch, by the
     /// lower bound of their interval (highest first; ties by more touches,
-    /// then by channel and hour order).
+    /// then in the profile's order of channels and hours).
     pub fn best(&self, n: usize) -> Vec<(&Channel, &TimingCell)> {
         let mut all: Vec<(&Channel, &TimingCell)> = self
             .channels

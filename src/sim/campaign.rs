@@ -23,8 +23,9 @@ use crate::{CampaignId, Channel, CustomerId, EngagementAction, Event, EventId, E
 /// 21:59 UTC, twice the night's), a few hours later. Over the period, an
 /// untouched customer buys with chance `base_conversion` at a uniform
 /// instant; a touched one with chance `base_conversion + conversion_lift`,
-/// within days of a touch. Amounts are Gamma distributed with mean
-/// `mean_amount` and shape 4.
+/// an exponential three days (on average) after the first touch. Responses
+/// and purchases may fall after the period, as they would. Amounts are Gamma
+/// distributed with mean `mean_amount` and shape 4.
 ///
 /// The same settings, customers and seed give the same events on every
 /// platform: each customer draws from their own `ChaCha8` stream.
@@ -143,7 +144,7 @@ impl CampaignSim {
     ) -> Vec<Event> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc2b2_ae3d_27d4_eb4f_u64.wrapping_mul(i as u64 + 1));
         let period = f64::from(self.days) * 86_400.0;
-        let instant = |seconds: f64| self.start + TimeDelta::seconds(seconds.min(period - 1.0) as i64);
+        let instant = |seconds: f64| self.start + TimeDelta::seconds(seconds as i64);
         let mut events: Vec<Event> = Vec::new();
         let mut push = |rng: &mut ChaCha8Rng, at: DateTime<Utc>, channel: Channel, kind: EventKind| {
             let mut bytes = [0u8; 16];
