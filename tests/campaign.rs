@@ -14,7 +14,7 @@ use customer_lifecycle::campaign::{
 };
 use customer_lifecycle::{
     CampaignId, Channel, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Money, NewCustomer,
-    Policy, Stage,
+    Policy, Purpose, Stage,
 };
 use proptest::prelude::*;
 
@@ -71,8 +71,9 @@ fn campaign(key: &str, cost: i64) -> Campaign {
 /// The scripted story behind the hand-computed reports (days; window seven
 /// days; campaign X costs 100.00, Y nothing; both run days 300 to 310):
 ///
-/// - a: a prospect touched by X on day 301, clicks two hours later, buys
-///   50.00 on day 303: X's, a new customer.
+/// - a: a prospect who consents to contact on day 300, touched by X on day
+///   301, clicks two hours later, buys 50.00 on day 303: X's, a new customer.
+///   Everyone else never consented to contact (the default).
 /// - b: a prospect touched by X on day 302, clicks on day 305, buys 40.00 on
 ///   day 312: outside the window.
 /// - c: a prospect touched by X on day 302 and Y on day 304, buys 30.00 on
@@ -87,6 +88,8 @@ fn story() -> CustomerBase {
     let mut p = Plan::new();
     p.buy("g", 1, 1_000);
     p.buy("d", 290, 2_000);
+    let grant = EventKind::ConsentChange { purpose: Purpose::Contact, granted: true };
+    p.at("a", day(300), Channel::Web, grant);
     p.touch("a", 301, "x");
     p.respond("a", day(301) + TimeDelta::hours(2), "x");
     p.buy("a", 303, 5_000);
@@ -122,6 +125,7 @@ fn last_touch_report_by_hand() {
     assert_eq!(x.campaign, CampaignId::from_key("x"));
     assert_eq!(x.audience, None);
     assert_eq!((x.reached, x.touches, x.responders, x.converted), (5, 5, 2, 3));
+    assert_eq!(x.reached_without_consent, 4); // all but a
     assert_eq!(x.response_rate(), Some(0.4));
     assert_eq!(x.conversion_rate(), Some(0.6));
     assert_eq!(x.attributed_purchases, 3.0);
@@ -146,7 +150,7 @@ fn last_touch_report_by_hand() {
     assert_eq!(dormant.attributed_revenue, Money::from_minor(6_000));
     assert_eq!(row(&x, Stage::Repeat).reached, 0);
 
-    assert_eq!((y.reached, y.converted, y.responders), (1, 1, 0));
+    assert_eq!((y.reached, y.converted, y.responders, y.reached_without_consent), (1, 1, 0, 1));
     assert_eq!(y.attributed_revenue, Money::from_minor(3_000));
     assert_eq!(y.roi, Roi::NoCost);
     assert_eq!(y.roi.ratio(), None);

@@ -42,6 +42,7 @@ pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn 
     let per_new = report.cost_per_new_customer.map_or("-".to_owned(), |m| m.to_string());
     println!("  new customers     {:>10}   at {per_new} each", report.new_customers);
     println!("  moved up          {:>10}   came back {}", report.moved_up, report.reactivated);
+    println!("  touched without contact consent: {}", report.reached_without_consent);
     println!("  {:<12} {:>8} {:>10} {:>10} {:>12}", "stage", "reached", "responded", "converted", "revenue");
     for row in report.by_stage.iter().filter(|r| r.reached > 0) {
         let revenue = row.attributed_revenue.to_string();

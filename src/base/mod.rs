@@ -592,6 +592,12 @@ impl CustomerBase {
         self.slots.iter().map(|s| (&s.customer, s.records.as_slice()))
     }
 
+    /// Every customer's consent when they were added, in the order of
+    /// [`records`](CustomerBase::records).
+    pub(crate) fn initial_consents(&self) -> impl ExactSizeIterator<Item = Consent> + '_ {
+        self.slots.iter().map(|s| s.initial_consent)
+    }
+
     pub(crate) fn channel(&self, code: u32) -> Channel {
         match Channel::NAMED.get(code as usize) {
             Some(named) => named.clone(),

@@ -7,7 +7,7 @@ use super::attribution::Attributor;
 use super::stats::rate;
 use super::{AttributionOptions, Campaign, CampaignError};
 use crate::base::Kind;
-use crate::{CampaignId, Customer, CustomerBase, Money, Stage, Transition};
+use crate::{CampaignId, Customer, CustomerBase, Money, Purpose, Stage, Transition};
 
 /// Return on investment: `(revenue − cost) / cost`, or [`Roi::NoCost`] for a
 /// campaign that cost nothing (where the ratio does not exist).
@@ -100,6 +100,10 @@ pub struct CampaignReport {
     pub reached: usize,
     /// Counted touches.
     pub touches: usize,
+    /// Reached customers touched at least once while they withheld consent
+    /// to [`Contact`](Purpose::Contact): touches that should not have been
+    /// made. The report still counts them, as the touches happened.
+    pub reached_without_consent: usize,
     /// Reached customers who responded to the campaign at or after their
     /// first counted touch and before the period's end plus the window.
     pub responders: usize,
@@ -152,6 +156,7 @@ impl CampaignReport {
             audience: campaign.audience().map(super::Audience::len),
             reached: 0,
             touches: 0,
+            reached_without_consent: 0,
             responders: 0,
             converted: 0,
             attributed_purchases: 0.0,
@@ -189,6 +194,7 @@ impl CampaignReport {
             self.moved_up += 1;
             row.moved_up += 1;
         }
+        self.reached_without_consent += usize::from(t.without_consent);
         self.new_customers += usize::from(movement.acquired);
         self.reactivated += usize::from(movement.reactivated);
         Ok(())
@@ -265,6 +271,8 @@ struct Touched {
     first_touch: DateTime<Utc>,
     responded: bool,
     credited: bool,
+    /// Touched at least once while contact consent was withheld.
+    without_consent: bool,
     /// Cents credited.
     revenue: i64,
     /// The whole amounts of the purchases credited, each once.
@@ -347,28 +355,32 @@ pub fn report(
     let mut attributor = Attributor::new(options);
     let mut touched: Vec<Touched> = Vec::new();
     let mut overflow = false;
-    for (customer, records) in base.records() {
+    for ((customer, records), consent) in base.records().zip(base.initial_consents()) {
         touched.clear();
         attributor.reset();
         let mut purchases = 0u32;
+        let mut contact = consent.allows(Purpose::Contact);
         for record in records {
             match record.kind {
+                Kind::Consent { purpose: Purpose::Contact, granted } => contact = granted,
                 Kind::Touch { campaign } => {
                     let Some(&i) = index.get(campaign as usize).filter(|&&i| i != usize::MAX) else { continue };
                     if !campaigns[i].counts(customer.id(), record.at) {
                         continue;
                     }
                     reports[i].touches += 1;
-                    if !touched.iter().any(|t| t.campaign == i) {
-                        touched.push(Touched {
+                    match touched.iter_mut().find(|t| t.campaign == i) {
+                        Some(t) => t.without_consent |= !contact,
+                        None => touched.push(Touched {
                             campaign: i,
                             first_touch: record.at,
                             responded: false,
                             credited: false,
+                            without_consent: !contact,
                             revenue: 0,
                             influenced: 0,
                             last_purchase: 0,
-                        });
+                        }),
                     }
                     attributor.touch(i, record.at);
                 }
