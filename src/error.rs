@@ -35,6 +35,9 @@ pub enum Error {
     /// A summary, model fit or prediction failed.
     #[error(transparent)]
     Clv(#[from] crate::clv::ClvError),
+    /// A campaign, report or experiment was refused.
+    #[error(transparent)]
+    Campaign(#[from] crate::campaign::CampaignError),
     /// A CSV file could not be read.
     #[cfg(feature = "csv")]
     #[error(transparent)]

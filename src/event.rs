@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerId, EventId, Money};
+use crate::{CampaignId, CustomerId, EventId, Money};
 
 /// One thing that happened to one customer.
 ///
@@ -105,6 +105,23 @@ pub enum EventKind {
         /// Granted (`true`) or withdrawn (`false`).
         granted: bool,
     },
+    /// A campaign reached the customer on the event's channel (a mail sent,
+    /// an ad shown, a contest announced to them). A touch changes no
+    /// lifecycle fact; the [`campaign`](crate::campaign) module reads it.
+    Touch {
+        /// The campaign.
+        campaign: CampaignId,
+    },
+    /// The customer engaged with a campaign (opened its mail, clicked it,
+    /// entered the contest). Like a touch it changes no lifecycle fact: the
+    /// response is the campaign's, and an [`Engagement`](EventKind::Engagement)
+    /// is what counts towards the customer's own standing.
+    Response {
+        /// The campaign.
+        campaign: CampaignId,
+        /// How they engaged.
+        action: EngagementAction,
+    },
 }
 
 impl EventKind {
@@ -121,6 +138,29 @@ impl EventKind {
             EventKind::Referral { .. } => "referral",
             EventKind::Follow { .. } => "follow",
             EventKind::ConsentChange { .. } => "consent_change",
+            EventKind::Touch { .. } => "touch",
+            EventKind::Response { .. } => "response",
+        }
+    }
+
+    /// The campaign a [`Touch`](EventKind::Touch) or
+    /// [`Response`](EventKind::Response) is attributed to; `None` for every
+    /// other kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::{CampaignId, EngagementAction, EventKind};
+    ///
+    /// let spring = CampaignId::from_key("spring-sale");
+    /// let kind = EventKind::Response { campaign: spring, action: EngagementAction::Click };
+    /// assert_eq!(kind.campaign(), Some(spring));
+    /// assert_eq!(EventKind::Complaint.campaign(), None);
+    /// ```
+    pub fn campaign(&self) -> Option<CampaignId> {
+        match *self {
+            EventKind::Touch { campaign } | EventKind::Response { campaign, .. } => Some(campaign),
+            _ => None,
         }
     }
 }
@@ -353,6 +393,11 @@ mod tests {
         assert_eq!(serde_json::to_string(&Channel::Youtube).unwrap(), r#""youtube""#);
         assert_eq!(serde_json::to_string(&Channel::Other("tiktok".into())).unwrap(), r#"{"other":"tiktok"}"#);
         assert_eq!(serde_json::to_string(&Feedback::Nps(NpsScore::new(3).unwrap())).unwrap(), r#"{"nps":3}"#);
+        let touch = EventKind::Touch { campaign: CampaignId::from_key("c") };
+        let json = serde_json::to_string(&touch).unwrap();
+        assert_eq!(json, format!(r#"{{"type":"touch","campaign":"{}"}}"#, CampaignId::from_key("c")));
+        let response = EventKind::Response { campaign: CampaignId::from_key("c"), action: EngagementAction::Click };
+        assert!(serde_json::to_string(&response).unwrap().starts_with(r#"{"type":"response","campaign":"#));
         for kind in [EventKind::TicketOpened, EventKind::Complaint] {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!(r#"{{"type":"{}"}}"#, kind.name()));

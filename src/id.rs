@@ -1,4 +1,5 @@
-//! Identifiers: [`CustomerId`] and [`EventId`], newtypes over [`uuid::Uuid`].
+//! Identifiers: [`CustomerId`], [`EventId`] and [`CampaignId`], newtypes over
+//! [`uuid::Uuid`].
 //!
 //! Ids never come from operating-system randomness. They come from the
 //! caller (any [`Uuid`]), from an external key through
@@ -133,6 +134,15 @@ uuid_newtype!(
     "event:"
 );
 
+uuid_newtype!(
+    /// Identifies a marketing campaign; touches and responses name it.
+    ///
+    /// Serialises as the plain hyphenated UUID string.
+    CampaignId,
+    "campaign id",
+    "campaign:"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +158,7 @@ mod tests {
         assert_ne!(CustomerId::from_key("7"), CustomerId::from_key("007"));
         assert_ne!(CustomerId::from_key("a"), CustomerId::from_key(" a"));
         assert_ne!(CustomerId::from_key("x").as_uuid(), EventId::from_key("x").as_uuid());
+        assert_ne!(CampaignId::from_key("x").as_uuid(), EventId::from_key("x").as_uuid());
     }
 
     #[test]

@@ -57,7 +57,10 @@
 //!
 //! # Modules
 //!
-//! Most items live at the crate root. [`sim`] generates seeded synthetic
+//! Most items live at the crate root. [`campaign`] measures campaigns
+//! (attribution, reports, ROI), runs experiments (stable assignment, z- and
+//! t-tests, sample sizes, uplift) and finds the best time to engage. [`clv`]
+//! fits the lifetime-value models. [`sim`] generates seeded synthetic
 //! customer bases, and its documentation states the generative story.
 //!
 //! # Cargo features
@@ -69,13 +72,16 @@
 //!
 //! - `cargo run --example quickstart`: a simulated base of 10,000 people over
 //!   two years: the stage and phase mix, the conversion between ladder steps,
-//!   and three customers' journeys.
+//!   and three customers' journeys; then one campaign's report and its A/B test.
 //! - `cargo run --release --example scale -- --customers 1000000`: a million
 //!   customers streamed into a base, with the peak memory it took.
+//! - `cargo run --example experiment -- --ab 1000,100,1000,130` (or
+//!   `--sample-size 0.10,0.05,0.05,0.80`): an A/B test's numbers as JSON.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod advocacy;
 mod base;
+pub mod campaign;
 pub mod clv;
 mod customer;
 mod error;
@@ -91,7 +97,7 @@ pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Sna
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
 pub use error::{Error, Result};
 pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback, NpsScore, Purpose, ScoreRangeError};
-pub use id::{CustomerId, EventId, ParseIdError};
+pub use id::{CampaignId, CustomerId, EventId, ParseIdError};
 pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
 pub use money::{Money, MoneyError};
 pub use transactions::Transaction;

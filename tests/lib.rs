@@ -6,6 +6,7 @@
 
 #[cfg(feature = "sim")]
 mod advocacy;
+mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;

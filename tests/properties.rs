@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::{
-    AttributeValue, Channel, CsatScore, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind,
-    Feedback, Money, NewCustomer, NpsScore, Policy, Purpose, Snapshot, Stage,
+    AttributeValue, CampaignId, Channel, CsatScore, CustomerBase, CustomerId, EngagementAction, Event, EventId,
+    EventKind, Feedback, Money, NewCustomer, NpsScore, Policy, Purpose, Snapshot, Stage,
 };
 use proptest::prelude::*;
 
@@ -18,6 +18,10 @@ fn customer() -> impl Strategy<Value = CustomerId> {
 
 fn event_id() -> impl Strategy<Value = EventId> {
     (0u8..24).prop_map(|n| EventId::from_key(&format!("e{n}")))
+}
+
+fn campaign() -> impl Strategy<Value = CampaignId> {
+    (0u8..3).prop_map(|n| CampaignId::from_key(&format!("k{n}")))
 }
 
 fn instant() -> impl Strategy<Value = DateTime<Utc>> {
@@ -43,6 +47,9 @@ fn kind() -> impl Strategy<Value = EventKind> {
         1 => prop::option::of(customer()).prop_map(|of| EventKind::Follow { of }),
         1 => (prop::sample::select(vec![Purpose::Profiling, Purpose::Contact]), any::<bool>())
             .prop_map(|(purpose, granted)| EventKind::ConsentChange { purpose, granted }),
+        2 => campaign().prop_map(|campaign| EventKind::Touch { campaign }),
+        1 => (campaign(), prop::sample::select(EngagementAction::ALL.to_vec()))
+            .prop_map(|(campaign, action)| EventKind::Response { campaign, action }),
     ]
 }
 

@@ -8,6 +8,7 @@
 //! Each section is a module of its own, printing one part of the picture.
 
 mod advocacy;
+mod campaign;
 mod lifecycle;
 mod relationship;
 mod segment;
@@ -26,6 +27,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     lifecycle::section(&base);
     relationship::section(&base, sim.end())?;
     segment::section(&base, sim.end())?;
+    campaign::section(&base, sim.end())?;
     advocacy::section(&base, sim.end())?;
     Ok(())
 }

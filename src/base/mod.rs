@@ -18,7 +18,8 @@ use crate::customer::Customer;
 use crate::event::{EngagementAction, Feedback, Purpose};
 use crate::lifecycle::{Reason, Transition};
 use crate::{
-    AttributeValue, Channel, Consent, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Phase, Policy, Stage,
+    AttributeValue, CampaignId, Channel, Consent, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Phase,
+    Policy, Stage,
 };
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -77,6 +78,10 @@ pub struct CustomerBase {
     /// Names of [`Channel::Other`] channels, interned.
     other_channels: Vec<String>,
     other_channel_codes: FixedMap<String, u32>,
+    /// Campaigns named by touches and responses, interned so that a record
+    /// stays as small as it was before campaigns existed.
+    campaigns: Vec<CampaignId>,
+    campaign_codes: FixedMap<CampaignId, u32>,
     journal: Vec<Entry>,
     advances: Vec<DateTime<Utc>>,
     event_count: usize,
@@ -97,26 +102,52 @@ struct Slot {
 /// An event in compact form: the customer is implied by the slot, other
 /// customers and events are positions, channels are codes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Record {
-    id: EventId,
-    at: DateTime<Utc>,
-    channel: u32,
-    kind: Kind,
+pub(crate) struct Record {
+    pub(crate) id: EventId,
+    pub(crate) at: DateTime<Utc>,
+    /// A channel code: the position in [`Channel::NAMED`], or past it an
+    /// interned other channel.
+    pub(crate) channel: u32,
+    pub(crate) kind: Kind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+pub(crate) enum Kind {
     Purchase(Money),
-    Refund { amount: Money, purchase: u32 },
+    Refund {
+        amount: Money,
+        purchase: u32,
+    },
     Engagement(EngagementAction),
     Feedback(Feedback),
     TicketOpened,
     Complaint,
-    TicketResolved { ticket: u32 },
-    Referral { invitee: u32 },
-    Follow { of: Option<u32> },
-    Consent { purpose: Purpose, granted: bool },
+    TicketResolved {
+        ticket: u32,
+    },
+    Referral {
+        invitee: u32,
+    },
+    Follow {
+        of: Option<u32>,
+    },
+    Consent {
+        purpose: Purpose,
+        granted: bool,
+    },
+    /// A campaign code: see [`CustomerBase::campaign_code_of`].
+    Touch {
+        campaign: u32,
+    },
+    Response {
+        campaign: u32,
+        action: EngagementAction,
+    },
 }
+
+/// The campaign code of a touch or response whose campaign is not yet
+/// interned; [`CustomerBase::apply`] replaces it once the event is valid.
+const PENDING_CAMPAIGN: u32 = u32::MAX;
 
 /// One successful mutating call, in order. Replaying the journal rebuilds
 /// the base exactly; it is what a snapshot stores.
@@ -203,6 +234,8 @@ impl CustomerBase {
             event_ids: FixedSet::default(),
             other_channels: Vec::new(),
             other_channel_codes: FixedMap::default(),
+            campaigns: Vec::new(),
+            campaign_codes: FixedMap::default(),
             journal: Vec::new(),
             advances: Vec::new(),
             event_count: 0,
@@ -399,7 +432,10 @@ impl CustomerBase {
             };
         }
         let slot = self.slot_index(event.customer)?;
-        let kind = self.validate(slot, event)?;
+        let mut kind = self.validate(slot, event)?;
+        if let Kind::Touch { campaign } | Kind::Response { campaign, .. } = &mut kind {
+            *campaign = self.campaign_code(event.kind.campaign().expect("touches and responses name a campaign"));
+        }
         let channel = self.channel_code(&event.channel);
         self.commit(slot, Record { id: event.id, at: event.at, channel, kind });
         Ok(Applied::New)
@@ -553,7 +589,34 @@ impl CustomerBase {
         code
     }
 
-    fn channel(&self, code: u32) -> Channel {
+    fn campaign_code(&mut self, campaign: CampaignId) -> u32 {
+        if let Some(&code) = self.campaign_codes.get(&campaign) {
+            return code;
+        }
+        let code = self.campaigns.len() as u32;
+        self.campaigns.push(campaign);
+        self.campaign_codes.insert(campaign, code);
+        code
+    }
+
+    /// The code of a campaign that some touch or response named, if any did.
+    pub(crate) fn campaign_code_of(&self, campaign: CampaignId) -> Option<u32> {
+        self.campaign_codes.get(&campaign).copied()
+    }
+
+    /// Every customer with their records, in the order they were added; each
+    /// customer's records in the order they were applied (time order).
+    pub(crate) fn records(&self) -> impl ExactSizeIterator<Item = (&Customer, &[Record])> + '_ {
+        self.slots.iter().map(|s| (&s.customer, s.records.as_slice()))
+    }
+
+    /// Every customer's consent when they were added, in the order of
+    /// [`records`](CustomerBase::records).
+    pub(crate) fn initial_consents(&self) -> impl ExactSizeIterator<Item = Consent> + '_ {
+        self.slots.iter().map(|s| s.initial_consent)
+    }
+
+    pub(crate) fn channel(&self, code: u32) -> Channel {
         match Channel::NAMED.get(code as usize) {
             Some(named) => named.clone(),
             None => Channel::Other(self.other_channels[(code - NAMED_CHANNELS) as usize].clone()),
@@ -578,6 +641,10 @@ impl CustomerBase {
             Kind::Referral { invitee } => EventKind::Referral { invitee: id_of(invitee) },
             Kind::Follow { of } => EventKind::Follow { of: of.map(id_of) },
             Kind::Consent { purpose, granted } => EventKind::ConsentChange { purpose, granted },
+            Kind::Touch { campaign } => EventKind::Touch { campaign: self.campaigns[campaign as usize] },
+            Kind::Response { campaign, action } => {
+                EventKind::Response { campaign: self.campaigns[campaign as usize], action }
+            }
         };
         Event { id: record.id, customer: s.customer.id(), at: record.at, channel: self.channel(record.channel), kind }
     }
@@ -645,6 +712,10 @@ impl CustomerBase {
             EventKind::Follow { of: None } => Kind::Follow { of: None },
             EventKind::Follow { of: Some(of) } => Kind::Follow { of: Some(other(of, "follow", "followed customer")?) },
             EventKind::ConsentChange { purpose, granted } => Kind::Consent { purpose, granted },
+            // Any campaign id is acceptable: the base knows no campaigns, only
+            // the events attributed to them.
+            EventKind::Touch { .. } => Kind::Touch { campaign: PENDING_CAMPAIGN },
+            EventKind::Response { action, .. } => Kind::Response { campaign: PENDING_CAMPAIGN, action },
         })
     }
 
@@ -661,7 +732,12 @@ impl CustomerBase {
             Kind::Purchase(_) | Kind::Feedback(_) | Kind::Complaint | Kind::Referral { .. } => true,
             Kind::Engagement(action) => action.is_public_advocacy(),
             Kind::TicketResolved { ticket } => s.records[ticket as usize].kind == Kind::Complaint,
-            Kind::Refund { .. } | Kind::TicketOpened | Kind::Follow { .. } | Kind::Consent { .. } => false,
+            Kind::Refund { .. }
+            | Kind::TicketOpened
+            | Kind::Follow { .. }
+            | Kind::Consent { .. }
+            | Kind::Touch { .. }
+            | Kind::Response { .. } => false,
         };
         run_until(&mut s.customer, at, policy, !changes_facts);
         let facts = &mut s.customer.engine.facts;
@@ -686,7 +762,12 @@ impl CustomerBase {
                 }
             }
             Kind::Consent { purpose, granted } => s.customer.consent_mut().set(purpose, granted, at),
-            Kind::Refund { .. } | Kind::Engagement(_) | Kind::Referral { .. } | Kind::Follow { .. } => {}
+            Kind::Refund { .. }
+            | Kind::Engagement(_)
+            | Kind::Referral { .. }
+            | Kind::Follow { .. }
+            | Kind::Touch { .. }
+            | Kind::Response { .. } => {}
         }
         s.records.push(record);
         if let Kind::Referral { invitee } = record.kind {
@@ -814,4 +895,17 @@ fn settle(customer: &mut Customer, t: DateTime<Utc>, policy: &Policy) {
     let clock = customer.engine.clock.max(t);
     customer.engine.clock = clock;
     customer.engine.due = customer.engine.facts.next_change(clock, policy);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_stay_small() {
+        // Campaigns are interned codes, not inline ids, so adding touches and
+        // responses left every record (and the memory budget) as it was.
+        assert_eq!(std::mem::size_of::<Kind>(), 16);
+        assert_eq!(std::mem::size_of::<Record>(), 48);
+    }
 }

@@ -23,6 +23,9 @@
 //! across channels while the person is interested; consent to contact
 //! granted by some on arrival, and profiling consent withdrawn by a few.
 //!
+//! [`CampaignSim`] runs a campaign on top: touches to an audience, with a
+//! response rate and a conversion lift (and holdout arms left untouched).
+//!
 //! All rates are per day. The same configuration and seed give the same
 //! customers and events, bit for bit, on every platform: every person draws
 //! from their own `ChaCha8` stream.
@@ -41,6 +44,10 @@
 //! assert_eq!(base.event_count(), events);
 //! # Ok::<(), customer_lifecycle::Error>(())
 //! ```
+
+mod campaign;
+
+pub use campaign::CampaignSim;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use rand::{RngExt, SeedableRng};
