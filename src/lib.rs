@@ -92,6 +92,7 @@ mod money;
 pub mod relationship;
 pub mod segment;
 mod transactions;
+mod util;
 
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};

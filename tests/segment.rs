@@ -67,6 +67,7 @@ fn scripted() -> (Script, FeatureTable) {
     }
     s.buy("b", 10);
     s.nps("b", 11, 10);
+    s.ok("a", 110, EventKind::Follow { of: Some(cid("b")) });
     s.ok("b", 12, EventKind::Engagement { action: customer_lifecycle::EngagementAction::Like });
     s.buy("c", 5);
     s.ok("c", 6, EventKind::Complaint);
@@ -148,6 +149,10 @@ fn ready_segments_fit_the_base_features() {
     let results = table.evaluate_all(&ready_segments()).unwrap();
     assert_eq!(results.len(), 4);
     assert_eq!(results[2].rows().collect::<Vec<_>>(), vec![1], "b answered 10");
+    // a follows b: b is the most endorsed, and reaches a in one hop.
+    assert_eq!(table.value("reach_1", 1), Some(Value::Number(1.0)));
+    assert_eq!(table.value("influence_percentile", 1), Some(Value::Number(1.0)));
+    assert!(matches!(table.value("influence_rank", 1), Some(Value::Number(x)) if x > 1.0));
 }
 
 fn numeric_table(values: &[Option<i8>]) -> FeatureTable {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{AdvocacyError, NetworkValue, NetworkValues};
+use crate::util::percentiles;
 use crate::{Customer, CustomerBase, CustomerId, Feedback, Policy, Stage};
 
 /// Who counts as an evangelist when the evidence includes what the base
@@ -58,16 +59,6 @@ pub struct Candidate {
     pub reasons: Vec<String>,
     /// Whether the evidence meets the [`EvangelistCriteria`].
     pub qualifies: bool,
-}
-
-/// Percentiles as the share of the other customers strictly below: the
-/// top gets 1, ties share the lower value, and the lowest get 0. A lone
-/// customer is the top.
-fn percentiles(values: &[f64]) -> Vec<f64> {
-    let mut sorted: Vec<f64> = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let others = values.len().saturating_sub(1) as f64;
-    values.iter().map(|v| if others == 0.0 { 1.0 } else { sorted.partition_point(|s| s < v) as f64 / others }).collect()
 }
 
 fn is_promoter(customer: &Customer, policy: &Policy) -> bool {
@@ -171,16 +162,4 @@ pub fn promote_evangelists(
         base.transition(candidate.customer, Stage::Evangelist, at, note).map_err(AdvocacyError::Base)?;
     }
     Ok(promoted)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_count_the_others_strictly_below() {
-        assert_eq!(percentiles(&[0.0, 0.0, 6.0, 10.0]), vec![0.0, 0.0, 2.0 / 3.0, 1.0]);
-        assert_eq!(percentiles(&[3.0]), vec![1.0]);
-        assert_eq!(percentiles(&[]), Vec::<f64>::new());
-    }
 }

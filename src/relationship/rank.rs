@@ -118,6 +118,16 @@ impl PageRank {
         self.l1_change
     }
 
+    /// Each node's percentile: the share of the other nodes with a strictly
+    /// lower score (the top node gets 1, ties share the lower value).
+    ///
+    /// # Complexity
+    ///
+    /// O(V log V).
+    pub fn percentiles(&self) -> Vec<f64> {
+        crate::util::percentiles(&self.scores)
+    }
+
     /// The `k` highest-ranked nodes, best first; ties go to the lower index.
     ///
     /// # Complexity

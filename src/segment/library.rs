@@ -10,7 +10,8 @@ use super::Segment;
 ///   for more than 60 days, and never complained;
 /// - `"promoters"`: customers whose latest NPS answer was 9 or 10;
 /// - `"ambassador candidates"`: loyal customers (not yet evangelists) whose
-///   latest answer was a promoter's and who have shared or referred.
+///   latest answer was a promoter's and whose influence rank is in the top
+///   tenth.
 ///
 /// Each is also a worked example of the JSON form.
 ///
@@ -44,6 +45,6 @@ const READY: &str = r#"[
   {"name": "ambassador candidates", "where": {"all": [
     {"field": "stage", "eq": "loyal"},
     {"field": "nps_category", "eq": "promoter"},
-    {"any": [{"field": "referrals", "gt": 0}, {"field": "engagement_days", "le": 90}]}
+    {"field": "influence_percentile", "ge": 0.9}
   ]}}
 ]"#;

@@ -199,6 +199,41 @@ impl FeatureTable {
         self.push(name, Some(FeatureType::Number), profiling, cells, len)
     }
 
+    /// Adds a numeric feature given by row label, such as the CLV models'
+    /// `p_alive` or `clv` keyed by customer label; rows without a value are
+    /// missing, labels not in the table are ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`TableError`] for a duplicate name or a non-finite number.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::segment::{FeatureTable, Value};
+    ///
+    /// let mut table = FeatureTable::new(vec!["ana".into(), "bo".into()]);
+    /// table.join_numbers("p_alive", [("bo", 0.25), ("zed", 1.0)], true)?;
+    /// assert_eq!(table.value("p_alive", 0), None);
+    /// assert_eq!(table.value("p_alive", 1), Some(Value::Number(0.25)));
+    /// # Ok::<(), customer_lifecycle::segment::TableError>(())
+    /// ```
+    pub fn join_numbers<K: AsRef<str>>(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = (K, f64)>,
+        profiling: bool,
+    ) -> Result<(), TableError> {
+        let row_of: HashMap<&str, usize> = self.labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+        let mut column = vec![None; self.rows()];
+        for (label, value) in values {
+            if let Some(&row) = row_of.get(label.as_ref()) {
+                column[row] = Some(value);
+            }
+        }
+        self.add_numbers(name, column, profiling)
+    }
+
     /// Adds a string feature (`None` for missing).
     ///
     /// # Errors
@@ -304,6 +339,9 @@ impl FeatureTable {
     /// | `engagement_days` | number | whole days since the last engagement of any kind |
     /// | `engagement_days.<channel>` | number | the same on one channel (`engagement_days.twitter`) |
     /// | `referrals` | number | customers they referred |
+    /// | `influence_rank` | number | PageRank along endorsement (follower → followed) times the number of customers: 1 is average |
+    /// | `influence_percentile` | number | the share of other customers with a lower influence rank |
+    /// | `reach_1`, `reach_2` | number | people within one and two hops along the direction of influence |
     /// | `consent_profiling`, `consent_contact` | boolean | current consent (not profiling features) |
     /// | `attribute.<name>` | any | the customer's attributes |
     ///
@@ -418,6 +456,9 @@ impl FeatureTable {
         for (name, values) in by_channel {
             table.add_numbers(&name, values, true).expect("distinct names of finite values");
         }
+        for (name, values) in influence_columns(base, as_of) {
+            table.add_numbers(name, values, true).expect("distinct names of finite values");
+        }
         table.add_bools("consent_profiling", consent.0, false).expect("distinct name");
         table.add_bools("consent_contact", consent.1, false).expect("distinct name");
         for (name, values) in attributes {
@@ -426,6 +467,32 @@ impl FeatureTable {
         table.set_profiling_withheld(withheld);
         table
     }
+}
+
+/// Influence rank, its percentile and 1- and 2-hop reach from the base's own
+/// follow and referral graph as of `as_of`; missing if the graph cannot be
+/// built.
+fn influence_columns(base: &CustomerBase, as_of: DateTime<Utc>) -> [(&'static str, Vec<Option<f64>>); 4] {
+    use crate::relationship::{Direction, EdgeWeights, Network, PageRankOptions, pagerank, reach_counts};
+    let n = base.len();
+    let built = Network::<crate::CustomerId>::from_base(base, as_of, EdgeWeights::default()).ok().and_then(|network| {
+        let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
+        let rank = pagerank(network.graph(), &options).ok()?;
+        Some((network, rank))
+    });
+    let Some((network, rank)) = built else {
+        return [("influence_rank", vec![None; n]), ("influence_percentile", vec![None; n]), ("reach_1", vec![None; n]), ("reach_2", vec![None; n])];
+    };
+    // The network holds every customer, in the base's order.
+    let scale = network.graph().node_count() as f64;
+    let column = |values: Vec<f64>| values.into_iter().map(Some).collect::<Vec<_>>();
+    let reach = |hops| column(reach_counts(network.graph(), hops, Direction::Outgoing).into_iter().map(f64::from).collect());
+    [
+        ("influence_rank", column(rank.scores().iter().map(|p| p * scale).collect())),
+        ("influence_percentile", column(rank.percentiles())),
+        ("reach_1", reach(1)),
+        ("reach_2", reach(2)),
+    ]
 }
 
 fn attribute_value(value: &crate::AttributeValue) -> Value {
