@@ -32,7 +32,7 @@ pub(crate) fn log_sub_exp(a: f64, b: f64) -> f64 {
 }
 
 /// The largest number of series terms summed before the tail bound is used.
-const MAX_TERMS: usize = 200_000;
+const MAX_TERMS: usize = 20_000;
 
 /// `₂F₁(a, b; c; z)` by its power series, for `|z| < 1` and `c` not a
 /// non-positive integer.
