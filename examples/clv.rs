@@ -85,8 +85,12 @@ struct CustomerOut {
 const USAGE: &str =
     "usage: clv --summary FILE.csv | clv --transactions FILE.csv --time-unit days|weeks --calibration-end YYYY-MM-DD";
 
-/// Runs the example on its command-line arguments and returns the JSON text,
-/// or a one-line error.
+/// Runs the example on its command-line arguments and returns the JSON text.
+///
+/// # Errors
+///
+/// A one-line message: bad arguments, an unreadable file, a bad line (named),
+/// or a fit that failed.
 pub fn run(args: &[String]) -> Result<String, String> {
     let mut summary = None;
     let mut transactions = None;
