@@ -96,6 +96,11 @@ impl FitData {
         self.time_unit
     }
 
+    /// The distinct `(x, t_x, T, count)` rows, sorted by `x`.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = (u32, f64, f64, f64)> + '_ {
+        (0..self.x.len()).map(|i| (self.x[i], self.t_x[i], self.t[i], self.count[i]))
+    }
+
     /// The number of distinct `(x, t_x, T)` patterns.
     pub fn patterns(&self) -> usize {
         self.x.len()
@@ -220,6 +225,11 @@ impl SpendData {
                 .filter(|c| c.frequency > 0 && c.monetary_value > 0.0)
                 .map(|c| (c.frequency, c.monetary_value, 1.0)),
         )
+    }
+
+    /// The distinct `(x, m̄, count)` rows, sorted by `x`.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = (u32, f64, f64)> + '_ {
+        (0..self.x.len()).map(|i| (self.x[i], self.mean[i], self.count[i]))
     }
 
     /// The number of distinct `(x, m̄)` pairs.
