@@ -2,6 +2,14 @@
 //!
 //! Model your customers, the relationships between them, and each one's
 //! journey from prospect to evangelist.
+//!
+//! ## Predicting the future
+//!
+//! [`clv`] summarises a transaction log ([`Transaction`], read from CSV by
+//! `TransactionCsv` with the default `csv` feature) into frequency, recency
+//! and age per customer, fits the BG/NBD, Pareto/NBD and Gamma-Gamma models,
+//! and predicts purchases, the probability that a customer is alive, spend
+//! and lifetime value. The `clv` example runs the whole path on a file.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base;
