@@ -150,8 +150,9 @@ impl PurchaseAggregate {
     pub fn from_records<K: AsRef<str>>(
         records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
     ) -> Result<Self, ClvError> {
-        let mut index: FixedMap<String, u32> = FixedMap::default();
-        let mut keys: Vec<String> = Vec::new();
+        // Each key is allocated once, in the index; the keys move out of it
+        // into slot order at the end.
+        let mut index: FixedMap<Box<str>, u32> = FixedMap::default();
         // (customer << 32 | day) packed so a single integer sort groups by
         // customer and orders by day.
         let records = records.into_iter();
@@ -164,12 +165,15 @@ impl PurchaseAggregate {
             let slot = if let Some(&slot) = index.get(key) {
                 slot
             } else {
-                let slot = keys.len() as u32;
-                index.insert(key.to_owned(), slot);
-                keys.push(key.to_owned());
+                let slot = index.len() as u32;
+                index.insert(key.into(), slot);
                 slot
             };
             rows.push((pack(slot, day), amount.minor_units()));
+        }
+        let mut keys: Vec<String> = vec![String::new(); index.len()];
+        for (key, slot) in index {
+            keys[slot as usize] = key.into_string();
         }
         let rows = group_by_customer(rows, keys.len());
         let mut customers = Vec::with_capacity(keys.len());
@@ -288,6 +292,20 @@ impl PurchaseAggregate {
     ///
     /// O(n) for n customers.
     pub fn summary(&self, calibration_end: NaiveDate, time_unit: TimeUnit) -> Result<Summary, ClvError> {
+        self.clone().into_summary(calibration_end, time_unit)
+    }
+
+    /// As [`summary`](Self::summary), consuming the aggregate so that the
+    /// customer keys move instead of being copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`summary`](Self::summary).
+    ///
+    /// # Complexity
+    ///
+    /// O(n) for n customers.
+    pub fn into_summary(self, calibration_end: NaiveDate, time_unit: TimeUnit) -> Result<Summary, ClvError> {
         if let Some((_, last)) = self.span
             && last > calibration_end
         {
@@ -296,7 +314,7 @@ impl PurchaseAggregate {
         let unit = time_unit.days();
         let customers = self
             .customers
-            .iter()
+            .into_iter()
             .map(|c| {
                 let repeat_days = c.days - 1;
                 let monetary_value = if repeat_days == 0 {
@@ -305,7 +323,7 @@ impl PurchaseAggregate {
                     (c.total.minor_units() - c.first_day_amount.minor_units()) as f64 / 100.0 / f64::from(repeat_days)
                 };
                 CustomerSummary {
-                    customer_id: c.customer_id.clone(),
+                    customer_id: c.customer_id,
                     frequency: repeat_days,
                     recency: (c.last_day - c.first_day).num_days() as f64 / unit,
                     t: (calibration_end - c.first_day).num_days() as f64 / unit,
@@ -395,7 +413,7 @@ impl Summary {
         time_unit: TimeUnit,
     ) -> Result<Summary, ClvError> {
         PurchaseAggregate::from_records(records.into_iter().filter(|r| r.1 <= calibration_end))?
-            .summary(calibration_end, time_unit)
+            .into_summary(calibration_end, time_unit)
     }
 
     /// As [`from_records`](Self::from_records), over parsed [`Transaction`]s.
