@@ -167,6 +167,10 @@ mod cdnow {
         let se = fit.standard_errors.unwrap();
         assert!(se.iter().all(|s| s.is_finite() && *s > 0.0));
         eprintln!("bgnbd {m:?} ll {} se {se:?} report {:?}", fit.log_likelihood, fit.report);
+        // The paper's worked example: a customer with x = 2, t_x = 30.43,
+        // T = 38.86 is expected to make 1.226 purchases in the next 39 weeks.
+        let published = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        assert_close("E[X(39)]", published.expected_purchases(2, 30.43, 38.86, 39.0), 1.226);
     }
 
     /// Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for
