@@ -107,7 +107,21 @@ fn fits(c: &mut Criterion) {
         spend.customers(),
     );
     let pn_fit = ParetoNbd::fit(&pn_data, &options).unwrap();
-    eprintln!("pareto 100k fit: {:?} ll {} report {:?}", pn_fit.model, pn_fit.log_likelihood, pn_fit.report);
+    eprintln!(
+        "pareto 100k fit: {:?} ll {} (at the true parameters {}) report {:?}",
+        pn_fit.model,
+        pn_fit.log_likelihood,
+        pn_truth.log_likelihood(&pn_data),
+        pn_fit.report
+    );
+    let bg_fit = BgNbd::fit(&bg_data, &options).unwrap();
+    eprintln!(
+        "bgnbd 100k fit: {:?} ll {} (at the true parameters {}) report {:?}",
+        bg_fit.model,
+        bg_fit.log_likelihood,
+        bg_truth.log_likelihood(&bg_data),
+        bg_fit.report
+    );
 
     let mut group = c.benchmark_group("clv");
     group.throughput(Throughput::Elements(cdnow.customers() as u64));
