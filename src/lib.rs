@@ -57,16 +57,35 @@
 //!
 //! # Modules
 //!
-//! Most items live at the crate root. [`campaign`] measures campaigns
-//! (attribution, reports, ROI), runs experiments (stable assignment, z- and
-//! t-tests, sample sizes, uplift) and finds the best time to engage. [`clv`]
-//! fits the lifetime-value models. [`sim`] generates seeded synthetic
-//! customer bases, and its documentation states the generative story.
+//! The store and its vocabulary live at the crate root. Around them, one
+//! module per question:
+//!
+//! - [`clv`]: who is still alive, and what each customer is worth. It
+//!   summarises a transaction log ([`Transaction`], read from CSV by
+//!   `TransactionCsv`) into frequency, recency and age, fits the BG/NBD,
+//!   Pareto/NBD and Gamma-Gamma models, and predicts purchases, P(alive),
+//!   spend and lifetime value.
+//! - [`relationship`]: who carries the brand's word. The follow and referral
+//!   graph, k-hop reach, influence rank (PageRank), referral attribution and
+//!   the viral coefficient, and word-of-mouth diffusion with the choice of
+//!   seeds that spread it furthest.
+//! - [`segment`]: segments as data. A JSON predicate language over customer
+//!   features, evaluated over a whole base at once, with changes,
+//!   migrations and explanations.
+//! - [`campaign`]: what each campaign did. Attribution, reports and ROI,
+//!   experiments (stable assignment, z- and t-tests, sample sizes, uplift)
+//!   and the best time to engage.
+//! - [`advocacy`]: what customers are worth counting the people they bring,
+//!   who the evangelists are by the data, and the leaking bucket.
+//! - [`sim`]: seeded synthetic customer bases; its documentation states the
+//!   generative story.
 //!
 //! # Cargo features
 //!
-//! - `sim` (default): the simulator, with `rand`, `rand_distr` and
-//!   `rand_chacha`. Nothing else in the library depends on it.
+//! - `sim` (default): the simulator and the models' `simulate` functions,
+//!   with `rand_distr`. Nothing else in the library depends on it.
+//! - `csv` (default): reading CSV files with the `csv` crate: transaction
+//!   logs, model summaries, edge lists and feature tables.
 //!
 //! # Examples
 //!
@@ -77,6 +96,14 @@
 //!   customers streamed into a base, with the peak memory it took.
 //! - `cargo run --example experiment -- --ab 1000,100,1000,130` (or
 //!   `--sample-size 0.10,0.05,0.05,0.80`): an A/B test's numbers as JSON.
+//! - `cargo run --release --example clv -- --summary FILE.csv` (or
+//!   `--transactions FILE.csv --time-unit weeks --calibration-end
+//!   YYYY-MM-DD`): the three models fitted, with per-customer predictions,
+//!   as JSON.
+//! - `cargo run --release --example influence -- --edges FILE.csv`:
+//!   PageRank and 2-hop reach of every node, as JSON.
+//! - `cargo run --release --example segments -- --features FILE.csv
+//!   --definitions FILE.json`: segment members, as JSON.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod advocacy;

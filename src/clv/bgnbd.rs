@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clv::optim::{self, FitOptions, FitReport};
-use crate::clv::special::{digamma, hyp2f1_with_magnitude, ln_gamma, ln_hyp2f1_abs_terms, log_add_exp};
+use crate::clv::special::{digamma, hyp2f1_with_magnitude, ln_gamma, ln_hyp2f1_abs_terms};
 use crate::clv::{ClvError, FitData, TimeUnit, check_positive, softplus};
 
 /// A BG/NBD model: the four parameters, each positive and finite.
@@ -295,6 +295,11 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) ->
     let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
     let (lg_r, dg_r, lg_b, dg_b) = (ln_gamma(r), digamma(r), ln_gamma(b), digamma(b));
     let ln_a = a.ln();
+    // ln(α+v) and 1/(α+v) once per distinct T and t_x.
+    let table = |levels: &crate::clv::data::Levels| -> Vec<(f64, f64)> {
+        levels.values.iter().map(|v| ((alpha + v).ln(), 1.0 / (alpha + v))).collect()
+    };
+    let (at_t, at_tx) = (table(&data.t_levels), table(&data.t_x_levels));
     let mut total = 0.0;
     let mut g = [0.0; 4];
     for (x, start, end) in data.groups() {
@@ -305,22 +310,25 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) ->
         let ln_ratio = if x > 0 { ln_a - (b + xf - 1.0).ln() } else { 0.0 };
         for i in start..end {
             let count = data.count[i];
-            let ln_t = (alpha + data.t[i]).ln();
+            let (ln_t, inv_t) = at_t[data.t_levels.index[i] as usize];
             let a3 = -rx * ln_t;
             weight += count;
             if x == 0 {
                 sum += count * a3;
                 d_r -= count * ln_t;
-                d_alpha -= count * rx / (alpha + data.t[i]);
+                d_alpha -= count * rx * inv_t;
             } else {
-                let ln_tx = (alpha + data.t_x[i]).ln();
+                let (ln_tx, inv_tx) = at_tx[data.t_x_levels.index[i] as usize];
                 let a4 = ln_ratio - rx * ln_tx;
-                let lse = log_add_exp(a3, a4);
-                let w3 = (a3 - lse).exp();
-                let w4 = (a4 - lse).exp();
+                // ln(e^a3 + e^a4) and the two shares from one exponential.
+                let (hi, lo) = if a3 >= a4 { (a3, a4) } else { (a4, a3) };
+                let e = (lo - hi).exp();
+                let lse = hi + e.ln_1p();
+                let share_hi = 1.0 / (1.0 + e);
+                let (w3, w4) = if a3 >= a4 { (share_hi, 1.0 - share_hi) } else { (1.0 - share_hi, share_hi) };
                 sum += count * lse;
                 d_r -= count * (w3 * ln_t + w4 * ln_tx);
-                d_alpha -= count * rx * (w3 / (alpha + data.t[i]) + w4 / (alpha + data.t_x[i]));
+                d_alpha -= count * rx * (w3 * inv_t + w4 * inv_tx);
                 d_a += count * w4 / a;
                 d_b -= count * w4 / (b + xf - 1.0);
             }

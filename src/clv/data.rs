@@ -16,15 +16,71 @@ use crate::clv::{ClvError, CustomerSummary, TimeUnit};
 /// let data = FitData::from_rows([(0, 0.0, 10.0, 1.0), (2, 4.0, 10.0, 1.0), (0, 0.0, 10.0, 3.0)])?;
 /// assert_eq!(data.patterns(), 2);
 /// assert_eq!(data.customers(), 5.0);
-/// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+/// // Saved as its rows; loading validates them again.
+/// let json = serde_json::to_string(&data)?;
+/// assert_eq!(serde_json::from_str::<FitData>(&json)?, data);
+/// assert!(serde_json::from_str::<FitData>(r#"{"rows":[[0,1.0,2.0,1.0]],"time_unit":null}"#).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "FitRows", into = "FitRows")]
 pub struct FitData {
     pub(crate) x: Vec<u32>,
     pub(crate) t_x: Vec<f64>,
     pub(crate) t: Vec<f64>,
     pub(crate) count: Vec<f64>,
     pub(crate) time_unit: Option<TimeUnit>,
+    /// The distinct values of `T` and, per pattern, the index of its own:
+    /// histories observed daily share few values, so the likelihoods take
+    /// each logarithm once per value rather than once per pattern.
+    pub(crate) t_levels: Levels,
+    /// As `t_levels`, for `t_x`.
+    pub(crate) t_x_levels: Levels,
+}
+
+/// The distinct values of a column and each row's index into them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Levels {
+    pub values: Vec<f64>,
+    pub index: Vec<u32>,
+}
+
+impl Levels {
+    fn of(column: &[f64]) -> Levels {
+        let mut values = column.to_vec();
+        values.sort_unstable_by(f64::total_cmp);
+        values.dedup();
+        let index = column
+            .iter()
+            .map(|v| values.binary_search_by(|probe| probe.total_cmp(v)).expect("value is present") as u32)
+            .collect();
+        Levels { values, index }
+    }
+}
+
+/// The serialised form of [`FitData`]: its rows and time unit.
+#[derive(Serialize, Deserialize)]
+struct FitRows {
+    rows: Vec<(u32, f64, f64, f64)>,
+    time_unit: Option<TimeUnit>,
+}
+
+impl From<FitData> for FitRows {
+    fn from(data: FitData) -> Self {
+        FitRows { rows: data.rows().collect(), time_unit: data.time_unit }
+    }
+}
+
+impl TryFrom<FitRows> for FitData {
+    type Error = ClvError;
+
+    fn try_from(rows: FitRows) -> Result<Self, ClvError> {
+        let data = FitData::from_rows(rows.rows)?;
+        Ok(match rows.time_unit {
+            Some(unit) => data.with_time_unit(unit),
+            None => data,
+        })
+    }
 }
 
 impl FitData {
@@ -60,7 +116,15 @@ impl FitData {
             all.push((x, t_x, t, count));
         }
         all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)));
-        let mut data = FitData { x: Vec::new(), t_x: Vec::new(), t: Vec::new(), count: Vec::new(), time_unit: None };
+        let mut data = FitData {
+            x: Vec::new(),
+            t_x: Vec::new(),
+            t: Vec::new(),
+            count: Vec::new(),
+            time_unit: None,
+            t_levels: Levels::default(),
+            t_x_levels: Levels::default(),
+        };
         for (x, t_x, t, count) in all {
             let n = data.x.len();
             if n > 0 && data.x[n - 1] == x && data.t_x[n - 1] == t_x && data.t[n - 1] == t {
@@ -72,6 +136,8 @@ impl FitData {
                 data.count.push(count);
             }
         }
+        data.t_levels = Levels::of(&data.t);
+        data.t_x_levels = Levels::of(&data.t_x);
         Ok(data)
     }
 
@@ -94,6 +160,11 @@ impl FitData {
     /// The time unit, when recorded.
     pub fn time_unit(&self) -> Option<TimeUnit> {
         self.time_unit
+    }
+
+    /// The distinct `(x, t_x, T, count)` rows, sorted by `x`.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = (u32, f64, f64, f64)> + '_ {
+        (0..self.x.len()).map(|i| (self.x[i], self.t_x[i], self.t[i], self.count[i]))
     }
 
     /// The number of distinct `(x, t_x, T)` patterns.
@@ -220,6 +291,11 @@ impl SpendData {
                 .filter(|c| c.frequency > 0 && c.monetary_value > 0.0)
                 .map(|c| (c.frequency, c.monetary_value, 1.0)),
         )
+    }
+
+    /// The distinct `(x, m̄, count)` rows, sorted by `x`.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = (u32, f64, f64)> + '_ {
+        (0..self.x.len()).map(|i| (self.x[i], self.mean[i], self.count[i]))
     }
 
     /// The number of distinct `(x, m̄)` pairs.

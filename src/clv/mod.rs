@@ -44,7 +44,7 @@
 mod bgnbd;
 #[cfg(feature = "csv")]
 mod csv;
-mod data;
+pub(crate) mod data;
 mod gamma_gamma;
 mod holdout;
 mod optim;

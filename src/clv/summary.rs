@@ -144,15 +144,19 @@ impl PurchaseAggregate {
     ///
     /// # Complexity
     ///
-    /// O(n log n) for n records: one hash look-up per record and one sort.
+    /// O(n log k) for n records and at most k per customer: one hash
+    /// look-up per record, a counting sort by customer, and a sort of each
+    /// customer's few records by day.
     pub fn from_records<K: AsRef<str>>(
         records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
     ) -> Result<Self, ClvError> {
-        let mut index: FixedMap<String, u32> = FixedMap::default();
-        let mut keys: Vec<String> = Vec::new();
+        // Each key is allocated once, in the index; the keys move out of it
+        // into slot order at the end.
+        let mut index: FixedMap<Box<str>, u32> = FixedMap::default();
         // (customer << 32 | day) packed so a single integer sort groups by
         // customer and orders by day.
-        let mut rows: Vec<(u64, i64)> = Vec::new();
+        let records = records.into_iter();
+        let mut rows: Vec<(u64, i64)> = Vec::with_capacity(records.size_hint().0);
         for (key, day, amount) in records {
             let key = key.as_ref();
             if amount.is_negative() {
@@ -161,45 +165,49 @@ impl PurchaseAggregate {
             let slot = if let Some(&slot) = index.get(key) {
                 slot
             } else {
-                let slot = keys.len() as u32;
-                index.insert(key.to_owned(), slot);
-                keys.push(key.to_owned());
+                let slot = index.len() as u32;
+                index.insert(key.into(), slot);
                 slot
             };
             rows.push((pack(slot, day), amount.minor_units()));
         }
-        rows.sort_unstable_by_key(|r| r.0);
-        let mut customers: Vec<Option<CustomerPurchases>> = vec![None; keys.len()];
+        let mut keys: Vec<String> = vec![String::new(); index.len()];
+        for (key, slot) in index {
+            keys[slot as usize] = key.into_string();
+        }
+        let rows = group_by_customer(rows, keys.len());
+        let mut customers = Vec::with_capacity(keys.len());
         let mut span: Option<(NaiveDate, NaiveDate)> = None;
         let mut i = 0;
+        // Rows are grouped by customer in slot order, so customers come out
+        // in the order of their first record.
         while i < rows.len() {
             let slot = (rows[i].0 >> 32) as usize;
-            let mut first_day: Option<(NaiveDate, i64)> = None;
-            let mut last_day = None;
+            let first_packed = rows[i].0;
+            let mut first_sum: i64 = 0;
+            let mut last_packed = first_packed;
             let mut days = 0u32;
             let mut total: i64 = 0;
             while i < rows.len() && (rows[i].0 >> 32) as usize == slot {
                 let packed = rows[i].0;
                 let mut day_sum: i64 = 0;
                 while i < rows.len() && rows[i].0 == packed {
-                    day_sum = day_sum.checked_add(rows[i].1).ok_or(overflow())?;
+                    day_sum = day_sum.checked_add(rows[i].1).ok_or_else(overflow)?;
                     i += 1;
                 }
-                let day = unpack_day(packed);
-                if first_day.is_none() {
-                    first_day = Some((day, day_sum));
+                if days == 0 {
+                    first_sum = day_sum;
                 }
-                last_day = Some(day);
+                last_packed = packed;
                 days += 1;
-                total = total.checked_add(day_sum).ok_or(overflow())?;
+                total = total.checked_add(day_sum).ok_or_else(overflow)?;
             }
-            let (first_day, first_sum) = first_day.expect("a customer has at least one row");
-            let last_day = last_day.expect("a customer has at least one row");
+            let (first_day, last_day) = (unpack_day(first_packed), unpack_day(last_packed));
             span = Some(match span {
                 None => (first_day, last_day),
                 Some((lo, hi)) => (lo.min(first_day), hi.max(last_day)),
             });
-            customers[slot] = Some(CustomerPurchases {
+            customers.push(CustomerPurchases {
                 customer_id: std::mem::take(&mut keys[slot]),
                 first_day,
                 first_day_amount: Money::from_minor(first_sum),
@@ -208,10 +216,7 @@ impl PurchaseAggregate {
                 total: Money::from_minor(total),
             });
         }
-        Ok(PurchaseAggregate {
-            span,
-            customers: customers.into_iter().map(|c| c.expect("every key has rows")).collect(),
-        })
+        Ok(PurchaseAggregate { span, customers })
     }
 
     /// The first and last purchase day covered, or `None` when empty.
@@ -287,6 +292,20 @@ impl PurchaseAggregate {
     ///
     /// O(n) for n customers.
     pub fn summary(&self, calibration_end: NaiveDate, time_unit: TimeUnit) -> Result<Summary, ClvError> {
+        self.clone().into_summary(calibration_end, time_unit)
+    }
+
+    /// As [`summary`](Self::summary), consuming the aggregate so that the
+    /// customer keys move instead of being copied.
+    ///
+    /// # Errors
+    ///
+    /// As [`summary`](Self::summary).
+    ///
+    /// # Complexity
+    ///
+    /// O(n) for n customers.
+    pub fn into_summary(self, calibration_end: NaiveDate, time_unit: TimeUnit) -> Result<Summary, ClvError> {
         if let Some((_, last)) = self.span
             && last > calibration_end
         {
@@ -295,7 +314,7 @@ impl PurchaseAggregate {
         let unit = time_unit.days();
         let customers = self
             .customers
-            .iter()
+            .into_iter()
             .map(|c| {
                 let repeat_days = c.days - 1;
                 let monetary_value = if repeat_days == 0 {
@@ -304,7 +323,7 @@ impl PurchaseAggregate {
                     (c.total.minor_units() - c.first_day_amount.minor_units()) as f64 / 100.0 / f64::from(repeat_days)
                 };
                 CustomerSummary {
-                    customer_id: c.customer_id.clone(),
+                    customer_id: c.customer_id,
                     frequency: repeat_days,
                     recency: (c.last_day - c.first_day).num_days() as f64 / unit,
                     t: (calibration_end - c.first_day).num_days() as f64 / unit,
@@ -314,6 +333,29 @@ impl PurchaseAggregate {
             .collect();
         Ok(Summary { time_unit, calibration_end, customers })
     }
+}
+
+/// Orders packed `(customer, day)` rows by customer with a counting sort,
+/// then each customer's rows by day.
+fn group_by_customer(rows: Vec<(u64, i64)>, customers: usize) -> Vec<(u64, i64)> {
+    let mut starts = vec![0usize; customers + 1];
+    for row in &rows {
+        starts[(row.0 >> 32) as usize + 1] += 1;
+    }
+    for i in 0..customers {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts.clone();
+    let mut sorted = vec![(0u64, 0i64); rows.len()];
+    for row in rows {
+        let slot = (row.0 >> 32) as usize;
+        sorted[next[slot]] = row;
+        next[slot] += 1;
+    }
+    for i in 0..customers {
+        sorted[starts[i]..starts[i + 1]].sort_unstable_by_key(|r| r.0);
+    }
+    sorted
 }
 
 fn overflow() -> ClvError {
@@ -371,7 +413,7 @@ impl Summary {
         time_unit: TimeUnit,
     ) -> Result<Summary, ClvError> {
         PurchaseAggregate::from_records(records.into_iter().filter(|r| r.1 <= calibration_end))?
-            .summary(calibration_end, time_unit)
+            .into_summary(calibration_end, time_unit)
     }
 
     /// As [`from_records`](Self::from_records), over parsed [`Transaction`]s.

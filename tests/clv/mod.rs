@@ -1,13 +1,20 @@
 //! Integration tests of the `clv` module: merge laws of the purchase
 //! aggregate, the published CDNOW fits, parameter recovery, and the example.
 
-// Counts and exact day arithmetic are compared exactly on purpose.
-#![allow(clippy::float_cmp)]
+// Counts and exact day arithmetic are compared exactly on purpose; the
+// model checks use the literature's one-letter parameter names.
+#![allow(clippy::float_cmp, clippy::many_single_char_names)]
 
 use chrono::NaiveDate;
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{ClvError, CustomerPurchases, PurchaseAggregate, Summary, TimeUnit};
 use proptest::prelude::*;
+
+/// The `clv` example, compiled in so that its logic runs on the shipped data.
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../../examples/clv.rs"]
+mod example_program;
 
 fn day(offset: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::TimeDelta::days(offset)
@@ -160,6 +167,10 @@ mod cdnow {
         let se = fit.standard_errors.unwrap();
         assert!(se.iter().all(|s| s.is_finite() && *s > 0.0));
         eprintln!("bgnbd {m:?} ll {} se {se:?} report {:?}", fit.log_likelihood, fit.report);
+        // The paper's worked example: a customer with x = 2, t_x = 30.43,
+        // T = 38.86 is expected to make 1.226 purchases in the next 39 weeks.
+        let published = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        assert_close("E[X(39)]", published.expected_purchases(2, 30.43, 38.86, 39.0), 1.226);
     }
 
     /// Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves for
@@ -325,5 +336,111 @@ mod robustness {
             assert!(now.0 > last.0 && now.1 > last.1, "x {x}: {now:?} after {last:?}");
             last = now;
         }
+    }
+}
+
+#[cfg(feature = "csv")]
+mod example {
+    //! The `clv` example's contract, on the CDNOW file and on small logs.
+
+    use std::fmt::Write as _;
+
+    use super::example_program::run;
+
+    fn temp_file(name: &str, text: &str) -> String {
+        let path = std::env::temp_dir().join(format!("clv-example-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn fits_the_cdnow_summary() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cdnow_summary.csv");
+        let json = run(&args(&["--summary", path])).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let r = value["bgnbd"]["r"].as_f64().unwrap();
+        assert!((r - 0.243).abs() < 0.243 * 2e-3);
+        assert!((value["pareto_nbd"]["log_likelihood"].as_f64().unwrap() + 9595.0).abs() < 0.05);
+        assert_eq!(value["gamma_gamma"]["customers_used"], 946);
+        let customers = value["customers"].as_array().unwrap();
+        assert_eq!(customers.len(), 2357);
+        assert_eq!(customers[0]["customer_id"], "1");
+        assert_eq!(customers[0]["T"].as_f64(), Some(38.86));
+        let p_alive = customers[0]["p_alive"].as_f64().unwrap();
+        assert!(p_alive > 0.0 && p_alive <= 1.0);
+        // Numbers are printed in shortest round-trip form.
+        let text = json.split("\"r\":").nth(1).unwrap().split(',').next().unwrap();
+        assert_eq!(text.parse::<f64>().unwrap().to_string(), text);
+        let p = value["gamma_gamma"]["p"].as_f64().unwrap();
+        let (q, v) = (value["gamma_gamma"]["q"].as_f64().unwrap(), value["gamma_gamma"]["v"].as_f64().unwrap());
+        let m = customers[0]["monetary_value"].as_f64().unwrap();
+        let expected = (q - 1.0) / (p * 2.0 + q - 1.0) * p * v / (q - 1.0) + p * 2.0 / (p * 2.0 + q - 1.0) * m;
+        assert!((customers[0]["expected_avg_value"].as_f64().unwrap() - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn summarises_a_transaction_log() {
+        let mut log = String::from("customer_id,date,amount\n");
+        // 400 customers from a small deterministic generator: each joins in
+        // the first 60 days, buys at its own rate and stops at its own time;
+        // the calibration ends on day 151.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for c in 0..400u32 {
+            let first = (uniform() * 60.0) as u32;
+            // Rates vary over two orders of magnitude and gaps are
+            // exponential, as in the models.
+            let gap = 2.0 * (uniform() * 4.5).exp();
+            let life = -(1.0 - uniform()).ln() * 20.0 * (uniform() * 3.0).exp();
+            // Each customer spends around their own typical amount.
+            let typical = 5.0 * (uniform() * 3.0).exp();
+            let mut day = f64::from(first);
+            while day < f64::from(first) + life {
+                let amount = typical * (0.4 + 1.2 * uniform());
+                writeln!(log, "c{c},{},{amount:.2}", date(day as u32)).unwrap();
+                day += -(1.0 - uniform()).ln() * gap;
+            }
+        }
+        log.push_str("late,2024-12-01,3.00\n");
+        let path = temp_file("log.csv", &log);
+        let json =
+            run(&args(&["--transactions", &path, "--time-unit", "weeks", "--calibration-end", "2024-05-31"])).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let customers = value["customers"].as_array().unwrap();
+        assert_eq!(customers.len(), 400, "the customer first seen after the calibration end is left out");
+        assert_eq!(customers[0]["customer_id"], "c0");
+        assert!(value["bgnbd"]["log_likelihood"].as_f64().unwrap().is_finite());
+    }
+
+    fn date(day: u32) -> String {
+        (chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::TimeDelta::days(i64::from(day))).to_string()
+    }
+
+    #[test]
+    fn bad_input_is_a_one_line_error_naming_the_line() {
+        for (row, what) in
+            [("a,2020-02-30,1", "line 3"), ("a,2020-01-01 10:00,1", "line 3"), ("a,2020-01-01,-2", "line 3")]
+        {
+            let path = temp_file("bad.csv", &format!("customer_id,date,amount\nb,2020-01-01,1\n{row}\n"));
+            let err = run(&args(&["--transactions", &path, "--time-unit", "weeks", "--calibration-end", "2020-03-01"]))
+                .unwrap_err();
+            assert!(err.contains(what) && !err.contains('\n'), "{err}");
+        }
+        let path = temp_file("ok.csv", "customer_id,date,amount\nb,2020-01-01,1\n");
+        for end in ["2020-02-30", "2020-03-01T00:00", "20200301"] {
+            let err =
+                run(&args(&["--transactions", &path, "--time-unit", "weeks", "--calibration-end", end])).unwrap_err();
+            assert!(err.contains("--calibration-end"), "{err}");
+        }
+        assert!(run(&args(&["--summary"])).is_err());
     }
 }
