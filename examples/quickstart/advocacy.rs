@@ -15,7 +15,7 @@ use customer_lifecycle::{CustomerBase, CustomerId};
 pub fn section(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<(), Box<dyn std::error::Error>> {
     let today = as_of.date_naive();
     let summary = Summary::from_base(base, today, TimeUnit::Weeks)?;
-    let fit = FitOptions { tolerance: 1e-6, ..FitOptions::default() };
+    let fit = FitOptions::default();
     let purchases = BgNbd::fit(&FitData::from_summary(&summary.customers)?, &fit)?.model;
     let spend = GammaGamma::fit(&SpendData::from_summary(&summary.customers)?, &fit)?.model;
     // CLV over a year, in thirteen four-week periods at 1% a period.

@@ -111,6 +111,8 @@ pub(crate) fn minimise<const N: usize>(
     let mut inverse = identity::<N>();
     let mut fresh = true;
     let mut iterations = 0u32;
+    // Since when, and from where, steps have gained only rounding.
+    let mut stall: Option<(u32, [f64; N])> = None;
     loop {
         let grad_norm = norm(&grad);
         let threshold = options.tolerance * (1.0 + value.abs());
@@ -158,6 +160,27 @@ pub(crate) fn minimise<const N: usize>(
         };
         if trial.iter().any(|t| t.abs() > THETA_LIMIT) {
             return Err(ClvError::NotConverged { iterations, gradient_norm: norm(&next_grad) });
+        }
+        // Steps that lower the objective only at rounding level, with the
+        // gradient at that level too, are as close as floating point gets:
+        // the gradient is a sum over every pattern and cannot fall further.
+        // After a run of such steps that left the parameters where they
+        // were, stop there. Parameters running off to a boundary drift far
+        // for such gains, and go on to the limit or the iteration cap.
+        let stalled = value - trial_value <= 8.0 * f64::EPSILON * value.abs() && norm(&next_grad) <= 1e3 * threshold;
+        match (&stall, stalled) {
+            (_, false) => stall = None,
+            (None, true) => stall = Some((iterations, theta)),
+            (Some((since, at)), true) if iterations - since >= 20 => {
+                let drift = trial.iter().zip(at).fold(0.0f64, |m, (t, o)| m.max((t - o).abs()));
+                // Near the limit, a stall is a parameter stuck at a boundary.
+                if drift <= 1e-6 && trial.iter().all(|t| t.abs() <= THETA_LIMIT - 10.0) {
+                    let report = FitReport { iterations, evaluations, gradient_norm: norm(&next_grad) };
+                    return Ok(Minimum { params: trial.map(f64::exp), report });
+                }
+                stall = None;
+            }
+            (Some(_), true) => {}
         }
 
         let s: [f64; N] = std::array::from_fn(|i| trial[i] - theta[i]);
