@@ -32,6 +32,12 @@ pub enum Error {
     /// A summary, model fit or prediction failed.
     #[error(transparent)]
     Clv(#[from] crate::clv::ClvError),
+    /// A window was empty.
+    #[error(transparent)]
+    Window(#[from] crate::WindowError),
+    /// A score could not be computed.
+    #[error(transparent)]
+    Scoring(#[from] crate::score::ScoreError),
     /// A CSV file could not be read.
     #[cfg(feature = "csv")]
     #[error(transparent)]

@@ -82,7 +82,9 @@ mod event;
 mod id;
 mod lifecycle;
 mod money;
+pub mod score;
 mod transactions;
+mod window;
 
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
@@ -94,6 +96,7 @@ pub use money::{Money, MoneyError};
 pub use transactions::Transaction;
 #[cfg(feature = "csv")]
 pub use transactions::csv::{CsvError, TransactionCsv};
+pub use window::{Window, WindowError};
 
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
