@@ -74,11 +74,13 @@
 //!   customers streamed into a base, with the peak memory it took.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod analytics;
 mod base;
 pub mod clv;
 mod customer;
 mod error;
 mod event;
+mod group;
 mod id;
 mod lifecycle;
 mod money;

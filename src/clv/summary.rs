@@ -13,6 +13,7 @@ use chrono::{FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::clv::ClvError;
+use crate::group::Slots;
 use crate::{CustomerBase, EventKind, Money, Transaction};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -148,8 +149,7 @@ impl PurchaseAggregate {
     pub fn from_records<K: AsRef<str>>(
         records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
     ) -> Result<Self, ClvError> {
-        let mut index: FixedMap<String, u32> = FixedMap::default();
-        let mut keys: Vec<String> = Vec::new();
+        let mut slots: Slots<String> = Slots::with_capacity(0);
         // (customer << 32 | day) packed so a single integer sort groups by
         // customer and orders by day.
         let mut rows: Vec<(u64, i64)> = Vec::new();
@@ -158,18 +158,11 @@ impl PurchaseAggregate {
             if amount.is_negative() {
                 return Err(ClvError::NegativeAmount { customer_id: key.to_owned(), date: day, amount });
             }
-            let slot = match index.get(key) {
-                Some(&slot) => slot,
-                None => {
-                    let slot = keys.len() as u32;
-                    index.insert(key.to_owned(), slot);
-                    keys.push(key.to_owned());
-                    slot
-                }
-            };
-            rows.push((pack(slot, day), amount.minor_units()));
+            let (slot, _) = slots.slot(key);
+            rows.push((pack(slot as u32, day), amount.minor_units()));
         }
         rows.sort_unstable_by_key(|r| r.0);
+        let mut keys = slots.into_keys();
         let mut customers: Vec<Option<CustomerPurchases>> = vec![None; keys.len()];
         let mut span: Option<(NaiveDate, NaiveDate)> = None;
         let mut i = 0;

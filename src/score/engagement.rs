@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::score::group::Slots;
+use crate::group::Slots;
 use crate::score::{ScoreError, consenting};
 use crate::{Channel, CustomerBase, CustomerId, EngagementAction, EventKind};
 
@@ -304,7 +304,7 @@ impl Engagement {
         let half_life_ms = config.half_life_ms();
         let as_of_ms = as_of.timestamp_millis();
         for x in interactions {
-            let (slot, new) = slots.slot(x.customer);
+            let (slot, new) = slots.slot(&x.customer);
             if new {
                 scores.push(EngagementScore { customer: x.customer, score: 0.0, interactions: 0 });
             }

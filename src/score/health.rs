@@ -111,7 +111,7 @@ impl Health {
                             recent += u32::from(event.at > year_ago);
                         }
                         EventKind::Engagement { action } => {
-                            engaged += engagement.value(action, &event.channel, event.at, as_of)
+                            engaged += engagement.value(action, &event.channel, event.at, as_of);
                         }
                         EventKind::Feedback { feedback: Feedback::Nps(n) } => sentiment = f64::from(n.get()) / 10.0,
                         EventKind::Feedback { feedback: Feedback::Csat(c) } => sentiment = f64::from(c.get() - 1) / 4.0,

@@ -38,7 +38,6 @@
 
 mod engagement;
 mod fry;
-pub(crate) mod group;
 mod health;
 mod nps;
 mod rfm;

@@ -8,7 +8,7 @@ use std::hash::Hash;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::score::group::Slots;
+use crate::group::Slots;
 use crate::score::{ScoreError, consenting};
 use crate::{CustomerBase, CustomerId, EventKind, Money};
 
@@ -221,7 +221,7 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
             if amount.is_negative() {
                 return Err(ScoreError::NegativeAmount { record: i, date, amount });
             }
-            let (slot, new) = slots.slot(key);
+            let (slot, new) = slots.slot(&key);
             if new {
                 totals.push(Totals { last: NO_PURCHASE, count: 0, sum: 0 });
             }

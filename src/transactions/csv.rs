@@ -214,6 +214,8 @@ impl Row<'_> {
     }
 }
 
+// Taken by value so that it reads `map_err(convert)`.
+#[allow(clippy::needless_pass_by_value)]
 fn convert(error: csv::Error) -> CsvError {
     let line = error.position().map_or(0, csv::Position::line);
     match error.kind() {

@@ -1,0 +1,223 @@
+//! Cohort retention: customers grouped by the period of their first
+//! purchase, and the share of each cohort still purchasing in each period
+//! since.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::group::Slots;
+use crate::score::consenting;
+use crate::{CustomerBase, CustomerId, EventKind, Money};
+
+/// The length of a cohort period: calendar months or quarters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CohortPeriod {
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+}
+
+impl CohortPeriod {
+    /// A running number of the period that holds `date`.
+    fn index(self, date: NaiveDate) -> i32 {
+        let month = date.year() * 12 + date.month0() as i32;
+        match self {
+            CohortPeriod::Month => month,
+            CohortPeriod::Quarter => month.div_euclid(3),
+        }
+    }
+
+    /// The first day of the period with running number `index`.
+    fn start(self, index: i32) -> NaiveDate {
+        let month = match self {
+            CohortPeriod::Month => index,
+            CohortPeriod::Quarter => index * 3,
+        };
+        NaiveDate::from_ymd_opt(month.div_euclid(12), month.rem_euclid(12) as u32 + 1, 1).expect("a valid month")
+    }
+}
+
+/// One acquisition cohort.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cohort {
+    /// The first day of the acquisition period.
+    pub start: NaiveDate,
+    /// Customers whose first purchase falls in it.
+    pub size: u64,
+    /// `active[j]`: of them, those who purchased in the `j`-th period after
+    /// it (`active[0] == size`), up to the period of the as-of day.
+    pub active: Vec<u64>,
+}
+
+/// The retention table: acquisition cohorts × periods since acquisition.
+///
+/// # Formula
+///
+/// A customer's cohort is the period of their first purchase on or before
+/// the as-of day; they are *active* in period `j` of their cohort when they
+/// purchased at least once in it. Retention is `active[j] / size`. Each
+/// cohort has one entry per period up to the one that holds the as-of day
+/// (the last may be partial).
+///
+/// Prints as a table of percentages, one row per cohort:
+///
+/// ```text
+/// cohort       size     0     1     2
+/// 2024-01         2  100%   50%    0%
+/// 2024-02         1  100%    0%
+/// ```
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::analytics::{CohortPeriod, CohortTable};
+/// use customer_lifecycle::{CustomerId, Money};
+///
+/// let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+/// let id = CustomerId::from_key;
+/// let m = Money::from_minor(100);
+/// let log = [(id("a"), d("2024-01-05"), m), (id("b"), d("2024-01-20"), m), (id("a"), d("2024-02-11"), m), (id("c"), d("2024-02-01"), m)];
+/// let table = CohortTable::from_records(&log, CohortPeriod::Month, d("2024-03-15"));
+/// assert_eq!(table.cohorts[0].active, [2, 1, 0]);
+/// assert_eq!(table.cohorts[1].active, [1, 0]);
+/// assert!(table.to_string().contains("2024-01         2  100%   50%    0%"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohortTable {
+    /// The period length.
+    pub period: CohortPeriod,
+    /// The as-of day.
+    pub as_of: NaiveDate,
+    /// One row per acquisition period from the first to the as-of day's
+    /// (empty cohorts included), oldest first.
+    pub cohorts: Vec<Cohort>,
+    /// Customers left out for withheld profiling consent.
+    pub excluded: usize,
+}
+
+impl CohortTable {
+    /// The table from `(customer, day, amount)` purchase records in any
+    /// order; records after `as_of` are ignored. The records carry no
+    /// consent: leave out those who withheld it before calling.
+    ///
+    /// # Complexity
+    ///
+    /// O(n + c × p / 64) for n records of c customers over p periods.
+    pub fn from_records(
+        records: &[(CustomerId, NaiveDate, Money)],
+        period: CohortPeriod,
+        as_of: NaiveDate,
+    ) -> CohortTable {
+        let last = period.index(as_of);
+        let mut slots = Slots::with_capacity(records.len() / 8);
+        let mut first: Vec<i32> = Vec::new();
+        let mut slot_of: Vec<u32> = Vec::with_capacity(records.len());
+        let mut lowest = i32::MAX;
+        for &(customer, date, _) in records {
+            if date > as_of {
+                slot_of.push(u32::MAX);
+                continue;
+            }
+            let p = period.index(date);
+            let (slot, new) = slots.slot(&customer);
+            if new {
+                first.push(p);
+            } else if p < first[slot] {
+                first[slot] = p;
+            }
+            lowest = lowest.min(p);
+            slot_of.push(slot as u32);
+        }
+        if first.is_empty() {
+            return CohortTable { period, as_of, cohorts: Vec::new(), excluded: 0 };
+        }
+        // One bit per customer and period since acquisition.
+        let words = ((last - lowest) as usize + 1).div_ceil(64);
+        let mut seen = vec![0u64; first.len() * words];
+        for (&(_, date, _), &slot) in records.iter().zip(&slot_of) {
+            if slot == u32::MAX {
+                continue;
+            }
+            let offset = (period.index(date) - first[slot as usize]) as usize;
+            seen[slot as usize * words + offset / 64] |= 1 << (offset % 64);
+        }
+        let mut cohorts: Vec<Cohort> = (lowest..=last)
+            .map(|p| Cohort { start: period.start(p), size: 0, active: vec![0; (last - p) as usize + 1] })
+            .collect();
+        for (slot, &p) in first.iter().enumerate() {
+            let cohort = &mut cohorts[(p - lowest) as usize];
+            cohort.size += 1;
+            for (w, &bits) in seen[slot * words..(slot + 1) * words].iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    let offset = w * 64 + bits.trailing_zeros() as usize;
+                    cohort.active[offset] += 1;
+                    bits &= bits - 1;
+                }
+            }
+        }
+        CohortTable { period, as_of, cohorts, excluded: 0 }
+    }
+
+    /// The table of the purchase events of a base's consenting customers,
+    /// each purchase's day taken in UTC.
+    ///
+    /// # Complexity
+    ///
+    /// As [`from_records`](Self::from_records), over the base's purchases.
+    pub fn from_base(base: &CustomerBase, period: CohortPeriod, as_of: NaiveDate) -> CohortTable {
+        let (customers, excluded) = consenting(base);
+        let mut records = Vec::new();
+        for customer in customers {
+            for event in base.events(customer.id()).into_iter().flatten() {
+                if let EventKind::Purchase { amount } = event.kind {
+                    records.push((customer.id(), event.at.date_naive(), amount));
+                }
+            }
+        }
+        let mut table = CohortTable::from_records(&records, period, as_of);
+        table.excluded = excluded;
+        table
+    }
+
+    /// The retention of cohort `cohort` (0 = oldest) in its `offset`-th
+    /// period: `active[offset] / size`. `None` for an empty cohort or a
+    /// period past the as-of day.
+    pub fn retention(&self, cohort: usize, offset: usize) -> Option<f64> {
+        let c = self.cohorts.get(cohort)?;
+        let active = *c.active.get(offset)?;
+        (c.size > 0).then(|| active as f64 / c.size as f64)
+    }
+}
+
+impl fmt::Display for CohortTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self.cohorts.first().map_or(0, |c| c.active.len());
+        write!(f, "{:<10} {:>6}", "cohort", "size")?;
+        for j in 0..width {
+            write!(f, " {j:>5}")?;
+        }
+        writeln!(f)?;
+        for c in &self.cohorts {
+            let label = match self.period {
+                CohortPeriod::Month => c.start.format("%Y-%m").to_string(),
+                CohortPeriod::Quarter => format!("{}-Q{}", c.start.year(), c.start.month0() / 3 + 1),
+            };
+            write!(f, "{label:<10} {:>6}", c.size)?;
+            for &n in &c.active {
+                if c.size == 0 {
+                    write!(f, " {:>5}", "-")?;
+                } else {
+                    write!(f, " {:>4.0}%", 100.0 * n as f64 / c.size as f64)?;
+                }
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
