@@ -88,7 +88,7 @@ impl CsatSummary {
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
 /// use customer_lifecycle::score::FeedbackScores;
-/// use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, Feedback, NewCustomer, NpsScore, Policy, Window};
+/// use customer_lifecycle::{AttributeValue, Channel, CustomerBase, Event, EventId, EventKind, Feedback, NewCustomer, NpsScore, Policy, Window};
 ///
 /// let mut base = CustomerBase::new(Policy::default());
 /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
@@ -101,7 +101,10 @@ impl CsatSummary {
 /// let all = FeedbackScores::from_base(&base, q1);
 /// assert_eq!((all.nps.promoters, all.nps.passives, all.nps.detractors), (2, 1, 1));
 /// assert_eq!(all.nps.score(), Some(25.0));
-/// let by_region = FeedbackScores::by_group(&base, q1, |c| c.attribute("region").cloned());
+/// let by_region = FeedbackScores::by_group(&base, q1, |c| match c.attribute("region") {
+///     Some(AttributeValue::Text(region)) => Some(region.clone()),
+///     _ => None,
+/// });
 /// assert_eq!(by_region.values().map(|s| s.nps.score()).collect::<Vec<_>>(), [Some(100.0), Some(-50.0)]);
 /// assert_eq!(FeedbackScores::over_windows(&base, &[q1, q1.next()])[1].nps.responses(), 0);
 /// # Ok::<(), customer_lifecycle::Error>(())
