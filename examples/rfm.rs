@@ -26,7 +26,12 @@ use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::score::{Rfm, RfmSegments};
 
 /// Runs the example on its arguments (without the program name), writing
-/// the CSV to `out`; the error is the one line to print.
+/// the CSV to `out`.
+///
+/// # Errors
+///
+/// The one line to print: bad arguments, the reader's error naming the line
+/// and column, or a failed write.
 pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     let (mut path, mut as_of) = (None, None);
     let mut args = args.iter();

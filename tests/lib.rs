@@ -2,6 +2,8 @@
 
 // Test helpers take values for brevity at the call sites.
 #![allow(clippy::needless_pass_by_value)]
+// Tests compare floats exactly where the value is exact by construction.
+#![allow(clippy::float_cmp)]
 
 #[cfg(feature = "csv")]
 mod clv;
@@ -11,5 +13,6 @@ mod examples;
 mod foundation;
 mod lifecycle;
 mod properties;
+mod score;
 #[cfg(feature = "sim")]
 mod sim;

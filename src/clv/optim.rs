@@ -312,8 +312,8 @@ mod tests {
             f
         })
         .unwrap();
-        for i in 0..3 {
-            assert!((min.params[i].ln() - c[i]).abs() < 1e-6, "{:?}", min.params);
+        for (p, c) in min.params.iter().zip(c) {
+            assert!((p.ln() - c).abs() < 1e-6, "{:?}", min.params);
         }
         assert!(min.report.evaluations >= min.report.iterations);
     }
