@@ -1,0 +1,74 @@
+//! Shared data factories for the benches: unsorted in-memory purchase and
+//! interaction logs of a given size, from a fixed seed.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
+use customer_lifecycle::score::Interaction;
+use customer_lifecycle::{Channel, CustomerId, EngagementAction, Money};
+
+/// SplitMix64: a small, fast, seeded generator; benches need spread, not
+/// statistical quality.
+pub struct Mix(u64);
+
+impl Mix {
+    pub fn new(seed: u64) -> Self {
+        Mix(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+pub fn customer_ids(n: usize, mix: &mut Mix) -> Vec<CustomerId> {
+    (0..n).map(|_| CustomerId::from_uuid(uuid::Uuid::from_u64_pair(mix.next(), mix.next()))).collect()
+}
+
+/// `n` purchases of `customers` customers (each at least once), over two
+/// years, in random order.
+pub fn transactions(customers: usize, n: usize, seed: u64) -> Vec<(CustomerId, NaiveDate, Money)> {
+    let mut mix = Mix::new(seed);
+    let ids = customer_ids(customers, &mut mix);
+    let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    let mut out: Vec<(CustomerId, NaiveDate, Money)> = (0..n)
+        .map(|i| {
+            let who = if i < customers { i } else { mix.below(customers as u64) as usize };
+            let day = start + TimeDelta::days(mix.below(730) as i64);
+            (ids[who], day, Money::from_minor(100 + mix.below(20_000) as i64))
+        })
+        .collect();
+    shuffle(&mut out, &mut mix);
+    out
+}
+
+/// `n` interactions of `customers` customers over a year, in random order.
+pub fn interactions(customers: usize, n: usize, seed: u64) -> (Vec<Interaction>, DateTime<Utc>) {
+    let mut mix = Mix::new(seed);
+    let ids = customer_ids(customers, &mut mix);
+    let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let out = (0..n)
+        .map(|_| Interaction {
+            customer: ids[mix.below(customers as u64) as usize],
+            at: start + TimeDelta::seconds(mix.below(365 * 86_400) as i64),
+            action: EngagementAction::ALL[mix.below(8) as usize],
+            channel: Channel::NAMED[mix.below(10) as usize].clone(),
+        })
+        .collect();
+    (out, start + TimeDelta::days(365))
+}
+
+fn shuffle<T>(items: &mut [T], mix: &mut Mix) {
+    for i in (1..items.len()).rev() {
+        let j = mix.below(i as u64 + 1) as usize;
+        items.swap(i, j);
+    }
+}
