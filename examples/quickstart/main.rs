@@ -8,6 +8,7 @@
 //! Each section is a module of its own, printing one part of the picture.
 
 mod lifecycle;
+mod score;
 
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
@@ -21,5 +22,6 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("Simulated {} people and {} events, as of {}.\n", base.len(), events, sim.end().date_naive());
     lifecycle::section(&base);
+    score::section(&base, sim.end());
     Ok(())
 }
