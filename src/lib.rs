@@ -52,13 +52,30 @@
 //! - [`Consent`] records, per [`Purpose`], what each customer allows;
 //!   [`CustomerBase::forget`] erases a customer on request.
 //! - [`Snapshot`] is the whole base as versioned JSON.
+//! - [`Window`] is a half-open span of time, `[start, end)`: the periods that
+//!   scores and analytics take.
 //! - [`Error`] wraps every module's error; each refused call says what and
 //!   where, and changes nothing.
 //!
 //! # Modules
 //!
-//! Most items live at the crate root. [`sim`] generates seeded synthetic
-//! customer bases, and its documentation states the generative story.
+//! Most items live at the crate root. The catalogue modules hold what is
+//! computed over a whole base:
+//!
+//! - [`score`]: RFM quintile scores and named segments
+//!   ([`score::Rfm`], [`score::RfmSegments`]), F.R.Y. with the split of a
+//!   revenue change ([`score::Fry`], [`score::FryDecomposition`]),
+//!   time-decayed engagement ([`score::Engagement`]), NPS and CSAT
+//!   ([`score::FeedbackScores`]) and a composite health score
+//!   ([`score::Health`]). Each leaves out, and counts, the customers who
+//!   withheld profiling consent.
+//! - [`analytics`]: the funnel ([`analytics::Funnel`]), the stage
+//!   transition matrix and its projection ([`analytics::TransitionMatrix`]),
+//!   and the cohort retention table ([`analytics::CohortTable`]).
+//! - [`clv`]: customer lifetime value models.
+//!
+//! [`sim`] generates seeded synthetic customer bases, and its documentation
+//! states the generative story.
 //!
 //! # Cargo features
 //!
@@ -72,6 +89,8 @@
 //!   and three customers' journeys.
 //! - `cargo run --release --example scale -- --customers 1000000`: a million
 //!   customers streamed into a base, with the peak memory it took.
+//! - `cargo run --release --example rfm -- --transactions FILE.csv --as-of
+//!   YYYY-MM-DD`: RFM scores and segments of a transaction log, as CSV.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod analytics;
