@@ -248,3 +248,16 @@ fn rfm_segments_read_from_json() {
     assert_eq!(map, RfmSegments::default());
     assert!(serde_json::from_str::<RfmSegments>(r#"[{"name":"all","codes":[111]}]"#).is_err());
 }
+
+#[test]
+fn large_logs_score_as_small_ones() {
+    // Past the size at which records are partitioned by key hash; a filter
+    // hides the size, which keeps the single-map path: both must agree.
+    let log: Vec<(u32, NaiveDate, Money)> = (0..200_000u32)
+        .map(|i| ((i * 7_919) % 30_011, date(i64::from(i % 97)), Money::from_minor(i64::from(i % 1_013))))
+        .collect();
+    let partitioned = Rfm::from_records(log.iter().copied(), date(90)).unwrap();
+    let plain = Rfm::from_records(log.iter().copied().filter(|_| true), date(90)).unwrap();
+    assert_eq!(partitioned, plain);
+    assert_eq!(partitioned.rows().len(), 30_011);
+}

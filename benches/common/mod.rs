@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use customer_lifecycle::score::Interaction;
 use customer_lifecycle::{Channel, CustomerId, EngagementAction, Money};
 
-/// SplitMix64: a small, fast, seeded generator; benches need spread, not
+/// `SplitMix64`: a small, fast, seeded generator; benches need spread, not
 /// statistical quality.
 pub struct Mix(u64);
 

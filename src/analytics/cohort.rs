@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::group::Slots;
+use crate::group::group_fold;
 use crate::score::consenting;
 use crate::{CustomerBase, CustomerId, EventKind, Money};
 
@@ -107,58 +107,54 @@ impl CohortTable {
     ///
     /// # Complexity
     ///
-    /// O(n + c × p / 64) for n records of c customers over p periods.
+    /// O(n + c × p) for n records of c customers over p periods.
     pub fn from_records(
         records: &[(CustomerId, NaiveDate, Money)],
         period: CohortPeriod,
         as_of: NaiveDate,
     ) -> CohortTable {
         let last = period.index(as_of);
-        let mut slots = Slots::with_capacity(records.len() / 8);
-        let mut first: Vec<i32> = Vec::new();
-        let mut slot_of: Vec<u32> = Vec::with_capacity(records.len());
-        let mut lowest = i32::MAX;
-        for &(customer, date, _) in records {
-            if date > as_of {
-                slot_of.push(u32::MAX);
-                continue;
-            }
-            let p = period.index(date);
-            let (slot, new) = slots.slot(&customer);
-            if new {
-                first.push(p);
-            } else if p < first[slot] {
-                first[slot] = p;
-            }
-            lowest = lowest.min(p);
-            slot_of.push(slot as u32);
-        }
-        if first.is_empty() {
+        // Each customer's purchase periods as distances back from the as-of
+        // period: the last 128 as bits, any older ones listed.
+        let periods =
+            records.iter().filter(|r| r.1 <= as_of).map(|&(customer, date, _)| (customer, last - period.index(date)));
+        let groups = group_fold(
+            periods,
+            records.len(),
+            || (0u128, Vec::<i32>::new()),
+            |(recent, older), back| {
+                if back < 128 {
+                    *recent |= 1 << back;
+                } else {
+                    older.push(back);
+                }
+            },
+        );
+        // The first period: the oldest listed one, or the highest bit.
+        let first = |recent: u128, older: &[i32]| match older.iter().max() {
+            Some(&back) => last - back,
+            None => last - (127 - recent.leading_zeros() as i32),
+        };
+        let Some(lowest) = groups.iter().map(|(_, (recent, older))| first(*recent, older)).min() else {
             return CohortTable { period, as_of, cohorts: Vec::new(), excluded: 0 };
-        }
-        // One bit per customer and period since acquisition.
-        let words = ((last - lowest) as usize + 1).div_ceil(64);
-        let mut seen = vec![0u64; first.len() * words];
-        for (&(_, date, _), &slot) in records.iter().zip(&slot_of) {
-            if slot == u32::MAX {
-                continue;
-            }
-            let offset = (period.index(date) - first[slot as usize]) as usize;
-            seen[slot as usize * words + offset / 64] |= 1 << (offset % 64);
-        }
+        };
         let mut cohorts: Vec<Cohort> = (lowest..=last)
             .map(|p| Cohort { start: period.start(p), size: 0, active: vec![0; (last - p) as usize + 1] })
             .collect();
-        for (slot, &p) in first.iter().enumerate() {
-            let cohort = &mut cohorts[(p - lowest) as usize];
+        for (_, (recent, mut older)) in groups {
+            let start = first(recent, &older);
+            let cohort = &mut cohorts[(start - lowest) as usize];
             cohort.size += 1;
-            for (w, &bits) in seen[slot * words..(slot + 1) * words].iter().enumerate() {
-                let mut bits = bits;
-                while bits != 0 {
-                    let offset = w * 64 + bits.trailing_zeros() as usize;
-                    cohort.active[offset] += 1;
-                    bits &= bits - 1;
-                }
+            older.sort_unstable();
+            older.dedup();
+            for back in older {
+                cohort.active[(last - back - start) as usize] += 1;
+            }
+            let mut bits = recent;
+            while bits != 0 {
+                let back = bits.trailing_zeros() as i32;
+                cohort.active[(last - back - start) as usize] += 1;
+                bits &= bits - 1;
             }
         }
         CohortTable { period, as_of, cohorts, excluded: 0 }

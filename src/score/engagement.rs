@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::group::Slots;
+use crate::group::group_fold;
 use crate::score::{ScoreError, consenting};
 use crate::{Channel, CustomerBase, CustomerId, EngagementAction, EventKind};
 
@@ -299,22 +299,28 @@ impl Engagement {
         interactions: &[Interaction],
         as_of: DateTime<Utc>,
     ) -> Engagement {
-        let mut slots = Slots::with_capacity(interactions.len() / 8);
-        let mut scores: Vec<EngagementScore> = Vec::new();
         let half_life_ms = config.half_life_ms();
         let as_of_ms = as_of.timestamp_millis();
-        for x in interactions {
-            let (slot, new) = slots.slot(&x.customer);
-            if new {
-                scores.push(EngagementScore { customer: x.customer, score: 0.0, interactions: 0 });
-            }
+        let valued = interactions.iter().map(|x| {
             let age = as_of_ms - x.at.timestamp_millis();
-            if age >= 0 {
-                let s = &mut scores[slot];
-                s.score += config.weight(x.action, &x.channel) * decay(age, half_life_ms);
-                s.interactions += 1;
-            }
-        }
+            let value = (age >= 0).then(|| config.weight(x.action, &x.channel) * decay(age, half_life_ms));
+            (x.customer, value)
+        });
+        let groups = group_fold(
+            valued,
+            interactions.len(),
+            || (0.0, 0u64),
+            |(score, n), value| {
+                if let Some(v) = value {
+                    *score += v;
+                    *n += 1;
+                }
+            },
+        );
+        let scores = groups
+            .into_iter()
+            .map(|(customer, (score, interactions))| EngagementScore { customer, score, interactions })
+            .collect();
         Engagement { as_of, scores, excluded: 0 }
     }
 }

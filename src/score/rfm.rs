@@ -8,7 +8,7 @@ use std::hash::Hash;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::group::Slots;
+use crate::group::group_fold;
 use crate::score::{ScoreError, consenting};
 use crate::{CustomerBase, CustomerId, EventKind, Money};
 
@@ -182,14 +182,6 @@ pub struct Rfm<K = CustomerId> {
     excluded: usize,
 }
 
-/// One customer's running totals while the records stream by.
-#[derive(Debug, Clone, Copy)]
-struct Totals {
-    last: i32,
-    count: u64,
-    sum: i64,
-}
-
 const NO_PURCHASE: i32 = i32::MIN;
 
 impl<K: Hash + Eq + Clone> Rfm<K> {
@@ -213,32 +205,45 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
         records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
         as_of: NaiveDate,
     ) -> Result<Self, ScoreError> {
-        let records = records.into_iter();
-        let mut slots = Slots::with_capacity(records.size_hint().0 / 8);
-        let mut totals: Vec<Totals> = Vec::new();
         let cutoff = day_number(as_of);
-        for (i, (key, date, amount)) in records.enumerate() {
+        let mut negative = None;
+        let records = records.into_iter();
+        let expected = records.size_hint().0;
+        let checked = records.enumerate().map_while(|(i, (key, date, amount))| {
             if amount.is_negative() {
-                return Err(ScoreError::NegativeAmount { record: i, date, amount });
+                negative = Some(ScoreError::NegativeAmount { record: i, date, amount });
+                return None;
             }
-            let (slot, new) = slots.slot(&key);
-            if new {
-                totals.push(Totals { last: NO_PURCHASE, count: 0, sum: 0 });
-            }
-            let day = day_number(date);
-            if day <= cutoff {
-                let t = &mut totals[slot];
-                t.last = t.last.max(day);
-                t.count += 1;
-                t.sum =
-                    t.sum.checked_add(amount.minor_units()).ok_or(crate::MoneyError::Overflow { operation: "add" })?;
-            }
+            Some((key, (day_number(date), amount.minor_units())))
+        });
+        // Sums in i128 cannot overflow before 2^64 records; the check is once per customer.
+        let groups = group_fold(
+            checked,
+            expected,
+            || (NO_PURCHASE, 0u64, 0i128),
+            |t, (day, cents)| {
+                if day <= cutoff {
+                    t.0 = t.0.max(day);
+                    t.1 += 1;
+                    t.2 += i128::from(cents);
+                }
+            },
+        );
+        if let Some(error) = negative {
+            return Err(error);
         }
-        let keys = slots.into_keys();
-        let (keys, totals): (Vec<K>, Vec<Totals>) = keys.into_iter().zip(totals).filter(|(_, t)| t.count > 0).unzip();
-        let recency: Vec<i64> = totals.iter().map(|t| i64::from(cutoff - t.last)).collect();
-        let frequency: Vec<i64> = totals.iter().map(|t| t.count as i64).collect();
-        let monetary: Vec<i64> = totals.iter().map(|t| t.sum).collect();
+        let mut keys = Vec::with_capacity(groups.len());
+        let (mut recency, mut frequency, mut monetary) = (Vec::new(), Vec::new(), Vec::new());
+        for (key, (last, count, sum)) in groups {
+            if count == 0 {
+                continue;
+            }
+            let sum = i64::try_from(sum).map_err(|_| crate::MoneyError::Overflow { operation: "add" })?;
+            keys.push(key);
+            recency.push(i64::from(cutoff - last));
+            frequency.push(count as i64);
+            monetary.push(sum);
+        }
         let (qr, qf, qm) = (quintiles(&recency), quintiles(&frequency), quintiles(&monetary));
         let rows = keys
             .into_iter()
@@ -246,8 +251,8 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
             .map(|(i, customer)| RfmRow {
                 customer,
                 recency_days: recency[i],
-                frequency: totals[i].count,
-                monetary: Money::from_minor(totals[i].sum),
+                frequency: frequency[i] as u64,
+                monetary: Money::from_minor(monetary[i]),
                 score: RfmScore { r: 6 - qr[i], f: qf[i], m: qm[i] },
             })
             .collect();
@@ -336,17 +341,44 @@ fn day_number(date: NaiveDate) -> i32 {
 /// [`Rfm`]'s formula).
 pub(crate) fn quintiles(values: &[i64]) -> Vec<u8> {
     let n = values.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    // A stable sort keeps equal values in input order: pandas' "first" rank.
-    order.sort_by_key(|&i| values[i as usize]);
     let mut q = vec![1u8; n];
     if n < 2 {
         return q;
     }
-    for (rank0, &i) in order.iter().enumerate() {
+    for (rank0, i) in rank_order(values).into_iter().enumerate() {
         q[i as usize] = quintile_of_rank(rank0 as u64 + 1, n as u64);
     }
     q
+}
+
+/// The positions of `values` in rank order: by value, equal values in input
+/// order (pandas' "first" rank).
+fn rank_order(values: &[i64]) -> Vec<u32> {
+    let (Some(&min), Some(&max)) = (values.iter().min(), values.iter().max()) else { return Vec::new() };
+    let span = max.abs_diff(min);
+    if span <= 4 * values.len() as u64 {
+        // A stable counting sort: recency days and purchase counts (and
+        // often amounts) span few distinct values.
+        let mut starts = vec![0u32; span as usize + 2];
+        for &v in values {
+            starts[v.abs_diff(min) as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut order = vec![0u32; values.len()];
+        for (i, &v) in values.iter().enumerate() {
+            let slot = &mut starts[v.abs_diff(min) as usize];
+            order[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+        order
+    } else {
+        // The position breaks ties, so an unstable sort is deterministic.
+        let mut pairs: Vec<(i64, u32)> = values.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+        pairs.sort_unstable();
+        pairs.into_iter().map(|(_, i)| i).collect()
+    }
 }
 
 /// `max(1, ⌈5(x − 1)/(n − 1)⌉)` for rank `x` of `n ≥ 2`.
@@ -523,6 +555,11 @@ mod tests {
         assert_eq!(quintiles(&[]), Vec::<u8>::new());
         // ties in input order: the first 3 ranks 1, the second 3 ranks 2
         assert_eq!(quintiles(&[3, 3, 1, 2, 9]), [3, 4, 1, 2, 5]);
+        // both orderings: counting sort (narrow span) and pair sort (wide)
+        let wide = [5_000_000_000, 7, 7, -3, 5_000_000_000, 0];
+        assert_eq!(rank_order(&wide), [3, 5, 1, 2, 0, 4]);
+        let narrow = [2, 7, 7, -3, 2, 0];
+        assert_eq!(rank_order(&narrow), [3, 5, 0, 4, 1, 2]);
     }
 
     #[test]
