@@ -3,14 +3,16 @@
 //!
 //! ```text
 //! cargo bench --bench analytics -- --sample-size 10 --warm-up-time 1 --measurement-time 3
+//! BENCH_CLOCK=cpu cargo bench --bench analytics -- …   # on-CPU time of the one thread
 //! ```
 
 mod common;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::Measurement;
+use criterion::{Criterion, Throughput};
 use customer_lifecycle::analytics::{CohortPeriod, CohortTable};
 
-fn cohort(c: &mut Criterion) {
+fn cohort<M: Measurement>(c: &mut Criterion<M>) {
     let as_of = "2024-12-31".parse().unwrap();
     let mut group = c.benchmark_group("analytics");
     group.sample_size(10);
@@ -24,5 +26,4 @@ fn cohort(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, cohort);
-criterion_main!(benches);
+bench_main!(cohort);

@@ -3,14 +3,16 @@
 //!
 //! ```text
 //! cargo bench --bench score -- --sample-size 10 --warm-up-time 1 --measurement-time 3
+//! BENCH_CLOCK=cpu cargo bench --bench score -- …   # on-CPU time of the one thread
 //! ```
 
 mod common;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::Measurement;
+use criterion::{Criterion, Throughput};
 use customer_lifecycle::score::{Engagement, EngagementConfig, Rfm};
 
-fn rfm(c: &mut Criterion) {
+fn rfm<M: Measurement>(c: &mut Criterion<M>) {
     let as_of = "2024-12-31".parse().unwrap();
     let mut group = c.benchmark_group("score");
     group.sample_size(10);
@@ -24,7 +26,7 @@ fn rfm(c: &mut Criterion) {
     group.finish();
 }
 
-fn engagement(c: &mut Criterion) {
+fn engagement<M: Measurement>(c: &mut Criterion<M>) {
     let (log, as_of) = common::interactions(1_000_000, 10_000_000, 11);
     let config = EngagementConfig::default();
     let mut group = c.benchmark_group("score");
@@ -36,5 +38,4 @@ fn engagement(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rfm, engagement);
-criterion_main!(benches);
+bench_main!(rfm, engagement);

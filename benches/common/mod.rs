@@ -72,3 +72,89 @@ fn shuffle<T>(items: &mut [T], mix: &mut Mix) {
         items.swap(i, j);
     }
 }
+
+/// On-CPU time of the measuring thread, from `/proc/thread-self/schedstat`
+/// (Linux): what one core spends on the work, without the time spent
+/// waiting while other processes share the machine. Chosen with
+/// `BENCH_CLOCK=cpu`; the default is criterion's wall clock.
+pub struct OnCpu;
+
+fn on_cpu_ns() -> u64 {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").expect("Linux schedstat");
+    text.split_whitespace().next().and_then(|n| n.parse().ok()).expect("on-CPU nanoseconds")
+}
+
+impl criterion::measurement::Measurement for OnCpu {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        on_cpu_ns()
+    }
+
+    fn end(&self, start: u64) -> u64 {
+        on_cpu_ns() - start
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn criterion::measurement::ValueFormatter {
+        &NanosOnCpu
+    }
+}
+
+struct NanosOnCpu;
+
+impl criterion::measurement::ValueFormatter for NanosOnCpu {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = if typical < 1e6 { (1e-3, "µs cpu") } else { (1e-6, "ms cpu") };
+        for v in values {
+            *v *= factor;
+        }
+        unit
+    }
+
+    fn scale_throughputs(&self, _typical: f64, throughput: &criterion::Throughput, values: &mut [f64]) -> &'static str {
+        let n = match throughput {
+            criterion::Throughput::Elements(n) | criterion::Throughput::Bytes(n) => *n as f64,
+            _ => 1.0,
+        };
+        for v in values {
+            *v = n / (*v * 1e-9) / 1e6;
+        }
+        "Melem/s cpu"
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+/// Runs `benches` with the clock `BENCH_CLOCK` names (`cpu` or the default
+/// wall clock).
+#[macro_export]
+macro_rules! bench_main {
+    ($($bench:path),+) => {
+        fn main() {
+            if std::env::var("BENCH_CLOCK").as_deref() == Ok("cpu") {
+                let mut c = criterion::Criterion::default().with_measurement(common::OnCpu).configure_from_args();
+                $($bench(&mut c);)+
+                c.final_summary();
+            } else {
+                let mut c = criterion::Criterion::default().configure_from_args();
+                $($bench(&mut c);)+
+                c.final_summary();
+            }
+        }
+    };
+}
