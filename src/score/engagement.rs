@@ -130,7 +130,7 @@ impl EngagementConfig {
     ///
     /// [`ScoreError::InvalidSetting`] for a negative or non-finite weight.
     pub fn with_action_weight(mut self, action: EngagementAction, weight: f64) -> Result<Self, ScoreError> {
-        let i = EngagementAction::ALL.iter().position(|&a| a == action).expect("ALL lists every action");
+        let i = action_index(action);
         self.actions[i] = check_weight(format!("actions.{action:?}"), weight)?;
         Ok(self)
     }
@@ -158,7 +158,7 @@ impl EngagementConfig {
 
     /// The weight of one interaction: action weight × channel weight.
     pub fn weight(&self, action: EngagementAction, channel: &Channel) -> f64 {
-        let a = EngagementAction::ALL.iter().position(|&x| x == action).map_or(1.0, |i| self.actions[i]);
+        let a = self.actions[action_index(action)];
         let c = match named_index(channel) {
             Some(i) => self.named_channels[i],
             None => self.other_channels.get(channel.name()).copied().unwrap_or(1.0),
@@ -184,6 +184,20 @@ impl EngagementConfig {
 /// age of exactly one half-life gives exactly ½.
 fn decay(age_ms: i64, half_life_ms: f64) -> f64 {
     (-(age_ms as f64) / half_life_ms).exp2()
+}
+
+/// The action's position in [`EngagementAction::ALL`].
+fn action_index(action: EngagementAction) -> usize {
+    match action {
+        EngagementAction::Like => 0,
+        EngagementAction::Comment => 1,
+        EngagementAction::Share => 2,
+        EngagementAction::Mention => 3,
+        EngagementAction::Reply => 4,
+        EngagementAction::Visit => 5,
+        EngagementAction::Open => 6,
+        EngagementAction::Click => 7,
+    }
 }
 
 fn named_index(channel: &Channel) -> Option<usize> {
@@ -301,9 +315,25 @@ impl Engagement {
     ) -> Engagement {
         let half_life_ms = config.half_life_ms();
         let as_of_ms = as_of.timestamp_millis();
+        // Weights by action and named channel, looked up once per interaction.
+        let mut table = [[0.0; 10]; 8];
+        for (a, action) in EngagementAction::ALL.into_iter().enumerate() {
+            for (c, channel) in Channel::NAMED.iter().enumerate() {
+                table[a][c] = config.weight(action, channel);
+            }
+        }
+        // A value below zero marks an interaction after `as_of`, which is not counted.
         let valued = interactions.iter().map(|x| {
             let age = as_of_ms - x.at.timestamp_millis();
-            let value = (age >= 0).then(|| config.weight(x.action, &x.channel) * decay(age, half_life_ms));
+            let value = if age < 0 {
+                -1.0
+            } else {
+                let weight = match named_index(&x.channel) {
+                    Some(c) => table[action_index(x.action)][c],
+                    None => config.weight(x.action, &x.channel),
+                };
+                weight * decay(age, half_life_ms)
+            };
             (x.customer, value)
         });
         let groups = group_fold(
@@ -311,8 +341,8 @@ impl Engagement {
             interactions.len(),
             || (0.0, 0u64),
             |(score, n), value| {
-                if let Some(v) = value {
-                    *score += v;
+                if value >= 0.0 {
+                    *score += value;
                     *n += 1;
                 }
             },

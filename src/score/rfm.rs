@@ -182,8 +182,6 @@ pub struct Rfm<K = CustomerId> {
     excluded: usize,
 }
 
-const NO_PURCHASE: i32 = i32::MIN;
-
 impl<K: Hash + Eq + Clone> Rfm<K> {
     /// RFM from `(customer, day, amount)` purchase records in any order. The
     /// rows come in the order of each customer's first record, records after
@@ -205,7 +203,6 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
         records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
         as_of: NaiveDate,
     ) -> Result<Self, ScoreError> {
-        let cutoff = day_number(as_of);
         let mut negative = None;
         let records = records.into_iter();
         let expected = records.size_hint().0;
@@ -214,15 +211,16 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
                 negative = Some(ScoreError::NegativeAmount { record: i, date, amount });
                 return None;
             }
-            Some((key, (day_number(date), amount.minor_units())))
+            Some((key, (date, amount.minor_units())))
         });
-        // Sums in i128 cannot overflow before 2^64 records; the check is once per customer.
+        // Days compare as dates (one integer comparison); only each
+        // customer's last day is turned into a count of days. Sums in i128 cannot overflow before 2^64 records; the check is once per customer.
         let groups = group_fold(
             checked,
             expected,
-            || (NO_PURCHASE, 0u64, 0i128),
+            || (NaiveDate::MIN, 0u64, 0i128),
             |t, (day, cents)| {
-                if day <= cutoff {
+                if day <= as_of {
                     t.0 = t.0.max(day);
                     t.1 += 1;
                     t.2 += i128::from(cents);
@@ -240,7 +238,7 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
             }
             let sum = i64::try_from(sum).map_err(|_| crate::MoneyError::Overflow { operation: "add" })?;
             keys.push(key);
-            recency.push(i64::from(cutoff - last));
+            recency.push((as_of - last).num_days());
             frequency.push(count as i64);
             monetary.push(sum);
         }
@@ -330,11 +328,6 @@ impl Rfm<CustomerId> {
         rfm.excluded = excluded;
         Ok(rfm)
     }
-}
-
-/// Days since 0001-01-01, for cheap comparisons in the hot loop.
-fn day_number(date: NaiveDate) -> i32 {
-    chrono::Datelike::num_days_from_ce(&date)
 }
 
 /// The quintile 1..=5 of each value's rank, ties in input order (see
