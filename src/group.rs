@@ -48,31 +48,27 @@ impl<K: Hash + Eq + Clone> Slots<K> {
     }
 }
 
-/// Below this many records (by the caller's estimate) one hash map is
+/// Below this many records (by the iterator's size hint) one hash map is
 /// cache-resident anyway and partitioning would only add a pass.
 const PARTITION_FROM: usize = 1 << 17;
-/// Partitions when partitioning: 2^8, so that each one's share of a million
-/// keys stays in cache.
+/// Partitions when partitioning: 2^8, so that each one's map of a million
+/// keys' share stays in cache.
 const PARTITION_BITS: u32 = 8;
-/// Records buffered at a time: the buffers are reused from chunk to chunk,
-/// so memory stays small and no fresh pages are touched per record.
-const CHUNK: usize = 1 << 20;
 
 /// Groups `(key, record)` pairs by key and folds each group's records, in
 /// input order, into an accumulator that starts as `start()`. The groups
 /// come back in the order of each key's first record. `expected` is the
-/// number of records expected (it chooses and sizes the partitions; any
-/// value is correct).
+/// number of records expected (it sizes the partitions; any value is
+/// correct).
 ///
-/// Large inputs are read a chunk at a time; each chunk is split by the top
-/// bits of the key's hash into partitions whose keys never meet, and each
-/// partition is folded into its own hash map, which stays in cache. Each
-/// group keeps the position of its first record, and one sort of those
-/// positions restores the global order.
+/// Large inputs are first split by the top bits of the key's hash into
+/// partitions whose keys never meet, so that each partition's hash map
+/// stays in cache; the first appearance of each key is kept as its record's
+/// position, and one pass over the positions restores the global order.
 ///
 /// # Complexity
 ///
-/// O(n + g log g) expected for n records in g groups.
+/// O(n) expected for n records: one hash per record in each of two passes.
 pub(crate) fn group_fold<K, R, A>(
     records: impl IntoIterator<Item = (K, R)>,
     expected: usize,
@@ -82,54 +78,50 @@ pub(crate) fn group_fold<K, R, A>(
 where
     K: Hash + Eq + Clone,
 {
+    let hint = expected;
     let state = FixedState::default();
-    let parts = if expected >= PARTITION_FROM { 1usize << PARTITION_BITS } else { 1 };
-    let per_part = expected.min(CHUNK) / parts;
-    let mut buffers: Vec<Vec<(u32, K, R)>> = (0..parts).map(|_| Vec::with_capacity(per_part + per_part / 4)).collect();
-    let mut indexes: Vec<HashMap<K, u32, FixedState>> =
-        (0..parts).map(|_| HashMap::with_capacity_and_hasher(expected / parts / 8, FixedState::default())).collect();
-    let mut groups: Vec<Vec<(u32, K, A)>> = (0..parts).map(|_| Vec::new()).collect();
-    let mut records = records.into_iter();
-    let mut position = 0u32;
-    loop {
-        let mut taken = 0;
-        for (key, record) in records.by_ref().take(CHUNK) {
-            let p = if parts == 1 { 0 } else { (state.hash_one(&key) >> (64 - PARTITION_BITS)) as usize };
-            buffers[p].push((position, key, record));
-            position = position.checked_add(1).expect("fewer than 2^32 records");
-            taken += 1;
-        }
-        for ((buffer, index), groups) in buffers.iter_mut().zip(&mut indexes).zip(&mut groups) {
-            for (position, key, record) in buffer.drain(..) {
-                let slot = if let Some(&slot) = index.get(&key) {
-                    slot as usize
-                } else {
-                    let slot = groups.len();
-                    index.insert(key.clone(), slot as u32);
-                    groups.push((position, key, start()));
-                    slot
-                };
-                fold(&mut groups[slot].2, record);
-            }
-        }
-        if taken < CHUNK {
-            break;
-        }
+    let parts = if hint >= PARTITION_FROM { 1usize << PARTITION_BITS } else { 1 };
+    let mut partitions: Vec<Vec<(u32, K, R)>> =
+        (0..parts).map(|_| Vec::with_capacity(hint / parts + hint / parts / 8)).collect();
+    let mut count = 0u32;
+    for (key, record) in records {
+        let p = if parts == 1 { 0 } else { (state.hash_one(&key) >> (64 - PARTITION_BITS)) as usize };
+        partitions[p].push((count, key, record));
+        count = count.checked_add(1).expect("fewer than 2^32 records");
     }
-    drop(indexes);
+    let mut groups: Vec<(u32, K, A)> = Vec::new();
+    let mut index: HashMap<K, u32, FixedState> = HashMap::with_hasher(FixedState::default());
+    for partition in &mut partitions {
+        index.clear();
+        let offset = groups.len();
+        for (position, key, record) in partition.drain(..) {
+            let slot = if let Some(&slot) = index.get(&key) {
+                slot as usize
+            } else {
+                let slot = groups.len() - offset;
+                index.insert(key.clone(), slot as u32);
+                groups.push((position, key, start()));
+                slot
+            };
+            fold(&mut groups[offset + slot].2, record);
+        }
+        *partition = Vec::new();
+    }
     if parts == 1 {
-        // One partition is already in order of first appearance.
-        return groups.into_iter().flatten().map(|(_, k, a)| (k, a)).collect();
+        // Already in order of first appearance.
+        return groups.into_iter().map(|(_, k, a)| (k, a)).collect();
     }
-    let total: usize = groups.iter().map(Vec::len).sum();
-    let mut order: Vec<u64> = Vec::with_capacity(total);
-    let mut flat: Vec<Option<(K, A)>> = Vec::with_capacity(total);
-    for (first, key, acc) in groups.into_iter().flatten() {
-        order.push(u64::from(first) << 32 | flat.len() as u64);
-        flat.push(Some((key, acc)));
+    // Each group's first position is unique: a scatter and one scan order them.
+    let mut at_position = vec![u32::MAX; count as usize];
+    for (i, g) in groups.iter().enumerate() {
+        at_position[g.0 as usize] = i as u32;
     }
-    order.sort_unstable();
-    order.into_iter().map(|o| flat[(o & 0xffff_ffff) as usize].take().expect("each group once")).collect()
+    let mut slots: Vec<Option<(K, A)>> = groups.into_iter().map(|(_, k, a)| Some((k, a))).collect();
+    at_position
+        .into_iter()
+        .filter(|&i| i != u32::MAX)
+        .map(|i| slots[i as usize].take().expect("each group once"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -138,7 +130,7 @@ mod tests {
 
     #[test]
     fn partitioned_and_plain_grouping_agree() {
-        let n = CHUNK + PARTITION_FROM + 10;
+        let n = PARTITION_FROM + 10;
         let records = || (0..n).map(|i| ((i * 7919) % 5003, i));
         let partitioned = group_fold(records(), n, Vec::new, |v: &mut Vec<usize>, i| v.push(i));
         let plain = group_fold(records(), 0, Vec::new, |v: &mut Vec<usize>, i| v.push(i));
