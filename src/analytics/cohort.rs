@@ -8,8 +8,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::group::group_fold;
-use crate::score::consenting;
-use crate::{CustomerBase, CustomerId, EventKind, Money};
+use crate::score::consenting_purchases;
+use crate::{CustomerBase, CustomerId, Money};
 
 /// The length of a cohort period: calendar months or quarters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -167,15 +167,7 @@ impl CohortTable {
     ///
     /// As [`from_records`](Self::from_records), over the base's purchases.
     pub fn from_base(base: &CustomerBase, period: CohortPeriod, as_of: NaiveDate) -> CohortTable {
-        let (customers, excluded) = consenting(base);
-        let mut records = Vec::new();
-        for customer in customers {
-            for event in base.events(customer.id()).into_iter().flatten() {
-                if let EventKind::Purchase { amount } = event.kind {
-                    records.push((customer.id(), event.at.date_naive(), amount));
-                }
-            }
-        }
+        let (records, excluded) = consenting_purchases(base);
         let mut table = CohortTable::from_records(&records, period, as_of);
         table.excluded = excluded;
         table

@@ -50,7 +50,7 @@ pub use health::{Health, HealthComponents, HealthScore};
 pub use nps::{CsatSummary, FeedbackScores, NpsSummary};
 pub use rfm::{Rfm, RfmRow, RfmScore, RfmSegments};
 
-use crate::{Customer, CustomerBase, Money, MoneyError, Purpose};
+use crate::{Customer, CustomerBase, CustomerId, EventKind, Money, MoneyError, Purpose};
 
 /// What went wrong computing a score.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -114,4 +114,20 @@ pub(crate) fn consenting(base: &CustomerBase) -> (Vec<&Customer>, usize) {
     let included: Vec<&Customer> = base.customers().filter(|c| profiled(c)).collect();
     let excluded = base.len() - included.len();
     (included, excluded)
+}
+
+/// The purchases of the customers who allow profiling, as `(customer, UTC
+/// day, amount)` records in the order customers were added, and how many
+/// customers were left out.
+pub(crate) fn consenting_purchases(base: &CustomerBase) -> (Vec<(CustomerId, NaiveDate, Money)>, usize) {
+    let (customers, excluded) = consenting(base);
+    let mut records = Vec::new();
+    for customer in customers {
+        for event in base.events(customer.id()).into_iter().flatten() {
+            if let EventKind::Purchase { amount } = event.kind {
+                records.push((customer.id(), event.at.date_naive(), amount));
+            }
+        }
+    }
+    (records, excluded)
 }

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::group::group_fold;
-use crate::score::{ScoreError, consenting};
-use crate::{CustomerBase, CustomerId, EventKind, Money};
+use crate::score::{ScoreError, consenting_purchases};
+use crate::{CustomerBase, CustomerId, Money};
 
 /// One customer's three RFM scores, each in 1..=5, 5 best.
 ///
@@ -315,15 +315,7 @@ impl Rfm<CustomerId> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_base(base: &CustomerBase, as_of: NaiveDate) -> Result<Self, ScoreError> {
-        let (customers, excluded) = consenting(base);
-        let mut records = Vec::new();
-        for customer in customers {
-            for event in base.events(customer.id()).into_iter().flatten() {
-                if let EventKind::Purchase { amount } = event.kind {
-                    records.push((customer.id(), event.at.date_naive(), amount));
-                }
-            }
-        }
+        let (records, excluded) = consenting_purchases(base);
         let mut rfm = Rfm::from_records(records, as_of)?;
         rfm.excluded = excluded;
         Ok(rfm)
