@@ -261,3 +261,52 @@ fn large_logs_score_as_small_ones() {
     assert_eq!(partitioned, plain);
     assert_eq!(partitioned.rows().len(), 30_011);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Whoever withdraws profiling consent, whenever, is in no score and no
+    /// analytic, and each says how many it left out.
+    #[test]
+    fn withdrawn_consent_leaves_every_score(withdraw in prop::collection::vec(any::<bool>(), 4), when in 31i64..60) {
+        let mut s = scripted_all_buy();
+        let keys = ["a", "b", "c", "d"];
+        for (key, &w) in keys.iter().zip(&withdraw) {
+            if w {
+                s.ok(key, when, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });
+            }
+        }
+        let gone: Vec<CustomerId> = keys.iter().zip(&withdraw).filter(|(_, w)| **w).map(|(k, _)| cid(k)).collect();
+        let n = gone.len();
+        let q = window(0, 90);
+        let rfm = Rfm::from_base(&s.base, date(90)).unwrap();
+        prop_assert_eq!(rfm.excluded(), n);
+        prop_assert!(rfm.rows().iter().all(|r| !gone.contains(&r.customer)));
+        prop_assert_eq!(rfm.rows().len(), 4 - n);
+        let fry = Fry::from_base(&s.base, q, |_| None).unwrap();
+        prop_assert_eq!((fry.figures.excluded, fry.figures.active), (n, (4 - n) as u64));
+        let engagement = Engagement::from_base(&s.base, &EngagementConfig::default(), day(90));
+        prop_assert!(engagement.excluded == n && engagement.scores.iter().all(|e| !gone.contains(&e.customer)));
+        let health = Health::from_base(&s.base, &EngagementConfig::default(), day(90));
+        prop_assert!(health.excluded == n && health.scores.iter().all(|h| !gone.contains(&h.customer)));
+        let feedback = FeedbackScores::from_base(&s.base, q);
+        prop_assert_eq!((feedback.excluded, feedback.nps.responses()), (n, (4 - n) as u64));
+        prop_assert_eq!(Funnel::from_base(&s.base, q).excluded, n);
+        prop_assert_eq!(TransitionMatrix::from_base(&s.base, window(1, 90)).excluded, n);
+        let cohorts = CohortTable::from_base(&s.base, CohortPeriod::Month, date(90));
+        prop_assert_eq!(cohorts.excluded, n);
+        prop_assert_eq!(cohorts.cohorts.iter().map(|c| c.size).sum::<u64>(), (4 - n) as u64);
+    }
+}
+
+/// Every one of `a`..`d` buys, engages and answers a survey in the first month.
+fn scripted_all_buy() -> Script {
+    let mut s = Script::new();
+    for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
+        let i = i as i64;
+        s.buy(key, 1 + i);
+        s.share(key, 5 + i);
+        s.nps(key, 10 + i, 9);
+    }
+    s
+}
