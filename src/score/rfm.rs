@@ -211,19 +211,22 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
                 negative = Some(ScoreError::NegativeAmount { record: i, date, amount });
                 return None;
             }
-            Some((key, (date, amount.minor_units())))
+            Some((key, (date, amount.minor_units().unsigned_abs())))
         });
         // Days compare as dates (one integer comparison); only each
-        // customer's last day is turned into a count of days. Sums in i128 cannot overflow before 2^64 records; the check is once per customer.
+        // customer's last day is turned into a count of days. The amounts
+        // are not negative, so a saturating sum in u64 overflows i64 exactly
+        // when the true sum does, and is checked once per customer. The
+        // accumulator stays small (40 bytes with its key) for the cache.
         let groups = group_fold(
             checked,
             expected,
-            || (NaiveDate::MIN, 0u64, 0i128),
+            || (NaiveDate::MIN, 0u32, 0u64),
             |t, (day, cents)| {
                 if day <= as_of {
                     t.0 = t.0.max(day);
                     t.1 += 1;
-                    t.2 += i128::from(cents);
+                    t.2 = t.2.saturating_add(cents);
                 }
             },
         );
@@ -239,7 +242,7 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
             let sum = i64::try_from(sum).map_err(|_| crate::MoneyError::Overflow { operation: "add" })?;
             keys.push(key);
             recency.push((as_of - last).num_days());
-            frequency.push(count as i64);
+            frequency.push(i64::from(count));
             monetary.push(sum);
         }
         let (qr, qf, qm) = (quintiles(&recency), quintiles(&frequency), quintiles(&monetary));
@@ -545,6 +548,20 @@ mod tests {
         assert_eq!(rank_order(&wide), [3, 5, 1, 2, 0, 4]);
         let narrow = [2, 7, 7, -3, 2, 0];
         assert_eq!(rank_order(&narrow), [3, 5, 0, 4, 1, 2]);
+    }
+
+    #[test]
+    fn overflowing_sums_and_negative_amounts_are_errors() {
+        let day: NaiveDate = "2024-01-01".parse().unwrap();
+        let big = [("a", day, Money::from_minor(i64::MAX)), ("a", day, Money::from_minor(1))];
+        assert!(matches!(Rfm::from_records(big, day), Err(ScoreError::Money(_))));
+        let huge = [("a", day, Money::from_minor(i64::MAX)); 3];
+        assert!(matches!(Rfm::from_records(huge, day), Err(ScoreError::Money(_))));
+        let negative = [("a", day, Money::ZERO), ("b", day, Money::from_minor(-5))];
+        assert_eq!(
+            Rfm::from_records(negative, day).unwrap_err(),
+            ScoreError::NegativeAmount { record: 1, date: day, amount: Money::from_minor(-5) }
+        );
     }
 
     #[test]
