@@ -1,6 +1,6 @@
-//! Grouping records by customer key in order of first appearance: the one
-//! hash look-up per record that every whole-base computation over raw
-//! records needs.
+//! Grouping records by customer key in order of first appearance: the hash
+//! look-ups per record that every whole-base computation over raw records
+//! needs, kept in cache for large inputs.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -48,7 +48,7 @@ impl<K: Hash + Eq + Clone> Slots<K> {
     }
 }
 
-/// Below this many records (by the iterator's size hint) one hash map is
+/// Below this many records (by the caller's estimate) one hash map is
 /// cache-resident anyway and partitioning would only add a pass.
 const PARTITION_FROM: usize = 1 << 17;
 /// Partitions when partitioning: 2^8, so that each one's map of a million

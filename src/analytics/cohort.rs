@@ -115,39 +115,49 @@ impl CohortTable {
     ) -> CohortTable {
         let last = period.index(as_of);
         // Each customer's purchase periods as distances back from the as-of
-        // period: the last 128 as bits, any older ones listed.
+        // period: the last 64 as bits; older ones, rare, listed aside, the
+        // customer holding the list's number (0: none). A small accumulator
+        // keeps the grouping in cache.
         let periods =
             records.iter().filter(|r| r.1 <= as_of).map(|&(customer, date, _)| (customer, last - period.index(date)));
+        let mut older: Vec<Vec<i32>> = Vec::new();
         let groups = group_fold(
             periods,
             records.len(),
-            || (0u128, Vec::<i32>::new()),
-            |(recent, older), back| {
-                if back < 128 {
+            || (0u64, 0u32),
+            |(recent, list), back| {
+                if back < 64 {
                     *recent |= 1 << back;
                 } else {
-                    older.push(back);
+                    if *list == 0 {
+                        older.push(Vec::new());
+                        *list = older.len() as u32;
+                    }
+                    older[*list as usize - 1].push(back);
                 }
             },
         );
+        for list in &mut older {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let older_of = |list: u32| if list == 0 { &[][..] } else { &older[list as usize - 1][..] };
         // The first period: the oldest listed one, or the highest bit.
-        let first = |recent: u128, older: &[i32]| match older.iter().max() {
+        let first = |recent: u64, list: u32| match older_of(list).last() {
             Some(&back) => last - back,
-            None => last - (127 - recent.leading_zeros() as i32),
+            None => last - (63 - recent.leading_zeros() as i32),
         };
-        let Some(lowest) = groups.iter().map(|(_, (recent, older))| first(*recent, older)).min() else {
+        let Some(lowest) = groups.iter().map(|&(_, (recent, list))| first(recent, list)).min() else {
             return CohortTable { period, as_of, cohorts: Vec::new(), excluded: 0 };
         };
         let mut cohorts: Vec<Cohort> = (lowest..=last)
             .map(|p| Cohort { start: period.start(p), size: 0, active: vec![0; (last - p) as usize + 1] })
             .collect();
-        for (_, (recent, mut older)) in groups {
-            let start = first(recent, &older);
+        for (_, (recent, list)) in groups {
+            let start = first(recent, list);
             let cohort = &mut cohorts[(start - lowest) as usize];
             cohort.size += 1;
-            older.sort_unstable();
-            older.dedup();
-            for back in older {
+            for &back in older_of(list) {
                 cohort.active[(last - back - start) as usize] += 1;
             }
             let mut bits = recent;
