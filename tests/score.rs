@@ -314,23 +314,23 @@ fn scripted_all_buy() -> Script {
 #[test]
 fn cohorts_reach_far_back() {
     // More than 64 periods before the as-of day: the long-history path.
-    let (a, b) = (CustomerId::from_key("a"), CustomerId::from_key("b"));
+    let (ana, bo) = (CustomerId::from_key("a"), CustomerId::from_key("b"));
     let m = Money::from_minor(100);
     let d = |s: &str| s.parse::<NaiveDate>().unwrap();
     let log = [
-        (a, d("2024-06-03"), m),
-        (a, d("2015-01-10"), m),
-        (b, d("2024-06-20"), m),
-        (a, d("2015-03-01"), m),
-        (a, d("2015-01-20"), m),
-        (a, d("2019-12-31"), m),
+        (ana, d("2024-06-03"), m),
+        (ana, d("2015-01-10"), m),
+        (bo, d("2024-06-20"), m),
+        (ana, d("2015-03-01"), m),
+        (ana, d("2015-01-20"), m),
+        (ana, d("2019-12-31"), m),
     ];
-    let t = CohortTable::from_records(&log, CohortPeriod::Month, d("2024-06-30"));
-    assert_eq!(t.cohorts.len(), 114);
-    let first = &t.cohorts[0];
+    let table = CohortTable::from_records(&log, CohortPeriod::Month, d("2024-06-30"));
+    assert_eq!(table.cohorts.len(), 114);
+    let first = &table.cohorts[0];
     assert_eq!((first.start, first.size, first.active.len()), (d("2015-01-01"), 1, 114));
     let active: Vec<usize> = (0..114).filter(|&j| first.active[j] == 1).collect();
     assert_eq!(active, [0, 2, 59, 113]);
     assert_eq!(first.active.iter().sum::<u64>(), 4);
-    assert_eq!((t.cohorts[113].size, t.cohorts[113].active.clone()), (1, vec![1]));
+    assert_eq!((table.cohorts[113].size, table.cohorts[113].active.clone()), (1, vec![1]));
 }
