@@ -307,7 +307,8 @@ impl Engagement {
     ///
     /// # Complexity
     ///
-    /// O(n) for n interactions: one hash look-up and one `exp2` each.
+    /// O(n) expected for n interactions: hashing (partitioned by key hash
+    /// for large inputs, as for [`Rfm`](crate::score::Rfm)) and one `exp2` each.
     pub fn from_interactions(
         config: &EngagementConfig,
         interactions: &[Interaction],

@@ -197,8 +197,10 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
     ///
     /// # Complexity
     ///
-    /// O(n + c log c) for n records of c customers: one hash look-up per
-    /// record, three sorts of the customers.
+    /// O(n + c log c) for n records of c customers: hashing per record
+    /// (large inputs are partitioned by key hash first, so that each hash
+    /// map stays in cache), then three rankings of the customers (a
+    /// counting sort where the values span little, else a sort).
     pub fn from_records(
         records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
         as_of: NaiveDate,
