@@ -56,13 +56,16 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(nodes as u64));
     group.bench_function("rank_audience/1m", |b| b.iter(|| rank_audience(black_box(rank.scores()), 0.85)));
-    group.bench_function("network_value/1m", |b| b.iter(|| network_value(black_box(&data), &NetworkOptions::default())));
+    group
+        .bench_function("network_value/1m", |b| b.iter(|| network_value(black_box(&data), &NetworkOptions::default())));
 
     let small = 100_000;
     let mut builder = GraphBuilder::new(small);
     for (s, t) in common::power_law_edges(small, 1_000_000, SEED) {
         // Activation probability 0.05 on every edge.
-        builder.add_edge(NodeIndex::new(s as usize), NodeIndex::new(t as usize), EdgeKind::Follows, 0.05).expect("valid edge");
+        builder
+            .add_edge(NodeIndex::new(s as usize), NodeIndex::new(t as usize), EdgeKind::Follows, 0.05)
+            .expect("valid edge");
     }
     let graph = builder.build().expect("valid graph");
     let sampled = 1_000;

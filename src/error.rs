@@ -38,6 +38,12 @@ pub enum Error {
     /// A campaign, report or experiment was refused.
     #[error(transparent)]
     Campaign(#[from] crate::campaign::CampaignError),
+    /// A window was empty.
+    #[error(transparent)]
+    Window(#[from] crate::WindowError),
+    /// A score could not be computed.
+    #[error(transparent)]
+    Scoring(#[from] crate::score::ScoreError),
     /// A CSV file could not be read.
     #[cfg(feature = "csv")]
     #[error(transparent)]

@@ -52,6 +52,8 @@
 //! - [`Consent`] records, per [`Purpose`], what each customer allows;
 //!   [`CustomerBase::forget`] erases a customer on request.
 //! - [`Snapshot`] is the whole base as versioned JSON.
+//! - [`Window`] is a half-open span of time, `[start, end)`: the periods that
+//!   scores and analytics take.
 //! - [`Error`] wraps every module's error; each refused call says what and
 //!   where, and changes nothing.
 //!
@@ -60,6 +62,11 @@
 //! The store and its vocabulary live at the crate root. Around them, one
 //! module per question:
 //!
+//! - [`score`]: RFM quintile scores and named segments, F.R.Y. with the
+//!   split of a revenue change, time-decayed engagement, NPS and CSAT, and a
+//!   composite health score.
+//! - [`analytics`]: the funnel, the stage transition matrix and its
+//!   projection, and the cohort retention table.
 //! - [`clv`]: who is still alive, and what each customer is worth. It
 //!   summarises a transaction log ([`Transaction`], read from CSV by
 //!   `TransactionCsv`) into frequency, recency and age, fits the BG/NBD,
@@ -104,22 +111,28 @@
 //!   PageRank and 2-hop reach of every node, as JSON.
 //! - `cargo run --release --example segments -- --features FILE.csv
 //!   --definitions FILE.json`: segment members, as JSON.
+//! - `cargo run --release --example rfm -- --transactions FILE.csv --as-of
+//!   YYYY-MM-DD`: RFM scores and segments of a transaction log, as CSV.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod advocacy;
+pub mod analytics;
 mod base;
 pub mod campaign;
 pub mod clv;
 mod customer;
 mod error;
 mod event;
+mod group;
 mod id;
 mod lifecycle;
 mod money;
 pub mod relationship;
+pub mod score;
 pub mod segment;
 mod transactions;
 mod util;
+mod window;
 
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
@@ -131,6 +144,7 @@ pub use money::{Money, MoneyError};
 pub use transactions::Transaction;
 #[cfg(feature = "csv")]
 pub use transactions::csv::{CsvError, TransactionCsv};
+pub use window::{Window, WindowError};
 
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]

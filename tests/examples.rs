@@ -4,6 +4,11 @@
 #[path = "../examples/quickstart/main.rs"]
 mod quickstart;
 
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../examples/rfm.rs"]
+mod rfm;
+
 #[test]
 fn quickstart_runs() {
     quickstart::main().unwrap();
@@ -21,6 +26,59 @@ fn temp_file(name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
+}
+
+#[cfg(feature = "csv")]
+fn run_rfm(input: &str, as_of: &str) -> Result<String, String> {
+    let dir = std::env::temp_dir().join(format!("rfm-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.csv", input.len()));
+    std::fs::write(&path, input).unwrap();
+    let args = ["--transactions".to_owned(), path.display().to_string(), "--as-of".to_owned(), as_of.to_owned()];
+    let mut out = Vec::new();
+    let result = rfm::run(&args, &mut out);
+    std::fs::remove_file(&path).unwrap();
+    result.map(|()| String::from_utf8(out).unwrap())
+}
+
+/// Worked by hand, as of 2024-03-31, six customers (n = 6: rank x scores
+/// max(1, x − 1)).
+///
+/// | key | last day | recency | freq | cents | rank R/F/M | r f m |
+/// |---|---|---|---|---|---|---|
+/// | b | 03-05 | 26 | 2 | 1000 | 4 5 4 | 3 4 3 |
+/// | a | 03-10 | 21 | 2 | 1100 | 2 6 5 | 5 5 4 |
+/// | c | 02-01 | 59 | 1 | 2000 | 5 1 6 | 2 1 5 |
+/// | d | 03-31 | 0 | 1 | 225 | 1 2 2 | 5 1 1 |
+/// | e | 03-10 | 21 | 1 | 550 | 3 3 3 | 4 2 2 |
+/// | x,y | 01-15 | 76 | 1 | 100 | 6 4 1 | 1 3 1 |
+///
+/// Ties: a and e share recency 21 (a first in the file, so ranked first);
+/// c, d, e and x,y share frequency 1; b and a share frequency 2. Rows after
+/// the as-of day place d (its first row) and are otherwise ignored; f has
+/// only such rows and is left out.
+#[cfg(feature = "csv")]
+#[test]
+fn rfm_example_matches_the_hand_computed_table() {
+    let input = "customer_id,date,amount\n\
+                 b,2024-03-01,10.00\n\
+                 a,2024-03-10,5.5\n\
+                 c,2024-02-01,20\n\
+                 b,2024-03-05,0\n\
+                 d,2024-04-02,99.99\n\
+                 e,2024-03-10,5.50\n\
+                 a,2024-03-10,5.5\n\
+                 \"x,y\",2024-01-15,1.00\n\
+                 d,2024-03-31,2.25\n\
+                 f,2024-04-01,3\n";
+    let expected = "customer_id,recency_days,frequency,monetary,r,f,m,segment\n\
+                    b,26,2,10.00,3,4,3,Need Attention\n\
+                    a,21,2,11.00,5,5,4,Champions\n\
+                    c,59,1,20.00,2,1,5,Can't Lose Them\n\
+                    d,0,1,2.25,5,1,1,New Customers\n\
+                    e,21,1,5.50,4,2,2,New Customers\n\
+                    \"x,y\",76,1,1.00,1,3,1,Lost\n";
+    assert_eq!(run_rfm(input, "2024-03-31").unwrap(), expected);
 }
 
 #[cfg(feature = "csv")]
@@ -61,4 +119,18 @@ fn segments_example_follows_its_contract() {
     let ragged = temp_file("ragged.csv", "customer_id,x\na,1\nb\n");
     let err = segments::run(vec!["--features".into(), ragged, "--definitions".into(), definitions]).unwrap_err();
     assert!(err.contains("line 3"), "{err}");
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn rfm_example_names_the_bad_line() {
+    let err = run_rfm(
+        "customer_id,date,amount\na,2024-01-01,1\n\"multi\nline\",2024-01-02,2\nb,2024-01-03,1.234\n",
+        "2024-02-01",
+    )
+    .unwrap_err();
+    assert!(err.starts_with("line 5, column \"amount\""), "{err}");
+    let err = run_rfm("customer_id,date,amount\na,2024-13-01,1\n", "2024-02-01").unwrap_err();
+    assert!(err.starts_with("line 2, column \"date\""), "{err}");
+    assert!(run_rfm("customer_id,date,amount\n", "2024-2-1").unwrap_err().contains("--as-of"));
 }

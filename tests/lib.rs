@@ -16,6 +16,7 @@ mod foundation;
 mod lifecycle;
 mod properties;
 mod relationship;
+mod score;
 mod segment;
 #[cfg(feature = "sim")]
 mod sim;

@@ -11,6 +11,7 @@ mod advocacy;
 mod campaign;
 mod lifecycle;
 mod relationship;
+mod score;
 mod segment;
 
 use customer_lifecycle::sim::{SimConfig, Simulator};
@@ -25,6 +26,7 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("Simulated {} people and {} events, as of {}.\n", base.len(), events, sim.end().date_naive());
     lifecycle::section(&base);
+    score::section(&base, sim.end());
     relationship::section(&base, sim.end())?;
     segment::section(&base, sim.end())?;
     campaign::section(&base, sim.end())?;

@@ -12,9 +12,9 @@
 //!    purchase, each by maximum likelihood with [`FitOptions`];
 //! 4. each model predicts expected purchases and the probability that a
 //!    customer is still alive, [`GammaGamma`] the expected value per
-//!    purchase, and `lifetime_value` (to come) combines them over a horizon with a
+//!    purchase, and `lifetime_value` combines them over a horizon with a
 //!    discount rate;
-//! 5. `HoldoutData` and `holdout_table` (to come) check the predictions against a
+//! 5. `HoldoutData` and `holdout_table` check the predictions against a
 //!    holdout period, the standard check in the literature.
 //!
 //! Fitted models are small serde values: saved as JSON and loaded back, they

@@ -209,6 +209,8 @@ pub(crate) fn minimise<const N: usize>(
 /// diagonal of the inverse of the negative log-likelihood's Hessian, which is
 /// estimated by central differences of the gradient. `None` when the Hessian
 /// is not positive definite (the optimum is flat in some direction).
+// Matrix code reads best with explicit indices.
+#[allow(clippy::needless_range_loop)]
 pub(crate) fn standard_errors<const N: usize>(
     params: &[f64; N],
     mut grad_fn: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
@@ -240,6 +242,7 @@ pub(crate) fn standard_errors<const N: usize>(
 }
 
 /// The inverse of a symmetric positive-definite matrix by Cholesky, or `None`.
+#[allow(clippy::needless_range_loop)]
 fn invert_spd<const N: usize>(m: &[[f64; N]; N]) -> Option<[[f64; N]; N]> {
     let mut l = [[0.0; N]; N];
     for i in 0..N {
@@ -332,8 +335,8 @@ mod tests {
             f
         })
         .unwrap();
-        for i in 0..3 {
-            assert!((min.params[i].ln() - c[i]).abs() < 1e-6, "{:?}", min.params);
+        for (p, c) in min.params.iter().zip(c) {
+            assert!((p.ln() - c).abs() < 1e-6, "{:?}", min.params);
         }
         assert!(min.report.evaluations >= min.report.iterations);
     }

@@ -481,12 +481,18 @@ fn influence_columns(base: &CustomerBase, as_of: DateTime<Utc>) -> [(&'static st
         Some((network, rank))
     });
     let Some((network, rank)) = built else {
-        return [("influence_rank", vec![None; n]), ("influence_percentile", vec![None; n]), ("reach_1", vec![None; n]), ("reach_2", vec![None; n])];
+        return [
+            ("influence_rank", vec![None; n]),
+            ("influence_percentile", vec![None; n]),
+            ("reach_1", vec![None; n]),
+            ("reach_2", vec![None; n]),
+        ];
     };
     // The network holds every customer, in the base's order.
     let scale = network.graph().node_count() as f64;
     let column = |values: Vec<f64>| values.into_iter().map(Some).collect::<Vec<_>>();
-    let reach = |hops| column(reach_counts(network.graph(), hops, Direction::Outgoing).into_iter().map(f64::from).collect());
+    let reach =
+        |hops| column(reach_counts(network.graph(), hops, Direction::Outgoing).into_iter().map(f64::from).collect());
     [
         ("influence_rank", column(rank.scores().iter().map(|p| p * scale).collect())),
         ("influence_percentile", column(rank.percentiles())),

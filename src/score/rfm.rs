@@ -1,0 +1,590 @@
+//! RFM: recency, frequency and monetary value as of a day, scored 1–5 by
+//! quintile of rank as most tools do, and named segments from the scores.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::Hash;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::group::group_fold;
+use crate::score::{ScoreError, consenting_purchases};
+use crate::{CustomerBase, CustomerId, Money};
+
+/// One customer's three RFM scores, each in 1..=5, 5 best.
+///
+/// Serialises as its three-digit code (`455`).
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::score::RfmScore;
+///
+/// let s = RfmScore::new(4, 5, 3)?;
+/// assert_eq!((s.r(), s.f(), s.m()), (4, 5, 3));
+/// assert_eq!(s.code(), 453);
+/// assert_eq!(s.to_string(), "453");
+/// assert_eq!(RfmScore::from_code(453)?, s);
+/// assert!(RfmScore::new(0, 1, 1).is_err());
+/// # Ok::<(), customer_lifecycle::score::ScoreError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u16", into = "u16")]
+pub struct RfmScore {
+    r: u8,
+    f: u8,
+    m: u8,
+}
+
+impl RfmScore {
+    /// The scores `r`, `f`, `m`.
+    ///
+    /// # Errors
+    ///
+    /// [`ScoreError::InvalidRfmCode`] unless each lies in 1..=5.
+    pub fn new(r: u8, f: u8, m: u8) -> Result<Self, ScoreError> {
+        if [r, f, m].iter().all(|s| (1..=5).contains(s)) {
+            Ok(RfmScore { r, f, m })
+        } else {
+            Err(ScoreError::InvalidRfmCode { code: u16::from(r) * 100 + u16::from(f) * 10 + u16::from(m) })
+        }
+    }
+
+    /// The scores of a three-digit code such as `455`.
+    ///
+    /// # Errors
+    ///
+    /// [`ScoreError::InvalidRfmCode`] unless each digit lies in 1..=5.
+    pub fn from_code(code: u16) -> Result<Self, ScoreError> {
+        let bad = ScoreError::InvalidRfmCode { code };
+        if !(111..=555).contains(&code) {
+            return Err(bad);
+        }
+        RfmScore::new((code / 100) as u8, (code / 10 % 10) as u8, (code % 10) as u8).map_err(|_| bad)
+    }
+
+    /// The 125 scores, in code order (111, 112, …, 555).
+    pub fn all() -> impl Iterator<Item = RfmScore> {
+        (1..=5u8).flat_map(|r| (1..=5u8).flat_map(move |f| (1..=5u8).map(move |m| RfmScore { r, f, m })))
+    }
+
+    /// The recency score: 5 for the most recent buyers.
+    pub const fn r(self) -> u8 {
+        self.r
+    }
+
+    /// The frequency score: 5 for the most frequent buyers.
+    pub const fn f(self) -> u8 {
+        self.f
+    }
+
+    /// The monetary score: 5 for the biggest spenders.
+    pub const fn m(self) -> u8 {
+        self.m
+    }
+
+    /// The three-digit code `100 r + 10 f + m`.
+    pub const fn code(self) -> u16 {
+        self.r as u16 * 100 + self.f as u16 * 10 + self.m as u16
+    }
+
+    /// The position of the code among the 125, 0..125.
+    const fn index(self) -> usize {
+        (self.r as usize - 1) * 25 + (self.f as usize - 1) * 5 + (self.m as usize - 1)
+    }
+}
+
+impl TryFrom<u16> for RfmScore {
+    type Error = ScoreError;
+
+    fn try_from(code: u16) -> Result<Self, ScoreError> {
+        RfmScore::from_code(code)
+    }
+}
+
+impl From<RfmScore> for u16 {
+    fn from(score: RfmScore) -> u16 {
+        score.code()
+    }
+}
+
+impl fmt::Display for RfmScore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}{}", self.r, self.f, self.m)
+    }
+}
+
+/// One customer's RFM row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RfmRow<K> {
+    /// The customer, as keyed in the input.
+    pub customer: K,
+    /// Whole days from the last purchase day to the as-of day.
+    pub recency_days: i64,
+    /// Purchases on or before the as-of day (each record is one).
+    pub frequency: u64,
+    /// Their sum.
+    pub monetary: Money,
+    /// The quintile scores.
+    pub score: RfmScore,
+}
+
+/// RFM values and scores of every customer who bought on or before a day.
+///
+/// # Formula
+///
+/// For each customer with at least one purchase on or before the as-of day
+/// `d`: `recency_days` = `d` − the last purchase day (whole days),
+/// `frequency` = the number of purchase records, `monetary` = their sum.
+/// Each of the three is turned into a quintile score the way pandas'
+/// `qcut(v.rank(method="first"), 5, labels=[1, 2, 3, 4, 5])` does, so the
+/// scores agree with the tools built on it:
+///
+/// 1. rank the `n` customers by the value, ascending, 1..=n, ties broken by
+///    the customers' order (order of first appearance in the input);
+/// 2. cut the ranks at the 0, 0.2, 0.4, 0.6, 0.8 and 1 quantiles of 1..=n
+///    (linear interpolation: edge `e_k = 1 + k(n − 1)/5`) into right-closed
+///    bins `(e_{k−1}, e_k]`, the lowest also holding `e_0`; rank `x` gets
+///    `q(x) = max(1, ⌈5(x − 1)/(n − 1)⌉)`, computed in integers.
+///
+/// Then `f = q(frequency)`, `m = q(monetary)` and `r = 6 − q(recency_days)`
+/// (recent buyers score high). The five counts per score differ by at most
+/// one, and a strictly larger value never scores lower.
+///
+/// **Below five customers** the same rule applies, so some quintiles stay
+/// empty: with `n = 2` the ranks score 1 and 5; `n = 3`: 1, 3, 5; `n = 4`:
+/// 1, 2, 4, 5. With `n = 1`, pandas refuses (all edges coincide); here the
+/// one customer is in the lowest bin, like the minimum always is, and scores
+/// `r = 5, f = 1, m = 1`.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_lifecycle::score::Rfm;
+/// use customer_lifecycle::Money;
+///
+/// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+/// let m = Money::from_minor;
+/// let log = [("x", d("2024-01-01"), m(100)), ("y", d("2024-01-05"), m(100)), ("x", d("2024-02-01"), m(1))];
+/// let rfm = Rfm::from_records(log, d("2024-01-31"))?;
+/// let rows = rfm.rows();
+/// assert_eq!(rows.len(), 2);
+/// assert_eq!((rows[0].customer, rows[0].recency_days, rows[0].score.code()), ("x", 30, 111));
+/// assert_eq!((rows[1].customer, rows[1].recency_days, rows[1].score.code()), ("y", 26, 555));
+/// # Ok::<(), customer_lifecycle::score::ScoreError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rfm<K = CustomerId> {
+    as_of: NaiveDate,
+    rows: Vec<RfmRow<K>>,
+    excluded: usize,
+}
+
+impl<K: Hash + Eq + Clone> Rfm<K> {
+    /// RFM from `(customer, day, amount)` purchase records in any order. The
+    /// rows come in the order of each customer's first record, records after
+    /// `as_of` included in that ordering but otherwise ignored; customers
+    /// with no record on or before `as_of` are left out. Each record is one
+    /// purchase (identical records too). The records carry no consent:
+    /// filter them first, or use [`from_base`](Rfm::from_base).
+    ///
+    /// # Errors
+    ///
+    /// [`ScoreError::NegativeAmount`] for a negative amount (0 is a free
+    /// order) and [`ScoreError::Money`] when a customer's sum overflows.
+    ///
+    /// # Complexity
+    ///
+    /// O(n + c log c) for n records of c customers: hashing per record
+    /// (large inputs are partitioned by key hash first, so that each hash
+    /// map stays in cache), then three rankings of the customers (a
+    /// counting sort where the values span little, else a sort).
+    pub fn from_records(
+        records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
+        as_of: NaiveDate,
+    ) -> Result<Self, ScoreError> {
+        let mut negative = None;
+        let records = records.into_iter();
+        let expected = records.size_hint().0;
+        let checked = records.enumerate().map_while(|(i, (key, date, amount))| {
+            if amount.is_negative() {
+                negative = Some(ScoreError::NegativeAmount { record: i, date, amount });
+                return None;
+            }
+            Some((key, (date, amount.minor_units().unsigned_abs())))
+        });
+        // Days compare as dates (one integer comparison); only each
+        // customer's last day is turned into a count of days. The amounts
+        // are not negative, so a saturating sum in u64 overflows i64 exactly
+        // when the true sum does, and is checked once per customer. The
+        // accumulator stays small (40 bytes with its key) for the cache.
+        let groups = group_fold(
+            checked,
+            expected,
+            || (NaiveDate::MIN, 0u32, 0u64),
+            |t, (day, cents)| {
+                if day <= as_of {
+                    t.0 = t.0.max(day);
+                    t.1 += 1;
+                    t.2 = t.2.saturating_add(cents);
+                }
+            },
+        );
+        if let Some(error) = negative {
+            return Err(error);
+        }
+        let mut keys = Vec::with_capacity(groups.len());
+        let (mut recency, mut frequency, mut monetary) = (Vec::new(), Vec::new(), Vec::new());
+        for (key, (last, count, sum)) in groups {
+            if count == 0 {
+                continue;
+            }
+            let sum = i64::try_from(sum).map_err(|_| crate::MoneyError::Overflow { operation: "add" })?;
+            keys.push(key);
+            recency.push((as_of - last).num_days());
+            frequency.push(i64::from(count));
+            monetary.push(sum);
+        }
+        let (qr, qf, qm) = (quintiles(&recency), quintiles(&frequency), quintiles(&monetary));
+        let rows = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, customer)| RfmRow {
+                customer,
+                recency_days: recency[i],
+                frequency: frequency[i] as u64,
+                monetary: Money::from_minor(monetary[i]),
+                score: RfmScore { r: 6 - qr[i], f: qf[i], m: qm[i] },
+            })
+            .collect();
+        Ok(Rfm { as_of, rows, excluded: 0 })
+    }
+
+    /// The as-of day.
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// One row per scored customer.
+    pub fn rows(&self) -> &[RfmRow<K>] {
+        &self.rows
+    }
+
+    /// How many customers were left out for withheld profiling consent.
+    pub fn excluded(&self) -> usize {
+        self.excluded
+    }
+
+    /// How many scored customers fall in each segment of `segments`, in the
+    /// map's order of segments (empty segments included).
+    pub fn segment_sizes(&self, segments: &RfmSegments) -> Vec<(String, usize)> {
+        let mut counts = vec![0usize; segments.names.len()];
+        for row in &self.rows {
+            counts[segments.by_code[row.score.index()] as usize] += 1;
+        }
+        segments.names.iter().cloned().zip(counts).collect()
+    }
+}
+
+impl Rfm<CustomerId> {
+    /// RFM over the purchase events of a base, with each purchase's day
+    /// taken in UTC. Customers who withheld profiling consent are left out
+    /// and counted in [`excluded`](Rfm::excluded); ties are broken in the
+    /// order customers were added. Refunds are not purchases and do not
+    /// count.
+    ///
+    /// # Errors
+    ///
+    /// [`ScoreError::Money`] when a customer's sum overflows.
+    ///
+    /// # Complexity
+    ///
+    /// O(e + c log c) for e events of c customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use customer_lifecycle::score::Rfm;
+    /// use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
+    ///
+    /// let mut base = CustomerBase::new(Policy::default());
+    /// let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+    /// let ana = base.add_customer(NewCustomer::with_key("ana", t))?;
+    /// base.apply(&Event { id: EventId::from_key("o1"), customer: ana, at: t, channel: Channel::Web, kind: EventKind::Purchase { amount: "20.00".parse()? } })?;
+    /// let rfm = Rfm::from_base(&base, "2024-05-11".parse()?)?;
+    /// assert_eq!(rfm.rows()[0].recency_days, 10);
+    /// assert_eq!(rfm.excluded(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_base(base: &CustomerBase, as_of: NaiveDate) -> Result<Self, ScoreError> {
+        let (records, excluded) = consenting_purchases(base);
+        let mut rfm = Rfm::from_records(records, as_of)?;
+        rfm.excluded = excluded;
+        Ok(rfm)
+    }
+}
+
+/// The quintile 1..=5 of each value's rank, ties in input order (see
+/// [`Rfm`]'s formula).
+pub(crate) fn quintiles(values: &[i64]) -> Vec<u8> {
+    let n = values.len();
+    let mut q = vec![1u8; n];
+    if n < 2 {
+        return q;
+    }
+    for (rank0, i) in rank_order(values).into_iter().enumerate() {
+        q[i as usize] = quintile_of_rank(rank0 as u64 + 1, n as u64);
+    }
+    q
+}
+
+/// The positions of `values` in rank order: by value, equal values in input
+/// order (pandas' "first" rank).
+fn rank_order(values: &[i64]) -> Vec<u32> {
+    let (Some(&min), Some(&max)) = (values.iter().min(), values.iter().max()) else { return Vec::new() };
+    let span = max.abs_diff(min);
+    if span <= 4 * values.len() as u64 {
+        // A stable counting sort: recency days and purchase counts (and
+        // often amounts) span few distinct values.
+        let mut starts = vec![0u32; span as usize + 2];
+        for &v in values {
+            starts[v.abs_diff(min) as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut order = vec![0u32; values.len()];
+        for (i, &v) in values.iter().enumerate() {
+            let slot = &mut starts[v.abs_diff(min) as usize];
+            order[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+        order
+    } else {
+        // The position breaks ties, so an unstable sort is deterministic.
+        let mut pairs: Vec<(i64, u32)> = values.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+        pairs.sort_unstable();
+        pairs.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+/// `max(1, ⌈5(x − 1)/(n − 1)⌉)` for rank `x` of `n ≥ 2`.
+fn quintile_of_rank(x: u64, n: u64) -> u8 {
+    let q = (5 * (x - 1)).div_ceil(n - 1);
+    q.max(1) as u8
+}
+
+/// A map from every RFM code to a named segment, with the common map as
+/// its default. Serialises as a list of segments, each a name and its codes,
+/// and reads back only when every one of the 125 codes is named exactly
+/// once.
+///
+/// The default map (Champions, Loyal, Potential Loyalist, New Customers,
+/// Promising, Need Attention, About To Sleep, At Risk, Can't Lose Them,
+/// Hibernating, Lost) is the widely used one, names spelled with an ASCII
+/// apostrophe.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::score::{RfmScore, RfmSegments};
+///
+/// let map = RfmSegments::default();
+/// assert_eq!(map.segment(RfmScore::from_code(155)?), "Can't Lose Them");
+///
+/// let (top, rest): (Vec<RfmScore>, Vec<RfmScore>) = RfmScore::all().partition(|s| s.r() >= 4);
+/// let codes = |v: Vec<RfmScore>| v.into_iter().map(RfmScore::code).collect::<Vec<u16>>();
+/// let mine = RfmSegments::from_groups([("top", codes(top)), ("rest", codes(rest))])?;
+/// assert_eq!(mine.segment(RfmScore::from_code(411)?), "top");
+/// let json = serde_json::to_string(&mine)?;
+/// assert_eq!(serde_json::from_str::<RfmSegments>(&json)?, mine);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<SegmentCodes>", into = "Vec<SegmentCodes>")]
+pub struct RfmSegments {
+    names: Vec<String>,
+    /// The segment (index into `names`) of each code, by [`RfmScore::index`].
+    by_code: Vec<u8>,
+}
+
+/// One segment as it is serialised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SegmentCodes {
+    name: String,
+    codes: Vec<u16>,
+}
+
+const DEFAULT_SEGMENTS: [(&str, &[u16]); 11] = [
+    ("Champions", &[555, 554, 544, 545, 454, 455, 445]),
+    ("Loyal", &[543, 444, 435, 355, 354, 345, 344, 335]),
+    (
+        "Potential Loyalist",
+        &[
+            553, 551, 552, 541, 542, 533, 532, 531, 452, 451, 442, 441, 431, 453, 433, 432, 423, 353, 352, 351, 342,
+            341, 333, 323,
+        ],
+    ),
+    ("New Customers", &[512, 511, 422, 421, 412, 411, 311]),
+    ("Promising", &[525, 524, 523, 522, 521, 515, 514, 513, 425, 424, 413, 414, 415, 315, 314, 313]),
+    ("Need Attention", &[535, 534, 443, 434, 343, 334, 325, 324]),
+    ("About To Sleep", &[331, 321, 312, 221, 213, 231, 241, 251]),
+    (
+        "At Risk",
+        &[255, 254, 245, 244, 253, 252, 243, 242, 235, 234, 225, 224, 153, 152, 145, 143, 142, 135, 134, 133, 125, 124],
+    ),
+    ("Can't Lose Them", &[155, 154, 144, 214, 215, 115, 114, 113]),
+    ("Hibernating", &[332, 322, 233, 232, 223, 222, 132, 123, 122, 212, 211]),
+    ("Lost", &[111, 112, 121, 131, 141, 151]),
+];
+
+impl Default for RfmSegments {
+    fn default() -> Self {
+        RfmSegments::from_groups(DEFAULT_SEGMENTS.iter().map(|(name, codes)| (*name, codes.to_vec())))
+            .expect("the default map names each code once")
+    }
+}
+
+impl RfmSegments {
+    /// A map from `(segment name, codes)` pairs, in the order given.
+    ///
+    /// # Errors
+    ///
+    /// [`ScoreError::InvalidRfmCode`] for a code that is not three digits in
+    /// 1..=5, [`ScoreError::DuplicateRfmCode`] for a code named twice,
+    /// [`ScoreError::MissingRfmCode`] for one never named.
+    pub fn from_groups<S: Into<String>, C: IntoIterator<Item = u16>>(
+        groups: impl IntoIterator<Item = (S, C)>,
+    ) -> Result<Self, ScoreError> {
+        const UNSET: u8 = u8::MAX;
+        let mut names: Vec<String> = Vec::new();
+        let mut by_code = vec![UNSET; 125];
+        for (name, codes) in groups {
+            let name = name.into();
+            let segment = u8::try_from(names.len()).map_err(|_| ScoreError::InvalidSetting {
+                name: "segments".into(),
+                value: names.len() as f64,
+                reason: "at most 125 segments",
+            })?;
+            for code in codes {
+                let slot = &mut by_code[RfmScore::from_code(code)?.index()];
+                if *slot != UNSET {
+                    let first = names.get(*slot as usize).unwrap_or(&name).clone();
+                    return Err(ScoreError::DuplicateRfmCode { code, first, second: name });
+                }
+                *slot = segment;
+            }
+            names.push(name);
+        }
+        if let Some(i) = by_code.iter().position(|&s| s == UNSET) {
+            let code = ((i / 25 + 1) * 100 + (i / 5 % 5 + 1) * 10 + (i % 5 + 1)) as u16;
+            return Err(ScoreError::MissingRfmCode { code });
+        }
+        Ok(RfmSegments { names, by_code })
+    }
+
+    /// The segment of a score.
+    pub fn segment(&self, score: RfmScore) -> &str {
+        &self.names[self.by_code[score.index()] as usize]
+    }
+
+    /// The segment names, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The codes of each segment, in code order.
+    pub fn groups(&self) -> BTreeMap<&str, Vec<u16>> {
+        let mut out: BTreeMap<&str, Vec<u16>> = self.names.iter().map(|n| (n.as_str(), Vec::new())).collect();
+        for code in RfmScore::all() {
+            out.get_mut(self.segment(code)).expect("every segment is listed").push(code.code());
+        }
+        out
+    }
+}
+
+impl TryFrom<Vec<SegmentCodes>> for RfmSegments {
+    type Error = ScoreError;
+
+    fn try_from(groups: Vec<SegmentCodes>) -> Result<Self, ScoreError> {
+        RfmSegments::from_groups(groups.into_iter().map(|g| (g.name, g.codes)))
+    }
+}
+
+impl From<RfmSegments> for Vec<SegmentCodes> {
+    fn from(map: RfmSegments) -> Self {
+        let mut codes: Vec<Vec<u16>> = vec![Vec::new(); map.names.len()];
+        for score in RfmScore::all() {
+            codes[map.by_code[score.index()] as usize].push(score.code());
+        }
+        map.names.into_iter().zip(codes).map(|(name, codes)| SegmentCodes { name, codes }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quintiles_match_qcut_by_hand() {
+        let q = |n: u64| (1..=n).map(|x| quintile_of_rank(x, n)).collect::<Vec<_>>();
+        assert_eq!(q(2), [1, 5]);
+        assert_eq!(q(3), [1, 3, 5]);
+        assert_eq!(q(4), [1, 2, 4, 5]);
+        assert_eq!(q(5), [1, 2, 3, 4, 5]);
+        // edges 1, 2.2, 3.4, 4.6, 5.8, 7
+        assert_eq!(q(7), [1, 1, 2, 3, 4, 5, 5]);
+        // edges 1, 2.8, 4.6, 6.4, 8.2, 10
+        assert_eq!(q(10), [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+        // edges 1, 3, 5, 7, 9, 11: an edge is in the bin below it
+        assert_eq!(q(11), [1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+        assert_eq!(quintiles(&[7]), [1]);
+        assert_eq!(quintiles(&[]), Vec::<u8>::new());
+        // ties in input order: the first 3 ranks 1, the second 3 ranks 2
+        assert_eq!(quintiles(&[3, 3, 1, 2, 9]), [3, 4, 1, 2, 5]);
+        // both orderings: counting sort (narrow span) and pair sort (wide)
+        let wide = [5_000_000_000, 7, 7, -3, 5_000_000_000, 0];
+        assert_eq!(rank_order(&wide), [3, 5, 1, 2, 0, 4]);
+        let narrow = [2, 7, 7, -3, 2, 0];
+        assert_eq!(rank_order(&narrow), [3, 5, 0, 4, 1, 2]);
+    }
+
+    #[test]
+    fn overflowing_sums_and_negative_amounts_are_errors() {
+        let day: NaiveDate = "2024-01-01".parse().unwrap();
+        let big = [("a", day, Money::from_minor(i64::MAX)), ("a", day, Money::from_minor(1))];
+        assert!(matches!(Rfm::from_records(big, day), Err(ScoreError::Money(_))));
+        let huge = [("a", day, Money::from_minor(i64::MAX)); 3];
+        assert!(matches!(Rfm::from_records(huge, day), Err(ScoreError::Money(_))));
+        let negative = [("a", day, Money::ZERO), ("b", day, Money::from_minor(-5))];
+        assert_eq!(
+            Rfm::from_records(negative, day).unwrap_err(),
+            ScoreError::NegativeAmount { record: 1, date: day, amount: Money::from_minor(-5) }
+        );
+    }
+
+    #[test]
+    fn the_default_map_names_every_code_once() {
+        let total: usize = DEFAULT_SEGMENTS.iter().map(|(_, c)| c.len()).sum();
+        assert_eq!(total, 125);
+        let map = RfmSegments::default();
+        assert_eq!(map.names().len(), 11);
+        assert_eq!(map.groups().values().map(Vec::len).sum::<usize>(), 125);
+        assert_eq!(map.segment(RfmScore::from_code(111).unwrap()), "Lost");
+        assert_eq!(map.segment(RfmScore::from_code(555).unwrap()), "Champions");
+        let json = serde_json::to_string(&map).unwrap();
+        assert!(json.contains(r#"{"name":"Can't Lose Them","codes":[113,114,115,144,154,155,214,215]}"#), "{json}");
+        assert_eq!(serde_json::from_str::<RfmSegments>(&json).unwrap(), map);
+    }
+
+    #[test]
+    fn bad_maps_are_refused() {
+        let err = RfmSegments::from_groups([("a", vec![111, 111])]).unwrap_err();
+        assert!(matches!(err, ScoreError::DuplicateRfmCode { code: 111, .. }));
+        assert_eq!(RfmSegments::from_groups([("a", vec![111])]).unwrap_err(), ScoreError::MissingRfmCode { code: 112 });
+        assert_eq!(RfmSegments::from_groups([("a", vec![161])]).unwrap_err(), ScoreError::InvalidRfmCode { code: 161 });
+    }
+}
