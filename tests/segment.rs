@@ -90,6 +90,13 @@ fn base_features_are_computed_as_of_the_date() {
     assert_eq!(table.value("engagement_days.twitter", 1), None);
     assert_eq!(table.value("open_complaints", 2), Some(Value::Number(1.0)));
     assert_eq!(table.value("consent_profiling", 2), Some(Value::Bool(false)));
+    // RFM over the two consenting buyers: a is best on all three, b worst.
+    assert_eq!(table.value("rfm_code", 0), Some(Value::Number(555.0)));
+    assert_eq!(table.value("rfm_segment", 0), Some(Value::Text("Champions".into())));
+    assert_eq!(table.value("rfm_segment", 1), Some(Value::Text("Lost".into())));
+    assert_eq!(table.value("rfm_r", 2), None, "c withheld consent");
+    assert!(matches!(table.value("engagement", 1), Some(Value::Number(x)) if x > 0.0));
+    assert!(matches!(table.value("health", 0), Some(Value::Number(x)) if (0.0..=100.0).contains(&x)));
     // Earlier, a's fourth purchase had not happened.
     let earlier = FeatureTable::from_base(&s.base, day(90));
     assert_eq!(earlier.value("frequency", 0), Some(Value::Number(3.0)));
@@ -146,8 +153,11 @@ fn changes_and_migrations_between_two_dates() {
 #[test]
 fn ready_segments_fit_the_base_features() {
     let (_, table) = scripted();
-    let results = table.evaluate_all(&ready_segments()).unwrap();
-    assert_eq!(results.len(), 4);
+    let ready = ready_segments();
+    let results = table.evaluate_all(&ready).unwrap();
+    assert_eq!(results.len(), 4 + 11);
+    let champions = ready.iter().position(|s| s.name == "RFM: Champions").unwrap();
+    assert_eq!(results[champions].rows().collect::<Vec<_>>(), vec![0]);
     assert_eq!(results[2].rows().collect::<Vec<_>>(), vec![1], "b answered 10");
     // a follows b: b is the most endorsed, and reaches a in one hop.
     assert_eq!(table.value("reach_1", 1), Some(Value::Number(1.0)));

@@ -1,4 +1,4 @@
-use super::Segment;
+use super::{Predicate, Segment};
 
 /// Ready segments, defined in the segment language itself over the
 /// features of [`FeatureTable::from_base`](super::FeatureTable::from_base):
@@ -13,6 +13,10 @@ use super::Segment;
 ///   latest answer was a promoter's and whose influence rank is in the top
 ///   tenth.
 ///
+/// - one segment per named RFM segment of the default map
+///   ([`RfmSegments`](crate::score::RfmSegments)), named `"RFM: Champions"`
+///   and so on, each an `in` over the RFM codes the map gives the name.
+///
 /// Each is also a worked example of the JSON form.
 ///
 /// # Example
@@ -24,7 +28,15 @@ use super::Segment;
 /// assert!(names.contains(&"ambassador candidates".to_owned()));
 /// ```
 pub fn ready_segments() -> Vec<Segment> {
-    Segment::list_from_json(READY).expect("the ready segments are valid")
+    let mut segments = Segment::list_from_json(READY).expect("the ready segments are valid");
+    let map = crate::score::RfmSegments::default();
+    let groups = map.groups();
+    for name in map.names() {
+        let codes = groups.get(name.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let predicate = Predicate::field("rfm_code").is_in(codes.iter().map(|&c| f64::from(c)));
+        segments.push(Segment::new(format!("RFM: {name}"), predicate));
+    }
+    segments
 }
 
 const READY: &str = r#"[

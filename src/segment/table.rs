@@ -342,6 +342,10 @@ impl FeatureTable {
     /// | `influence_rank` | number | PageRank along endorsement (follower → followed) times the number of customers: 1 is average |
     /// | `influence_percentile` | number | the share of other customers with a lower influence rank |
     /// | `reach_1`, `reach_2` | number | people within one and two hops along the direction of influence |
+    /// | `rfm_r`, `rfm_f`, `rfm_m`, `rfm_code` | number | RFM quintile scores (1–5, 5 best) and their three-digit code, as of the day of `as_of` (missing: no purchase) |
+    /// | `rfm_segment` | string | the named RFM segment of the default map (`"Champions"`, …) |
+    /// | `engagement` | number | the time-decayed engagement score with the default settings |
+    /// | `health` | number | the composite health score, 0–100 |
     /// | `consent_profiling`, `consent_contact` | boolean | current consent (not profiling features) |
     /// | `attribute.<name>` | any | the customer's attributes |
     ///
@@ -459,6 +463,11 @@ impl FeatureTable {
         for (name, values) in influence_columns(base, as_of) {
             table.add_numbers(name, values, true).expect("distinct names of finite values");
         }
+        let (numbers, segments) = score_columns(base, as_of);
+        for (name, values) in numbers {
+            table.add_numbers(name, values, true).expect("distinct names of finite values");
+        }
+        table.add_texts("rfm_segment", segments, true).expect("distinct name");
         table.add_bools("consent_profiling", consent.0, false).expect("distinct name");
         table.add_bools("consent_contact", consent.1, false).expect("distinct name");
         for (name, values) in attributes {
@@ -499,6 +508,50 @@ fn influence_columns(base: &CustomerBase, as_of: DateTime<Utc>) -> [(&'static st
         ("reach_1", reach(1)),
         ("reach_2", reach(2)),
     ]
+}
+
+/// RFM scores, engagement and health from [`score`](crate::score), by row.
+/// Customers who withheld profiling consent have none (they are left out
+/// of segments on these features anyway).
+#[allow(clippy::type_complexity)]
+fn score_columns(
+    base: &CustomerBase,
+    as_of: DateTime<Utc>,
+) -> ([(&'static str, Vec<Option<f64>>); 6], Vec<Option<String>>) {
+    use crate::score::{Engagement, EngagementConfig, Health, Rfm, RfmSegments};
+    let n = base.len();
+    let row_of: HashMap<crate::CustomerId, usize> = base.customers().enumerate().map(|(i, c)| (c.id(), i)).collect();
+    let mut rfm = [vec![None; n], vec![None; n], vec![None; n], vec![None; n]];
+    let mut segment = vec![None; n];
+    if let Ok(scores) = Rfm::from_base(base, as_of.date_naive()) {
+        let names = RfmSegments::default();
+        for row in scores.rows() {
+            let Some(&i) = row_of.get(&row.customer) else { continue };
+            let s = row.score;
+            for (column, value) in rfm.iter_mut().zip([s.r().into(), s.f().into(), s.m().into(), s.code().into()]) {
+                column[i] = Some(value);
+            }
+            segment[i] = Some(names.segment(s).to_owned());
+        }
+    }
+    let config = EngagementConfig::default();
+    let mut engagement = vec![None; n];
+    for score in Engagement::from_base(base, &config, as_of).scores {
+        if let Some(&i) = row_of.get(&score.customer) {
+            engagement[i] = Some(score.score);
+        }
+    }
+    let mut health = vec![None; n];
+    for score in Health::from_base(base, &config, as_of).scores {
+        if let Some(&i) = row_of.get(&score.customer) {
+            health[i] = Some(score.score);
+        }
+    }
+    let [r, f, m, code] = rfm;
+    (
+        [("rfm_r", r), ("rfm_f", f), ("rfm_m", m), ("rfm_code", code), ("engagement", engagement), ("health", health)],
+        segment,
+    )
 }
 
 fn attribute_value(value: &crate::AttributeValue) -> Value {
