@@ -97,8 +97,11 @@
 //! # Examples
 //!
 //! - `cargo run --example quickstart`: a simulated base of 10,000 people over
-//!   two years: the stage and phase mix, the conversion between ladder steps,
-//!   and three customers' journeys; then one campaign's report and its A/B test.
+//!   two years: the stage and phase mix, the conversion between ladder steps
+//!   and three customers' journeys; RFM segments, F.R.Y. and retention
+//!   cohorts; the most influential customers; three JSON segments; one
+//!   campaign's report and its A/B test; network value, ambassador
+//!   candidates and the leaking bucket.
 //! - `cargo run --release --example scale -- --customers 1000000`: a million
 //!   customers streamed into a base, with the peak memory it took.
 //! - `cargo run --example experiment -- --ab 1000,100,1000,130` (or
