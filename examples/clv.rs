@@ -9,9 +9,13 @@
 //!
 //! The summary file has the columns `customer_id,frequency,recency,T,monetary_value`;
 //! the transaction log `customer_id,date,amount`, one purchase per row, dates
-//! `YYYY-MM-DD`, amounts with at most two fraction digits. Bad input exits
-//! non-zero with a one-line error naming the line.
+//! `YYYY-MM-DD`, amounts with at most two fraction digits. Customers appear
+//! in the order of their first row in the file (rows after the calibration
+//! end included in that ordering); those with no purchase on or before the
+//! calibration end are left out. Bad input exits non-zero with a one-line
+//! error naming the line.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 use customer_lifecycle::TransactionCsv;
@@ -122,7 +126,16 @@ pub fn run(args: &[String]) -> Result<String, String> {
             let calibration_end = parse_day(&end)
                 .ok_or_else(|| format!("--calibration-end {end:?} is not a calendar date YYYY-MM-DD"))?;
             let log = TransactionCsv::new().read_path(&path).map_err(|e| format!("{path}: {e}"))?;
-            Summary::from_transactions(&log, calibration_end, unit).map_err(|e| e.to_string())?.customers
+            let mut customers =
+                Summary::from_transactions(&log, calibration_end, unit).map_err(|e| e.to_string())?.customers;
+            // The contract orders customers by their first row in the file,
+            // rows after the calibration end included.
+            let mut first_row: HashMap<&str, usize> = HashMap::new();
+            for (row, t) in log.iter().enumerate() {
+                first_row.entry(t.key.as_str()).or_insert(row);
+            }
+            customers.sort_by_key(|c| first_row[c.customer_id.as_str()]);
+            customers
         }
         _ => return Err(USAGE.to_owned()),
     };
