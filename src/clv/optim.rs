@@ -173,8 +173,12 @@ pub(crate) fn minimise<const N: usize>(
             (None, true) => stall = Some((iterations, theta)),
             (Some((since, at)), true) if iterations - since >= 20 => {
                 let drift = trial.iter().zip(at).fold(0.0f64, |m, (t, o)| m.max((t - o).abs()));
-                // Near the limit, a stall is a parameter stuck at a boundary.
-                if drift <= 1e-6 && trial.iter().all(|t| t.abs() <= THETA_LIMIT - 10.0) {
+                if drift <= 1e-6 {
+                    // Near the limit, a stall is a parameter stuck at a
+                    // boundary: no further iteration will help.
+                    if trial.iter().any(|t| t.abs() > THETA_LIMIT - 10.0) {
+                        return Err(ClvError::NotConverged { iterations, gradient_norm: norm(&next_grad) });
+                    }
                     let report = FitReport { iterations, evaluations, gradient_norm: norm(&next_grad) };
                     return Ok(Minimum { params: trial.map(f64::exp), report });
                 }
