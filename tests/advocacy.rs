@@ -1,10 +1,10 @@
 //! Network value, evangelists from data and the leaking bucket.
 
 use customer_lifecycle::advocacy::{
-    AdvocacyError, EvangelistCriteria, ModelValuation, NetworkInputs, NetworkOptions, ambassador_candidates,
-    leaking_bucket, network_value, promote_evangelists, rank_audience, retention_vs_acquisition,
+    AdvocacyError, EvangelistCriteria, NetworkInputs, NetworkOptions, ambassador_candidates, leaking_bucket,
+    network_value, promote_evangelists, rank_audience, retention_vs_acquisition,
 };
-use customer_lifecycle::clv::{BgNbd, GammaGamma, TimeUnit};
+use customer_lifecycle::clv::{BgNbd, GammaGamma, ModelValuation, TimeUnit};
 use customer_lifecycle::relationship::{Direction, EdgeKind, NetworkBuilder, PageRankOptions, pagerank};
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{CustomerBase, CustomerId, EventKind, Policy, Purpose, Reason, Stage};
@@ -227,6 +227,18 @@ fn the_leaking_bucket_adds_up() {
     assert!(bucket.to_string().lines().count() == 5);
     assert!(leaking_bucket(&base, &boundaries[..1], &valuation, 0.5).is_err());
     assert!(leaking_bucket(&base, &[boundaries[1], boundaries[0]], &valuation, 0.5).is_err());
+
+    // The same valuation feeds segments.
+    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&base, end);
+    table.add_model_features(&base, end.date_naive(), &valuation).unwrap();
+    let at_risk = customer_lifecycle::segment::Segment::from_json(
+        r#"{"name": "fading", "where": {"all": [{"field": "p_alive", "lt": 0.3}, {"field": "clv", "gt": 0}]}}"#,
+    )
+    .unwrap();
+    let fading = table.evaluate(&at_risk).unwrap();
+    assert!(!fading.is_empty() && fading.len() < base.len());
+    let never_bought = base.customers().position(|c| c.purchase_count() == 0).unwrap();
+    assert_eq!(table.value("p_alive", never_bought), None);
 
     let levers = retention_vs_acquisition(&base, end.date_naive(), &valuation, 150.0, 5.0).unwrap();
     assert!(levers.retention > 0.0 && levers.acquisition > 0.0);

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use customer_lifecycle::advocacy::{
-    EvangelistCriteria, ModelValuation, NetworkInputs, NetworkOptions, ambassador_candidates, leaking_bucket,
-    network_value, retention_vs_acquisition,
+    EvangelistCriteria, NetworkInputs, NetworkOptions, ambassador_candidates, leaking_bucket, network_value,
+    retention_vs_acquisition,
 };
-use customer_lifecycle::clv::{BgNbd, FitData, FitOptions, GammaGamma, SpendData, Summary, TimeUnit};
+use customer_lifecycle::clv::{BgNbd, FitData, FitOptions, GammaGamma, ModelValuation, SpendData, Summary, TimeUnit};
 use customer_lifecycle::relationship::{Direction, EdgeWeights, Network, PageRankOptions, pagerank};
 use customer_lifecycle::{CustomerBase, CustomerId};
 

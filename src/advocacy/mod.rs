@@ -13,9 +13,7 @@ mod bucket;
 mod evangelist;
 mod value;
 
-pub use bucket::{
-    Assessment, BucketRow, LeakingBucket, LeverComparison, ModelValuation, leaking_bucket, retention_vs_acquisition,
-};
+pub use bucket::{BucketRow, LeakingBucket, LeverComparison, leaking_bucket, retention_vs_acquisition};
 pub use evangelist::{Candidate, EvangelistCriteria, ambassador_candidates, promote_evangelists};
 pub use value::{NetworkInputs, NetworkOptions, NetworkValue, NetworkValues, network_value, rank_audience};
 

@@ -51,6 +51,7 @@ mod optim;
 mod pareto_nbd;
 mod special;
 mod summary;
+mod valuation;
 mod value;
 
 use chrono::NaiveDate;
@@ -64,6 +65,7 @@ pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
 pub use optim::{FitOptions, FitReport};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
+pub use valuation::{Assessment, ModelValuation};
 pub use value::lifetime_value;
 
 use crate::{Money, MoneyError};

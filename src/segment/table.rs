@@ -95,6 +95,9 @@ pub enum TableError {
         /// The name.
         name: String,
     },
+    /// The models could not value the customers.
+    #[error("model features: {0}")]
+    Model(String),
     /// A number that is not finite.
     #[error("column {name:?} row {row}: numbers must be finite")]
     NotFinite {
@@ -234,6 +237,28 @@ impl FeatureTable {
         self.add_numbers(name, column, profiling)
     }
 
+    /// Adds the CLV models' view of every customer of `base` as of the end
+    /// of `day`: `p_alive`, `expected_purchases` (over the valuation's
+    /// horizon) and `clv`, all profiling features, missing for customers
+    /// who had not bought by then. The table's rows must be labelled as
+    /// [`from_base`](Self::from_base) labels them.
+    ///
+    /// # Errors
+    ///
+    /// [`TableError::Model`] when the models cannot value the customers;
+    /// [`TableError::Duplicate`] when the columns exist.
+    pub fn add_model_features(
+        &mut self,
+        base: &CustomerBase,
+        day: chrono::NaiveDate,
+        valuation: &crate::clv::ModelValuation,
+    ) -> Result<(), TableError> {
+        let assessed = valuation.assess(base, day).map_err(|e| TableError::Model(e.to_string()))?;
+        self.join_numbers("p_alive", assessed.iter().map(|(k, a)| (k, a.p_alive)), true)?;
+        self.join_numbers("expected_purchases", assessed.iter().map(|(k, a)| (k, a.expected_purchases)), true)?;
+        self.join_numbers("clv", assessed.iter().map(|(k, a)| (k, a.clv)), true)
+    }
+
     /// Adds a string feature (`None` for missing).
     ///
     /// # Errors
@@ -348,6 +373,9 @@ impl FeatureTable {
     /// | `health` | number | the composite health score, 0–100 |
     /// | `consent_profiling`, `consent_contact` | boolean | current consent (not profiling features) |
     /// | `attribute.<name>` | any | the customer's attributes |
+    ///
+    /// The CLV models' `p_alive`, `expected_purchases` and `clv` need fitted
+    /// models and join with [`add_model_features`](Self::add_model_features).
     ///
     /// Only events up to `as_of` count. Every feature but the consents is a
     /// profiling feature, and the customers who withheld profiling consent
