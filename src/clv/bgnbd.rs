@@ -322,9 +322,12 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) ->
                 let a4 = ln_ratio - rx * ln_tx;
                 // ln(e^a3 + e^a4) and the two shares from one exponential.
                 let (hi, lo) = if a3 >= a4 { (a3, a4) } else { (a4, a3) };
-                let e = (lo - hi).exp();
-                let lse = hi + e.ln_1p();
-                let share_hi = 1.0 / (1.0 + e);
+                // ln(1 + e) as ln of the rounded sum: an absolute error of
+                // one ulp of 1 per pattern, far below the fit's tolerance,
+                // at half the cost of ln_1p.
+                let s = 1.0 + (lo - hi).exp();
+                let lse = hi + s.ln();
+                let share_hi = 1.0 / s;
                 let (w3, w4) = if a3 >= a4 { (share_hi, 1.0 - share_hi) } else { (1.0 - share_hi, share_hi) };
                 sum += count * lse;
                 d_r -= count * (w3 * ln_t + w4 * ln_tx);
