@@ -3,9 +3,11 @@
 //! needs, kept in cache for large inputs.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use foldhash::fast::FixedState;
+
+use crate::CustomerId;
 
 /// Below this many records (by the caller's estimate) one hash map is
 /// cache-resident anyway and partitioning would only add a pass.
@@ -20,10 +22,10 @@ const PARTITION_BITS: u32 = 8;
 /// number of records expected (it sizes the partitions; any value is
 /// correct).
 ///
-/// Large inputs are first split by the top bits of the key's hash into
-/// partitions whose keys never meet, so that each partition's hash map
-/// stays in cache; the first appearance of each key is kept as its record's
-/// position, and one pass over the positions restores the global order.
+/// Large inputs are first split by bits of the key's hash into partitions
+/// whose keys never meet, so that each partition's hash map stays in cache;
+/// one byte per record remembers its partition, and one pass over those
+/// bytes restores the global order of first appearance.
 ///
 /// # Complexity
 ///
@@ -31,60 +33,146 @@ const PARTITION_BITS: u32 = 8;
 pub(crate) fn group_fold<K, R, A>(
     records: impl IntoIterator<Item = (K, R)>,
     expected: usize,
+    start: impl FnMut() -> A,
+    fold: impl FnMut(&mut A, R),
+) -> Vec<(K, A)>
+where
+    K: Hash + Eq + Clone,
+{
+    group_fold_with(FixedState::default(), records, expected, start, fold)
+}
+
+/// [`group_fold`] for [`CustomerId`] keys, hashed by one multiplication of
+/// the id's two halves instead of a general-purpose hasher fed byte by byte
+/// (ids from keys and from the simulator are already uniformly spread; the
+/// multiplication keeps caller-chosen ids such as sequential ones spread
+/// too).
+pub(crate) fn group_fold_ids<R, A>(
+    records: impl IntoIterator<Item = (CustomerId, R)>,
+    expected: usize,
+    start: impl FnMut() -> A,
+    fold: impl FnMut(&mut A, R),
+) -> Vec<(CustomerId, A)> {
+    group_fold_with(IdHashState, records, expected, start, fold)
+}
+
+fn group_fold_with<K, R, A, S>(
+    state: S,
+    records: impl IntoIterator<Item = (K, R)>,
+    expected: usize,
     mut start: impl FnMut() -> A,
     mut fold: impl FnMut(&mut A, R),
 ) -> Vec<(K, A)>
 where
     K: Hash + Eq + Clone,
+    S: BuildHasher + Clone,
 {
     let hint = expected;
-    let state = FixedState::default();
     let parts = if hint >= PARTITION_FROM { 1usize << PARTITION_BITS } else { 1 };
-    let mut partitions: Vec<Vec<(u32, K, R)>> =
+    let mut partitions: Vec<Vec<(K, R)>> =
         (0..parts).map(|_| Vec::with_capacity(hint / parts + hint / parts / 8)).collect();
-    let mut count = 0u32;
+    // The partition of each record, in input order: a byte instead of a
+    // four-byte position in every partitioned record, and no scatter array
+    // as long as the input to put the groups back in order.
+    let mut sequence: Vec<u8> = Vec::with_capacity(if parts == 1 { 0 } else { hint });
     for (key, record) in records {
-        let p = if parts == 1 { 0 } else { (state.hash_one(&key) >> (64 - PARTITION_BITS)) as usize };
-        partitions[p].push((count, key, record));
-        count = count.checked_add(1).expect("fewer than 2^32 records");
+        if parts == 1 {
+            partitions[0].push((key, record));
+        } else {
+            // Bits 32..40 of the hash: the maps below take their buckets from
+            // the low bits and their tags from the top seven, which must both
+            // still vary within a partition.
+            let p = (state.hash_one(&key) >> 32) as u8;
+            sequence.push(p);
+            partitions[p as usize].push((key, record));
+        }
     }
-    // Reserved for about eight records per key, so that large inputs seldom
-    // copy the groups while they grow.
-    let mut groups: Vec<(u32, K, A)> = Vec::with_capacity(hint / 8);
-    let mut index: HashMap<K, u32, FixedState> = HashMap::with_hasher(FixedState::default());
+    assert!(u32::try_from(sequence.len().max(partitions[0].len())).is_ok(), "fewer than 2^32 records");
+    // Each partition's groups in order of their first record there, and
+    // that record's place in the partition.
+    let mut grouped: Vec<std::vec::IntoIter<(K, A)>> = Vec::with_capacity(parts);
+    let mut firsts: Vec<Vec<u32>> = Vec::with_capacity(parts);
+    let mut index: HashMap<K, u32, S> = HashMap::with_hasher(state);
     for partition in &mut partitions {
         index.clear();
-        let offset = groups.len();
-        for (position, key, record) in partition.drain(..) {
+        let mut groups: Vec<(K, A)> = Vec::new();
+        let mut first: Vec<u32> = Vec::new();
+        for (local, (key, record)) in partition.drain(..).enumerate() {
             let slot = if let Some(&slot) = index.get(&key) {
                 slot as usize
             } else {
-                let slot = groups.len() - offset;
+                let slot = groups.len();
                 index.insert(key.clone(), slot as u32);
-                groups.push((position, key, start()));
+                groups.push((key, start()));
+                first.push(local as u32);
                 slot
             };
-            fold(&mut groups[offset + slot].2, record);
+            fold(&mut groups[slot].1, record);
         }
         *partition = Vec::new();
+        if parts == 1 {
+            // Already in order of first appearance.
+            return groups;
+        }
+        grouped.push(groups.into_iter());
+        firsts.push(first);
     }
-    if parts == 1 {
-        // Already in order of first appearance.
-        return groups.into_iter().map(|(_, k, a)| (k, a)).collect();
+    // Walking the partition bytes counts each record's place in its
+    // partition, and takes a partition's next group when its first record
+    // comes by; the state per partition stays small enough for L1.
+    let mut seen = vec![0u32; parts];
+    let mut taken = vec![0usize; parts];
+    let mut due: Vec<u32> = firsts.iter().map(|f| f.first().copied().unwrap_or(u32::MAX)).collect();
+    let mut out = Vec::with_capacity(firsts.iter().map(Vec::len).sum());
+    for &p in &sequence {
+        let p = p as usize;
+        if seen[p] == due[p] {
+            out.push(grouped[p].next().expect("a group per first record"));
+            taken[p] += 1;
+            due[p] = firsts[p].get(taken[p]).copied().unwrap_or(u32::MAX);
+        }
+        seen[p] += 1;
     }
-    // Each group's first position is unique: a scatter and one scan order them.
-    let mut at_position = vec![u32::MAX; count as usize];
-    for (i, g) in groups.iter().enumerate() {
-        at_position[g.0 as usize] = i as u32;
-    }
-    let mut slots: Vec<Option<(K, A)>> = groups.into_iter().map(|(_, k, a)| Some((k, a))).collect();
-    at_position
-        .into_iter()
-        .filter(|&i| i != u32::MAX)
-        .map(|i| slots[i as usize].take().expect("each group once"))
-        .collect()
+    out
 }
 
+/// Hashes a [`CustomerId`] by one folded multiplication of its halves.
+#[derive(Clone, Copy, Default)]
+struct IdHashState;
+
+impl BuildHasher for IdHashState {
+    type Hasher = IdHasher;
+
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+/// See [`IdHashState`]. Only [`CustomerId`]s are hashed with it: their
+/// bytes arrive in one `write` (after a length prefix, which is ignored).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Odd constants (digits of π) keep a zero half from zeroing the product.
+        const A: u64 = 0x243f_6a88_85a3_08d3;
+        const B: u64 = 0x1319_8a2e_0370_7345;
+        for chunk in bytes.chunks(16) {
+            let mut word = [0u8; 16];
+            word[..chunk.len()].copy_from_slice(chunk);
+            let word = u128::from_le_bytes(word);
+            let product = u128::from((word as u64) ^ self.0 ^ A) * u128::from(((word >> 64) as u64) ^ B);
+            self.0 = (product as u64) ^ ((product >> 64) as u64);
+        }
+    }
+
+    fn write_usize(&mut self, _: usize) {}
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::group::group_fold;
+use crate::group::group_fold_ids;
 use crate::score::consenting_purchases;
 use crate::{CustomerBase, CustomerId, Money};
 
@@ -121,7 +121,7 @@ impl CohortTable {
         let periods =
             records.iter().filter(|r| r.1 <= as_of).map(|&(customer, date, _)| (customer, last - period.index(date)));
         let mut older: Vec<Vec<i32>> = Vec::new();
-        let groups = group_fold(
+        let groups = group_fold_ids(
             periods,
             records.len(),
             || (0u64, 0u32),

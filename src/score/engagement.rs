@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::group::group_fold;
+use crate::group::group_fold_ids;
 use crate::score::{ScoreError, consenting};
 use crate::{Channel, CustomerBase, CustomerId, EngagementAction, EventKind};
 
@@ -337,7 +337,7 @@ impl Engagement {
             };
             (x.customer, value)
         });
-        let groups = group_fold(
+        let groups = group_fold_ids(
             valued,
             interactions.len(),
             || (0.0, 0u64),
