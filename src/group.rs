@@ -175,7 +175,46 @@ impl Hasher for IdHasher {
 }
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Grouping by a linear search of the groups found so far: slow, and
+    /// plainly in order of first appearance.
+    fn by_scan<K: Eq + Clone>(records: &[(K, u32)]) -> Vec<(K, Vec<u32>)> {
+        let mut groups: Vec<(K, Vec<u32>)> = Vec::new();
+        for (key, record) in records {
+            match groups.iter_mut().find(|(k, _)| k == key) {
+                Some((_, rs)) => rs.push(*record),
+                None => groups.push((key.clone(), vec![*record])),
+            }
+        }
+        groups
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Both hashers, with and without partitions (a large `expected`
+        /// partitions even a short input), group as the scan does. Ids
+        /// differing in one half only test the id hash's mixing.
+        #[test]
+        fn grouping_agrees_with_a_scan(
+            keys in prop::collection::vec((0u64..50, 0u64..3), 0..400),
+            partitioned in any::<bool>(),
+        ) {
+            let expected = if partitioned { PARTITION_FROM } else { 0 };
+            let records: Vec<(u64, u32)> = keys.iter().enumerate().map(|(i, &(k, _))| (k, i as u32)).collect();
+            let push = |v: &mut Vec<u32>, r| v.push(r);
+            prop_assert_eq!(group_fold(records.iter().copied(), expected, Vec::new, push), by_scan(&records));
+            let ids: Vec<(CustomerId, u32)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &(lo, hi))| (CustomerId::from_uuid(uuid::Uuid::from_u64_pair(hi, lo)), i as u32))
+                .collect();
+            prop_assert_eq!(group_fold_ids(ids.iter().copied(), expected, Vec::new, push), by_scan(&ids));
+        }
+    }
 
     #[test]
     fn partitioned_and_plain_grouping_agree() {

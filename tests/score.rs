@@ -1,10 +1,11 @@
 //! Integration tests of the `score` and `analytics` modules: the quintile
 //! laws, the exact F.R.Y. split, consent, and hand-computed cases.
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::{Datelike, NaiveDate, TimeDelta};
 use customer_lifecycle::analytics::{CohortPeriod, CohortTable, Funnel, TransitionMatrix};
 use customer_lifecycle::score::{
-    Engagement, EngagementConfig, FeedbackScores, Fry, FryDecomposition, FryFigures, Health, Rfm, RfmSegments,
+    Engagement, EngagementConfig, FeedbackScores, Fry, FryDecomposition, FryFigures, Health, Interaction, Rfm,
+    RfmSegments,
 };
 use customer_lifecycle::{
     Channel, CustomerId, EngagementAction, Event, EventId, EventKind, Money, Purpose, Stage, Window,
@@ -333,4 +334,91 @@ fn cohorts_reach_far_back() {
     assert_eq!(active, [0, 2, 59, 113]);
     assert_eq!(first.active.iter().sum::<u64>(), 4);
     assert_eq!((table.cohorts[113].size, table.cohorts[113].active.clone()), (1, vec![1]));
+}
+
+/// Sums in input order, per customer in order of first appearance: the
+/// plain definition the fast engagement and cohort paths must match exactly.
+fn first_appearance<K: PartialEq + Copy>(keys: impl IntoIterator<Item = K>) -> Vec<K> {
+    let mut order = Vec::new();
+    for k in keys {
+        if !order.contains(&k) {
+            order.push(k);
+        }
+    }
+    order
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engagement_of_interactions_agrees_with_the_definition(
+        rows in prop::collection::vec((0u8..20, -5i64..400, 0usize..8, 0usize..11), 0..200),
+        half_life in 1.0f64..90.0,
+    ) {
+        let config = EngagementConfig::new(half_life)
+            .unwrap()
+            .with_channel_weight(&Channel::Email, 2.5)
+            .unwrap()
+            .with_channel_weight(&Channel::Other("tiktok".into()), 0.5)
+            .unwrap();
+        let as_of = day(365);
+        let log: Vec<Interaction> = rows
+            .iter()
+            .map(|&(k, at, a, c)| Interaction {
+                customer: cid(&format!("e{k}")),
+                at: day(365 - at) - TimeDelta::seconds(at * 37),
+                action: EngagementAction::ALL[a],
+                channel: Channel::NAMED.get(c).cloned().unwrap_or_else(|| Channel::Other("tiktok".into())),
+            })
+            .collect();
+        let scores = Engagement::from_interactions(&config, &log, as_of);
+        let customers = first_appearance(log.iter().map(|x| x.customer));
+        prop_assert_eq!(scores.scores.len(), customers.len());
+        for (got, customer) in scores.scores.iter().zip(customers) {
+            let (mut score, mut n) = (0.0, 0u64);
+            for x in log.iter().filter(|x| x.customer == customer && x.at <= as_of) {
+                score += config.value(x.action, &x.channel, x.at, as_of);
+                n += 1;
+            }
+            prop_assert_eq!(got.customer, customer);
+            prop_assert_eq!(got.score.to_bits(), score.to_bits());
+            prop_assert_eq!(got.interactions, n);
+        }
+    }
+
+    #[test]
+    fn cohort_table_agrees_with_the_definition(
+        rows in prop::collection::vec((0u8..20, 0i64..3000), 0..200),
+        quarters in any::<bool>(),
+    ) {
+        let period = if quarters { CohortPeriod::Quarter } else { CohortPeriod::Month };
+        let as_of = date(2500);
+        let log: Vec<(CustomerId, NaiveDate, Money)> =
+            rows.iter().map(|&(k, d)| (cid(&format!("c{k}")), date(d), Money::from_minor(100))).collect();
+        let table = CohortTable::from_records(&log, period, as_of);
+        // A running period number, month by month from year 0.
+        let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+        let index = |d: NaiveDate| if quarters { months(d).div_euclid(3) } else { months(d) };
+        let kept: Vec<_> = log.iter().filter(|r| r.1 <= as_of).collect();
+        let customers = first_appearance(kept.iter().map(|r| r.0));
+        let firsts: Vec<i64> =
+            customers.iter().map(|&c| kept.iter().filter(|r| r.0 == c).map(|r| index(r.1)).min().unwrap()).collect();
+        let Some(&lowest) = firsts.iter().min() else {
+            prop_assert!(table.cohorts.is_empty());
+            return Ok(());
+        };
+        let last = index(as_of);
+        prop_assert_eq!(table.cohorts.len() as i64, last - lowest + 1);
+        for (j, cohort) in table.cohorts.iter().enumerate() {
+            let p = lowest + j as i64;
+            let members: Vec<CustomerId> =
+                customers.iter().zip(&firsts).filter(|&(_, &f)| f == p).map(|(&c, _)| c).collect();
+            prop_assert_eq!(cohort.size, members.len() as u64);
+            let active: Vec<u64> = (p..=last)
+                .map(|q| members.iter().filter(|&&c| kept.iter().any(|r| r.0 == c && index(r.1) == q)).count() as u64)
+                .collect();
+            prop_assert_eq!(&cohort.active, &active);
+        }
+    }
 }
