@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{
-    BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, Summary, TimeUnit,
+    BgNbd, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, Summary, TimeUnit, read_summary_csv,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -40,20 +40,7 @@ fn histories(model: impl Fn(usize, f64, u64) -> FitData, customers: usize) -> Fi
 
 fn cdnow() -> (FitData, SpendData) {
     let text = include_str!("../tests/data/cdnow_summary.csv");
-    let customers: Vec<CustomerSummary> = text
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            CustomerSummary {
-                customer_id: f[0].to_owned(),
-                frequency: f[1].parse().unwrap(),
-                recency: f[2].parse().unwrap(),
-                t: f[3].parse().unwrap(),
-                monetary_value: f[4].parse().unwrap(),
-            }
-        })
-        .collect();
+    let customers = read_summary_csv(text.as_bytes()).expect("the shipped CDNOW file reads");
     (FitData::from_summary(&customers).unwrap(), SpendData::from_summary(&customers).unwrap())
 }
 

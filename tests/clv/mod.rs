@@ -120,24 +120,11 @@ mod cdnow {
     //! The published fits on the CDNOW cohort (2,357 customers, 39 weeks).
 
     use customer_lifecycle::clv::{
-        BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, TimeUnit,
+        BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, TimeUnit, read_summary_csv,
     };
 
     pub(super) fn customers() -> Vec<CustomerSummary> {
-        let text = include_str!("../data/cdnow_summary.csv");
-        text.lines()
-            .skip(1)
-            .map(|line| {
-                let f: Vec<&str> = line.split(',').collect();
-                CustomerSummary {
-                    customer_id: f[0].to_owned(),
-                    frequency: f[1].parse().unwrap(),
-                    recency: f[2].parse().unwrap(),
-                    t: f[3].parse().unwrap(),
-                    monetary_value: f[4].parse().unwrap(),
-                }
-            })
-            .collect()
+        read_summary_csv(include_str!("../data/cdnow_summary.csv").as_bytes()).expect("the shipped CDNOW file reads")
     }
 
     pub(super) fn data() -> FitData {
