@@ -355,11 +355,6 @@ impl CustomerBase {
         Some(consent)
     }
 
-    /// The consent a customer was added with, before any consent change.
-    pub(crate) fn initial_consent(&self, id: CustomerId) -> Option<Consent> {
-        self.by_id.get(&id).map(|&i| self.slots[i as usize].initial_consent)
-    }
-
     /// How many customers stand at each stage.
     pub fn stage_counts(&self) -> StageCounts {
         let mut counts = StageCounts::default();

@@ -414,7 +414,7 @@ impl FeatureTable {
             let mut purchases = 0.0;
             let mut last_purchase = None;
             let mut open_ids = Vec::new();
-            let mut consent_now = base.initial_consent(customer.id()).unwrap_or_default();
+            let consent_now = base.consent_at(customer.id(), as_of).unwrap_or_default();
             for event in base.events(customer.id()).into_iter().flatten().filter(|e| e.at <= as_of) {
                 match event.kind {
                     EventKind::Purchase { amount } => {
@@ -445,7 +445,6 @@ impl FeatureTable {
                         }
                     }
                     EventKind::Referral { .. } => referrals[row] = referrals[row].map(|r| r + 1.0),
-                    EventKind::ConsentChange { purpose, granted } => consent_now.set(purpose, granted, event.at),
                     _ => {}
                 }
             }
