@@ -128,6 +128,7 @@ mod error;
 mod event;
 mod group;
 mod id;
+mod keys;
 mod lifecycle;
 mod money;
 pub mod relationship;

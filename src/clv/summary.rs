@@ -9,10 +9,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{FixedOffset, NaiveDate};
+use chrono::{Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::clv::ClvError;
+use crate::keys::KeyTable;
+use crate::util::radix_sort_by_key;
 use crate::{CustomerBase, EventKind, Money, Transaction};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -144,74 +146,95 @@ impl PurchaseAggregate {
     ///
     /// # Complexity
     ///
-    /// O(n log k) for n records and at most k per customer: one hash
-    /// look-up per record, a counting sort by customer, and a sort of each
-    /// customer's few records by day.
+    /// O(n) expected for n records: one hash look-up per record (with the
+    /// look-ups of a batch of records overlapped), then a radix sort of
+    /// `(customer, day)` rows that puts each customer's days in order.
     pub fn from_records<K: AsRef<str>>(
         records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
     ) -> Result<Self, ClvError> {
-        // Each key is allocated once, in the index; the keys move out of it
-        // into slot order at the end.
-        let mut index: FixedMap<Box<str>, u32> = FixedMap::default();
-        // (customer << 32 | day) packed so a single integer sort groups by
-        // customer and orders by day.
-        let records = records.into_iter();
-        let mut rows: Vec<(u64, i64)> = Vec::with_capacity(records.size_hint().0);
-        for (key, day, amount) in records {
-            let key = key.as_ref();
-            if amount.is_negative() {
-                return Err(ClvError::NegativeAmount { customer_id: key.to_owned(), date: day, amount });
+        /// Records looked up per batch: enough for the processor to overlap
+        /// reading their keys, few enough to stay in L1.
+        const BATCH: usize = 64;
+        let mut records = records.into_iter();
+        let mut table: KeyTable = KeyTable::default();
+        // A row per record: (customer slot << 32 | day biased to sort as
+        // unsigned, amount).
+        let mut rows: Vec<(u64, i64)> = Vec::with_capacity(capacity_for(&records));
+        let mut span: Option<(i32, i32)> = None;
+        let mut batch: Vec<(K, i32, i64)> = Vec::with_capacity(BATCH);
+        let mut prepared = Vec::with_capacity(BATCH);
+        let mut slots = Vec::with_capacity(BATCH);
+        loop {
+            batch.clear();
+            prepared.clear();
+            for (key, day, amount) in records.by_ref().take(BATCH) {
+                if amount.is_negative() {
+                    return Err(ClvError::NegativeAmount { customer_id: key.as_ref().to_owned(), date: day, amount });
+                }
+                let day = day.num_days_from_ce();
+                span = Some(span.map_or((day, day), |(lo, hi)| (lo.min(day), hi.max(day))));
+                prepared.push(table.prepare(key.as_ref()));
+                batch.push((key, day, amount.minor_units()));
             }
-            let slot = if let Some(&slot) = index.get(key) {
-                slot
-            } else {
-                let slot = index.len() as u32;
-                index.insert(key.into(), slot);
-                slot
-            };
-            rows.push((pack(slot, day), amount.minor_units()));
+            if batch.is_empty() {
+                break;
+            }
+            // The table's look-ups in a pass of their own, short enough for
+            // the processor to overlap their cache misses across records.
+            slots.clear();
+            slots.extend(batch.iter().zip(&prepared).map(|((key, _, _), &p)| table.find(key.as_ref(), p)));
+            for (((key, day, amount), &prepared), &slot) in batch.iter().zip(&prepared).zip(&slots) {
+                // New in this batch, or seen earlier in it, when not found.
+                let slot = slot.unwrap_or_else(|| table.insert(key.as_ref(), prepared));
+                rows.push(((u64::from(slot) << 32) | u64::from(day.cast_unsigned() ^ (1 << 31)), *amount));
+            }
         }
-        let mut keys: Vec<String> = vec![String::new(); index.len()];
-        for (key, slot) in index {
-            keys[slot as usize] = key.into_string();
+        let Some((lo, hi)) = span else {
+            return Ok(PurchaseAggregate::new());
+        };
+        let keys = table.into_keys();
+        // Re-packed with only the bits slots and days need, and ordered by
+        // customer slot (the order of first records), then day: the rows of
+        // one customer's day are then adjacent.
+        let day_bits = bit_width(u64::from(hi.abs_diff(lo)));
+        let base = lo.cast_unsigned() ^ (1 << 31);
+        for row in &mut rows {
+            let day = (row.0 as u32).wrapping_sub(base);
+            row.0 = ((row.0 >> 32) << day_bits) | u64::from(day);
         }
-        let rows = group_by_customer(rows, keys.len());
+        radix_sort_by_key(&mut rows, bit_width(keys.len() as u64 - 1) + day_bits, |row| row.0);
+        let span = Some((date(lo), date(hi)));
         let mut customers = Vec::with_capacity(keys.len());
-        let mut span: Option<(NaiveDate, NaiveDate)> = None;
+        let mut keys = keys.into_iter();
+        let day_mask = (1u64 << day_bits) - 1;
+        let day_of = |row: u64| date(lo + (row & day_mask) as i32);
         let mut i = 0;
-        // Rows are grouped by customer in slot order, so customers come out
-        // in the order of their first record.
         while i < rows.len() {
-            let slot = (rows[i].0 >> 32) as usize;
-            let first_packed = rows[i].0;
+            let slot = rows[i].0 >> day_bits;
+            let first = rows[i].0;
             let mut first_sum: i64 = 0;
-            let mut last_packed = first_packed;
+            let mut last = first;
             let mut days = 0u32;
             let mut total: i64 = 0;
-            while i < rows.len() && (rows[i].0 >> 32) as usize == slot {
-                let packed = rows[i].0;
+            while i < rows.len() && rows[i].0 >> day_bits == slot {
+                let day = rows[i].0;
                 let mut day_sum: i64 = 0;
-                while i < rows.len() && rows[i].0 == packed {
+                while i < rows.len() && rows[i].0 == day {
                     day_sum = day_sum.checked_add(rows[i].1).ok_or_else(overflow)?;
                     i += 1;
                 }
                 if days == 0 {
                     first_sum = day_sum;
                 }
-                last_packed = packed;
+                last = day;
                 days += 1;
                 total = total.checked_add(day_sum).ok_or_else(overflow)?;
             }
-            let (first_day, last_day) = (unpack_day(first_packed), unpack_day(last_packed));
-            span = Some(match span {
-                None => (first_day, last_day),
-                Some((lo, hi)) => (lo.min(first_day), hi.max(last_day)),
-            });
             customers.push(CustomerPurchases {
-                customer_id: std::mem::take(&mut keys[slot]),
-                first_day,
+                customer_id: keys.next().expect("a key per slot"),
+                first_day: day_of(first),
                 first_day_amount: Money::from_minor(first_sum),
-                last_day,
+                last_day: day_of(last),
                 days,
                 total: Money::from_minor(total),
             });
@@ -335,42 +358,24 @@ impl PurchaseAggregate {
     }
 }
 
-/// Orders packed `(customer, day)` rows by customer with a counting sort,
-/// then each customer's rows by day.
-fn group_by_customer(rows: Vec<(u64, i64)>, customers: usize) -> Vec<(u64, i64)> {
-    let mut starts = vec![0usize; customers + 1];
-    for row in &rows {
-        starts[(row.0 >> 32) as usize + 1] += 1;
-    }
-    for i in 0..customers {
-        starts[i + 1] += starts[i];
-    }
-    let mut next = starts.clone();
-    let mut sorted = vec![(0u64, 0i64); rows.len()];
-    for row in rows {
-        let slot = (row.0 >> 32) as usize;
-        sorted[next[slot]] = row;
-        next[slot] += 1;
-    }
-    for i in 0..customers {
-        sorted[starts[i]..starts[i + 1]].sort_unstable_by_key(|r| r.0);
-    }
-    sorted
+/// Room for an iterator's items: its upper bound when it has one (a
+/// filtered log yields at most its length), up to 2^24 rows to start with.
+fn capacity_for(records: &impl Iterator) -> usize {
+    let (lower, upper) = records.size_hint();
+    upper.unwrap_or(lower).min(lower.max(1 << 24))
+}
+
+/// The bits needed to hold `n`.
+fn bit_width(n: u64) -> u32 {
+    u64::BITS - n.leading_zeros()
 }
 
 fn overflow() -> ClvError {
     ClvError::Money(crate::MoneyError::Overflow { operation: "add" })
 }
 
-fn pack(slot: u32, day: NaiveDate) -> u64 {
-    // Days from the common era fit in 32 bits; the bias keeps them unsigned.
-    let biased = (i64::from(chrono::Datelike::num_days_from_ce(&day)) + (1 << 31)) as u64;
-    (u64::from(slot) << 32) | biased
-}
-
-fn unpack_day(packed: u64) -> NaiveDate {
-    let days = ((packed & 0xFFFF_FFFF) as i64 - (1 << 31)) as i32;
-    NaiveDate::from_num_days_from_ce_opt(days).expect("packed from a valid date")
+fn date(days_from_ce: i32) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(days_from_ce).expect("taken from a valid date")
 }
 
 impl Summary {

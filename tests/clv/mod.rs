@@ -87,6 +87,81 @@ proptest! {
     }
 }
 
+/// The aggregate by the definition, from a map of each key's days' sums:
+/// customers in the order of their first record, and the span.
+type Span = Option<(NaiveDate, NaiveDate)>;
+fn aggregate_by_definition(log: &[(String, NaiveDate, Money)]) -> (Vec<CustomerPurchases>, Span) {
+    use std::collections::{BTreeMap, HashMap};
+    let mut order: Vec<&str> = Vec::new();
+    let mut days: HashMap<&str, BTreeMap<NaiveDate, i64>> = HashMap::new();
+    for (key, date, amount) in log {
+        let customer = days.entry(key.as_str()).or_insert_with(|| {
+            order.push(key.as_str());
+            BTreeMap::new()
+        });
+        *customer.entry(*date).or_insert(0) += amount.minor_units();
+    }
+    let customers: Vec<CustomerPurchases> = order
+        .iter()
+        .map(|key| {
+            let sums = &days[key];
+            let (&first_day, &first) = sums.first_key_value().unwrap();
+            CustomerPurchases {
+                customer_id: (*key).to_owned(),
+                first_day,
+                first_day_amount: Money::from_minor(first),
+                last_day: *sums.last_key_value().unwrap().0,
+                days: sums.len() as u32,
+                total: Money::from_minor(sums.values().sum()),
+            }
+        })
+        .collect();
+    let span = customers
+        .iter()
+        .map(|c| (c.first_day, c.last_day))
+        .reduce(|(lo, hi), (first, last)| (lo.min(first), hi.max(last)));
+    (customers, span)
+}
+
+proptest! {
+    /// The aggregate agrees with its definition on logs longer than the
+    /// look-up batches, with keys short and long (inline heads end at 16
+    /// bytes; the long keys share their first 16), with NULs and
+    /// multi-byte characters, repeated within a
+    /// batch, with $0 purchases and same-day records, over spans of a few
+    /// days to centuries.
+    #[test]
+    fn the_aggregate_follows_its_definition(
+        rows in prop::collection::vec(
+            ("[a-c]{1,2}|[ab\u{0}é]{14,17}|customer-1234567[a-c]{1,2}", 0i64..40, 0i64..1_000),
+            0..400,
+        ),
+        span_days in prop_oneof![Just(1i64), Just(40), Just(80_000)],
+    ) {
+        let log: Log = rows
+            .into_iter()
+            .map(|(key, d, cents)| (key, day(d * span_days / 40 - span_days / 2), Money::from_minor(cents)))
+            .collect();
+        let (customers, span) = aggregate_by_definition(&log);
+        let owned = PurchaseAggregate::from_records(log.clone()).unwrap();
+        prop_assert_eq!(owned.customers(), &customers[..]);
+        prop_assert_eq!(owned.span(), span);
+        prop_assert_eq!(aggregate(&log), owned);
+    }
+}
+
+#[test]
+fn a_negative_amount_is_reported_before_an_overflow() {
+    let big = Money::from_minor(i64::MAX);
+    let log = [("a", day(0), big), ("a", day(1), big), ("b", day(2), Money::from_minor(-5))];
+    let err = PurchaseAggregate::from_records(log).unwrap_err();
+    assert!(matches!(err, ClvError::NegativeAmount { ref customer_id, .. } if customer_id == "b"), "{err:?}");
+    let err = PurchaseAggregate::from_records(log.into_iter().take(2)).unwrap_err();
+    assert!(matches!(err, ClvError::Money(_)), "{err:?}");
+    let same_day = [("a", day(0), big), ("a", day(0), Money::from_minor(1))];
+    assert!(matches!(PurchaseAggregate::from_records(same_day), Err(ClvError::Money(_))));
+}
+
 #[test]
 fn summary_from_a_customer_base_uses_utc_days() {
     use chrono::{FixedOffset, TimeZone, Utc};
