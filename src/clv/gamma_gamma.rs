@@ -136,7 +136,7 @@ impl GammaGamma {
         let model = GammaGamma::new(min.params[0], min.params[1], min.params[2])?;
         Ok(GammaGammaFit {
             model,
-            log_likelihood: model.log_likelihood(data),
+            log_likelihood: min.log_likelihood(options, || model.log_likelihood(data)),
             standard_errors: optim::standard_errors(&min.params, |p, g| negative_log_likelihood(data, p, g)),
             report: min.report,
             customers_used: data.customers(),
@@ -275,6 +275,17 @@ mod tests {
                 - negative_log_likelihood(&data, &down, &mut [0.0; 3]))
                 / (2.0 * h);
             assert!((fd - g[i]).abs() < 1e-5 * g[i].abs().max(1.0), "{i}: {fd} vs {}", g[i]);
+        }
+    }
+
+    #[test]
+    fn reports_the_model_log_likelihood_without_the_penalty() {
+        let data =
+            SpendData::from_rows([(1, 10.0, 3.0), (2, 25.0, 2.0), (4, 14.0, 1.0), (1, 40.0, 1.0), (3, 18.0, 2.0)])
+                .unwrap();
+        for l2_penalty in [0.0, 0.5] {
+            let fit = GammaGamma::fit(&data, &FitOptions { l2_penalty, ..FitOptions::default() }).unwrap();
+            assert_eq!(fit.log_likelihood, fit.model.log_likelihood(&data), "penalty {l2_penalty}");
         }
     }
 

@@ -67,10 +67,22 @@ pub struct FitReport {
     pub gradient_norm: f64,
 }
 
-/// The result of [`minimise`]: the natural parameters and the report.
+/// The result of [`minimise`]: the natural parameters, the objective there
+/// and the report.
 pub(crate) struct Minimum<const N: usize> {
     pub params: [f64; N],
+    /// `nll(params) + λ·Σ pᵢ²`, as evaluated at `params`.
+    pub value: f64,
     pub report: FitReport,
+}
+
+impl<const N: usize> Minimum<N> {
+    /// The log-likelihood at the optimum: the objective's own value when
+    /// there is no penalty (the same evaluation, so the same bits), else
+    /// `log_likelihood()` evaluated afresh.
+    pub(crate) fn log_likelihood(&self, options: &FitOptions, log_likelihood: impl FnOnce() -> f64) -> f64 {
+        if options.l2_penalty == 0.0 { -self.value } else { log_likelihood() }
+    }
 }
 
 /// Beyond this, a log-parameter is running off to zero or infinity: the data
@@ -118,7 +130,7 @@ pub(crate) fn minimise<const N: usize>(
         let threshold = options.tolerance * (1.0 + value.abs());
         if grad_norm <= threshold {
             let report = FitReport { iterations, evaluations, gradient_norm: grad_norm };
-            return Ok(Minimum { params: theta.map(f64::exp), report });
+            return Ok(Minimum { params: theta.map(f64::exp), value, report });
         }
         if iterations >= options.max_iterations {
             return Err(ClvError::NotConverged { iterations, gradient_norm: grad_norm });
@@ -154,7 +166,7 @@ pub(crate) fn minimise<const N: usize>(
             // gradient is at that rounding level.
             if grad_norm <= 1e3 * threshold {
                 let report = FitReport { iterations, evaluations, gradient_norm: grad_norm };
-                return Ok(Minimum { params: theta.map(f64::exp), report });
+                return Ok(Minimum { params: theta.map(f64::exp), value, report });
             }
             return Err(ClvError::NotConverged { iterations, gradient_norm: grad_norm });
         };
@@ -180,7 +192,7 @@ pub(crate) fn minimise<const N: usize>(
                         return Err(ClvError::NotConverged { iterations, gradient_norm: norm(&next_grad) });
                     }
                     let report = FitReport { iterations, evaluations, gradient_norm: norm(&next_grad) };
-                    return Ok(Minimum { params: trial.map(f64::exp), report });
+                    return Ok(Minimum { params: trial.map(f64::exp), value: trial_value, report });
                 }
                 stall = None;
             }
