@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{
-    BgNbd, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, Summary, TimeUnit, read_summary_csv,
+    BgNbd, FitData, FitOptions, GammaGamma, ModifiedBgNbd, ParetoNbd, SpendData, Summary, TimeUnit, read_summary_csv,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -113,6 +113,9 @@ fn fits(c: &mut Criterion) {
     let mut group = c.benchmark_group("clv");
     group.throughput(Throughput::Elements(cdnow.customers() as u64));
     group.bench_function("bgnbd_fit/cdnow", |b| b.iter(|| BgNbd::fit(black_box(&cdnow), &options).unwrap()));
+    group.bench_function("modified_bgnbd_fit/cdnow", |b| {
+        b.iter(|| ModifiedBgNbd::fit(black_box(&cdnow), &options).unwrap());
+    });
     group.bench_function("pareto_nbd_fit/cdnow", |b| b.iter(|| ParetoNbd::fit(black_box(&cdnow), &options).unwrap()));
     group.throughput(Throughput::Elements(cdnow_spend.customers() as u64));
     group.bench_function("gamma_gamma_fit/cdnow", |b| {

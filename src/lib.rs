@@ -70,8 +70,8 @@
 //! - [`clv`]: who is still alive, and what each customer is worth. It
 //!   summarises a transaction log ([`Transaction`], read from CSV by
 //!   `TransactionCsv`) into frequency, recency and age, fits the BG/NBD,
-//!   Pareto/NBD and Gamma-Gamma models, and predicts purchases, P(alive),
-//!   spend and lifetime value.
+//!   modified BG/NBD, Pareto/NBD and Gamma-Gamma models, and predicts
+//!   purchases, P(alive), spend and lifetime value.
 //! - [`relationship`]: who carries the brand's word. The follow and referral
 //!   graph, k-hop reach, influence rank (PageRank), referral attribution and
 //!   the viral coefficient, and word-of-mouth diffusion with the choice of

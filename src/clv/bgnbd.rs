@@ -139,19 +139,7 @@ impl BgNbd {
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
     /// ```
     pub fn fit(data: &FitData, options: &FitOptions) -> Result<BgNbdFit, ClvError> {
-        data.check_identifiable()?;
-        let min = optim::minimise(options, |p: &[f64; 4], g: &mut [f64; 4]| negative_log_likelihood(data, p, g))?;
-        let model = BgNbd::new(min.params[0], min.params[1], min.params[2], min.params[3])?;
-        let log_likelihood = min.log_likelihood(options, || model.log_likelihood(data));
-        let standard_errors = optim::standard_errors(&min.params, |p, g| negative_log_likelihood(data, p, g));
-        Ok(BgNbdFit {
-            model,
-            log_likelihood,
-            standard_errors,
-            report: min.report,
-            customers: data.customers(),
-            time_unit: data.time_unit,
-        })
+        fit(data, options, Dropout::AfterRepeats)
     }
 
     /// The log-likelihood total of the data under the model.
@@ -160,7 +148,11 @@ impl BgNbd {
     ///
     /// O(patterns).
     pub fn log_likelihood(&self, data: &FitData) -> f64 {
-        -negative_log_likelihood(data, &[self.r, self.alpha, self.a, self.b], &mut [0.0; 4])
+        -negative_log_likelihood(data, &self.params(), &mut [0.0; 4], Dropout::AfterRepeats)
+    }
+
+    fn params(&self) -> [f64; 4] {
+        [self.r, self.alpha, self.a, self.b]
     }
 
     /// The probability that a customer with history `(x, t_x, T)` is still
@@ -174,14 +166,21 @@ impl BgNbd {
     ///
     /// O(1).
     pub fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        (-self.ln_odds_dead(x, t_x, t).map_or(0.0, softplus)).exp()
+        self.p_alive_when(x, t_x, t, Dropout::AfterRepeats)
     }
 
-    /// `ln(P(dead)/P(alive))`, or `None` when `x = 0` (alive for sure).
-    fn ln_odds_dead(&self, x: u32, t_x: f64, t: f64) -> Option<f64> {
-        (x > 0).then(|| {
+    /// [`p_alive`](Self::p_alive) under either dropout assumption.
+    pub(crate) fn p_alive_when(&self, x: u32, t_x: f64, t: f64, dropout: Dropout) -> f64 {
+        (-self.ln_odds_dead(x, t_x, t, dropout).map_or(0.0, softplus)).exp()
+    }
+
+    /// `ln(P(dead)/P(alive))`, or `None` when the customer cannot have
+    /// dropped out (`x = 0` in the BG/NBD).
+    fn ln_odds_dead(&self, x: u32, t_x: f64, t: f64, dropout: Dropout) -> Option<f64> {
+        dropout.second_term(x).then(|| {
             let xf = f64::from(x);
-            self.a.ln() - (self.b + xf - 1.0).ln() + (self.r + xf) * ((self.alpha + t).ln() - (self.alpha + t_x).ln())
+            self.a.ln() - (self.b + dropout.chances(x) - 1.0).ln()
+                + (self.r + xf) * ((self.alpha + t).ln() - (self.alpha + t_x).ln())
         })
     }
 
@@ -199,29 +198,39 @@ impl BgNbd {
     ///
     /// O(terms of the series), a few dozen unless `t ≫ α + T`.
     pub fn expected_purchases(&self, x: u32, t_x: f64, t: f64, horizon: f64) -> f64 {
+        self.expected_purchases_when(x, t_x, t, horizon, Dropout::AfterRepeats)
+    }
+
+    /// [`expected_purchases`](Self::expected_purchases) under either dropout
+    /// assumption: the dropout chances `x + k` replace `x` in the beta part
+    /// (`k` = 0 for the BG/NBD, 1 for the MBG/NBD).
+    pub(crate) fn expected_purchases_when(&self, x: u32, t_x: f64, t: f64, horizon: f64, dropout: Dropout) -> f64 {
         if horizon <= 0.0 {
             return 0.0;
         }
         let xf = f64::from(x);
+        // x + k: the chances to drop out so far.
+        let xk = dropout.chances(x);
+        let k = xk - xf;
         let a = if (self.a - 1.0).abs() < 1e-6 { 1.0 + 1e-6f64.copysign(self.a - 1.0 + 1e-300) } else { self.a };
         let z = horizon / (self.alpha + t + horizon);
-        let c = a + self.b + xf - 1.0;
+        let c = a + self.b + xk - 1.0;
         let ln_1mz = (-z).ln_1p();
-        let (f, largest) = hyp2f1_with_magnitude(a + self.b - 1.0 - self.r, a - 1.0, c, z);
+        let (f, largest) = hyp2f1_with_magnitude(a + self.b - 1.0 + k - self.r, a - 1.0, c, z);
         // 1 − (1−z)^(a−1)·F, with the power taken through ln_1p for small z.
         let mut bracket = 1.0 - ((a - 1.0) * ln_1mz).exp() * f;
         if !(f.is_finite() && largest <= 1e6 * f.abs()) || bracket * (a - 1.0) * c < 0.0 {
             // The transformed series cancelled: sum the untransformed one,
-            // ₂F₁(r+x, b+x; c; z), whose terms all have one sign, in log space.
+            // ₂F₁(r+x, b+x+k; c; z), whose terms all have one sign, in log space.
             let power = (self.r + xf) * ln_1mz;
             bracket = if c > 0.0 {
-                -(power + ln_hyp2f1_abs_terms(self.r + xf, self.b + xf, c, z, 0)).exp_m1()
+                -(power + ln_hyp2f1_abs_terms(self.r + xf, self.b + xk, c, z, 0)).exp_m1()
             } else {
-                -power.exp_m1() + (power + ln_hyp2f1_abs_terms(self.r + xf, self.b + xf, c, z, 1)).exp()
+                -power.exp_m1() + (power + ln_hyp2f1_abs_terms(self.r + xf, self.b + xk, c, z, 1)).exp()
             };
         }
         let unconditional = (c / (a - 1.0) * bracket).max(0.0);
-        unconditional * self.p_alive(x, t_x, t)
+        unconditional * self.p_alive_when(x, t_x, t, dropout)
     }
 
     /// Expected purchases in the first `horizon` time units after a new
@@ -253,6 +262,18 @@ impl BgNbd {
     #[cfg(feature = "sim")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
     pub fn simulate(&self, customers: usize, t: f64, seed: u64) -> Result<FitData, ClvError> {
+        self.simulate_when(customers, t, seed, Dropout::AfterRepeats)
+    }
+
+    /// [`simulate`](Self::simulate) under either dropout assumption.
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulate_when(
+        &self,
+        customers: usize,
+        t: f64,
+        seed: u64,
+        when: Dropout,
+    ) -> Result<FitData, ClvError> {
         use rand::SeedableRng;
         use rand_distr::{Beta, Distribution, Exp1, Gamma};
         check_positive("t", t)?;
@@ -264,7 +285,10 @@ impl BgNbd {
             let lambda: f64 = rate.sample(&mut rng);
             let p: f64 = dropout.sample(&mut rng);
             let (mut x, mut t_x, mut now) = (0u32, 0.0, 0.0);
-            loop {
+            // The MBG/NBD's customers may also drop out right after the
+            // first purchase.
+            let gone_at_once = when == Dropout::AlsoAtFirst && rand::RngExt::random::<f64>(&mut rng) < p;
+            while !gone_at_once && x < u32::MAX {
                 let wait: f64 = Exp1.sample(&mut rng);
                 now += wait / lambda;
                 if now > t || !now.is_finite() {
@@ -288,8 +312,53 @@ fn bad_sim(name: &'static str, value: f64) -> ClvError {
     ClvError::InvalidParameter { name, value, reason: "the sampler refused it" }
 }
 
+/// When a customer may drop out: the BG/NBD's after each repeat purchase,
+/// or the MBG/NBD's also right after the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dropout {
+    /// After each repeat purchase (BG/NBD).
+    AfterRepeats,
+    /// After the first purchase and each repeat purchase (MBG/NBD).
+    AlsoAtFirst,
+}
+
+impl Dropout {
+    /// The chances to drop out a customer with `x` repeat purchases has
+    /// had: `x`, or `x + 1`.
+    fn chances(self, x: u32) -> f64 {
+        f64::from(x) + if self == Dropout::AlsoAtFirst { 1.0 } else { 0.0 }
+    }
+
+    /// Whether the likelihood has its second term (the customer may have
+    /// dropped out after the last purchase).
+    fn second_term(self, x: u32) -> bool {
+        x > 0 || self == Dropout::AlsoAtFirst
+    }
+}
+
+/// The fit of either model, from the fixed start.
+pub(crate) fn fit(data: &FitData, options: &FitOptions, dropout: Dropout) -> Result<BgNbdFit, ClvError> {
+    data.check_identifiable()?;
+    let nll = |p: &[f64; 4], g: &mut [f64; 4]| negative_log_likelihood(data, p, g, dropout);
+    let min = optim::minimise(options, nll)?;
+    let model = BgNbd::new(min.params[0], min.params[1], min.params[2], min.params[3])?;
+    let log_likelihood =
+        min.log_likelihood(options, || -negative_log_likelihood(data, &min.params, &mut [0.0; 4], dropout));
+    Ok(BgNbdFit {
+        model,
+        log_likelihood,
+        standard_errors: optim::standard_errors(&min.params, nll),
+        report: min.report,
+        customers: data.customers(),
+        time_unit: data.time_unit,
+    })
+}
+
 /// The negative log-likelihood total and its gradient in `[r, α, a, b]`.
-fn negative_log_likelihood(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
+/// The MBG/NBD's differs in the dropout chances (`x + 1` for `x` in the
+/// beta function and in `a/(b+x−1)`) and in having the second term for
+/// `x = 0` too.
+pub(crate) fn negative_log_likelihood(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4], dropout: Dropout) -> f64 {
     let [r, alpha, a, b] = *p;
     let ln_alpha = alpha.ln();
     let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
@@ -304,22 +373,20 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) ->
     let mut g = [0.0; 4];
     for (x, start, end) in data.groups() {
         let xf = f64::from(x);
+        let xk = dropout.chances(x);
+        let second_term = dropout.second_term(x);
         let rx = r + xf;
         let mut weight = 0.0;
         // Σ count · share of the second term, scaled by 1/a and 1/(b+x−1)
         // once per group rather than divided per pattern.
         let (mut sum, mut d_r, mut d_alpha, mut second) = (0.0, 0.0, 0.0, 0.0);
-        let ln_ratio = if x > 0 { ln_a - (b + xf - 1.0).ln() } else { 0.0 };
+        let ln_ratio = if second_term { ln_a - (b + xk - 1.0).ln() } else { 0.0 };
         for i in start..end {
             let count = data.count[i];
             let (ln_t, inv_t) = at_t[data.t_levels.index[i] as usize];
             let a3 = -rx * ln_t;
             weight += count;
-            if x == 0 {
-                sum += count * a3;
-                d_r -= count * ln_t;
-                d_alpha -= count * rx * inv_t;
-            } else {
+            if second_term {
                 let (ln_tx, inv_tx) = at_tx[data.t_x_levels.index[i] as usize];
                 let a4 = ln_ratio - rx * ln_tx;
                 // ln(e^a3 + e^a4) and the two shares from one exponential.
@@ -335,11 +402,15 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) ->
                 d_r -= count * (w3 * ln_t + w4 * ln_tx);
                 d_alpha -= count * rx * (w3 * inv_t + w4 * inv_tx);
                 second += count * w4;
+            } else {
+                sum += count * a3;
+                d_r -= count * ln_t;
+                d_alpha -= count * rx * inv_t;
             }
         }
-        let (d_a, d_b) = if x > 0 { (second / a, -second / (b + xf - 1.0)) } else { (0.0, 0.0) };
-        let (lg_rx, lg_bx, lg_abx) = (ln_gamma(rx), ln_gamma(b + xf), ln_gamma(a + b + xf));
-        let (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma(b + xf), digamma(a + b + xf));
+        let (d_a, d_b) = if second_term { (second / a, -second / (b + xk - 1.0)) } else { (0.0, 0.0) };
+        let (lg_rx, lg_bx, lg_abx) = (ln_gamma(rx), ln_gamma(b + xk), ln_gamma(a + b + xk));
+        let (dg_rx, dg_bx, dg_abx) = (digamma(rx), digamma(b + xk), digamma(a + b + xk));
         let shared = lg_rx - lg_r + r * ln_alpha + lg_ab + lg_bx - lg_b - lg_abx;
         total += sum + weight * shared;
         g[0] += d_r + weight * (dg_rx - dg_r + ln_alpha);
@@ -374,14 +445,14 @@ mod tests {
         let d = data();
         let p = [0.7, 3.0, 0.9, 2.5];
         let mut g = [0.0; 4];
-        negative_log_likelihood(&d, &p, &mut g);
+        negative_log_likelihood(&d, &p, &mut g, Dropout::AfterRepeats);
         for i in 0..4 {
             let h = 1e-6 * p[i];
             let (mut up, mut down) = (p, p);
             up[i] += h;
             down[i] -= h;
-            let fd = (negative_log_likelihood(&d, &up, &mut [0.0; 4])
-                - negative_log_likelihood(&d, &down, &mut [0.0; 4]))
+            let fd = (negative_log_likelihood(&d, &up, &mut [0.0; 4], Dropout::AfterRepeats)
+                - negative_log_likelihood(&d, &down, &mut [0.0; 4], Dropout::AfterRepeats))
                 / (2.0 * h);
             assert!((fd - g[i]).abs() < 1e-5 * g[i].abs().max(1.0), "{i}: {fd} vs {}", g[i]);
         }

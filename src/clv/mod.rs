@@ -7,9 +7,10 @@
 //!    into frequency, recency, age `T` and mean repeat value per customer;
 //! 2. [`FitData`] compresses the summaries into distinct `(x, t_x, T)`
 //!    patterns with counts, and [`SpendData`] does the same for spend;
-//! 3. [`BgNbd`] and [`ParetoNbd`] fit the purchase process (how often, and
-//!    for how long, a customer buys) and [`GammaGamma`] the spend per
-//!    purchase, each by maximum likelihood with [`FitOptions`];
+//! 3. [`BgNbd`], [`ModifiedBgNbd`] and [`ParetoNbd`] fit the purchase
+//!    process (how often, and for how long, a customer buys) and
+//!    [`GammaGamma`] the spend per purchase, each by maximum likelihood with
+//!    [`FitOptions`];
 //! 4. each model predicts expected purchases and the probability that a
 //!    customer is still alive, [`GammaGamma`] the expected value per
 //!    purchase, and `lifetime_value` combines them over a horizon with a
@@ -47,6 +48,7 @@ mod csv;
 pub(crate) mod data;
 mod gamma_gamma;
 mod holdout;
+mod modified_bgnbd;
 mod optim;
 mod pareto_nbd;
 mod special;
@@ -62,6 +64,7 @@ pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
+pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
