@@ -13,14 +13,18 @@
 //! in the order of their first row in the file (rows after the calibration
 //! end included in that ordering); those with no purchase on or before the
 //! calibration end are left out. Bad input exits non-zero with a one-line
-//! error naming the line.
+//! error naming the line. When spend does not vary between customers beyond
+//! chance, so that the Gamma-Gamma's maximum is at q → ∞ (or far out on a
+//! flat ridge), the Gamma-Gamma is fitted with the weakest of a few tiny L2
+//! penalties that settles, and a note goes to stderr.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 
 use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
-    BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, Summary, TimeUnit, read_summary_csv,
+    BgNbd, ClvError, CustomerSummary, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, Summary, TimeUnit,
+    read_summary_csv,
 };
 use serde::Serialize;
 
@@ -150,13 +154,30 @@ fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
     if shape { chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok() } else { None }
 }
 
+/// The L2 penalties tried, weakest first, for a Gamma-Gamma fit whose
+/// maximum is at q → ∞.
+const RIDGE_PENALTIES: [f64; 3] = [1e-12, 1e-9, 1e-6];
+
 fn fit_all(customers: Vec<CustomerSummary>) -> Result<Output, String> {
     let options = FitOptions::default();
     let data = FitData::from_summary(&customers).map_err(|e| e.to_string())?;
     let bg = BgNbd::fit(&data, &options).map_err(|e| format!("BG/NBD: {e}"))?;
     let pn = ParetoNbd::fit(&data, &options).map_err(|e| format!("Pareto/NBD: {e}"))?;
     let spend = SpendData::from_summary(&customers).map_err(|e| e.to_string())?;
-    let gg = GammaGamma::fit(&spend, &options).map_err(|e| format!("Gamma-Gamma: {e}"))?;
+    let mut gg = GammaGamma::fit(&spend, &options);
+    // Spend that varies between customers no more than chance explains has
+    // its maximum at q → ∞, or so far out on a flat ridge that the search
+    // does not settle; the weakest of a few L2 penalties that settles gives
+    // the finite point on that ridge the output needs, with almost the same
+    // predictions.
+    for penalty in RIDGE_PENALTIES {
+        let Err(failed @ (ClvError::Unbounded { .. } | ClvError::NotConverged { .. })) = &gg else {
+            break;
+        };
+        eprintln!("note: Gamma-Gamma: {failed}; fitting with an L2 penalty of {penalty:e}");
+        gg = GammaGamma::fit(&spend, &FitOptions { l2_penalty: penalty, ..options });
+    }
+    let gg = gg.map_err(|e| format!("Gamma-Gamma: {e}"))?;
     let (b, p, g) = (bg.model, pn.model, gg.model);
     let customers = customers
         .into_iter()

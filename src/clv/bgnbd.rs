@@ -124,8 +124,9 @@ impl BgNbd {
     /// # Errors
     ///
     /// [`ClvError::Unidentifiable`] for data with no customers or no repeat
-    /// purchases, [`ClvError::InvalidOption`] for bad options and
-    /// [`ClvError::NotConverged`] when the search does not converge.
+    /// purchases, [`ClvError::InvalidOption`] for bad options,
+    /// [`ClvError::Unbounded`] when a parameter runs off to zero or infinity
+    /// and [`ClvError::NotConverged`] when the search does not converge.
     ///
     /// # Example
     ///
@@ -340,7 +341,7 @@ impl Dropout {
 pub(crate) fn fit(data: &FitData, options: &FitOptions, dropout: Dropout) -> Result<BgNbdFit, ClvError> {
     data.check_identifiable()?;
     let nll = |p: &[f64; 4], g: &mut [f64; 4]| negative_log_likelihood(data, p, g, dropout);
-    let min = optim::minimise(options, nll)?;
+    let min = optim::minimise(options, ["r", "alpha", "a", "b"], nll)?;
     let model = BgNbd::new(min.params[0], min.params[1], min.params[2], min.params[3])?;
     let log_likelihood =
         min.log_likelihood(options, || -negative_log_likelihood(data, &min.params, &mut [0.0; 4], dropout));
@@ -501,13 +502,13 @@ mod tests {
     }
 
     #[test]
-    fn reports_non_convergence_on_data_that_pins_nothing_down() {
+    fn reports_data_that_pin_nothing_down_and_non_convergence() {
         // Three histories, one of them with every repeat buyer active until
         // late: the likelihood keeps rising as the dropout parameters run off
-        // to a boundary, so the search stops with a typed error.
+        // to a boundary, so the search stops with a typed error naming one.
         let data = FitData::from_rows([(0, 0.0, 20.0, 50.0), (3, 15.0, 20.0, 20.0), (1, 2.0, 20.0, 30.0)]).unwrap();
         let err = BgNbd::fit(&data, &FitOptions::default()).unwrap_err();
-        assert!(matches!(err, ClvError::NotConverged { .. }), "{err}");
+        assert!(matches!(err, ClvError::Unbounded { parameter: "a" | "b", .. }), "{err}");
         let short = FitOptions { max_iterations: 2, ..FitOptions::default() };
         assert!(matches!(BgNbd::fit(&self::tests::data(), &short), Err(ClvError::NotConverged { iterations: 2, .. })));
     }

@@ -112,17 +112,22 @@ impl GammaGamma {
     ///
     /// # Errors
     ///
-    /// [`ClvError::Unidentifiable`] without data, [`ClvError::InvalidOption`]
-    /// and [`ClvError::NotConverged`].
+    /// [`ClvError::Unidentifiable`] without data or when every mean value
+    /// is the same, [`ClvError::InvalidOption`], [`ClvError::Unbounded`] when
+    /// spend varies between customers no more than chance within a customer
+    /// explains (the likelihood then rises as `q` and `v` run to infinity
+    /// together: one value per purchase for everybody; a small
+    /// [`FitOptions::l2_penalty`] gives a finite fit on that ridge, with
+    /// almost the same predictions), and [`ClvError::NotConverged`].
     ///
     /// # Example
     ///
     /// ```
     /// use customer_lifecycle::clv::{FitOptions, GammaGamma, SpendData};
     ///
-    /// let data = SpendData::from_rows([(1, 10.0, 3.0), (2, 25.0, 2.0), (4, 14.0, 1.0), (1, 40.0, 1.0), (3, 18.0, 2.0)])?;
+    /// let data = SpendData::from_rows([(1, 4.0, 2.0), (1, 35.0, 2.0), (1, 15.0, 2.0), (6, 12.0, 2.0), (6, 28.0, 2.0), (6, 19.0, 1.0), (2, 9.0, 1.0), (2, 31.0, 1.0)])?;
     /// let fit = GammaGamma::fit(&data, &FitOptions::default())?;
-    /// assert_eq!(fit.customers_used, 9.0);
+    /// assert_eq!(fit.customers_used, 13.0);
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
     /// ```
     pub fn fit(data: &SpendData, options: &FitOptions) -> Result<GammaGammaFit, ClvError> {
@@ -132,7 +137,23 @@ impl GammaGamma {
         if data.mean.iter().all(|&m| m == data.mean[0]) {
             return Err(ClvError::Unidentifiable { reason: "every customer has the same mean value" });
         }
-        let min = optim::minimise(options, |p: &[f64; 3], g: &mut [f64; 3]| negative_log_likelihood(data, p, g))?;
+        let nll = |p: &[f64; 3], g: &mut [f64; 3]| negative_log_likelihood(data, p, g);
+        let result = optim::minimise(options, ["p", "q", "v"], nll);
+        if options.l2_penalty == 0.0 {
+            // When the data show no more spread in mean values than chance
+            // within a customer explains, the likelihood rises towards the
+            // limit q → ∞ (q/v fixed) along a ridge so flat that rounding
+            // in the likelihood stops the search anywhere on it (q ~ 1e6
+            // or beyond). The score test at the limit says when; only a
+            // maximum clearly above the limit's likelihood stands then.
+            let limit = Homogeneous::fit(data);
+            let clearly_better =
+                |min: &optim::Minimum<3>| -min.value > limit.log_likelihood + 1e-6 * limit.log_likelihood.abs();
+            if limit.score <= 0.0 && !result.as_ref().is_ok_and(clearly_better) {
+                return Err(ClvError::Unbounded { parameter: "q", towards: "infinity" });
+            }
+        }
+        let min = result?;
         let model = GammaGamma::new(min.params[0], min.params[1], min.params[2])?;
         Ok(GammaGammaFit {
             model,
@@ -214,6 +235,61 @@ impl GammaGamma {
     }
 }
 
+/// The model's limit as `q → ∞` with `q/v = ν` fixed: every customer's
+/// purchases worth Gamma(p, ν), the same ν for all, so that
+/// `m̄ | x ~ Gamma(px, νx)`; at its maximum-likelihood `(p, ν)`.
+struct Homogeneous {
+    /// Σ ln f(m̄ | x) at the maximum, in the Gamma-Gamma's convention.
+    log_likelihood: f64,
+    /// The sign of the likelihood's slope in `1/q` at `1/q = 0` (a score
+    /// test for heterogeneity in ν): positive when some heterogeneity fits
+    /// better than none.
+    score: f64,
+}
+
+impl Homogeneous {
+    /// For fixed p, `ν̂ = p·Σwx / Σwx·m̄`. The profile score in p,
+    /// `Σ w·x·[ln p + ln(x·m̄·Σwx/Σwx·m̄) − ψ(px)]`, falls with p from +∞ to
+    /// `Σ w·x·ln(m̄/M) < 0` (M the x-weighted mean; the data hold two
+    /// different means), so its one root is found by bisection in `ln p`,
+    /// with ψ computed once per distinct x.
+    fn fit(data: &SpendData) -> Homogeneous {
+        let rows = || data.x.iter().zip(&data.mean).zip(&data.count).map(|((&x, &m), &w)| (f64::from(x), m, w));
+        let (wx, wxm) = rows().fold((0.0, 0.0), |(a, b), (x, m, w)| (a + w * x, b + w * x * m));
+        let ln_a = (wx / wxm).ln();
+        let constant: f64 = rows().map(|(x, m, w)| w * x * (ln_a + x.ln() + m.ln())).sum();
+        // Σ w·x per distinct x (the data are sorted by x).
+        let mut per_x: Vec<(f64, f64)> = Vec::new();
+        for (x, _, w) in rows() {
+            match per_x.last_mut() {
+                Some((last, k)) if *last == x => *k += w * x,
+                _ => per_x.push((x, w * x)),
+            }
+        }
+        let profile_score =
+            |p: f64| wx * p.ln() + constant - per_x.iter().map(|&(x, k)| k * digamma(p * x)).sum::<f64>();
+        let (mut lo, mut hi) = (-40.0f64, 40.0f64);
+        while hi - lo > 1e-12 {
+            let mid = 0.5 * (lo + hi);
+            if profile_score(mid.exp()) > 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let p = (0.5 * (lo + hi)).exp();
+        let nu = p * wx / wxm;
+        let (mut log_likelihood, mut score) = (0.0, 0.0);
+        for (x, m, w) in rows() {
+            let px = p * x;
+            log_likelihood += w * (px * (nu * x).ln() + (px - 1.0) * m.ln() - nu * x * m - ln_gamma(px));
+            let slope = px / nu - x * m;
+            score += w * (slope * slope - px / (nu * nu));
+        }
+        Homogeneous { log_likelihood, score }
+    }
+}
+
 fn negative_log_likelihood(data: &SpendData, params: &[f64; 3], grad: &mut [f64; 3]) -> f64 {
     let [p, q, v] = *params;
     let ln_v = v.ln();
@@ -280,13 +356,49 @@ mod tests {
 
     #[test]
     fn reports_the_model_log_likelihood_without_the_penalty() {
-        let data =
-            SpendData::from_rows([(1, 10.0, 3.0), (2, 25.0, 2.0), (4, 14.0, 1.0), (1, 40.0, 1.0), (3, 18.0, 2.0)])
-                .unwrap();
+        let data = SpendData::from_rows([
+            (1, 4.0, 2.0),
+            (1, 35.0, 2.0),
+            (1, 15.0, 2.0),
+            (6, 12.0, 2.0),
+            (6, 28.0, 2.0),
+            (6, 19.0, 1.0),
+            (2, 9.0, 1.0),
+            (2, 31.0, 1.0),
+        ])
+        .unwrap();
         for l2_penalty in [0.0, 0.5] {
             let fit = GammaGamma::fit(&data, &FitOptions { l2_penalty, ..FitOptions::default() }).unwrap();
             assert_eq!(fit.log_likelihood, fit.model.log_likelihood(&data), "penalty {l2_penalty}");
         }
+    }
+
+    /// Every customer with the same mean value per purchase, ν fixed: the
+    /// fit names a parameter running to infinity instead of failing to
+    /// converge.
+    #[cfg(feature = "sim")]
+    #[test]
+    fn spend_without_heterogeneity_is_reported_as_unbounded() {
+        // Two samples whose spread of mean values chance alone explains
+        // (the score at the limit is negative); without the score test the
+        // search stopped on the ridge near q ≈ 3e6 and 1e6 and called it a fit.
+        for (n, seed) in [(3000u32, 3), (30_000, 5)] {
+            let frequencies: Vec<u32> = (0..n).map(|i| 1 + i % 6).collect();
+            let data = GammaGamma::new(4.0, 1e9, 2e10).unwrap().simulate(&frequencies, seed).unwrap();
+            assert!(Homogeneous::fit(&data).score < 0.0);
+            let err = GammaGamma::fit(&data, &FitOptions::default()).unwrap_err();
+            assert!(matches!(err, ClvError::Unbounded { parameter: "q", towards: "infinity" }), "{err}");
+            // A penalty keeps q finite, and the fit stands.
+            let penalised = FitOptions { l2_penalty: 1e-6, ..FitOptions::default() };
+            assert!(GammaGamma::fit(&data, &penalised).is_ok());
+        }
+        // A sample from the same model whose mean values happen to spread
+        // more than chance explains has a finite maximum (q ≈ 141).
+        let frequencies: Vec<u32> = (0..3000u32).map(|i| 1 + i % 6).collect();
+        let data = GammaGamma::new(4.0, 1e9, 2e10).unwrap().simulate(&frequencies, 2).unwrap();
+        assert!(Homogeneous::fit(&data).score > 0.0);
+        let fit = GammaGamma::fit(&data, &FitOptions::default()).unwrap();
+        assert!(fit.log_likelihood > Homogeneous::fit(&data).log_likelihood);
     }
 
     #[test]

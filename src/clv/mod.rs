@@ -150,6 +150,18 @@ pub enum ClvError {
     /// The likelihood is not finite at the start point.
     #[error("the log-likelihood is not finite at the start point")]
     NonFiniteLikelihood,
+    /// The likelihood keeps rising as a parameter runs off to zero or
+    /// infinity: the data cannot pin that parameter down, and no finite
+    /// model is the best fit. For the Gamma-Gamma model this is spend with
+    /// no heterogeneity between customers (q and v run to infinity); for
+    /// the BG models, dropout the data show no sign of.
+    #[error("the data cannot pin down {parameter}: the likelihood keeps rising as it runs to {towards}")]
+    Unbounded {
+        /// The parameter running off, by its name in the model.
+        parameter: &'static str,
+        /// `"zero"` or `"infinity"`.
+        towards: &'static str,
+    },
     /// The maximum-likelihood search did not converge.
     #[error("the fit did not converge after {iterations} iterations (gradient norm {gradient_norm:e})")]
     NotConverged {

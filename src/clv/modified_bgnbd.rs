@@ -104,8 +104,9 @@ impl ModifiedBgNbd {
     /// # Errors
     ///
     /// [`ClvError::Unidentifiable`] for data with no customers or no repeat
-    /// purchases, [`ClvError::InvalidOption`] for bad options and
-    /// [`ClvError::NotConverged`] when the search does not converge.
+    /// purchases, [`ClvError::InvalidOption`] for bad options,
+    /// [`ClvError::Unbounded`] when a parameter runs off to zero or infinity
+    /// and [`ClvError::NotConverged`] when the search does not converge.
     ///
     /// # Example
     ///

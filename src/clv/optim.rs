@@ -69,6 +69,7 @@ pub struct FitReport {
 
 /// The result of [`minimise`]: the natural parameters, the objective there
 /// and the report.
+#[derive(Debug)]
 pub(crate) struct Minimum<const N: usize> {
     pub params: [f64; N],
     /// `nll(params) + λ·Σ pᵢ²`, as evaluated at `params`.
@@ -94,9 +95,12 @@ const THETA_LIMIT: f64 = 30.0;
 ///
 /// `nll` writes the gradient with respect to the natural parameters into its
 /// second argument and returns the objective; a non-finite value marks a
-/// point the line search must back away from.
+/// point the line search must back away from. `names` name the parameters
+/// in [`ClvError::Unbounded`], returned when one of them runs off to zero or
+/// infinity.
 pub(crate) fn minimise<const N: usize>(
     options: &FitOptions,
+    names: [&'static str; N],
     mut nll: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
 ) -> Result<Minimum<N>, ClvError> {
     options.validate()?;
@@ -171,7 +175,7 @@ pub(crate) fn minimise<const N: usize>(
             return Err(ClvError::NotConverged { iterations, gradient_norm: grad_norm });
         };
         if trial.iter().any(|t| t.abs() > THETA_LIMIT) {
-            return Err(ClvError::NotConverged { iterations, gradient_norm: norm(&next_grad) });
+            return Err(unbounded(names, &trial));
         }
         // Steps that lower the objective only at rounding level, with the
         // gradient at that level too, are as close as floating point gets:
@@ -189,7 +193,7 @@ pub(crate) fn minimise<const N: usize>(
                     // Near the limit, a stall is a parameter stuck at a
                     // boundary: no further iteration will help.
                     if trial.iter().any(|t| t.abs() > THETA_LIMIT - 10.0) {
-                        return Err(ClvError::NotConverged { iterations, gradient_norm: norm(&next_grad) });
+                        return Err(unbounded(names, &trial));
                     }
                     let report = FitReport { iterations, evaluations, gradient_norm: norm(&next_grad) };
                     return Ok(Minimum { params: trial.map(f64::exp), value: trial_value, report });
@@ -219,6 +223,13 @@ pub(crate) fn minimise<const N: usize>(
         value = trial_value;
         grad = next_grad;
     }
+}
+
+/// [`ClvError::Unbounded`] naming the log-parameter furthest from 0, as
+/// the one running off.
+fn unbounded<const N: usize>(names: [&'static str; N], theta: &[f64; N]) -> ClvError {
+    let i = (0..N).max_by(|&i, &j| theta[i].abs().total_cmp(&theta[j].abs())).unwrap_or(0);
+    ClvError::Unbounded { parameter: names[i], towards: if theta[i] < 0.0 { "zero" } else { "infinity" } }
 }
 
 /// Standard errors of the natural parameters: the square roots of the
@@ -341,7 +352,7 @@ mod tests {
         // f(p) = Σ (ln pᵢ − cᵢ)² · wᵢ, minimum at pᵢ = e^{cᵢ}.
         let c = [0.5, -1.0, 2.0];
         let w = [1.0, 10.0, 100.0];
-        let min = minimise(&FitOptions::default(), |p: &[f64; 3], g: &mut [f64; 3]| {
+        let min = minimise(&FitOptions::default(), ["a", "b", "c"], |p: &[f64; 3], g: &mut [f64; 3]| {
             let mut f = 0.0;
             for i in 0..3 {
                 let d = p[i].ln() - c[i];
@@ -374,8 +385,21 @@ mod tests {
             g[0] = 2.0 * (p[0] - 5.0);
             (p[0] - 5.0).powi(2)
         };
-        assert!(matches!(minimise(&bad, quad), Err(ClvError::InvalidOption { name: "tolerance", .. })));
+        assert!(matches!(minimise(&bad, ["p"], quad), Err(ClvError::InvalidOption { name: "tolerance", .. })));
         let short = FitOptions { max_iterations: 1, ..FitOptions::default() };
-        assert!(matches!(minimise(&short, quad), Err(ClvError::NotConverged { iterations: 1, .. })));
+        assert!(matches!(minimise(&short, ["p"], quad), Err(ClvError::NotConverged { iterations: 1, .. })));
+        // −ln p falls for ever as p grows, ln p as p shrinks.
+        let falls_up = |p: &[f64; 1], g: &mut [f64; 1]| {
+            g[0] = -1.0 / p[0];
+            -p[0].ln()
+        };
+        let err = minimise(&FitOptions::default(), ["p"], falls_up).unwrap_err();
+        assert!(matches!(err, ClvError::Unbounded { parameter: "p", towards: "infinity" }), "{err}");
+        let falls_down = |p: &[f64; 1], g: &mut [f64; 1]| {
+            g[0] = 1.0 / p[0];
+            p[0].ln()
+        };
+        let err = minimise(&FitOptions::default(), ["p"], falls_down).unwrap_err();
+        assert!(matches!(err, ClvError::Unbounded { parameter: "p", towards: "zero" }), "{err}");
     }
 }

@@ -130,7 +130,8 @@ impl ParetoNbd {
     /// # Errors
     ///
     /// [`ClvError::Unidentifiable`] for data with no customers or no repeat
-    /// purchases, [`ClvError::InvalidOption`] and [`ClvError::NotConverged`].
+    /// purchases, [`ClvError::InvalidOption`], [`ClvError::Unbounded`] when a
+    /// parameter runs off to zero or infinity, and [`ClvError::NotConverged`].
     ///
     /// # Example
     ///
@@ -144,7 +145,8 @@ impl ParetoNbd {
     /// ```
     pub fn fit(data: &FitData, options: &FitOptions) -> Result<ParetoNbdFit, ClvError> {
         data.check_identifiable()?;
-        let min = optim::minimise(options, |p: &[f64; 4], g: &mut [f64; 4]| value_and_gradient(data, p, g))?;
+        let nll = |p: &[f64; 4], g: &mut [f64; 4]| value_and_gradient(data, p, g);
+        let min = optim::minimise(options, ["r", "alpha", "s", "beta"], nll)?;
         let model = ParetoNbd::new(min.params[0], min.params[1], min.params[2], min.params[3])?;
         Ok(ParetoNbdFit {
             model,

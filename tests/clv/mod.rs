@@ -504,15 +504,16 @@ mod example {
         assert!((customers[0]["expected_avg_value"].as_f64().unwrap() - expected).abs() < 1e-9);
     }
 
-    #[test]
-    fn summarises_a_transaction_log() {
+    /// A log of 400 customers from a small deterministic generator: each
+    /// joins in the first 60 days, buys at its own rate and stops at its
+    /// own time; the calibration ends on day 151. With `own_spend`, each
+    /// customer spends around their own typical amount; without, every
+    /// purchase's amount comes from one distribution for all.
+    fn simulated_log(own_spend: bool, seed: u64) -> String {
         // c5's first row in the file is after the calibration end: it still
         // sets c5's place in the output (the example's contract).
         let mut log = String::from("customer_id,date,amount\nc5,2024-12-02,1.00\n");
-        // 400 customers from a small deterministic generator: each joins in
-        // the first 60 days, buys at its own rate and stops at its own time;
-        // the calibration ends on day 151.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut state = 0x2545_f491_4f6c_dd1du64 ^ seed;
         let mut uniform = move || {
             state ^= state << 13;
             state ^= state >> 7;
@@ -525,17 +526,25 @@ mod example {
             // exponential, as in the models.
             let gap = 2.0 * (uniform() * 4.5).exp();
             let life = -(1.0 - uniform()).ln() * 20.0 * (uniform() * 3.0).exp();
-            // Each customer spends around their own typical amount.
-            let typical = 5.0 * (uniform() * 3.0).exp();
+            let typical = if own_spend { 5.0 * (uniform() * 3.0).exp() } else { 20.0 };
             let mut day = f64::from(first);
             while day < f64::from(first) + life {
                 let amount = typical * (0.4 + 1.2 * uniform());
                 writeln!(log, "c{c},{},{amount:.2}", date(day as u32)).unwrap();
-                day += -(1.0 - uniform()).ln() * gap;
+                // Without own spend, one purchase a day at most: a day's
+                // sum of several purchases would vary with the customer's
+                // rate.
+                let step = -(1.0 - uniform()).ln() * gap;
+                day += if own_spend { step } else { step.max(1.0) };
             }
         }
         log.push_str("late,2024-12-01,3.00\n");
-        let path = temp_file("log.csv", &log);
+        log
+    }
+
+    #[test]
+    fn summarises_a_transaction_log() {
+        let path = temp_file("log.csv", &simulated_log(true, 0));
         let json =
             run(&args(&["--transactions", &path, "--time-unit", "weeks", "--calibration-end", "2024-05-31"])).unwrap();
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -544,6 +553,44 @@ mod example {
         assert_eq!(customers[0]["customer_id"], "c5");
         assert_eq!(customers[1]["customer_id"], "c0");
         assert!(value["bgnbd"]["log_likelihood"].as_f64().unwrap().is_finite());
+    }
+
+    /// Spend with no heterogeneity between customers often puts the
+    /// Gamma-Gamma's maximum at q → ∞ (when the sample's spread of mean
+    /// values is below what chance explains): the library says so, and the
+    /// example still prints a fit (a finite point on the ridge). Either way
+    /// the predicted value per purchase is close to the common mean.
+    #[test]
+    fn prints_a_fit_when_spend_does_not_vary_between_customers() {
+        use customer_lifecycle::clv::{ClvError, FitOptions, GammaGamma, SpendData, Summary, TimeUnit};
+        let end = chrono::NaiveDate::from_ymd_opt(2024, 5, 31).unwrap();
+        let mut unbounded = 0;
+        for seed in 1..=6 {
+            let log = simulated_log(false, seed);
+            let records = log.lines().skip(1).map(|line| {
+                let mut fields = line.split(',');
+                let key = fields.next().unwrap().to_owned();
+                let date: chrono::NaiveDate = fields.next().unwrap().parse().unwrap();
+                (key, date, fields.next().unwrap().parse::<customer_lifecycle::Money>().unwrap())
+            });
+            let summary = Summary::from_records(records, end, TimeUnit::Weeks).unwrap();
+            let spend = SpendData::from_summary(&summary.customers).unwrap();
+            if let Err(err) = GammaGamma::fit(&spend, &FitOptions::default()) {
+                assert!(matches!(err, ClvError::Unbounded { parameter: "q", .. }), "{err}");
+                unbounded += 1;
+            }
+            let path = temp_file(&format!("flat-{seed}.csv"), &log);
+            let json =
+                run(&args(&["--transactions", &path, "--time-unit", "weeks", "--calibration-end", "2024-05-31"]))
+                    .unwrap();
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert!(value["gamma_gamma"]["q"].as_f64().unwrap().is_finite());
+            for c in value["customers"].as_array().unwrap() {
+                let predicted = c["expected_avg_value"].as_f64().unwrap();
+                assert!((predicted - 20.0).abs() < 2.0, "seed {seed}: {c}");
+            }
+        }
+        assert!(unbounded > 0, "some samples have their maximum at q → ∞");
     }
 
     fn date(day: u32) -> String {
