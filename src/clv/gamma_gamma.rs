@@ -245,6 +245,11 @@ struct Homogeneous {
     /// test for heterogeneity in ν): positive when some heterogeneity fits
     /// better than none.
     score: f64,
+    /// The maximum-likelihood p and ν.
+    #[cfg(test)]
+    p: f64,
+    #[cfg(test)]
+    nu: f64,
 }
 
 impl Homogeneous {
@@ -253,21 +258,32 @@ impl Homogeneous {
     /// `Σ w·x·ln(m̄/M) < 0` (M the x-weighted mean; the data hold two
     /// different means), so its one root is found by bisection in `ln p`,
     /// with ψ computed once per distinct x.
+    ///
+    /// One pass over the patterns gathers the sums everything needs; the
+    /// rest is O(distinct x).
     fn fit(data: &SpendData) -> Homogeneous {
-        let rows = || data.x.iter().zip(&data.mean).zip(&data.count).map(|((&x, &m), &w)| (f64::from(x), m, w));
-        let (wx, wxm) = rows().fold((0.0, 0.0), |(a, b), (x, m, w)| (a + w * x, b + w * x * m));
-        let ln_a = (wx / wxm).ln();
-        let constant: f64 = rows().map(|(x, m, w)| w * x * (ln_a + x.ln() + m.ln())).sum();
-        // Σ w·x per distinct x (the data are sorted by x).
+        // Per distinct x (the data are sorted by x): (x, Σw).
         let mut per_x: Vec<(f64, f64)> = Vec::new();
-        for (x, _, w) in rows() {
+        // Σw·x, Σw·x·m, Σw·ln m, Σw·x·ln m, Σw·x², Σw·x²·m, Σw·x²·m².
+        let mut sums = [0.0f64; 7];
+        for ((&x, &m), &w) in data.x.iter().zip(&data.mean).zip(&data.count) {
+            let x = f64::from(x);
             match per_x.last_mut() {
-                Some((last, k)) if *last == x => *k += w * x,
-                _ => per_x.push((x, w * x)),
+                Some((last, weight)) if *last == x => *weight += w,
+                _ => per_x.push((x, w)),
+            }
+            let ln_m = m.ln();
+            let terms = [x, x * m, ln_m, x * ln_m, x * x, x * x * m, x * x * m * m];
+            for (sum, term) in sums.iter_mut().zip(terms) {
+                *sum += w * term;
             }
         }
+        let [wx, wxm, w_ln_m, wx_ln_m, wxx, wxxm, wxxmm] = sums;
+        let wx_ln_x: f64 = per_x.iter().map(|&(x, w)| w * x * x.ln()).sum();
+        // Σw·x·ln(x·m·A) with A = Σwx / Σwx·m, so that ν̂ = p·A.
+        let constant = wx_ln_m + wx_ln_x + wx * (wx / wxm).ln();
         let profile_score =
-            |p: f64| wx * p.ln() + constant - per_x.iter().map(|&(x, k)| k * digamma(p * x)).sum::<f64>();
+            |p: f64| wx * p.ln() + constant - per_x.iter().map(|&(x, w)| w * x * digamma(p * x)).sum::<f64>();
         let (mut lo, mut hi) = (-40.0f64, 40.0f64);
         while hi - lo > 1e-12 {
             let mid = 0.5 * (lo + hi);
@@ -279,14 +295,21 @@ impl Homogeneous {
         }
         let p = (0.5 * (lo + hi)).exp();
         let nu = p * wx / wxm;
-        let (mut log_likelihood, mut score) = (0.0, 0.0);
-        for (x, m, w) in rows() {
-            let px = p * x;
-            log_likelihood += w * (px * (nu * x).ln() + (px - 1.0) * m.ln() - nu * x * m - ln_gamma(px));
-            let slope = px / nu - x * m;
-            score += w * (slope * slope - px / (nu * nu));
+        // Σw·[p·x·ln(ν·x) + (p·x − 1)·ln m − ν·x·m − ln Γ(p·x)].
+        let log_likelihood = per_x.iter().map(|&(x, w)| w * (p * x * (nu * x).ln() - ln_gamma(p * x))).sum::<f64>()
+            + p * wx_ln_m
+            - w_ln_m
+            - nu * wxm;
+        // Σw·[(p·x/ν − x·m)² − p·x/ν²].
+        let score = (p * p * wxx - p * wx) / (nu * nu) - 2.0 * p * wxxm / nu + wxxmm;
+        Homogeneous {
+            log_likelihood,
+            score,
+            #[cfg(test)]
+            p,
+            #[cfg(test)]
+            nu,
         }
-        Homogeneous { log_likelihood, score }
     }
 }
 
@@ -370,6 +393,21 @@ mod tests {
         for l2_penalty in [0.0, 0.5] {
             let fit = GammaGamma::fit(&data, &FitOptions { l2_penalty, ..FitOptions::default() }).unwrap();
             assert_eq!(fit.log_likelihood, fit.model.log_likelihood(&data), "penalty {l2_penalty}");
+        }
+    }
+
+    /// The limit model's likelihood is the Gamma-Gamma's as q → ∞ with
+    /// q/v = ν, and (p, ν) maximise it.
+    #[test]
+    fn the_limit_is_the_gamma_gamma_at_large_q() {
+        let data =
+            SpendData::from_rows([(1, 4.0, 2.0), (1, 35.0, 2.0), (3, 15.0, 2.0), (6, 12.0, 2.0), (6, 28.0, 1.0)])
+                .unwrap();
+        let h = Homogeneous::fit(&data);
+        let at = |p: f64, nu: f64| GammaGamma::new(p, 1e7, 1e7 / nu).unwrap().log_likelihood(&data);
+        assert!((at(h.p, h.nu) - h.log_likelihood).abs() < 1e-4, "{} vs {}", at(h.p, h.nu), h.log_likelihood);
+        for (dp, dnu) in [(1.01, 1.0), (0.99, 1.0), (1.0, 1.01), (1.0, 0.99)] {
+            assert!(at(h.p * dp, h.nu * dnu) < h.log_likelihood);
         }
     }
 
