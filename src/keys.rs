@@ -78,9 +78,9 @@ impl<S: BuildHasher> KeyTable<S> {
 
     /// What a look-up of `key` needs from its bytes: its hash and inline
     /// head. Preparing a batch of keys, then finding them, then updating
-    /// what they index, in three short loops, lets the processor overlap
-    /// the cache misses of each step across keys, which one long loop
-    /// doing all three per key does not.
+    /// what they index, in short loops of their own, lets the processor
+    /// overlap the cache misses of each step across keys, which one long
+    /// loop doing everything per key does not.
     #[inline]
     pub(crate) fn prepare(&self, key: &str) -> Prepared {
         let bytes = key.as_bytes();
