@@ -113,12 +113,17 @@ impl GammaGamma {
     /// # Errors
     ///
     /// [`ClvError::Unidentifiable`] without data or when every mean value
-    /// is the same, [`ClvError::InvalidOption`], [`ClvError::Unbounded`] when
-    /// spend varies between customers no more than chance within a customer
-    /// explains (the likelihood then rises as `q` and `v` run to infinity
-    /// together: one value per purchase for everybody; a small
-    /// [`FitOptions::l2_penalty`] gives a finite fit on that ridge, with
-    /// almost the same predictions), and [`ClvError::NotConverged`].
+    /// is the same, [`ClvError::InvalidOption`], [`ClvError::Unbounded`] for
+    /// `q` when spend varies between customers no more than chance within a
+    /// customer explains (the likelihood then rises as `q` and `v` run to
+    /// infinity together: one value per purchase for everybody) and for `p`
+    /// when each customer's purchases are alike (it rises as `p` runs to
+    /// infinity with `p·v` fixed: no spread within a customer), and
+    /// [`ClvError::NotConverged`]. Either way a small
+    /// [`FitOptions::l2_penalty`] gives a finite fit on the ridge, with
+    /// almost the same predictions. Both limits are checked by a score
+    /// test, so the error does not depend on where rounding stops the
+    /// search.
     ///
     /// # Example
     ///
@@ -140,17 +145,19 @@ impl GammaGamma {
         let nll = |p: &[f64; 3], g: &mut [f64; 3]| negative_log_likelihood(data, p, g);
         let result = optim::minimise(options, ["p", "q", "v"], nll);
         if options.l2_penalty == 0.0 {
-            // When the data show no more spread in mean values than chance
-            // within a customer explains, the likelihood rises towards the
-            // limit q → ∞ (q/v fixed) along a ridge so flat that rounding
-            // in the likelihood stops the search anywhere on it (q ~ 1e6
-            // or beyond). The score test at the limit says when; only a
-            // maximum clearly above the limit's likelihood stands then.
-            let limit = Homogeneous::fit(data);
-            let clearly_better =
-                |min: &optim::Minimum<3>| -min.value > limit.log_likelihood + 1e-6 * limit.log_likelihood.abs();
-            if limit.score <= 0.0 && !result.as_ref().is_ok_and(clearly_better) {
-                return Err(ClvError::Unbounded { parameter: "q", towards: "infinity" });
+            // Two ridges run to infinity. With no more spread in mean values
+            // between customers than chance within a customer explains, the
+            // likelihood rises towards q → ∞ (q/v fixed); with purchases
+            // alike within each customer, towards p → ∞ (p·v fixed). Both
+            // are so flat that rounding stops the search anywhere on them
+            // (at 1e6 or beyond). A score test at each limit says when it
+            // is the supremum; only a maximum clearly above the limit's
+            // likelihood stands then.
+            let clearly_better = |min: &optim::Minimum<3>, limit: f64| -min.value > limit + 1e-6 * limit.abs();
+            for (parameter, limit) in [("q", Limit::common_value(data)), ("p", Limit::alike_purchases(data))] {
+                if limit.score <= 0.0 && !result.as_ref().is_ok_and(|min| clearly_better(min, limit.log_likelihood)) {
+                    return Err(ClvError::Unbounded { parameter, towards: "infinity" });
+                }
             }
         }
         let min = result?;
@@ -235,24 +242,24 @@ impl GammaGamma {
     }
 }
 
-/// The model's limit as `q → ∞` with `q/v = ν` fixed: every customer's
-/// purchases worth Gamma(p, ν), the same ν for all, so that
-/// `m̄ | x ~ Gamma(px, νx)`; at its maximum-likelihood `(p, ν)`.
-struct Homogeneous {
-    /// Σ ln f(m̄ | x) at the maximum, in the Gamma-Gamma's convention.
+/// One of the model's limits at its maximum likelihood: its
+/// log-likelihood, in the Gamma-Gamma's convention (Σ ln f(m̄ | x)), and
+/// the sign of the Gamma-Gamma likelihood's slope as it leaves the limit.
+struct Limit {
     log_likelihood: f64,
-    /// The sign of the likelihood's slope in `1/q` at `1/q = 0` (a score
-    /// test for heterogeneity in ν): positive when some heterogeneity fits
-    /// better than none.
+    /// Positive when moving into the model from the limit fits better (a
+    /// score test); at most 0 when the limit is locally the best.
     score: f64,
-    /// The maximum-likelihood p and ν.
+    /// The limit model's two parameters at their maximum.
     #[cfg(test)]
-    p: f64,
-    #[cfg(test)]
-    nu: f64,
+    params: [f64; 2],
 }
 
-impl Homogeneous {
+impl Limit {
+    /// The limit `q → ∞` with `q/v = ν` fixed: every customer's purchases
+    /// worth Gamma(p, ν), the same ν for all, so that `m̄ | x ~ Gamma(px, νx)`;
+    /// the score is in `1/q`, and `params` are `(p, ν)`.
+    ///
     /// For fixed p, `ν̂ = p·Σwx / Σwx·m̄`. The profile score in p,
     /// `Σ w·x·[ln p + ln(x·m̄·Σwx/Σwx·m̄) − ψ(px)]`, falls with p from +∞ to
     /// `Σ w·x·ln(m̄/M) < 0` (M the x-weighted mean; the data hold two
@@ -261,7 +268,7 @@ impl Homogeneous {
     ///
     /// One pass over the patterns gathers the sums everything needs; the
     /// rest is O(distinct x).
-    fn fit(data: &SpendData) -> Homogeneous {
+    fn common_value(data: &SpendData) -> Limit {
         // Per distinct x (the data are sorted by x): (x, Σw).
         let mut per_x: Vec<(f64, f64)> = Vec::new();
         // Σw·x, Σw·x·m, Σw·ln m, Σw·x·ln m, Σw·x², Σw·x²·m, Σw·x²·m².
@@ -302,13 +309,57 @@ impl Homogeneous {
             - nu * wxm;
         // Σw·[(p·x/ν − x·m)² − p·x/ν²].
         let score = (p * p * wxx - p * wx) / (nu * nu) - 2.0 * p * wxxm / nu + wxxmm;
-        Homogeneous {
+        Limit {
             log_likelihood,
             score,
             #[cfg(test)]
-            p,
+            params: [p, nu],
+        }
+    }
+
+    /// The limit `p → ∞` with `p·v = c` fixed: each customer's purchases
+    /// all worth their mean μ, and μ ~ InverseGamma(q, c) across customers,
+    /// so that `m̄ = μ` whatever x; the score is in `1/p`, and `params` are
+    /// `(q, c)`.
+    ///
+    /// `1/m̄ ~ Gamma(q, c)`: `ĉ = q/ȳ` for the mean ȳ of `1/m̄`, and q solves
+    /// `ln q − ψ(q) = ln ȳ − mean(ln 1/m̄)`, whose left side falls from +∞
+    /// to 0 (bisection in `ln q`; the right side is positive unless every
+    /// mean is the same). Leaving the limit, `m̄ = μ·G` with
+    /// `G ~ Gamma(px, px)`, of variance `1/(px)`; the second-order expansion
+    /// of the density of m̄ in that variance gives, per customer,
+    /// `(1/2x)·[(k − q − 1)² + 2k − 3q − 1]` with `k = c/m̄`.
+    fn alike_purchases(data: &SpendData) -> Limit {
+        let rows = || data.x.iter().zip(&data.mean).zip(&data.count).map(|((&x, &m), &w)| (f64::from(x), m, w));
+        let (weight, sum_y, sum_ln_y) =
+            rows().fold((0.0, 0.0, 0.0), |(n, s, l), (_, m, w)| (n + w, s + w / m, l - w * m.ln()));
+        let mean_y = sum_y / weight;
+        let gap = mean_y.ln() - sum_ln_y / weight;
+        let (mut lo, mut hi) = (-40.0f64, 40.0f64);
+        while hi - lo > 1e-12 {
+            let mid = 0.5 * (lo + hi);
+            let q = mid.exp();
+            if q.ln() - digamma(q) > gap {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let q = (0.5 * (lo + hi)).exp();
+        let c = q / mean_y;
+        // ln g(m̄) = q ln c − ln Γ(q) − (q+1) ln m̄ − c/m̄.
+        let log_likelihood = weight * (q * c.ln() - ln_gamma(q)) + (q + 1.0) * sum_ln_y - c * sum_y;
+        let score = rows()
+            .map(|(x, m, w)| {
+                let k = c / m;
+                w / (2.0 * x) * ((k - q - 1.0).powi(2) + 2.0 * k - 3.0 * q - 1.0)
+            })
+            .sum();
+        Limit {
+            log_likelihood,
+            score,
             #[cfg(test)]
-            nu,
+            params: [q, c],
         }
     }
 }
@@ -403,11 +454,53 @@ mod tests {
         let data =
             SpendData::from_rows([(1, 4.0, 2.0), (1, 35.0, 2.0), (3, 15.0, 2.0), (6, 12.0, 2.0), (6, 28.0, 1.0)])
                 .unwrap();
-        let h = Homogeneous::fit(&data);
+        let h = Limit::common_value(&data);
+        let [p, nu] = h.params;
         let at = |p: f64, nu: f64| GammaGamma::new(p, 1e7, 1e7 / nu).unwrap().log_likelihood(&data);
-        assert!((at(h.p, h.nu) - h.log_likelihood).abs() < 1e-4, "{} vs {}", at(h.p, h.nu), h.log_likelihood);
+        assert!((at(p, nu) - h.log_likelihood).abs() < 1e-4, "{} vs {}", at(p, nu), h.log_likelihood);
         for (dp, dnu) in [(1.01, 1.0), (0.99, 1.0), (1.0, 1.01), (1.0, 0.99)] {
-            assert!(at(h.p * dp, h.nu * dnu) < h.log_likelihood);
+            assert!(at(p * dp, nu * dnu) < h.log_likelihood);
+        }
+    }
+
+    /// The other limit: the Gamma-Gamma as p → ∞ with p·v = c, and (q, c)
+    /// maximise it.
+    #[test]
+    fn the_alike_purchases_limit_is_the_gamma_gamma_at_large_p() {
+        let data =
+            SpendData::from_rows([(1, 4.0, 2.0), (1, 35.0, 2.0), (3, 15.0, 2.0), (6, 12.0, 2.0), (6, 28.0, 1.0)])
+                .unwrap();
+        let h = Limit::alike_purchases(&data);
+        let [q, c] = h.params;
+        let at = |q: f64, c: f64| GammaGamma::new(1e8, q, c / 1e8).unwrap().log_likelihood(&data);
+        assert!((at(q, c) - h.log_likelihood).abs() < 1e-4, "{} vs {}", at(q, c), h.log_likelihood);
+        for (dq, dc) in [(1.01, 1.0), (0.99, 1.0), (1.0, 1.01), (1.0, 0.99)] {
+            assert!(at(q * dq, c * dc) < h.log_likelihood);
+        }
+        // The score is the slope in 1/p: compare with a finite difference.
+        let slope = (GammaGamma::new(1e5, q, c / 1e5).unwrap().log_likelihood(&data) - h.log_likelihood) / 1e-5;
+        assert!((slope - h.score).abs() < 1e-2 * h.score.abs().max(1.0), "{slope} vs {}", h.score);
+    }
+
+    /// Purchases alike within each customer, means spread between them: the
+    /// fit names p running to infinity.
+    #[test]
+    fn alike_purchases_are_reported_as_unbounded() {
+        for rows in [
+            vec![(1, 10.0, 3.0), (2, 25.0, 2.0), (4, 14.0, 1.0), (7, 3.5, 2.0)],
+            vec![
+                (1, 10.0, 3.0),
+                (2, 25.0, 2.0),
+                (4, 14.0, 1.0),
+                (1, 40.0, 1.0),
+                (3, 18.0, 2.0),
+                (6, 45.0, 2.0),
+                (5, 9.0, 2.0),
+            ],
+        ] {
+            let data = SpendData::from_rows(rows).unwrap();
+            let err = GammaGamma::fit(&data, &FitOptions::default()).unwrap_err();
+            assert!(matches!(err, ClvError::Unbounded { parameter: "p", towards: "infinity" }), "{err}");
         }
     }
 
@@ -423,7 +516,7 @@ mod tests {
         for (n, seed) in [(3000u32, 3), (30_000, 5)] {
             let frequencies: Vec<u32> = (0..n).map(|i| 1 + i % 6).collect();
             let data = GammaGamma::new(4.0, 1e9, 2e10).unwrap().simulate(&frequencies, seed).unwrap();
-            assert!(Homogeneous::fit(&data).score < 0.0);
+            assert!(Limit::common_value(&data).score < 0.0);
             let err = GammaGamma::fit(&data, &FitOptions::default()).unwrap_err();
             assert!(matches!(err, ClvError::Unbounded { parameter: "q", towards: "infinity" }), "{err}");
             // A penalty keeps q finite, and the fit stands.
@@ -434,9 +527,9 @@ mod tests {
         // more than chance explains has a finite maximum (q ≈ 141).
         let frequencies: Vec<u32> = (0..3000u32).map(|i| 1 + i % 6).collect();
         let data = GammaGamma::new(4.0, 1e9, 2e10).unwrap().simulate(&frequencies, 2).unwrap();
-        assert!(Homogeneous::fit(&data).score > 0.0);
+        assert!(Limit::common_value(&data).score > 0.0);
         let fit = GammaGamma::fit(&data, &FitOptions::default()).unwrap();
-        assert!(fit.log_likelihood > Homogeneous::fit(&data).log_likelihood);
+        assert!(fit.log_likelihood > Limit::common_value(&data).log_likelihood);
     }
 
     #[test]

@@ -153,8 +153,9 @@ pub enum ClvError {
     /// The likelihood keeps rising as a parameter runs off to zero or
     /// infinity: the data cannot pin that parameter down, and no finite
     /// model is the best fit. For the Gamma-Gamma model this is spend with
-    /// no heterogeneity between customers (q and v run to infinity); for
-    /// the BG models, dropout the data show no sign of.
+    /// no heterogeneity between customers (q and v run to infinity) or none
+    /// within them (p runs to infinity); for the BG models, dropout the
+    /// data show no sign of.
     #[error("the data cannot pin down {parameter}: the likelihood keeps rising as it runs to {towards}")]
     Unbounded {
         /// The parameter running off, by its name in the model.
