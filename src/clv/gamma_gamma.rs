@@ -144,7 +144,8 @@ impl GammaGamma {
         }
         let nll = |p: &[f64; 3], g: &mut [f64; 3]| negative_log_likelihood(data, p, g);
         let result = optim::minimise(options, ["p", "q", "v"], nll);
-        if options.l2_penalty == 0.0 {
+        let searched = matches!(result, Ok(_) | Err(ClvError::NotConverged { .. } | ClvError::Unbounded { .. }));
+        if options.l2_penalty == 0.0 && searched {
             // Two ridges run to infinity. With no more spread in mean values
             // between customers than chance within a customer explains, the
             // likelihood rises towards q → ∞ (q/v fixed); with purchases
@@ -553,6 +554,11 @@ mod tests {
         assert!(matches!(GammaGamma::fit(&same, &FitOptions::default()), Err(ClvError::Unidentifiable { .. })));
         let empty = SpendData::from_rows([]).unwrap();
         assert!(matches!(GammaGamma::fit(&empty, &FitOptions::default()), Err(ClvError::Unidentifiable { .. })));
+        // Bad options are reported as such, even on data whose maximum is at
+        // a limit.
+        let alike = SpendData::from_rows([(1, 10.0, 3.0), (2, 25.0, 2.0), (4, 14.0, 1.0), (7, 3.5, 2.0)]).unwrap();
+        let bad = FitOptions { tolerance: -1.0, ..FitOptions::default() };
+        assert!(matches!(GammaGamma::fit(&alike, &bad), Err(ClvError::InvalidOption { name: "tolerance", .. })));
         let heavy = GammaGamma::new(2.0, 0.9, 1.0).unwrap();
         assert!(heavy.expected_average_value(1, 5.0).is_err());
         assert!(serde_json::from_str::<GammaGamma>(r#"{"p":1,"q":0,"v":1}"#).is_err());
