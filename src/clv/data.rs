@@ -184,20 +184,7 @@ impl FitData {
 
     /// Runs of equal `x`: `(x, start, end)` index ranges into the columns.
     pub(crate) fn groups(&self) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
-        let mut start = 0;
-        std::iter::from_fn(move || {
-            if start >= self.x.len() {
-                return None;
-            }
-            let x = self.x[start];
-            let mut end = start;
-            while end < self.x.len() && self.x[end] == x {
-                end += 1;
-            }
-            let group = (x, start, end);
-            start = end;
-            Some(group)
-        })
+        runs(&self.x)
     }
 
     pub(crate) fn check_identifiable(&self) -> Result<(), ClvError> {
@@ -312,4 +299,22 @@ impl SpendData {
     pub fn is_empty(&self) -> bool {
         self.x.is_empty()
     }
+
+    /// Runs of equal `x`: `(x, start, end)` index ranges into the columns.
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
+        runs(&self.x)
+    }
+}
+
+/// Runs of equal values in `x` (sorted columns keep each value's rows
+/// together): `(value, start, end)` index ranges.
+fn runs(x: &[u32]) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let &value = x.get(start)?;
+        let end = start + x[start..].iter().take_while(|&&v| v == value).count();
+        let run = (value, start, end);
+        start = end;
+        Some(run)
+    })
 }

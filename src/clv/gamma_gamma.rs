@@ -270,16 +270,13 @@ impl Limit {
     /// One pass over the patterns gathers the sums everything needs; the
     /// rest is O(distinct x).
     fn common_value(data: &SpendData) -> Limit {
-        // Per distinct x (the data are sorted by x): (x, Σw).
-        let mut per_x: Vec<(f64, f64)> = Vec::new();
+        // Per distinct x: (x, Σw).
+        let per_x: Vec<(f64, f64)> =
+            data.groups().map(|(x, start, end)| (f64::from(x), data.count[start..end].iter().sum())).collect();
         // Σw·x, Σw·x·m, Σw·ln m, Σw·x·ln m, Σw·x², Σw·x²·m, Σw·x²·m².
         let mut sums = [0.0f64; 7];
-        for ((&x, &m), &w) in data.x.iter().zip(&data.mean).zip(&data.count) {
+        for (x, m, w) in data.rows() {
             let x = f64::from(x);
-            match per_x.last_mut() {
-                Some((last, weight)) if *last == x => *weight += w,
-                _ => per_x.push((x, w)),
-            }
             let ln_m = m.ln();
             let terms = [x, x * m, ln_m, x * ln_m, x * x, x * x * m, x * x * m * m];
             for (sum, term) in sums.iter_mut().zip(terms) {
@@ -292,16 +289,7 @@ impl Limit {
         let constant = wx_ln_m + wx_ln_x + wx * (wx / wxm).ln();
         let profile_score =
             |p: f64| wx * p.ln() + constant - per_x.iter().map(|&(x, w)| w * x * digamma(p * x)).sum::<f64>();
-        let (mut lo, mut hi) = (-40.0f64, 40.0f64);
-        while hi - lo > 1e-12 {
-            let mid = 0.5 * (lo + hi);
-            if profile_score(mid.exp()) > 0.0 {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        let p = (0.5 * (lo + hi)).exp();
+        let p = root_of_falling(profile_score);
         let nu = p * wx / wxm;
         // Σw·[p·x·ln(ν·x) + (p·x − 1)·ln m − ν·x·m − ln Γ(p·x)].
         let log_likelihood = per_x.iter().map(|&(x, w)| w * (p * x * (nu * x).ln() - ln_gamma(p * x))).sum::<f64>()
@@ -331,29 +319,19 @@ impl Limit {
     /// of the density of m̄ in that variance gives, per customer,
     /// `(1/2x)·[(k − q − 1)² + 2k − 3q − 1]` with `k = c/m̄`.
     fn alike_purchases(data: &SpendData) -> Limit {
-        let rows = || data.x.iter().zip(&data.mean).zip(&data.count).map(|((&x, &m), &w)| (f64::from(x), m, w));
         let (weight, sum_y, sum_ln_y) =
-            rows().fold((0.0, 0.0, 0.0), |(n, s, l), (_, m, w)| (n + w, s + w / m, l - w * m.ln()));
+            data.rows().fold((0.0, 0.0, 0.0), |(n, s, l), (_, m, w)| (n + w, s + w / m, l - w * m.ln()));
         let mean_y = sum_y / weight;
         let gap = mean_y.ln() - sum_ln_y / weight;
-        let (mut lo, mut hi) = (-40.0f64, 40.0f64);
-        while hi - lo > 1e-12 {
-            let mid = 0.5 * (lo + hi);
-            let q = mid.exp();
-            if q.ln() - digamma(q) > gap {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        let q = (0.5 * (lo + hi)).exp();
+        let q = root_of_falling(|q| q.ln() - digamma(q) - gap);
         let c = q / mean_y;
         // ln g(m̄) = q ln c − ln Γ(q) − (q+1) ln m̄ − c/m̄.
         let log_likelihood = weight * (q * c.ln() - ln_gamma(q)) + (q + 1.0) * sum_ln_y - c * sum_y;
-        let score = rows()
+        let score = data
+            .rows()
             .map(|(x, m, w)| {
                 let k = c / m;
-                w / (2.0 * x) * ((k - q - 1.0).powi(2) + 2.0 * k - 3.0 * q - 1.0)
+                w / (2.0 * f64::from(x)) * ((k - q - 1.0).powi(2) + 2.0 * k - 3.0 * q - 1.0)
             })
             .sum();
         Limit {
@@ -365,19 +343,28 @@ impl Limit {
     }
 }
 
+/// The positive root of `f`, which falls through 0 once as its argument
+/// grows, by bisection in the argument's logarithm over `[e^−40, e^40]`.
+fn root_of_falling(f: impl Fn(f64) -> f64) -> f64 {
+    let (mut lo, mut hi) = (-40.0f64, 40.0f64);
+    while hi - lo > 1e-12 {
+        let mid = 0.5 * (lo + hi);
+        if f(mid.exp()) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (0.5 * (lo + hi)).exp()
+}
+
 fn negative_log_likelihood(data: &SpendData, params: &[f64; 3], grad: &mut [f64; 3]) -> f64 {
     let [p, q, v] = *params;
     let ln_v = v.ln();
     let (lg_q, dg_q) = (ln_gamma(q), digamma(q));
     let mut total = 0.0;
     let mut g = [0.0; 3];
-    let mut start = 0;
-    while start < data.x.len() {
-        let x = data.x[start];
-        let mut end = start;
-        while end < data.x.len() && data.x[end] == x {
-            end += 1;
-        }
+    for (x, start, end) in data.groups() {
         let xf = f64::from(x);
         let px = p * xf;
         let ln_x = xf.ln();
@@ -399,7 +386,6 @@ fn negative_log_likelihood(data: &SpendData, params: &[f64; 3], grad: &mut [f64;
         g[0] += d_p + weight * xf * (dg_pxq - dg_px + ln_x);
         g[1] += d_q + weight * (dg_pxq - dg_q + ln_v);
         g[2] += d_v + weight * q / v;
-        start = end;
     }
     for i in 0..3 {
         grad[i] = -g[i];
