@@ -444,19 +444,8 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let d = data();
-        let p = [0.7, 3.0, 0.9, 2.5];
-        let mut g = [0.0; 4];
-        negative_log_likelihood(&d, &p, &mut g, Dropout::AfterRepeats);
-        for i in 0..4 {
-            let h = 1e-6 * p[i];
-            let (mut up, mut down) = (p, p);
-            up[i] += h;
-            down[i] -= h;
-            let fd = (negative_log_likelihood(&d, &up, &mut [0.0; 4], Dropout::AfterRepeats)
-                - negative_log_likelihood(&d, &down, &mut [0.0; 4], Dropout::AfterRepeats))
-                / (2.0 * h);
-            assert!((fd - g[i]).abs() < 1e-5 * g[i].abs().max(1.0), "{i}: {fd} vs {}", g[i]);
-        }
+        let nll = |p: &[f64; 4], g: &mut [f64; 4]| negative_log_likelihood(&d, p, g, Dropout::AfterRepeats);
+        optim::assert_gradient_matches(nll, [0.7, 3.0, 0.9, 2.5]);
     }
 
     #[test]

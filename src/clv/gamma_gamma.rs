@@ -400,19 +400,7 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let data = SpendData::from_rows([(1, 10.0, 3.0), (2, 25.0, 2.0), (4, 14.0, 1.0), (7, 3.5, 2.0)]).unwrap();
-        let p = [2.0, 3.0, 9.0];
-        let mut g = [0.0; 3];
-        negative_log_likelihood(&data, &p, &mut g);
-        for i in 0..3 {
-            let h = 1e-6 * p[i];
-            let (mut up, mut down) = (p, p);
-            up[i] += h;
-            down[i] -= h;
-            let fd = (negative_log_likelihood(&data, &up, &mut [0.0; 3])
-                - negative_log_likelihood(&data, &down, &mut [0.0; 3]))
-                / (2.0 * h);
-            assert!((fd - g[i]).abs() < 1e-5 * g[i].abs().max(1.0), "{i}: {fd} vs {}", g[i]);
-        }
+        optim::assert_gradient_matches(|p, g| negative_log_likelihood(&data, p, g), [2.0, 3.0, 9.0]);
     }
 
     #[test]

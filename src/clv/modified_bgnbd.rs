@@ -237,18 +237,8 @@ mod tests {
             (2, 25.0, 28.0, 7.0),
         ])
         .unwrap();
-        let p = [0.7, 3.0, 0.9, 2.5];
         let nll = |p: &[f64; 4], g: &mut [f64; 4]| bgnbd::negative_log_likelihood(&d, p, g, Dropout::AlsoAtFirst);
-        let mut g = [0.0; 4];
-        nll(&p, &mut g);
-        for i in 0..4 {
-            let h = 1e-6 * p[i];
-            let (mut up, mut down) = (p, p);
-            up[i] += h;
-            down[i] -= h;
-            let fd = (nll(&up, &mut [0.0; 4]) - nll(&down, &mut [0.0; 4])) / (2.0 * h);
-            assert!((fd - g[i]).abs() < 1e-5 * g[i].abs().max(1.0), "{i}: {fd} vs {}", g[i]);
-        }
+        crate::clv::optim::assert_gradient_matches(nll, [0.7, 3.0, 0.9, 2.5]);
     }
 
     #[test]

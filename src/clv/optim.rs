@@ -346,6 +346,24 @@ fn norm<const N: usize>(a: &[f64; N]) -> f64 {
     dot(a, a).sqrt()
 }
 
+/// Asserts that the gradient `nll` writes at `p` matches central finite
+/// differences of its value (steps of 1e-6 of each parameter), within 1e-5
+/// of the gradient (or absolutely, for components below 1). The models'
+/// likelihood tests share it.
+#[cfg(test)]
+pub(crate) fn assert_gradient_matches<const N: usize>(nll: impl Fn(&[f64; N], &mut [f64; N]) -> f64, p: [f64; N]) {
+    let mut g = [0.0; N];
+    nll(&p, &mut g);
+    for i in 0..N {
+        let h = 1e-6 * p[i];
+        let (mut up, mut down) = (p, p);
+        up[i] += h;
+        down[i] -= h;
+        let fd = (nll(&up, &mut [0.0; N]) - nll(&down, &mut [0.0; N])) / (2.0 * h);
+        assert!((fd - g[i]).abs() < 1e-5 * g[i].abs().max(1.0), "{i}: {fd} vs {}", g[i]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
