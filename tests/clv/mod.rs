@@ -571,13 +571,8 @@ mod example {
         let mut unbounded = 0;
         for seed in 1..=6 {
             let log = simulated_log(false, seed);
-            let records = log.lines().skip(1).map(|line| {
-                let mut fields = line.split(',');
-                let key = fields.next().unwrap().to_owned();
-                let date: chrono::NaiveDate = fields.next().unwrap().parse().unwrap();
-                (key, date, fields.next().unwrap().parse::<customer_lifecycle::Money>().unwrap())
-            });
-            let summary = Summary::from_records(records, end, TimeUnit::Weeks).unwrap();
+            let transactions = customer_lifecycle::TransactionCsv::new().read(log.as_bytes()).unwrap();
+            let summary = Summary::from_transactions(&transactions, end, TimeUnit::Weeks).unwrap();
             let spend = SpendData::from_summary(&summary.customers).unwrap();
             if let Err(err) = GammaGamma::fit(&spend, &FitOptions::default()) {
                 assert!(matches!(err, ClvError::Unbounded { parameter: "q", .. }), "{err}");
