@@ -422,36 +422,40 @@ mod tests {
         }
     }
 
+    /// Spend data for the limit tests: some spread within and between
+    /// customers.
+    fn spread() -> SpendData {
+        SpendData::from_rows([(1, 4.0, 2.0), (1, 35.0, 2.0), (3, 15.0, 2.0), (6, 12.0, 2.0), (6, 28.0, 1.0)]).unwrap()
+    }
+
+    /// `at(a, b)` is the Gamma-Gamma's likelihood near the limit with the
+    /// limit's parameters `(a, b)`: it equals the limit's likelihood at
+    /// `limit.params`, which maximise it.
+    fn assert_is_the_limit(limit: &Limit, at: impl Fn(f64, f64) -> f64) {
+        let [a, b] = limit.params;
+        assert!((at(a, b) - limit.log_likelihood).abs() < 1e-4, "{} vs {}", at(a, b), limit.log_likelihood);
+        for (da, db) in [(1.01, 1.0), (0.99, 1.0), (1.0, 1.01), (1.0, 0.99)] {
+            assert!(at(a * da, b * db) < limit.log_likelihood);
+        }
+    }
+
     /// The limit model's likelihood is the Gamma-Gamma's as q → ∞ with
     /// q/v = ν, and (p, ν) maximise it.
     #[test]
     fn the_limit_is_the_gamma_gamma_at_large_q() {
-        let data =
-            SpendData::from_rows([(1, 4.0, 2.0), (1, 35.0, 2.0), (3, 15.0, 2.0), (6, 12.0, 2.0), (6, 28.0, 1.0)])
-                .unwrap();
-        let h = Limit::common_value(&data);
-        let [p, nu] = h.params;
+        let data = spread();
         let at = |p: f64, nu: f64| GammaGamma::new(p, 1e7, 1e7 / nu).unwrap().log_likelihood(&data);
-        assert!((at(p, nu) - h.log_likelihood).abs() < 1e-4, "{} vs {}", at(p, nu), h.log_likelihood);
-        for (dp, dnu) in [(1.01, 1.0), (0.99, 1.0), (1.0, 1.01), (1.0, 0.99)] {
-            assert!(at(p * dp, nu * dnu) < h.log_likelihood);
-        }
+        assert_is_the_limit(&Limit::common_value(&data), at);
     }
 
     /// The other limit: the Gamma-Gamma as p → ∞ with p·v = c, and (q, c)
     /// maximise it.
     #[test]
     fn the_alike_purchases_limit_is_the_gamma_gamma_at_large_p() {
-        let data =
-            SpendData::from_rows([(1, 4.0, 2.0), (1, 35.0, 2.0), (3, 15.0, 2.0), (6, 12.0, 2.0), (6, 28.0, 1.0)])
-                .unwrap();
+        let data = spread();
         let h = Limit::alike_purchases(&data);
+        assert_is_the_limit(&h, |q, c| GammaGamma::new(1e8, q, c / 1e8).unwrap().log_likelihood(&data));
         let [q, c] = h.params;
-        let at = |q: f64, c: f64| GammaGamma::new(1e8, q, c / 1e8).unwrap().log_likelihood(&data);
-        assert!((at(q, c) - h.log_likelihood).abs() < 1e-4, "{} vs {}", at(q, c), h.log_likelihood);
-        for (dq, dc) in [(1.01, 1.0), (0.99, 1.0), (1.0, 1.01), (1.0, 0.99)] {
-            assert!(at(q * dq, c * dc) < h.log_likelihood);
-        }
         // The score is the slope in 1/p: compare with a finite difference.
         let slope = (GammaGamma::new(1e5, q, c / 1e5).unwrap().log_likelihood(&data) - h.log_likelihood) / 1e-5;
         assert!((slope - h.score).abs() < 1e-2 * h.score.abs().max(1.0), "{slope} vs {}", h.score);
