@@ -4,7 +4,9 @@ use customer_lifecycle::advocacy::{
     AdvocacyError, EvangelistCriteria, NetworkInputs, NetworkOptions, ambassador_candidates, leaking_bucket,
     network_value, promote_evangelists, rank_audience, retention_vs_acquisition,
 };
-use customer_lifecycle::clv::{BgNbd, GammaGamma, ModelValuation, TimeUnit};
+use customer_lifecycle::clv::{
+    BgNbd, FitOptions, GammaGamma, ModelValuation, ModifiedBgNbd, PurchaseModel, Summary, TimeUnit,
+};
 use customer_lifecycle::relationship::{Direction, EdgeKind, NetworkBuilder, PageRankOptions, pagerank};
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{CustomerBase, CustomerId, EventKind, Policy, Purpose, Reason, Stage};
@@ -182,7 +184,7 @@ fn simulated() -> (CustomerBase, ModelValuation, chrono::DateTime<chrono::Utc>) 
     sim.populate(&mut base).unwrap();
     base.advance_to(sim.end());
     let valuation = ModelValuation {
-        purchases: BgNbd::new(0.8, 40.0, 0.5, 3.0).unwrap(),
+        purchases: ModifiedBgNbd::new(0.8, 40.0, 0.5, 3.0).unwrap().into(),
         spend: GammaGamma::new(6.0, 4.0, 15.0).unwrap(),
         time_unit: TimeUnit::Days,
         periods: 4,
@@ -274,4 +276,42 @@ fn inputs_from_a_base_respect_consent_and_referrals() {
     assert!(values.get(cid("d")).is_none());
     assert_eq!(values.get(cid("a")).unwrap().referral, 5.0 + 25.0);
     assert!(values.get(cid("a")).unwrap().audience > 0.0, "c follows a");
+}
+
+/// One purchase, long ago, and never again: the default valuation does not
+/// keep them alive, so the leaking bucket counts them lost. Under the BG/NBD
+/// (what `ModelValuation` held before) P(alive) is 1 for them, forever.
+#[test]
+fn a_one_time_buyer_long_gone_is_lost_by_default() {
+    let (base, _, end) = simulated();
+    let summary = Summary::from_base(&base, end.date_naive(), TimeUnit::Days).unwrap();
+    let valuation = ModelValuation::fit(&summary, 4, 91.0, 0.02, &FitOptions::default()).unwrap();
+    assert!(matches!(valuation.purchases, PurchaseModel::ModifiedBgNbd(_)), "the default is the MBG/NBD");
+
+    // A base of one: "once" bought on day 10 and never again; churn comes
+    // only after a year, so P(alive) alone can count them lost in between.
+    let mut s = Script::new();
+    s.buy("a", 10);
+    let d = |n: i64| day(n).date_naive();
+    let (start, end) = (d(12), d(300));
+    let p_alive = |valuation: &ModelValuation, day| valuation.assess(&s.base, day).unwrap()["a"].p_alive;
+    let (before, after) = (p_alive(&valuation, d(11)), p_alive(&valuation, d(299)));
+    assert!(after < before && after < 0.5, "P(alive) falls from {before} to {after}");
+    let threshold = f64::midpoint(before, after);
+    let bucket = leaking_bucket(&s.base, &[start, end], &valuation, threshold).unwrap();
+    assert_eq!((bucket.rows[0].lost, bucket.rows[0].churned), (1, 0), "lost by P(alive), not churned");
+
+    // The BG/NBD option stays, with its blind spot.
+    let bg = ModelValuation { purchases: BgNbd::new(0.8, 40.0, 0.5, 3.0).unwrap().into(), ..valuation };
+    assert_eq!(p_alive(&bg, d(299)), 1.0);
+    assert_eq!(leaking_bucket(&s.base, &[start, end], &bg, threshold).unwrap().rows[0].lost, 0);
+
+    // The same default reaches segments.
+    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&s.base, day(299));
+    table.add_model_features(&s.base, d(299), &valuation).unwrap();
+    let fading = customer_lifecycle::segment::Segment::from_json(
+        r#"{"name": "fading", "where": {"field": "p_alive", "lt": 0.5}}"#,
+    )
+    .unwrap();
+    assert_eq!(table.labels_of(&table.evaluate(&fading).unwrap()), vec!["a"]);
 }

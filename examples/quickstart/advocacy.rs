@@ -5,7 +5,7 @@ use customer_lifecycle::advocacy::{
     EvangelistCriteria, NetworkInputs, NetworkOptions, ambassador_candidates, leaking_bucket, network_value,
     retention_vs_acquisition,
 };
-use customer_lifecycle::clv::{BgNbd, FitData, FitOptions, GammaGamma, ModelValuation, SpendData, Summary, TimeUnit};
+use customer_lifecycle::clv::{FitOptions, ModelValuation, Summary, TimeUnit};
 use customer_lifecycle::relationship::{Direction, EdgeWeights, Network, PageRankOptions, pagerank};
 use customer_lifecycle::{CustomerBase, CustomerId};
 
@@ -15,18 +15,9 @@ use customer_lifecycle::{CustomerBase, CustomerId};
 pub fn section(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<(), Box<dyn std::error::Error>> {
     let today = as_of.date_naive();
     let summary = Summary::from_base(base, today, TimeUnit::Weeks)?;
-    let fit = FitOptions::default();
-    let purchases = BgNbd::fit(&FitData::from_summary(&summary.customers)?, &fit)?.model;
-    let spend = GammaGamma::fit(&SpendData::from_summary(&summary.customers)?, &fit)?.model;
-    // CLV over a year, in thirteen four-week periods at 1% a period.
-    let valuation = ModelValuation {
-        purchases,
-        spend,
-        time_unit: TimeUnit::Weeks,
-        periods: 13,
-        period_length: 4.0,
-        discount_rate: 0.01,
-    };
+    // The MBG/NBD and Gamma-Gamma models; CLV over a year, in thirteen
+    // four-week periods at 1% a period.
+    let valuation = ModelValuation::fit(&summary, 13, 4.0, 0.01, &FitOptions::default())?;
     let assessed = valuation.assess(base, today)?;
 
     let network = Network::<CustomerId>::from_base(base, as_of, EdgeWeights::default())?;

@@ -17,7 +17,10 @@ pub struct BucketRow {
     /// Customers whose first purchase fell in the period.
     pub acquired: usize,
     /// Customers lost: moved to churned in the period, or whose P(alive)
-    /// fell below the threshold over it (each counted once).
+    /// fell below the threshold over it (each counted once). P(alive) is
+    /// the valuation's: with the default [`ModifiedBgNbd`](crate::clv::ModifiedBgNbd)
+    /// a one-time buyer's falls with time, with a [`BgNbd`](crate::clv::BgNbd)
+    /// it stays 1 and they are never lost this way.
     pub lost: usize,
     /// Of the lost, those who moved to churned.
     pub churned: usize,
@@ -77,6 +80,13 @@ impl fmt::Display for LeakingBucket {
 /// A day's assessment is taken at the end of the day before the period
 /// starts (for the start) and at the end of its last day (for the end).
 /// Customers who withheld profiling consent (as it stands now) are left out.
+///
+/// P(alive) comes from the valuation's purchase model. Value with the
+/// default, the [`ModifiedBgNbd`](crate::clv::ModifiedBgNbd)
+/// ([`ModelValuation::fit`]): the BG/NBD gives P(alive) = 1 to everyone who
+/// bought only once, however long ago, so with it the bucket would never
+/// count a one-time buyer lost until the base's rules churn them (see
+/// [`PurchaseModel`](crate::clv::PurchaseModel)).
 ///
 /// # Errors
 ///

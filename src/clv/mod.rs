@@ -68,7 +68,7 @@ pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
-pub use valuation::{Assessment, ModelValuation};
+pub use valuation::{Assessment, ModelValuation, PurchaseModel};
 pub use value::lifetime_value;
 
 use crate::{Money, MoneyError};
