@@ -60,6 +60,47 @@ fn definitions_are_checked_against_the_table() {
     assert_eq!(t.evaluate_all(&list).unwrap_err().path, "[1].where.field");
 }
 
+#[test]
+fn a_value_a_closed_column_never_takes_is_refused() {
+    let (_, table) = scripted();
+    let err = table.evaluate(&seg(r#"{"field": "stage", "eq": "Loyal"}"#)).unwrap_err();
+    assert_eq!(err.path, "where.eq");
+    assert!(err.reason.contains("\"Loyal\""), "{err}");
+    assert!(
+        err.reason.contains("prospect, new, satisfied, repeat, loyal, evangelist, dormant, churned"),
+        "the allowed values are listed: {err}"
+    );
+    let err = table.evaluate(&seg(r#"{"not": {"field": "phase", "ne": "retain"}}"#)).unwrap_err();
+    assert_eq!(err.path, "where.not.ne");
+    assert!(err.reason.contains("acquisition, development, retention"), "{err}");
+    let err = table.evaluate(&seg(r#"{"field": "nps_category", "in": ["promoter", "detractors"]}"#)).unwrap_err();
+    assert_eq!(err.path, "where.in[1]", "the offending item of the list");
+    assert!(err.reason.contains("promoter, passive, detractor"), "{err}");
+    let err = table.evaluate(&seg(r#"{"field": "rfm_segment", "eq": "champions"}"#)).unwrap_err();
+    assert!(err.reason.contains("Champions"), "{err}");
+    // In a list of segments the path starts with the segment's index.
+    let list = [seg(r#"{"field": "stage", "eq": "loyal"}"#), Segment::new("t", Predicate::field("stage").eq("Loyal"))];
+    assert_eq!(table.evaluate_all(&list).unwrap_err().path, "[1].where.eq");
+    // Known values, orderings and other columns are as before.
+    assert_eq!(members(&table, r#"{"field": "stage", "in": ["loyal", "evangelist"]}"#), vec![0]);
+    assert!(table.evaluate(&seg(r#"{"field": "stage", "lt": "Loyal"}"#)).is_ok(), "orderings are not checked");
+    assert!(table.explain(&seg(r#"{"field": "stage", "eq": "Loyal"}"#), 0).is_err());
+}
+
+#[test]
+fn columns_are_open_unless_declared_closed() {
+    let mut t = FeatureTable::new(vec!["a".into(), "b".into()]);
+    t.add_texts("tier", vec![Some("gold".into()), None], true).unwrap();
+    assert!(members(&t, r#"{"field": "tier", "eq": "platinum"}"#).is_empty(), "an open column takes any value");
+    assert!(t.close_values("tier", ["silver"]).is_err(), "a present value must be allowed");
+    assert!(t.close_values("missing", ["x"]).is_err());
+    t.close_values("tier", ["gold", "silver"]).unwrap();
+    let err = t.evaluate(&seg(r#"{"field": "tier", "eq": "platinum"}"#)).unwrap_err();
+    assert_eq!(err.path, "where.eq");
+    assert!(err.reason.contains("gold, silver"), "{err}");
+    assert!(members(&t, r#"{"field": "tier", "eq": "silver"}"#).is_empty(), "allowed, though nobody holds it");
+}
+
 fn scripted() -> (Script, FeatureTable) {
     let mut s = Script::new();
     for d in [0, 40, 80, 100] {

@@ -203,8 +203,10 @@ pub struct ClauseOutcome {
 }
 
 impl FeatureTable {
-    /// Checks a segment against the table: every field exists, and typed
-    /// fields are compared with values of their type.
+    /// Checks a segment against the table: every field exists, typed
+    /// fields are compared with values of their type, and closed fields
+    /// ([`close_values`](FeatureTable::close_values)) are tested for
+    /// equality (`eq`, `ne`, `in`) only with values they can take.
     ///
     /// # Errors
     ///
@@ -230,7 +232,7 @@ impl FeatureTable {
                         reason: format!("unknown field {:?}", c.field),
                     });
                 };
-                let Some(declared) = column.declared else { return Ok(()) };
+                let Some(declared) = column.declared else { return check_closed(column, c, path) };
                 for value in c.op.values() {
                     let fits = matches!(
                         (declared, value),
@@ -249,7 +251,7 @@ impl FeatureTable {
                         });
                     }
                 }
-                Ok(())
+                check_closed(column, c, path)
             }
         }
     }
@@ -361,6 +363,32 @@ impl FeatureTable {
         out[at] = ClauseOutcome { path: path.to_owned(), clause, held, value: value.flatten() };
         held
     }
+}
+
+/// Every value an equality test (`eq`, `ne`, `in`) compares a closed column
+/// with must be one the column can take: any other can never match, which
+/// is a mistake (a typo, the wrong case) and not a question worth answering
+/// with "nobody".
+fn check_closed(column: &Column, c: &Comparison, path: &str) -> Result<(), DefinitionError> {
+    let Some(allowed) = &column.allowed else { return Ok(()) };
+    let values: Vec<(String, &Value)> = match &c.op {
+        Op::Eq(v) | Op::Ne(v) => vec![(format!("{path}.{}", c.op.name()), v)],
+        Op::In(vs) => vs.iter().enumerate().map(|(i, v)| (format!("{path}.in[{i}]"), v)).collect(),
+        _ => return Ok(()),
+    };
+    for (here, value) in values {
+        if !matches!(value, Value::Text(s) if allowed.contains(s)) {
+            return Err(DefinitionError {
+                path: here,
+                reason: format!(
+                    "{value} is not a value of field {:?}; it takes one of: {}",
+                    c.field,
+                    allowed.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn describe(c: &Comparison) -> String {

@@ -39,9 +39,15 @@ pub(crate) struct Column {
     pub declared: Option<FeatureType>,
     pub profiling: bool,
     pub cells: Cells,
+    /// The closed set of values a text column can take, when it has one:
+    /// a definition naming another value in `eq`, `ne` or `in` is refused.
+    pub allowed: Option<Vec<String>>,
 }
 
 pub(crate) const MISSING_CODE: u32 = u32::MAX;
+
+/// The values of `nps_category`, best first.
+const NPS_CATEGORIES: [&str; 3] = ["promoter", "passive", "detractor"];
 
 /// Customers' features as columns, one row a customer: what segments are
 /// evaluated over. Computing the features once and evaluating every segment
@@ -105,6 +111,26 @@ pub enum TableError {
         name: String,
         /// The row (0-based).
         row: usize,
+    },
+    /// No column has this name.
+    #[error("no column {name:?}")]
+    UnknownColumn {
+        /// The name.
+        name: String,
+    },
+    /// A closed set of values declared for a column that does not hold text.
+    #[error("column {name:?} does not hold text: only text columns take a closed set of values")]
+    NotText {
+        /// The column.
+        name: String,
+    },
+    /// A column holds a value outside the closed set declared for it.
+    #[error("column {name:?} holds {value:?}, which is not among the values declared for it")]
+    ValueNotAllowed {
+        /// The column.
+        name: String,
+        /// The value.
+        value: String,
     },
 }
 
@@ -182,7 +208,7 @@ impl FeatureTable {
             return Err(TableError::Duplicate { name: name.to_owned() });
         }
         self.index.insert(name.to_owned(), self.columns.len());
-        self.columns.push(Column { name: name.to_owned(), declared, profiling, cells });
+        self.columns.push(Column { name: name.to_owned(), declared, profiling, cells, allowed: None });
         Ok(())
     }
 
@@ -243,6 +269,13 @@ impl FeatureTable {
     /// who had not bought by then. The table's rows must be labelled as
     /// [`from_base`](Self::from_base) labels them.
     ///
+    /// `p_alive` is the valuation's purchase model's. Use the default, the
+    /// [`ModifiedBgNbd`](crate::clv::ModifiedBgNbd)
+    /// ([`ModelValuation::fit`](crate::clv::ModelValuation::fit)): under the
+    /// BG/NBD everyone who bought only once has `p_alive` 1, however long
+    /// ago, so a segment such as `p_alive lt 0.3` would never hold a
+    /// one-time buyer (see [`PurchaseModel`](crate::clv::PurchaseModel)).
+    ///
     /// # Errors
     ///
     /// [`TableError::Model`] when the models cannot value the customers;
@@ -279,6 +312,53 @@ impl FeatureTable {
             })
             .collect();
         self.push(name, Some(FeatureType::Text), profiling, Cells::Text { codes, dict }, len)
+    }
+
+    /// Declares the closed set of values a text column can take (its
+    /// categories): a segment that compares the column with any other value
+    /// in `eq`, `ne` or `in` is then refused when it is evaluated, rather
+    /// than silently matching nobody (or, with `ne`, everybody). Columns are
+    /// open until declared; [`from_base`](Self::from_base) declares its
+    /// categorical ones (`stage`, `phase`, `nps_category`, `rfm_segment`).
+    /// Declaring again replaces the set.
+    ///
+    /// # Errors
+    ///
+    /// [`TableError::UnknownColumn`]; [`TableError::NotText`] for a column
+    /// that does not hold text; [`TableError::ValueNotAllowed`] when a cell
+    /// holds a value outside the set. The table is unchanged after an error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::segment::{FeatureTable, Segment};
+    ///
+    /// let mut table = FeatureTable::new(vec!["ana".into(), "bo".into()]);
+    /// table.add_texts("tier", vec![Some("gold".into()), None], true)?;
+    /// table.close_values("tier", ["gold", "silver"])?;
+    /// let typo = Segment::from_json(r#"{"name": "g", "where": {"field": "tier", "eq": "Gold"}}"#)?;
+    /// let err = table.evaluate(&typo).unwrap_err();
+    /// assert_eq!(err.path, "where.eq");
+    /// assert!(err.reason.ends_with("one of: gold, silver"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn close_values<S: Into<String>>(
+        &mut self,
+        name: &str,
+        allowed: impl IntoIterator<Item = S>,
+    ) -> Result<(), TableError> {
+        let allowed: Vec<String> = allowed.into_iter().map(Into::into).collect();
+        let &i = self.index.get(name).ok_or_else(|| TableError::UnknownColumn { name: name.to_owned() })?;
+        let column = &mut self.columns[i];
+        let Cells::Text { dict, .. } = &column.cells else {
+            return Err(TableError::NotText { name: name.to_owned() });
+        };
+        // The dictionary holds exactly the values present.
+        if let Some(value) = dict.iter().find(|v| !allowed.contains(v)) {
+            return Err(TableError::ValueNotAllowed { name: name.to_owned(), value: value.clone() });
+        }
+        column.allowed = Some(allowed);
+        Ok(())
     }
 
     /// Adds a boolean feature (`None` for missing).
@@ -353,7 +433,7 @@ impl FeatureTable {
     ///
     /// | feature | type | meaning |
     /// |---|---|---|
-    /// | `stage`, `phase` | string | snake-case names; `phase` missing when dormant or churned |
+    /// | `stage`, `phase` | string | snake-case names (`prospect`, …, `churned`; `acquisition`, `development`, `retention`); `phase` missing when dormant or churned |
     /// | `tenure_days` | number | whole days since the customer was created |
     /// | `recency_days` | number | whole days since the last purchase (missing: none) |
     /// | `frequency` | number | purchases up to `as_of` |
@@ -368,11 +448,16 @@ impl FeatureTable {
     /// | `influence_percentile` | number | the share of other customers with a lower influence rank |
     /// | `reach_1`, `reach_2` | number | people within one and two hops along the direction of influence |
     /// | `rfm_r`, `rfm_f`, `rfm_m`, `rfm_code` | number | RFM quintile scores (1–5, 5 best) and their three-digit code, as of the day of `as_of` (missing: no purchase) |
-    /// | `rfm_segment` | string | the named RFM segment of the default map (`"Champions"`, …) |
+    /// | `rfm_segment` | string | the named RFM segment of the default map (`"Champions"`, …, as [`RfmSegments::names`](crate::score::RfmSegments::names) spells them) |
     /// | `engagement` | number | the time-decayed engagement score with the default settings |
     /// | `health` | number | the composite health score, 0–100 |
     /// | `consent_profiling`, `consent_contact` | boolean | current consent (not profiling features) |
     /// | `attribute.<name>` | any | the customer's attributes |
+    ///
+    /// `stage`, `phase`, `nps_category` and `rfm_segment` are closed: they
+    /// carry their set of values ([`close_values`](Self::close_values)), and
+    /// a segment comparing one of them in `eq`, `ne` or `in` with any other
+    /// value (`"Loyal"` for `"loyal"`) is refused when evaluated.
     ///
     /// The CLV models' `p_alive`, `expected_purchases` and `clv` need fitted
     /// models and join with [`add_model_features`](Self::add_model_features).
@@ -432,9 +517,9 @@ impl FeatureTable {
                         let s = score.get();
                         nps[row] = Some(f64::from(s));
                         let name = match s {
-                            9..=10 => "promoter",
-                            7..=8 => "passive",
-                            _ => "detractor",
+                            9..=10 => NPS_CATEGORIES[0],
+                            7..=8 => NPS_CATEGORIES[1],
+                            _ => NPS_CATEGORIES[2],
                         };
                         category[row] = Some(name.to_owned());
                     }
@@ -495,6 +580,17 @@ impl FeatureTable {
             table.add_numbers(name, values, true).expect("distinct names of finite values");
         }
         table.add_texts("rfm_segment", segments, true).expect("distinct name");
+        let stages = crate::Stage::ALL.map(crate::Stage::name);
+        let phases = crate::Phase::ALL.map(crate::Phase::name);
+        let rfm_names = crate::score::RfmSegments::default().names().to_vec();
+        for (name, allowed) in [
+            ("stage", stages.map(str::to_owned).to_vec()),
+            ("phase", phases.map(str::to_owned).to_vec()),
+            ("nps_category", NPS_CATEGORIES.map(str::to_owned).to_vec()),
+            ("rfm_segment", rfm_names),
+        ] {
+            table.close_values(name, allowed).expect("the values come from these sets");
+        }
         table.add_bools("consent_profiling", consent.0, false).expect("distinct name");
         table.add_bools("consent_contact", consent.1, false).expect("distinct name");
         for (name, values) in attributes {
