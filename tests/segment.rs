@@ -1,12 +1,16 @@
 //! The segment language: semantics, consent, change, and the laws.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::segment::{
     FeatureTable, Membership, MigrationMatrix, Predicate, Segment, SegmentChange, Value, ready_segments,
 };
-use customer_lifecycle::{CustomerBase, EventKind, Policy, Purpose};
+use customer_lifecycle::{
+    Channel, Consent, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Feedback, Money,
+    NewCustomer, NpsScore, Policy, Purpose, Stage,
+};
 use proptest::prelude::*;
 
-use crate::common::{Script, cid, day};
+use crate::common::{Script, cid, day, t0};
 
 fn seg(json: &str) -> Segment {
     Segment::from_json(&format!(r#"{{"name": "s", "where": {json}}}"#)).unwrap()
@@ -300,4 +304,274 @@ fn memberships_count_and_iterate() {
     assert_eq!(m.complement().len(), 126);
     assert!(!m.contains(130));
     let _ = (CustomerBase::new(Policy::default()), cid("a"));
+}
+
+/// What a base was told, in order: what the law of `FeatureTable::from_base`
+/// replays up to an instant.
+#[derive(Debug, Clone)]
+enum Told {
+    Event(Event),
+    Move(CustomerId, Stage, DateTime<Utc>),
+    Advance(DateTime<Utc>),
+}
+
+impl Told {
+    fn at(&self) -> DateTime<Utc> {
+        match self {
+            Told::Event(e) => e.at,
+            Told::Move(_, _, at) | Told::Advance(at) => *at,
+        }
+    }
+
+    /// Tells `base`; whether it accepted.
+    fn tell(&self, base: &mut CustomerBase) -> bool {
+        match self {
+            Told::Event(e) => base.apply(e).is_ok(),
+            Told::Move(c, to, at) => base.transition(*c, *to, *at, "by hand").is_ok(),
+            Told::Advance(at) => {
+                base.advance_to(*at);
+                true
+            }
+        }
+    }
+}
+
+/// The law's `b`: the customers of `full` created at or before `t` (with
+/// their current attributes), what `full` accepted at or before `t`, every
+/// later withdrawal of consent made at `t` instead (the protective
+/// exception), advanced to `t`.
+fn as_it_stood(full: &CustomerBase, added: &[NewCustomer], told: &[Told], t: DateTime<Utc>) -> CustomerBase {
+    let mut b = CustomerBase::new(full.policy().clone());
+    for new in added.iter().filter(|c| c.created_at <= t) {
+        let attributes = full.get(new.id).unwrap().attributes().clone();
+        b.add_customer(NewCustomer { attributes, ..new.clone() }).unwrap();
+    }
+    for what in told.iter().filter(|w| w.at() <= t) {
+        if let Told::Event(e) = what
+            && let EventKind::Referral { invitee: other } | EventKind::Follow { of: Some(other) } = e.kind
+            && !b.contains(other)
+        {
+            continue; // names someone not yet in the base
+        }
+        assert!(what.tell(&mut b), "b refused {what:?}, which the base accepted");
+    }
+    for customer in full.customers().filter(|c| c.created_at() <= t) {
+        let then = full.consent_at(customer.id(), t).unwrap();
+        for purpose in [Purpose::Profiling, Purpose::Contact] {
+            if then.allows(purpose) && !customer.consent().allows(purpose) {
+                let id = EventId::from_key(&format!("withdrawn later {} {purpose:?}", customer.id()));
+                let kind = EventKind::ConsentChange { purpose, granted: false };
+                b.apply(&Event { id, customer: customer.id(), at: t, channel: Channel::Web, kind }).unwrap();
+            }
+        }
+    }
+    b.advance_to(t);
+    b
+}
+
+/// The tables as segments see them (`FeatureTable`'s own `==` tells a
+/// missing number, NaN inside, from itself): labels, features in order,
+/// every value, and who is left out for consent.
+fn same_table(a: &FeatureTable, b: &FeatureTable) -> Result<(), String> {
+    if a.labels() != b.labels() {
+        return Err(format!("labels {:?} and {:?}", a.labels(), b.labels()));
+    }
+    let names: Vec<&str> = a.feature_names().collect();
+    if names != b.feature_names().collect::<Vec<_>>() {
+        return Err(format!("features {names:?} and {:?}", b.feature_names().collect::<Vec<_>>()));
+    }
+    for name in names {
+        for row in 0..a.rows() {
+            if a.value(name, row) != b.value(name, row) {
+                let label = &a.labels()[row];
+                return Err(format!("{name} of {label}: {:?} and {:?}", a.value(name, row), b.value(name, row)));
+            }
+        }
+    }
+    if a.profiling_withheld() != b.profiling_withheld() {
+        return Err(format!("left out {:?} and {:?}", a.profiling_withheld(), b.profiling_withheld()));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_feature_is_taken_as_of_the_date() {
+    let (mut s, _) = scripted();
+    s.base.add_customer(NewCustomer::with_key("late", day(30))).unwrap();
+    s.ok("d", 2, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });
+    s.ok("d", 9, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: true });
+    let then = FeatureTable::from_base(&s.base, day(8));
+    assert_eq!(then.labels(), &["a", "b", "c", "d"], "late was created after the date");
+    assert_eq!(s.stage("a"), Stage::Loyal);
+    assert_eq!(then.value("stage", 0), Some(Value::Text("new".into())), "a had bought once by day 8");
+    assert_eq!(then.value("phase", 0), Some(Value::Text("development".into())));
+    assert_eq!(then.value("tenure_days", 0), Some(Value::Number(8.0)));
+    // Consent errs on the protective side: c withdrew on day 7 (before),
+    // d on day 2 and granted again on day 9 (withheld at the date).
+    assert_eq!(then.profiling_withheld().rows().collect::<Vec<_>>(), vec![2, 3]);
+    let earlier = FeatureTable::from_base(&s.base, day(6));
+    assert_eq!(earlier.value("consent_profiling", 2), Some(Value::Bool(false)), "c has withdrawn since");
+    assert_eq!(earlier.value("rfm_r", 2), None);
+    assert_eq!(earlier.value("open_complaints", 2), Some(Value::Number(1.0)));
+    let unchanged = s.base.clone();
+    for t in [day(0), day(6), day(8), day(11), day(50), day(100), day(130)] {
+        let b = as_it_stood(&s.base, &added_by_script(&s.base), &told_by_script(&s.base), t);
+        same_table(&FeatureTable::from_base(&s.base, t), &FeatureTable::from_base(&b, t))
+            .unwrap_or_else(|e| panic!("at {t}: {e}"));
+    }
+    assert_eq!(s.base, unchanged, "the base is read, not moved");
+}
+
+/// The scripted base's customers as they were added.
+fn added_by_script(base: &CustomerBase) -> Vec<NewCustomer> {
+    base.customers()
+        .map(|c| NewCustomer {
+            consent: base.consent_at(c.id(), c.created_at() - TimeDelta::seconds(1)).unwrap(),
+            ..NewCustomer::with_key(c.key().unwrap(), c.created_at())
+        })
+        .collect()
+}
+
+/// The scripted base's events, in time order (the script applied them so).
+fn told_by_script(base: &CustomerBase) -> Vec<Told> {
+    let mut events: Vec<Event> = base.customers().flat_map(|c| base.events(c.id()).unwrap()).collect();
+    events.sort_by_key(|e| e.at);
+    events.into_iter().map(Told::Event).collect()
+}
+
+/// A random history: five customers created over 100 days with random
+/// consent, then events, explicit moves and advances over 500 days, told
+/// in time order (the base keeps whatever it accepts).
+/// A customer: the hour they are created, and whether they allow profiling
+/// and contact then.
+type Joiner = (u32, bool, bool);
+/// What happens: a kind, who, someone else, the hour, a parameter.
+type Happening = (u8, usize, usize, u32, u8);
+
+fn history() -> impl Strategy<Value = (Vec<Joiner>, Vec<Happening>, u32, bool)> {
+    (
+        prop::collection::vec((0u32..100 * 24, any::<bool>(), any::<bool>()), 5),
+        prop::collection::vec((0u8..13, 0usize..5, 0usize..5, 0u32..500 * 24, 0u8..=10), 0..60),
+        0u32..520 * 24,
+        any::<bool>(),
+    )
+}
+
+fn build(customers: &[Joiner], ops: &[Happening], advance_at_end: bool) -> (CustomerBase, Vec<NewCustomer>, Vec<Told>) {
+    let hour = |h: u32| t0() + TimeDelta::hours(i64::from(h));
+    let mut base = CustomerBase::new(Policy::default());
+    let mut added = Vec::new();
+    for (i, &(created, profiling, contact)) in customers.iter().enumerate() {
+        let mut consent = Consent::default();
+        consent.set(Purpose::Profiling, profiling, hour(created));
+        consent.set(Purpose::Contact, contact, hour(created));
+        let new = NewCustomer::with_key(format!("p{i}"), hour(created)).consent(consent).attribute("tier", "gold");
+        base.add_customer(new.clone()).unwrap();
+        added.push(new);
+    }
+    let ids: Vec<CustomerId> = added.iter().map(|c| c.id).collect();
+    let mut ops = ops.to_vec();
+    ops.sort_by_key(|op| op.3);
+    let (mut purchases, mut complaints) = (vec![Vec::new(); 5], vec![Vec::new(); 5]);
+    let mut told = Vec::new();
+    for (i, &(kind, who, other, at, param)) in ops.iter().enumerate() {
+        let (customer, at, id) = (ids[who], hour(at), EventId::from_key(&format!("op{i}")));
+        let event = |kind| Told::Event(Event { id, customer, at, channel: Channel::Web, kind });
+        let what = match kind {
+            0..=2 => event(EventKind::Purchase { amount: Money::from_minor(100 * i64::from(param) + 100) }),
+            3 => match purchases[who].last() {
+                Some(&purchase) => event(EventKind::Refund { amount: Money::from_minor(50), purchase }),
+                None => continue,
+            },
+            4 => event(EventKind::Complaint),
+            5 => match complaints[who].last() {
+                Some(&ticket) => event(EventKind::TicketResolved { ticket }),
+                None => continue,
+            },
+            6 => event(EventKind::Feedback { feedback: Feedback::Nps(NpsScore::new(param).unwrap()) }),
+            7 => Told::Event(Event {
+                id,
+                customer,
+                at,
+                channel: Channel::NAMED[usize::from(param) % Channel::NAMED.len()].clone(),
+                kind: EventKind::Engagement { action: EngagementAction::ALL[usize::from(param) % 8] },
+            }),
+            8 => event(EventKind::Referral { invitee: ids[other] }),
+            9 => event(EventKind::Follow { of: Some(ids[other]) }),
+            10 => {
+                let purpose = if param % 2 == 0 { Purpose::Profiling } else { Purpose::Contact };
+                event(EventKind::ConsentChange { purpose, granted: param % 4 < 2 })
+            }
+            11 => Told::Move(customer, Stage::ALL[usize::from(param) % 8], at),
+            _ => Told::Advance(at),
+        };
+        if what.tell(&mut base) {
+            if let Told::Event(e) = &what {
+                match e.kind {
+                    EventKind::Purchase { .. } => purchases[who].push(e.id),
+                    EventKind::Complaint => complaints[who].push(e.id),
+                    _ => {}
+                }
+            }
+            told.push(what);
+        }
+    }
+    if advance_at_end {
+        let end = hour(520 * 24);
+        base.advance_to(end);
+        told.push(Told::Advance(end));
+    }
+    // Attributes have no history: the law takes them as they stand now.
+    base.set_attribute(ids[0], "tier", "silver").unwrap();
+    (base, added, told)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// `from_base(base, t)` is `from_base(b, t)` for the base `b` as it stood
+    /// at `t` (see `as_it_stood`), at any instant, on the instant of an event
+    /// too.
+    #[test]
+    fn features_as_of_an_instant_are_those_of_the_base_as_it_stood(
+        (customers, ops, t, advance) in history(),
+        on_an_event in any::<prop::sample::Index>(),
+        use_event_time in any::<bool>(),
+    ) {
+        let (base, added, told) = build(&customers, &ops, advance);
+        let t = if use_event_time && !told.is_empty() {
+            told[on_an_event.index(told.len())].at()
+        } else {
+            t0() + TimeDelta::hours(i64::from(t))
+        };
+        let b = as_it_stood(&base, &added, &told, t);
+        let found = same_table(&FeatureTable::from_base(&base, t), &FeatureTable::from_base(&b, t));
+        prop_assert!(found.is_ok(), "at {}: {}", t, found.unwrap_err());
+    }
+}
+
+/// The same law on a simulated base (referrals, follows, feedback, churn at
+/// scale), fed in time order.
+#[cfg(feature = "sim")]
+#[test]
+fn a_simulated_base_as_of_a_past_instant_is_the_base_as_it_stood() {
+    use customer_lifecycle::sim::{SimConfig, Simulator};
+    let sim = Simulator::new(SimConfig { customers: 400, ..SimConfig::default() }, 5).unwrap();
+    let added: Vec<NewCustomer> = sim.customers().collect();
+    let told: Vec<Told> = sim.events().into_iter().map(Told::Event).chain([Told::Advance(sim.end())]).collect();
+    let mut base = CustomerBase::new(Policy::default());
+    for new in &added {
+        base.add_customer(new.clone()).unwrap();
+    }
+    for what in &told {
+        assert!(what.tell(&mut base));
+    }
+    let span = sim.end() - added.iter().map(|c| c.created_at).min().unwrap();
+    for share in [0.3, 0.6, 0.9] {
+        let t = sim.end() - TimeDelta::seconds((span.num_seconds() as f64 * (1.0 - share)) as i64);
+        let table = FeatureTable::from_base(&base, t);
+        assert!(share > 0.5 || table.rows() < base.len(), "some customers came later");
+        same_table(&table, &FeatureTable::from_base(&as_it_stood(&base, &added, &told, t), t))
+            .unwrap_or_else(|e| panic!("at {t}: {e}"));
+    }
 }

@@ -355,6 +355,24 @@ impl CustomerBase {
         Some(consent)
     }
 
+    /// A customer's stage as it stood at `at` (`None` for an unknown
+    /// customer, or before they were added): as this base's history has it
+    /// where the base has evaluated them up to `at`, else found by running
+    /// their rules on to `at` as [`advance_to`](CustomerBase::advance_to)
+    /// would, on a copy.
+    pub(crate) fn stage_at(&self, id: CustomerId, at: DateTime<Utc>) -> Option<Stage> {
+        let customer = self.get(id).filter(|c| c.created_at() <= at)?;
+        if customer.engine.clock >= at {
+            let history = customer.history();
+            let moved = history.partition_point(|t| t.at <= at);
+            return Some(moved.checked_sub(1).map_or(Stage::Prospect, |i| history[i].to));
+        }
+        let mut ahead = customer.clone();
+        run_until(&mut ahead, at, &self.policy, true);
+        settle(&mut ahead, at, &self.policy);
+        Some(ahead.stage())
+    }
+
     /// How many customers stand at each stage.
     pub fn stage_counts(&self) -> StageCounts {
         let mut counts = StageCounts::default();

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::definition::Value;
 use super::eval::Membership;
 use crate::event::{EventKind, Feedback, Purpose};
-use crate::{Channel, CustomerBase, Money};
+use crate::{Channel, Customer, CustomerBase, CustomerId, Money};
 
 /// The declared type of a feature, when it has one. A definition that
 /// compares a typed feature with a value of another type is refused;
@@ -429,7 +429,8 @@ impl FeatureTable {
     }
 
     /// The crate's own features of every customer of `base` as of `as_of`,
-    /// one row per customer in the base's order, labelled by key (or id).
+    /// one row per customer created at or before `as_of`, in the base's
+    /// order, labelled by key (or id).
     ///
     /// | feature | type | meaning |
     /// |---|---|---|
@@ -438,12 +439,12 @@ impl FeatureTable {
     /// | `recency_days` | number | whole days since the last purchase (missing: none) |
     /// | `frequency` | number | purchases up to `as_of` |
     /// | `monetary` | number | purchases less refunds up to `as_of`, in major units |
-    /// | `complaints`, `open_complaints` | number | complaints made; still unresolved now |
+    /// | `complaints`, `open_complaints` | number | complaints made; still unresolved at `as_of` |
     /// | `nps` | number | the latest NPS answer (missing: none) |
     /// | `nps_category` | string | `promoter` (9–10), `passive` (7–8), `detractor` (0–6) |
     /// | `engagement_days` | number | whole days since the last engagement of any kind |
     /// | `engagement_days.<channel>` | number | the same on one channel (`engagement_days.twitter`) |
-    /// | `referrals` | number | customers they referred |
+    /// | `referrals` | number | referrals they made |
     /// | `influence_rank` | number | PageRank along endorsement (follower → followed) times the number of customers: 1 is average |
     /// | `influence_percentile` | number | the share of other customers with a lower influence rank |
     /// | `reach_1`, `reach_2` | number | people within one and two hops along the direction of influence |
@@ -451,8 +452,8 @@ impl FeatureTable {
     /// | `rfm_segment` | string | the named RFM segment of the default map (`"Champions"`, …, as [`RfmSegments::names`](crate::score::RfmSegments::names) spells them) |
     /// | `engagement` | number | the time-decayed engagement score with the default settings |
     /// | `health` | number | the composite health score, 0–100 |
-    /// | `consent_profiling`, `consent_contact` | boolean | current consent (not profiling features) |
-    /// | `attribute.<name>` | any | the customer's attributes |
+    /// | `consent_profiling`, `consent_contact` | boolean | consent as of `as_of` and still now (not profiling features) |
+    /// | `attribute.<name>` | any | the customer's attributes, as they stand now |
     ///
     /// `stage`, `phase`, `nps_category` and `rfm_segment` are closed: they
     /// carry their set of values ([`close_values`](Self::close_values)), and
@@ -462,17 +463,51 @@ impl FeatureTable {
     /// The CLV models' `p_alive`, `expected_purchases` and `clv` need fitted
     /// models and join with [`add_model_features`](Self::add_model_features).
     ///
-    /// Only events up to `as_of` count. Every feature but the consents is a
-    /// profiling feature, and the customers who withheld profiling consent
-    /// are marked so segments using them leave those customers out.
+    /// # As of `as_of`, and only then
+    ///
+    /// Every feature is the one the base held at `as_of`, whatever happened
+    /// since: `from_base(base, t)` equals `from_base(b, t)`, where `b` is a
+    /// base with the same policy holding only the customers created at or
+    /// before `t` (in the same order) and only their events and explicit
+    /// moves at or before `t` (in the order they were applied), advanced to
+    /// `t`. So a customer loyal today who was new at `t` has `stage` `new`;
+    /// a customer created after `t` has no row; a referral or follow of
+    /// someone created after `t` does not count. The stage at `t` is read
+    /// from the customer's history, or, where the base has not evaluated
+    /// them up to `t`, found by running their rules to `t` (on a copy: the
+    /// base is not changed).
+    ///
+    /// Two exceptions, stated in that law's terms:
+    ///
+    /// - **Consent** errs on the protective side: a customer counts as
+    ///   allowing a purpose only if they allowed it at `as_of` *and* allow it
+    ///   now (as if every later withdrawal had been made at `as_of`). So a
+    ///   customer who has withheld profiling by `as_of` or since is left out
+    ///   of every segment that uses a profiling feature, has no RFM,
+    ///   engagement or health score, and is not in the population the RFM
+    ///   quintiles rank. Every feature but the consents is a profiling
+    ///   feature.
+    /// - **Attributes** are the values the base holds now: it keeps no
+    ///   history of them, and they describe who the customer is (region,
+    ///   tier, signup source) rather than what they did. (`b` holds the
+    ///   customers with their current attributes, as a snapshot does.) Keep
+    ///   anything that changes over time and must be read as of a date as
+    ///   events, or join it as a column of your own.
+    ///
+    /// The order the events were applied in matters only where the base
+    /// itself depends on it (see [`CustomerBase`]): a base fed in time
+    /// order gives the law exactly.
     ///
     /// # Complexity
     ///
-    /// O(customers + events).
+    /// O(customers + events), and a copy of each customer the base has not
+    /// evaluated up to `as_of`.
     #[allow(clippy::too_many_lines)]
     pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>) -> Self {
-        let n = base.len();
-        let mut table = FeatureTable::new(base.customers().map(crate::Customer::label).collect());
+        let present: Vec<&Customer> = base.customers().filter(|c| c.created_at() <= as_of).collect();
+        let row_of: HashMap<CustomerId, usize> = present.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
+        let n = present.len();
+        let mut table = FeatureTable::new(present.iter().map(|c| c.label()).collect());
         let days = |from: DateTime<Utc>| Some((as_of - from).num_days() as f64);
         let mut stage = Vec::with_capacity(n);
         let mut phase = Vec::with_capacity(n);
@@ -490,16 +525,18 @@ impl FeatureTable {
         let mut referrals = vec![Some(0.0); n];
         let mut consent = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut attributes: Vec<(String, Vec<Option<Value>>)> = Vec::new();
-        let mut withheld = Vec::new();
-        for (row, customer) in base.customers().enumerate() {
-            stage.push(Some(customer.stage().name().to_owned()));
-            phase.push(customer.phase().map(|p| p.name().to_owned()));
-            tenure.push(days(customer.created_at()).map(|d| d.max(0.0)));
+        let mut eligible = vec![true; n];
+        for (row, customer) in present.iter().enumerate() {
+            let stage_then = base.stage_at(customer.id(), as_of).unwrap_or_else(|| customer.stage());
+            stage.push(Some(stage_then.name().to_owned()));
+            phase.push(stage_then.phase().map(|p| p.name().to_owned()));
+            tenure.push(days(customer.created_at()));
             let mut cents = Money::ZERO;
             let mut purchases = 0.0;
             let mut last_purchase = None;
             let mut open_ids = Vec::new();
-            let consent_now = base.consent_at(customer.id(), as_of).unwrap_or_default();
+            let consent_then = base.consent_at(customer.id(), as_of).unwrap_or_default();
+            let allows = |purpose| consent_then.allows(purpose) && customer.consent().allows(purpose);
             for event in base.events(customer.id()).into_iter().flatten().filter(|e| e.at <= as_of) {
                 match event.kind {
                     EventKind::Purchase { amount } => {
@@ -529,7 +566,10 @@ impl FeatureTable {
                             by_channel[i].1[row] = days(event.at);
                         }
                     }
-                    EventKind::Referral { .. } => referrals[row] = referrals[row].map(|r| r + 1.0),
+                    // Someone created after `as_of` was not yet in the base.
+                    EventKind::Referral { invitee } if row_of.contains_key(&invitee) => {
+                        referrals[row] = referrals[row].map(|r| r + 1.0);
+                    }
                     _ => {}
                 }
             }
@@ -537,11 +577,9 @@ impl FeatureTable {
             monetary[row] = Some(cents.to_f64());
             recency[row] = last_purchase.and_then(days);
             open[row] = Some(open_ids.len() as f64);
-            if !consent_now.allows(Purpose::Profiling) {
-                withheld.push(row);
-            }
-            consent.0.push(Some(consent_now.allows(Purpose::Profiling)));
-            consent.1.push(Some(consent_now.allows(Purpose::Contact)));
+            eligible[row] = allows(Purpose::Profiling);
+            consent.0.push(Some(allows(Purpose::Profiling)));
+            consent.1.push(Some(allows(Purpose::Contact)));
             for (key, value) in customer.attributes() {
                 let name = format!("attribute.{key}");
                 let i = attributes.iter().position(|(k, _)| *k == name).unwrap_or_else(|| {
@@ -572,10 +610,10 @@ impl FeatureTable {
         for (name, values) in by_channel {
             table.add_numbers(&name, values, true).expect("distinct names of finite values");
         }
-        for (name, values) in influence_columns(base, as_of) {
+        for (name, values) in influence_columns(base, &present, &row_of, as_of) {
             table.add_numbers(name, values, true).expect("distinct names of finite values");
         }
-        let (numbers, segments) = score_columns(base, as_of);
+        let (numbers, segments) = score_columns(base, &present, &row_of, &eligible, as_of);
         for (name, values) in numbers {
             table.add_numbers(name, values, true).expect("distinct names of finite values");
         }
@@ -596,18 +634,52 @@ impl FeatureTable {
         for (name, values) in attributes {
             table.add_cells(&name, values, true).expect("attributes are finite");
         }
-        table.set_profiling_withheld(withheld);
+        table.set_profiling_withheld((0..n).filter(|&row| !eligible[row]));
         table
     }
 }
 
 /// Influence rank, its percentile and 1- and 2-hop reach from the base's own
-/// follow and referral graph as of `as_of`; missing if the graph cannot be
-/// built.
-fn influence_columns(base: &CustomerBase, as_of: DateTime<Utc>) -> [(&'static str, Vec<Option<f64>>); 4] {
-    use crate::relationship::{Direction, EdgeWeights, Network, PageRankOptions, pagerank, reach_counts};
-    let n = base.len();
-    let built = Network::<crate::CustomerId>::from_base(base, as_of, EdgeWeights::default()).ok().and_then(|network| {
+/// follow and referral graph as of `as_of`, over the customers `present`
+/// then; missing if the graph cannot be built.
+///
+/// The graph is [`Network::from_base`](crate::relationship::Network::from_base)'s
+/// with its nodes and edges limited to the customers present at `as_of`:
+/// that one holds every customer of the base, and a node too many changes
+/// everyone's rank.
+fn influence_columns(
+    base: &CustomerBase,
+    present: &[&Customer],
+    row_of: &HashMap<CustomerId, usize>,
+    as_of: DateTime<Utc>,
+) -> [(&'static str, Vec<Option<f64>>); 4] {
+    use crate::relationship::{
+        Direction, EdgeKind, EdgeWeights, GraphError, Network, NetworkBuilder, PageRankOptions, pagerank, reach_counts,
+    };
+    let n = present.len();
+    let network = || -> Result<Network<CustomerId>, GraphError> {
+        let weights = EdgeWeights::default();
+        let mut builder = NetworkBuilder::new();
+        for customer in present {
+            builder.add_node(customer.id());
+        }
+        for customer in present {
+            let c = customer.id();
+            for event in base.events(c).into_iter().flatten().filter(|e| e.at <= as_of) {
+                match event.kind {
+                    EventKind::Follow { of: Some(followed) } if row_of.contains_key(&followed) => {
+                        builder.add_edge(followed, c, EdgeKind::Follows, weights.follows)?;
+                    }
+                    EventKind::Referral { invitee } if row_of.contains_key(&invitee) => {
+                        builder.add_edge(c, invitee, EdgeKind::ReferredBy, weights.referral)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        builder.build()
+    };
+    let built = network().ok().and_then(|network| {
         let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
         let rank = pagerank(network.graph(), &options).ok()?;
         Some((network, rank))
@@ -620,7 +692,7 @@ fn influence_columns(base: &CustomerBase, as_of: DateTime<Utc>) -> [(&'static st
             ("reach_2", vec![None; n]),
         ];
     };
-    // The network holds every customer, in the base's order.
+    // The network holds every present customer, in the base's order.
     let scale = network.graph().node_count() as f64;
     let column = |values: Vec<f64>| values.into_iter().map(Some).collect::<Vec<_>>();
     let reach =
@@ -633,23 +705,34 @@ fn influence_columns(base: &CustomerBase, as_of: DateTime<Utc>) -> [(&'static st
     ]
 }
 
-/// RFM scores, engagement and health from [`score`](crate::score), by row.
-/// Customers who withheld profiling consent have none (they are left out
-/// of segments on these features anyway).
+/// RFM scores, engagement and health from [`score`](crate::score), by row
+/// of `present`. Only the `eligible` rows (who allow profiling as of
+/// `as_of` and now) have them, and only they make up the population the
+/// RFM quintiles rank; RFM counts the purchases up to the instant `as_of`
+/// and the recency in days to its day.
 #[allow(clippy::type_complexity)]
 fn score_columns(
     base: &CustomerBase,
+    present: &[&Customer],
+    row_of: &HashMap<CustomerId, usize>,
+    eligible: &[bool],
     as_of: DateTime<Utc>,
 ) -> ([(&'static str, Vec<Option<f64>>); 6], Vec<Option<String>>) {
     use crate::score::{Engagement, EngagementConfig, Health, Rfm, RfmSegments};
-    let n = base.len();
-    let row_of: HashMap<crate::CustomerId, usize> = base.customers().enumerate().map(|(i, c)| (c.id(), i)).collect();
+    let n = present.len();
+    let row_of = |id: &CustomerId| row_of.get(id).copied().filter(|&row| eligible[row]);
     let mut rfm = [vec![None; n], vec![None; n], vec![None; n], vec![None; n]];
     let mut segment = vec![None; n];
-    if let Ok(scores) = Rfm::from_base(base, as_of.date_naive()) {
+    let purchases = present.iter().zip(eligible).filter(|&(_, &e)| e).flat_map(|(customer, _)| {
+        base.events(customer.id()).into_iter().flatten().filter_map(|event| match event.kind {
+            EventKind::Purchase { amount } if event.at <= as_of => Some((customer.id(), event.at.date_naive(), amount)),
+            _ => None,
+        })
+    });
+    if let Ok(scores) = Rfm::from_records(purchases, as_of.date_naive()) {
         let names = RfmSegments::default();
         for row in scores.rows() {
-            let Some(&i) = row_of.get(&row.customer) else { continue };
+            let Some(i) = row_of(&row.customer) else { continue };
             let s = row.score;
             for (column, value) in rfm.iter_mut().zip([s.r().into(), s.f().into(), s.m().into(), s.code().into()]) {
                 column[i] = Some(value);
@@ -660,13 +743,13 @@ fn score_columns(
     let config = EngagementConfig::default();
     let mut engagement = vec![None; n];
     for score in Engagement::from_base(base, &config, as_of).scores {
-        if let Some(&i) = row_of.get(&score.customer) {
+        if let Some(i) = row_of(&score.customer) {
             engagement[i] = Some(score.score);
         }
     }
     let mut health = vec![None; n];
     for score in Health::from_base(base, &config, as_of).scores {
-        if let Some(&i) = row_of.get(&score.customer) {
+        if let Some(i) = row_of(&score.customer) {
             health[i] = Some(score.score);
         }
     }
