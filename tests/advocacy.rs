@@ -276,6 +276,14 @@ fn inputs_from_a_base_respect_consent_and_referrals() {
     assert!(values.get(cid("d")).is_none());
     assert_eq!(values.get(cid("a")).unwrap().referral, 5.0 + 25.0);
     assert!(values.get(cid("a")).unwrap().audience > 0.0, "c follows a");
+
+    // As of day 10, and only then: b withdraws profiling consent later and
+    // is left out now; "late" was not yet a customer on day 10.
+    s.ok("b", 20, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });
+    s.base.add_customer(customer_lifecycle::NewCustomer::with_key("late", day(15))).unwrap();
+    let inputs = NetworkInputs::from_base(&s.base, day(10), |_| 5.0, &network, &rank, 0.85).unwrap();
+    assert_eq!(inputs.customers, ["a", "b", "c", "d"].map(cid).to_vec());
+    assert_eq!(inputs.eligible, vec![true, false, true, false]);
 }
 
 /// One purchase, long ago, and never again: the default valuation does not

@@ -73,6 +73,12 @@ fn is_promoter(customer: &Customer, policy: &Policy) -> bool {
 /// (highest first), each with the evidence for courting them and whether
 /// it already meets `criteria`.
 ///
+/// The stages and the evidence (converted referrals, latest feedback,
+/// public shares) are the base's as they stand now, so compute `values` as
+/// of the base's latest instant too ([`NetworkInputs::from_base`](super::NetworkInputs::from_base)
+/// at it): values from an earlier date judged against today's stages mix
+/// two moments.
+///
 /// # Errors
 ///
 /// [`AdvocacyError::InvalidOption`] when a percentile is outside `[0, 1]`.
@@ -140,6 +146,7 @@ pub fn ambassador_candidates(
 /// shows to be an evangelist ([`ambassador_candidates`] that qualify) to
 /// [`Stage::Evangelist`], by an explicit move whose note gives the evidence.
 /// The move stands until the base's own rules derive a different stage.
+/// Compute `values` as of `at`, the instant the stages are judged at.
 ///
 /// # Errors
 ///

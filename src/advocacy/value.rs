@@ -277,12 +277,15 @@ pub fn rank_audience(scores: &[f64], damping: f64) -> Vec<f64> {
 }
 
 impl NetworkInputs {
-    /// The inputs for every customer of `base` as of `as_of`: `own_value`
-    /// from the caller's CLV for each customer, realised revenue and
-    /// conversion from their events, referrers from the
-    /// [`ReferralForest`], audiences from an influence rank computed over
-    /// `network` ([`rank_audience`] with `damping`), and eligibility from
-    /// profiling consent as of `as_of`.
+    /// The inputs for every customer of `base` created at or before
+    /// `as_of`, as of `as_of`: `own_value` from the caller's CLV for each
+    /// customer, realised revenue and conversion from their events up to
+    /// `as_of`, referrers from the [`ReferralForest`], audiences from an
+    /// influence rank computed over `network` ([`rank_audience`] with
+    /// `damping`), and eligibility from profiling consent, on the protective
+    /// side: a customer is eligible only if they allowed profiling at
+    /// `as_of` and still do (one who has withdrawn since is left out, as in
+    /// [`FeatureTable::from_base`](crate::segment::FeatureTable::from_base)).
     ///
     /// # Errors
     ///
@@ -302,17 +305,20 @@ impl NetworkInputs {
         let forest = ReferralForest::from_base(base, as_of).map_err(|e| AdvocacyError::Referral(e.to_string()))?;
         let audience_by_node = rank_audience(rank.scores(), damping);
         let audience_of: HashMap<CustomerId, f64> = network.keys().iter().copied().zip(audience_by_node).collect();
-        let row_of: HashMap<CustomerId, u32> = base.customers().enumerate().map(|(i, c)| (c.id(), i as u32)).collect();
+        // Someone created after `as_of` was not yet a customer.
+        let present: Vec<&Customer> = base.customers().filter(|c| c.created_at() <= as_of).collect();
+        let n = present.len();
+        let row_of: HashMap<CustomerId, u32> = present.iter().enumerate().map(|(i, c)| (c.id(), i as u32)).collect();
         let mut inputs = NetworkInputs {
-            customers: Vec::with_capacity(base.len()),
-            own_value: Vec::with_capacity(base.len()),
-            realised: Vec::with_capacity(base.len()),
-            converted: Vec::with_capacity(base.len()),
-            referrer: Vec::with_capacity(base.len()),
-            audience: Vec::with_capacity(base.len()),
-            eligible: Vec::with_capacity(base.len()),
+            customers: Vec::with_capacity(n),
+            own_value: Vec::with_capacity(n),
+            realised: Vec::with_capacity(n),
+            converted: Vec::with_capacity(n),
+            referrer: Vec::with_capacity(n),
+            audience: Vec::with_capacity(n),
+            eligible: Vec::with_capacity(n),
         };
-        for customer in base.customers() {
+        for customer in present {
             let id = customer.id();
             let mut revenue = Money::ZERO;
             let mut bought = false;
@@ -333,7 +339,7 @@ impl NetworkInputs {
             inputs.converted.push(bought);
             inputs.referrer.push(forest.parent(id).and_then(|p| row_of.get(&p).copied()));
             inputs.audience.push(audience_of.get(&id).copied().unwrap_or(0.0));
-            inputs.eligible.push(consent.allows(Purpose::Profiling));
+            inputs.eligible.push(consent.allows(Purpose::Profiling) && customer.consent().allows(Purpose::Profiling));
         }
         Ok(inputs)
     }
