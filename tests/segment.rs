@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::segment::{
-    FeatureTable, Membership, MigrationMatrix, Predicate, Segment, SegmentChange, Value, ready_segments,
+    FeatureTable, Membership, MigrationMatrix, Predicate, Segment, SegmentChange, TableError, Value, ready_segments,
 };
 use customer_lifecycle::{
     Channel, Consent, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Feedback, Money,
@@ -89,6 +89,18 @@ fn a_value_a_closed_column_never_takes_is_refused() {
     assert_eq!(members(&table, r#"{"field": "stage", "in": ["loyal", "evangelist"]}"#), vec![0]);
     assert!(table.evaluate(&seg(r#"{"field": "stage", "lt": "Loyal"}"#)).is_ok(), "orderings are not checked");
     assert!(table.explain(&seg(r#"{"field": "stage", "eq": "Loyal"}"#), 0).is_err());
+}
+
+#[test]
+fn values_joined_by_labels_no_row_has_are_refused() {
+    let (s, mut table) = scripted();
+    // Keyed by id where the rows are labelled by key: a column of nothing.
+    let by_id: Vec<(String, f64)> = s.base.customers().map(|c| (c.id().to_string(), 0.5)).collect();
+    let err = table.join_numbers("p_alive", by_id, true).unwrap_err();
+    assert_eq!(err, TableError::NoLabelMatched { name: "p_alive".into(), given: 4 });
+    assert!(table.value("p_alive", 0).is_none() && table.feature_names().all(|f| f != "p_alive"));
+    table.join_numbers("p_alive", [("b", 0.5), ("gone", 0.1)], true).unwrap();
+    table.join_numbers("nothing", Vec::<(String, f64)>::new(), true).unwrap();
 }
 
 #[test]

@@ -118,6 +118,16 @@ pub enum TableError {
         /// The name.
         name: String,
     },
+    /// Values joined by label, none of whose labels is a row's: most likely
+    /// keyed otherwise (ids for keys), and a column of nothing but missing
+    /// values would silently match nobody.
+    #[error("column {name:?}: none of the {given} labels given is a row's label")]
+    NoLabelMatched {
+        /// The column.
+        name: String,
+        /// How many values were given.
+        given: usize,
+    },
     /// A closed set of values declared for a column that does not hold text.
     #[error("column {name:?} does not hold text: only text columns take a closed set of values")]
     NotText {
@@ -230,11 +240,15 @@ impl FeatureTable {
 
     /// Adds a numeric feature given by row label, such as the CLV models'
     /// `p_alive` or `clv` keyed by customer label; rows without a value are
-    /// missing, labels not in the table are ignored.
+    /// missing, labels not in the table are ignored — unless no label is,
+    /// which is an error: values keyed otherwise than the rows (ids for
+    /// keys) would leave a column that silently matches nobody.
     ///
     /// # Errors
     ///
-    /// [`TableError`] for a duplicate name or a non-finite number.
+    /// [`TableError`] for a duplicate name or a non-finite number;
+    /// [`TableError::NoLabelMatched`] when values were given and none of
+    /// their labels is a row's.
     ///
     /// # Example
     ///
@@ -245,6 +259,7 @@ impl FeatureTable {
     /// table.join_numbers("p_alive", [("bo", 0.25), ("zed", 1.0)], true)?;
     /// assert_eq!(table.value("p_alive", 0), None);
     /// assert_eq!(table.value("p_alive", 1), Some(Value::Number(0.25)));
+    /// assert!(table.join_numbers("clv", [("zed", 9.0)], true).is_err(), "keyed otherwise");
     /// # Ok::<(), customer_lifecycle::segment::TableError>(())
     /// ```
     pub fn join_numbers<K: AsRef<str>>(
@@ -255,10 +270,16 @@ impl FeatureTable {
     ) -> Result<(), TableError> {
         let row_of: HashMap<&str, usize> = self.labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
         let mut column = vec![None; self.rows()];
+        let (mut given, mut matched) = (0, 0);
         for (label, value) in values {
+            given += 1;
             if let Some(&row) = row_of.get(label.as_ref()) {
                 column[row] = Some(value);
+                matched += 1;
             }
+        }
+        if given > 0 && matched == 0 {
+            return Err(TableError::NoLabelMatched { name: name.to_owned(), given });
         }
         self.add_numbers(name, column, profiling)
     }
@@ -279,7 +300,12 @@ impl FeatureTable {
     /// # Errors
     ///
     /// [`TableError::Model`] when the models cannot value the customers;
-    /// [`TableError::Duplicate`] when the columns exist.
+    /// [`TableError::Duplicate`] when the columns exist;
+    /// [`TableError::NoLabelMatched`] when customers were valued and none of
+    /// them is a row (rows labelled otherwise than `from_base` labels them).
+    ///
+    /// Take `day` as the day of the table's `as_of`, or the two describe
+    /// different moments.
     pub fn add_model_features(
         &mut self,
         base: &CustomerBase,
