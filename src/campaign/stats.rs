@@ -2,12 +2,22 @@
 //! (a maintained crate, checked against published tables), and the Wilson
 //! score interval on top of them.
 
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, Normal, StudentsT};
 
 /// Φ(x), the standard normal distribution function.
-#[cfg(test)]
 pub(crate) fn normal_cdf(x: f64) -> f64 {
     Normal::standard().cdf(x)
+}
+
+/// φ(x), the standard normal density.
+pub(crate) fn normal_pdf(x: f64) -> f64 {
+    Normal::standard().pdf(x)
+}
+
+/// The upper tail of the χ² distribution with `df` degrees of freedom
+/// (`df` > 0 and finite).
+pub(crate) fn chi_squared_sf(x: f64, df: f64) -> f64 {
+    ChiSquared::new(df).expect("positive degrees of freedom").sf(x)
 }
 
 /// 1 − Φ(x), accurate in the far tail.
