@@ -6,7 +6,7 @@
 //! cargo run --release --example experiment -- --sample-size 0.10,0.05,0.05,0.80
 //! {"n_per_arm":686}
 //! cargo run --release --example experiment -- --proportions 1000,100,1000,130 --effect relative
-//! {"effect":0.30000000000000004,"se":0.1628...,"ci95":[...],"p_value":0.0663...}
+//! {"effect":0.30000000000000004,"se":0.16284962388657825,"ci95":[-0.019375372265961532,0.6193753722659616],"p_value":0.06559733260260601}
 //! ```
 //!
 //! One mode per call; the options named with a mode may follow it, in any
