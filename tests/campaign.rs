@@ -8,9 +8,9 @@
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc, Weekday};
 use customer_lifecycle::campaign::{
-    Arm, AttributionModel, AttributionOptions, Audience, Campaign, CampaignError, CampaignKind, CampaignReport,
-    Experiment, HourOfWeek, Moments, ProportionTest, Roi, TimingProfile, Uplift, WelchTest, assignment_hash, report,
-    sample_size_per_arm,
+    Arm, AttributionModel, AttributionOptions, Audience, BayesianEffect, Campaign, CampaignError, CampaignKind,
+    CampaignReport, Correction, CrossSums, Effect, EffectTest, Experiment, HourOfWeek, Moments, ProportionTest, Roi,
+    Sums, TimingProfile, Uplift, WelchTest, adjust_p_values, assignment_hash, report, sample_size_per_arm,
 };
 use customer_lifecycle::{
     CampaignId, Channel, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Money, NewCustomer,
@@ -20,6 +20,7 @@ use proptest::prelude::*;
 
 use crate::common::{cid, day, t0};
 
+#[cfg(feature = "csv")]
 #[allow(dead_code)]
 #[path = "../examples/experiment.rs"]
 mod experiment_example;
@@ -530,11 +531,13 @@ fn a_cell_with_three_touches_never_wins() {
 
 // ---------------------------------------------------------------- the example
 
+#[cfg(feature = "csv")]
 fn run(args: &[&str]) -> Result<serde_json::Value, String> {
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
     experiment_example::run(&args).map(|line| serde_json::from_str(&line).unwrap())
 }
 
+#[cfg(feature = "csv")]
 #[test]
 fn experiment_example_ab() {
     let out = experiment_example::run(&["--ab".to_owned(), "1000,100,1000,130".to_owned()]).unwrap();
@@ -551,6 +554,7 @@ fn experiment_example_ab() {
     assert!(out.contains(&format!("\"z\":{}", t.z)));
 }
 
+#[cfg(feature = "csv")]
 #[test]
 fn experiment_example_sample_size() {
     assert_eq!(run(&["--sample-size", "0.10,0.05,0.05,0.80"]).unwrap(), serde_json::json!({ "n_per_arm": 686 }));
@@ -560,6 +564,7 @@ fn experiment_example_sample_size() {
     );
 }
 
+#[cfg(feature = "csv")]
 #[test]
 fn experiment_example_refuses_bad_input_in_one_line() {
     for args in [
@@ -584,7 +589,193 @@ fn experiment_example_refuses_bad_input_in_one_line() {
     }
 }
 
+/// Every statistics mode of the example against values computed with numpy,
+/// scipy and statsmodels by `scripts/experiment_fixtures.py`.
+#[cfg(feature = "csv")]
+#[test]
+fn experiment_example_matches_scipy_and_statsmodels() {
+    fn close(got: &serde_json::Value, want: &serde_json::Value, key: &str, case: &str) {
+        match (got, want) {
+            (serde_json::Value::Array(g), serde_json::Value::Array(w)) => {
+                assert_eq!(g.len(), w.len(), "{case} {key}");
+                for (g, w) in g.iter().zip(w) {
+                    close(g, w, key, case);
+                }
+            }
+            (serde_json::Value::Number(_), serde_json::Value::Number(_)) => {
+                let (g, w) = (got.as_f64().unwrap(), want.as_f64().unwrap());
+                // p-values come from two implementations of Student's t and
+                // χ² tails: relative agreement, down to the tiniest ones.
+                let tolerance = if key == "p_value" || key == "adjusted" {
+                    1e-7 * w.abs() + 1e-15
+                } else {
+                    1e-9 * w.abs().max(1e-3)
+                };
+                assert!((g - w).abs() <= tolerance, "{case} {key}: {g} vs {w}");
+            }
+            _ => assert_eq!(got, want, "{case} {key}"),
+        }
+    }
+    let text = std::fs::read_to_string("tests/data/experiment_fixtures.json").unwrap();
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert!(cases.len() >= 40);
+    for case in cases {
+        let mut args: Vec<String> =
+            case["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
+        if args[0] == "--cuped" {
+            args[1] = format!("tests/data/{}", args[1]);
+        }
+        let label = args.join(" ");
+        let out: serde_json::Value = serde_json::from_str(&experiment_example::run(&args).unwrap()).unwrap();
+        let (got, want) = (out.as_object().unwrap(), case["expected"].as_object().unwrap());
+        assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "{label}");
+        for (key, value) in want {
+            close(&got[key], value, key, &label);
+        }
+    }
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn experiment_example_keeps_its_json_keys_in_contract_order() {
+    let out = experiment_example::run(&["--means".into(), "10,50,300,12,72,480".into()]).unwrap();
+    assert!(out.starts_with(r#"{"effect":"#) && out.contains(r#","se":"#) && out.contains(r#""p_value":"#), "{out}");
+    let out =
+        experiment_example::run(&["--proportions".into(), "100,10,100,20".into(), "--sequential".into(), "500".into()])
+            .unwrap();
+    assert!(out.ends_with(r#""p_value":null}"#), "{out}");
+    let out = experiment_example::run(&["--srm".into(), "5000,5400".into()]).unwrap();
+    assert!(out.ends_with(r#""mismatch":true}"#), "{out}");
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn experiment_example_refuses_other_combinations() {
+    let dir = std::env::temp_dir().join(format!("experiment-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_arm = dir.join("bad_arm.csv");
+    std::fs::write(&bad_arm, "arm,y,x\nA,1,2\nB,2,3\nC,3,4\n").unwrap();
+    let twice = dir.join("twice.csv");
+    std::fs::write(&twice, "arm,y,x,y\nA,1,2,3\n").unwrap();
+    let missing = dir.join("missing.csv");
+    std::fs::write(&missing, "arm,outcome,x\nA,1,2\n").unwrap();
+    let bad_arm = bad_arm.display().to_string();
+    for (args, needle) in [
+        (vec!["--srm", "10,12", "--effect", "relative"], "does not go with"),
+        (vec!["--means", "10,50,300,12,72,480", "--weights", "1,1"], "does not go with"),
+        (vec!["--ab", "1000,100,1000,130", "--sequential", "100"], "does not go with"),
+        (vec!["--bayes-proportions", "100,10,100,12", "--effect", "absolute"], "does not go with"),
+        (vec!["--proportions", "100,10,100,12", "--effect", "relative", "--effect", "absolute"], "twice"),
+        (vec!["--proportions", "100,10,100,12", "--effect", "sideways"], "absolute or relative"),
+        (vec!["--proportions", "100,10,100,12", "--sequential"], "needs a value"),
+        (vec!["--proportions", "100,10,100,12", "--sequential", "0"], "N*"),
+        (vec!["--proportions", "100,10,100,12", "extra"], "unexpected"),
+        (vec!["--proportions", "100,0,100,12", "--effect", "relative"], "zero"),
+        (vec!["--means", "1,5,25,12,72,480"], "at least two"),
+        (vec!["--adjust", "hochberg", "0.1,0.2"], "holm or bh"),
+        (vec!["--adjust", "holm"], "p-values"),
+        (vec!["--adjust", "holm", "0.1,1.2"], "p-value 1"),
+        (vec!["--srm", "10"], "at least two arms"),
+        (vec!["--srm", "10,12", "--weights", "1,0"], "weight 1"),
+        (vec!["--srm", "10,12", "--weights", "1,1,1"], "3 weights for 2 arms"),
+        (vec!["--cuped", bad_arm.as_str()], "line 4"),
+        (vec!["--cuped", twice.to_str().unwrap()], "twice"),
+        (vec!["--cuped", missing.to_str().unwrap()], "no column \"y\""),
+        (vec!["--cuped", "/nonexistent/file.csv"], "/nonexistent/file.csv"),
+        (vec!["--means"], "usage"),
+    ] {
+        let error = run(&args).unwrap_err();
+        assert!(error.contains(needle) && !error.contains('\n'), "{args:?}: {error}");
+    }
+}
+
+/// Benjamini & Hochberg (1995), section 4: fifteen p-values from a trial of
+/// treatments after myocardial infarction. At q = 0.05 their procedure
+/// rejects the four smallest; Bonferroni (and so Holm, which rejects no
+/// fewer) rejects the three smallest.
+#[test]
+fn corrections_match_benjamini_and_hochberg_1995() {
+    let p = [
+        0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719, 0.6528, 0.7590,
+        1.0,
+    ];
+    let rejected = |q: &[f64]| q.iter().filter(|&&q| q <= 0.05).count();
+    assert_eq!(rejected(&adjust_p_values(&p, Correction::BenjaminiHochberg).unwrap()), 4);
+    assert_eq!(rejected(&adjust_p_values(&p, Correction::Holm).unwrap()), 3);
+}
+
+proptest! {
+    /// Sums merge like the units they summarise: in any split, in any
+    /// order (integer values keep every sum exact).
+    #[test]
+    fn sums_merge_in_any_split(values in proptest::collection::vec((-1000_i32..1000, -1000_i32..1000), 0..60), cut in 0_usize..60) {
+        let pairs: Vec<(f64, f64)> = values.iter().map(|&(x, y)| (f64::from(x), f64::from(y))).collect();
+        let cut = cut.min(pairs.len());
+        let whole = CrossSums::from_pairs(pairs.iter().copied());
+        let (left, right) = (CrossSums::from_pairs(pairs[..cut].iter().copied()), CrossSums::from_pairs(pairs[cut..].iter().copied()));
+        prop_assert_eq!(left + right, whole);
+        prop_assert_eq!(right + left, whole);
+        prop_assert_eq!(left.y() + right.y(), Sums::from_values(pairs.iter().map(|p| p.1)));
+    }
+
+    /// Refused inputs are refused, never answered with NaN.
+    #[test]
+    fn effects_are_finite_or_refused(n_a in 0_u64..50, x_a in 0_u64..60, n_b in 0_u64..50, x_b in 0_u64..60, relative: bool) {
+        let kind = if relative { Effect::Relative } else { Effect::Absolute };
+        if let (Ok(a), Ok(b)) = (Moments::of_proportion(n_a, x_a), Moments::of_proportion(n_b, x_b)) {
+            if let Ok(test) = EffectTest::new(a, b, kind) {
+                prop_assert!(test.effect.is_finite() && test.se > 0.0 && test.ci95[0] <= test.ci95[1]);
+                prop_assert!((0.0..=1.0).contains(&test.p_value.unwrap()));
+            }
+            if let Ok(post) = BayesianEffect::new(a, b, kind) {
+                prop_assert!((0.0..=1.0).contains(&post.chance_to_win) && post.risk >= 0.0);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- simulator
+
+/// Without purchase history everyone is average, and the run by habit is
+/// the plain run; with it, those who bought more buy more again.
+#[cfg(feature = "sim")]
+#[test]
+fn the_simulator_runs_a_campaign_by_habit() {
+    use customer_lifecycle::sim::CampaignSim;
+
+    let ids: Vec<CustomerId> = (0..3000).map(|i| CustomerId::from_key(&format!("h{i}"))).collect();
+    let mut base = CustomerBase::new(Policy::default());
+    for &id in &ids {
+        base.add_customer(NewCustomer::new(id, t0())).unwrap();
+    }
+    let start = t0() + TimeDelta::days(400);
+    let run = CampaignSim::new(CampaignId::from_key("habit"), start);
+    let plain: Vec<Event> = run.events(&ids, None, 3).unwrap().collect();
+    assert_eq!(run.events_by_habit(&base, &ids, None, 3).unwrap().collect::<Vec<_>>(), plain);
+
+    // The first third bought five times in the year before.
+    for (i, &id) in ids.iter().enumerate().take(1000) {
+        for k in 0..5 {
+            let event = Event {
+                id: EventId::from_key(&format!("habit-{i}-{k}")),
+                customer: id,
+                at: start - TimeDelta::days(300 - 50 * k),
+                channel: Channel::Web,
+                kind: EventKind::Purchase { amount: Money::from_minor(10_000) },
+            };
+            base.apply(&event).unwrap();
+        }
+    }
+    let buyers = |range: std::ops::Range<usize>| {
+        let wanted: std::collections::HashSet<CustomerId> = ids[range].iter().copied().collect();
+        run.events_by_habit(&base, &ids, None, 3)
+            .unwrap()
+            .filter(|e| wanted.contains(&e.customer) && matches!(e.kind, EventKind::Purchase { .. }))
+            .count()
+    };
+    // Chances scale by (5 + 1)/(5/3 + 1) = 2.25 and (0 + 1)/(5/3 + 1) = 0.375.
+    assert!(buyers(0..1000) > 4 * buyers(1000..2000), "{} vs {}", buyers(0..1000), buyers(1000..2000));
+}
 
 #[cfg(feature = "sim")]
 #[test]

@@ -1,13 +1,16 @@
 //! One campaign on the simulated base: a two-week email promotion to the
 //! customers who consented to contact, with a holdout control; its report,
-//! and the A/B test of the offer against the holdout.
+//! and the A/B test of the offer against the holdout: the sample-ratio
+//! check first, then conversion and spend, and the spend once more with
+//! CUPED on each customer's spend in the year before.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::campaign::{
-    Arm, AttributionOptions, Audience, Campaign, CampaignKind, Experiment, Uplift, sample_size_per_arm,
+    Arm, AttributionOptions, Audience, Campaign, CampaignKind, Covariate, Cuped, Experiment, SampleRatioTest, Uplift,
+    sample_size_per_arm,
 };
 use customer_lifecycle::sim::CampaignSim;
-use customer_lifecycle::{CampaignId, Customer, CustomerBase, CustomerId, Purpose};
+use customer_lifecycle::{CampaignId, Customer, CustomerBase, CustomerId, Purpose, Window};
 
 /// Runs the campaign on a copy of `base` from `start`, then prints its report
 /// and the test of the offer against the holdout.
@@ -18,7 +21,7 @@ pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn 
     let test = Experiment::new(7, vec![Arm::holdout("holdout", 1), Arm::treatment("offer", 4)])?;
     let run = CampaignSim { conversion_lift: 0.04, ..CampaignSim::new(CampaignId::from_key("spring-promo"), start) };
     let ids: Vec<CustomerId> = audience.iter().collect();
-    for event in run.events(&ids, Some(&test), 42)? {
+    for event in run.events_by_habit(&base, &ids, Some(&test), 42)? {
         base.apply(&event)?;
     }
     let promo = Campaign::builder(run.campaign, "Spring promotion", CampaignKind::Promotion)
@@ -57,9 +60,17 @@ pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn 
     }
 
     // Offer against holdout, over the audience, up to a week after the end.
-    let arms = test.outcomes(&base, Some(&audience), run.start, run.end() + options.window)?;
+    let end = run.end() + options.window;
+    let arms = test.outcomes(&base, Some(&audience), run.start, end)?;
     let (holdout, offer) = (&arms[0], &arms[1]);
     println!("\nA/B test: {} customers in the holdout, {} offered", holdout.customers, offer.customers);
+    let srm = SampleRatioTest::new(&[holdout.customers, offer.customers], Some(&[1.0, 4.0]))?;
+    println!(
+        "  sample ratio 1:4 {} (chi2 = {:.2}, p = {:.3})",
+        if srm.mismatch { "MISMATCH: do not trust the numbers below" } else { "as planned" },
+        srm.chi2,
+        srm.p_value
+    );
     let uplift = Uplift::between(holdout, offer);
     if let Some(t) = uplift.conversion {
         println!(
@@ -76,6 +87,19 @@ pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn 
     if let Some(w) = uplift.revenue_per_customer {
         println!("  revenue per customer {:+.2} (Welch t = {:.2}, p = {:.4})", w.diff, w.t, w.p_value);
     }
+    // The same spend, adjusted for what each customer spent in the
+    // year before: much of the spread between customers was there already.
+    let before = Window::new(run.start - TimeDelta::days(365), run.start)?;
+    let sums = test.revenue_sums(&base, Some(&audience), run.start, end, &Covariate::Spend(before))?;
+    let cuped = Cuped::new(sums[0], sums[1])?;
+    println!(
+        "  with CUPED on pre-period spend: {:+.2} (95% CI {:+.2} to {:+.2}, p = {:.4}), variance down {:.0}%",
+        cuped.effect,
+        cuped.ci95[0],
+        cuped.ci95[1],
+        cuped.p_value,
+        100.0 * cuped.variance_reduction
+    );
     let next = sample_size_per_arm(0.05, 0.01, 0.05, 0.8)?;
     println!("  to detect 5% -> 6% next time: {next} customers per arm");
     Ok(())

@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::report::is_up;
 use super::stats::{normal_quantile, normal_sf, students_t_quantile, students_t_sf, z_975};
 use super::{Audience, CampaignError};
-use crate::base::Kind;
-use crate::{CustomerBase, CustomerId, Money};
+use std::collections::HashMap;
+
+use super::stats_tests::CrossSums;
+use crate::base::{Kind, Record};
+use crate::{Customer, CustomerBase, CustomerId, Money, Window};
 
 /// The prefix hashed before the seed and the customer id.
 const ASSIGNMENT_DOMAIN: &[u8] = b"customer-lifecycle/experiment\0";
@@ -223,19 +226,10 @@ impl Experiment {
                 (outcome, Welford::default())
             })
             .collect();
-        for (customer, records) in base.records() {
-            if customer.created_at() >= to || population.is_some_and(|p| !p.contains(customer.id())) {
-                continue;
-            }
-            let (arm, spend) = &mut arms[self.assign(customer.id())];
-            let mut revenue = Money::ZERO;
-            let mut bought = false;
-            for record in records.iter().filter(|r| r.at >= from && r.at < to) {
-                if let Kind::Purchase(amount) = record.kind {
-                    revenue = revenue.checked_add(amount)?;
-                    bought = true;
-                }
-            }
+        for (index, customer, records) in self.members(base, population, to) {
+            let (arm, spend) = &mut arms[index];
+            let (revenue, purchases) = purchases_within(records, from, to)?;
+            let bought = purchases > 0;
             arm.customers += 1;
             arm.conversions += u64::from(bought);
             arm.revenue = arm.revenue.checked_add(revenue)?;
@@ -250,6 +244,105 @@ impl Experiment {
             })
             .collect())
     }
+    /// Per arm, the outcome and a pre-period covariate of every member, for
+    /// a regression-adjusted test ([`Cuped`](crate::campaign::Cuped)): `y`
+    /// is what the customer spent between `from` (included) and `to`
+    /// (excluded), in major units, and `x` the `covariate`. The members are
+    /// those of [`outcomes`](Experiment::outcomes).
+    ///
+    /// # Errors
+    ///
+    /// [`CampaignError::Money`] if a customer's spend overflows, and
+    /// [`CampaignError::MissingCovariate`] for a member without a value in
+    /// [`Covariate::Values`].
+    ///
+    /// # Complexity
+    ///
+    /// O(customers × SHA-1 + events).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeDelta, TimeZone, Utc};
+    /// use customer_lifecycle::campaign::{Arm, Covariate, Experiment};
+    /// use customer_lifecycle::{CustomerBase, NewCustomer, Policy, Window};
+    ///
+    /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut base = CustomerBase::new(Policy::default());
+    /// for i in 0..10 {
+    ///     base.add_customer(NewCustomer::with_key(i.to_string(), t0))?;
+    /// }
+    /// let test = Experiment::new(1, vec![Arm::holdout("control", 1), Arm::treatment("offer", 1)])?;
+    /// let start = t0 + TimeDelta::days(90);
+    /// let before = Window::new(t0, start)?;
+    /// let arms = test.revenue_sums(&base, None, start, start + TimeDelta::days(30), &Covariate::Spend(before))?;
+    /// assert_eq!(arms[0].n + arms[1].n, 10);
+    /// # Ok::<(), customer_lifecycle::Error>(())
+    /// ```
+    pub fn revenue_sums(
+        &self,
+        base: &CustomerBase,
+        population: Option<&Audience>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        covariate: &Covariate<'_>,
+    ) -> Result<Vec<CrossSums>, CampaignError> {
+        let mut arms = vec![CrossSums::default(); self.arms.len()];
+        for (index, customer, records) in self.members(base, population, to) {
+            let (spend, _) = purchases_within(records, from, to)?;
+            let x = match covariate {
+                Covariate::Spend(window) => purchases_within(records, window.start(), window.end())?.0.to_f64(),
+                Covariate::Purchases(window) => purchases_within(records, window.start(), window.end())?.1 as f64,
+                Covariate::Values(values) => {
+                    *values.get(&customer.id()).ok_or(CampaignError::MissingCovariate { customer: customer.id() })?
+                }
+            };
+            arms[index].push(x, spend.to_f64());
+        }
+        Ok(arms)
+    }
+
+    /// The customers of `base` created before `to` (and in `population`, if
+    /// given), each with the index of their arm.
+    fn members<'b>(
+        &'b self,
+        base: &'b CustomerBase,
+        population: Option<&'b Audience>,
+        to: DateTime<Utc>,
+    ) -> impl Iterator<Item = (usize, &'b Customer, &'b [Record])> + 'b {
+        base.records()
+            .filter(move |(c, _)| c.created_at() < to && population.is_none_or(|p| p.contains(c.id())))
+            .map(|(c, records)| (self.assign(c.id()), c, records))
+    }
+}
+
+/// A pre-period quantity per customer: the covariate of a regression
+/// adjustment (see [`Experiment::revenue_sums`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Covariate<'a> {
+    /// What the customer spent on purchases within the window, in major
+    /// units (refunds not deducted, as in [`ArmOutcome::revenue`]).
+    Spend(Window),
+    /// How many purchases the customer made within the window.
+    Purchases(Window),
+    /// A value per customer computed elsewhere: an RFM score, the purchases
+    /// or value a fitted model predicts (the "CUPAC" idea). Every member
+    /// needs one.
+    Values(&'a HashMap<CustomerId, f64>),
+}
+
+/// What a customer spent on purchases in `[from, to)`, and how many they made.
+fn purchases_within(records: &[Record], from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Money, u64), CampaignError> {
+    let mut spend = Money::ZERO;
+    let mut count = 0;
+    for record in records.iter().filter(|r| r.at >= from && r.at < to) {
+        if let Kind::Purchase(amount) = record.kind {
+            spend = spend.checked_add(amount)?;
+            count += 1;
+        }
+    }
+    Ok((spend, count))
 }
 
 /// What happened in one arm of an experiment.
@@ -309,7 +402,36 @@ impl Moments {
         w.moments()
     }
 
-    fn check(&self, group: &'static str) -> Result<(), CampaignError> {
+    /// A proportion, `conversions` out of `n`, as moments of 0/1 outcomes
+    /// with the per-unit variance p(1 − p) (divided by n, not n − 1: the
+    /// binomial variance).
+    ///
+    /// # Errors
+    ///
+    /// [`CampaignError::EmptyGroup`] for n = 0 and
+    /// [`CampaignError::ConversionsAboveCount`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::campaign::Moments;
+    ///
+    /// let m = Moments::of_proportion(200, 50)?;
+    /// assert_eq!((m.n, m.mean, m.variance), (200, 0.25, 0.1875));
+    /// # Ok::<(), customer_lifecycle::campaign::CampaignError>(())
+    /// ```
+    pub fn of_proportion(n: u64, conversions: u64) -> Result<Self, CampaignError> {
+        if n == 0 {
+            return Err(CampaignError::EmptyGroup { group: "arm" });
+        }
+        if conversions > n {
+            return Err(CampaignError::ConversionsAboveCount { group: "arm", conversions, n });
+        }
+        let p = conversions as f64 / n as f64;
+        Ok(Moments { n, mean: p, variance: p * (1.0 - p) })
+    }
+
+    pub(crate) fn check(&self, group: &'static str) -> Result<(), CampaignError> {
         if self.n < 2 {
             return Err(CampaignError::TooFewValues { group, n: self.n });
         }

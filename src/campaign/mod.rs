@@ -66,14 +66,20 @@ mod campaign;
 mod experiment;
 mod report;
 mod stats;
+mod stats_tests;
 mod timing;
 
 pub use attribution::{AttributionModel, AttributionOptions};
 pub use campaign::{Audience, Campaign, CampaignBuilder, CampaignKind};
 pub use experiment::{
-    Arm, ArmOutcome, Experiment, Moments, ProportionTest, Uplift, WelchTest, assignment_hash, sample_size_per_arm,
+    Arm, ArmOutcome, Covariate, Experiment, Moments, ProportionTest, Uplift, WelchTest, assignment_hash,
+    sample_size_per_arm,
 };
 pub use report::{CampaignReport, Roi, StageBreakdown, report};
+pub use stats_tests::{
+    BayesianEffect, ConfidenceSequence, Correction, CrossSums, Cuped, Effect, EffectTest, MidExperimentPower,
+    SampleRatioTest, Sums, adjust_p_values,
+};
 pub use timing::{HourOfWeek, TimingCell, TimingProfile};
 
 use chrono::{DateTime, Utc};
@@ -200,6 +206,69 @@ pub enum CampaignError {
     /// Both groups have zero variance: the t statistic is undefined.
     #[error("both groups have zero variance: the t statistic is undefined")]
     ZeroVariance,
+    /// A relative effect over a control arm whose mean is zero.
+    #[error("the control arm's mean is zero: a relative effect is undefined")]
+    ZeroControlMean,
+    /// A ratio metric whose denominator sums to zero.
+    #[error("the ratio's denominator sums to zero")]
+    ZeroDenominator,
+    /// A regression adjustment on a covariate that does not vary.
+    #[error("the covariate does not vary: the adjustment is undefined")]
+    ZeroCovariateVariance,
+    /// A computation whose result is not a finite number.
+    #[error("the {what} is not a finite number")]
+    NotFinite {
+        /// Which quantity.
+        what: &'static str,
+    },
+    /// A confidence sequence's tuning parameter that is not finite and positive.
+    #[error("the tuning parameter N* must be finite and positive, not {value}")]
+    InvalidTuning {
+        /// The value given.
+        value: f64,
+    },
+    /// A test across arms given fewer than two.
+    #[error("the test needs at least two arms, not {arms}")]
+    TooFewArms {
+        /// How many were given.
+        arms: usize,
+    },
+    /// Weights not one per arm.
+    #[error("{weights} weights for {arms} arms")]
+    WeightCount {
+        /// How many weights.
+        weights: usize,
+        /// How many arms.
+        arms: usize,
+    },
+    /// A weight that is not finite and positive.
+    #[error("weight {index} must be finite and positive, not {value}")]
+    InvalidWeight {
+        /// Its position (0-based).
+        index: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// No p-values to adjust.
+    #[error("no p-values to adjust")]
+    NoPValues,
+    /// A p-value outside [0, 1].
+    #[error("p-value {index} must lie in [0, 1], not {value}")]
+    InvalidPValue {
+        /// Its position (0-based).
+        index: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// A sample size too large to count in 64 bits.
+    #[error("the sample size needed does not fit in 64 bits")]
+    SampleSizeTooLarge,
+    /// A customer with no value of the covariate.
+    #[error("customer {customer} has no covariate value")]
+    MissingCovariate {
+        /// The customer.
+        customer: crate::CustomerId,
+    },
     /// An amount overflowed.
     #[error(transparent)]
     Money(#[from] MoneyError),

@@ -10,7 +10,20 @@ use serde::{Deserialize, Serialize};
 
 use super::SimError;
 use crate::campaign::Experiment;
-use crate::{CampaignId, Channel, CustomerId, EngagementAction, Event, EventId, EventKind, Money};
+use crate::{CampaignId, Channel, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Money};
+
+/// How one customer buys during a run: a scale on the chance to buy, and
+/// their own mean amount (`None`: the run's).
+#[derive(Debug, Clone, Copy)]
+struct Habit {
+    chance_scale: f64,
+    mean_amount: Option<f64>,
+}
+
+impl Habit {
+    /// Everyone alike: the story of [`CampaignSim::events`].
+    const AVERAGE: Habit = Habit { chance_scale: 1.0, mean_amount: None };
+}
 
 /// A simulated campaign run.
 ///
@@ -127,21 +140,60 @@ impl CampaignSim {
         seed: u64,
     ) -> Result<impl Iterator<Item = Event> + 'a, SimError> {
         self.validate()?;
-        let amount = Gamma::new(4.0, self.mean_amount / 4.0).expect("validated");
         Ok(customers.iter().enumerate().flat_map(move |(i, &customer)| {
             let holdout = experiment.is_some_and(|e| e.arm(customer).holdout);
-            self.customer_events(customer, holdout, &amount, seed, i)
+            self.customer_events(customer, holdout, Habit::AVERAGE, seed, i)
         }))
     }
 
-    fn customer_events(
-        &self,
-        customer: CustomerId,
-        holdout: bool,
-        amount: &Gamma<f64>,
+    /// As [`events`](CampaignSim::events), but each customer buys by their
+    /// own habits in `base` over the year before the start, as real
+    /// customers do: their chance to buy is the run's chance times
+    /// `(p + 1) / (p̄ + 1)` (capped at 1), where p is their purchases that
+    /// year and p̄ the mean over `customers`, and their amounts have their own
+    /// mean purchase amount of all time (the run's `mean_amount` for someone
+    /// who never bought). This is what makes a pre-period covariate worth
+    /// adjusting for ([`Cuped`](crate::campaign::Cuped)).
+    ///
+    /// # Errors
+    ///
+    /// [`SimError`] naming an impossible setting.
+    pub fn events_by_habit<'a>(
+        &'a self,
+        base: &CustomerBase,
+        customers: &'a [CustomerId],
+        experiment: Option<&'a Experiment>,
         seed: u64,
-        i: usize,
-    ) -> Vec<Event> {
+    ) -> Result<impl Iterator<Item = Event> + 'a, SimError> {
+        self.validate()?;
+        let year_before = self.start - TimeDelta::days(365);
+        let history: Vec<(u32, f64)> = customers
+            .iter()
+            .map(|&c| {
+                let (mut recent, mut count, mut total) = (0_u32, 0_u32, 0.0);
+                for event in base.events(c).into_iter().flatten() {
+                    if let EventKind::Purchase { amount } = event.kind {
+                        recent += u32::from(event.at >= year_before && event.at < self.start);
+                        count += 1;
+                        total += amount.to_f64();
+                    }
+                }
+                let mean = if count > 0 && total > 0.0 { total / f64::from(count) } else { self.mean_amount };
+                (recent, mean)
+            })
+            .collect();
+        let average = history.iter().map(|&(p, _)| f64::from(p)).sum::<f64>() / customers.len().max(1) as f64;
+        Ok(customers.iter().zip(history).enumerate().flat_map(move |(i, (&customer, (recent, mean_amount)))| {
+            let holdout = experiment.is_some_and(|e| e.arm(customer).holdout);
+            let habit =
+                Habit { chance_scale: (f64::from(recent) + 1.0) / (average + 1.0), mean_amount: Some(mean_amount) };
+            self.customer_events(customer, holdout, habit, seed, i)
+        }))
+    }
+
+    fn customer_events(&self, customer: CustomerId, holdout: bool, habit: Habit, seed: u64, i: usize) -> Vec<Event> {
+        let mean_amount = habit.mean_amount.unwrap_or(self.mean_amount);
+        let amount = Gamma::new(4.0, mean_amount / 4.0).expect("a positive mean amount");
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc2b2_ae3d_27d4_eb4f_u64.wrapping_mul(i as u64 + 1));
         let period = f64::from(self.days) * 86_400.0;
         let instant = |seconds: f64| self.start + TimeDelta::seconds(seconds as i64);
@@ -174,8 +226,8 @@ impl CampaignSim {
                 }
             }
         }
-        let chance =
-            if first_touch.is_some() { self.base_conversion + self.conversion_lift } else { self.base_conversion };
+        let chance = habit.chance_scale
+            * if first_touch.is_some() { self.base_conversion + self.conversion_lift } else { self.base_conversion };
         if rng.random::<f64>() < chance {
             let at = match first_touch {
                 Some(s) => s + soon.sample(&mut rng) * 86_400.0,
