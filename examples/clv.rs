@@ -5,7 +5,21 @@
 //! ```text
 //! cargo run --release --example clv -- --summary tests/data/cdnow_summary.csv
 //! cargo run --release --example clv -- --transactions log.csv --time-unit weeks --calibration-end 1997-09-30
+//! cargo run --release --example clv -- --discrete tests/data/donations.csv --horizon 5
+//! cargo run --release --example clv -- --survivors 1000,631,468,382,326,289,262,241 --periods 12
 //! ```
+//!
+//! `--discrete FILE.csv` reads discrete-time patterns (columns
+//! `frequency,recency,periods,count`, matched by name) and prints
+//! `{"bgbb": {"alpha", "beta", "gamma", "delta", "log_likelihood"},
+//! "patterns": [{"frequency", "recency", "periods", "count", "p_alive",
+//! "expected_purchases"}]}`: the BG/BB fit, and per pattern in input order
+//! P(alive) at the next opportunity and the expected transactions in the
+//! next `--horizon` opportunities (default 5). `--survivors` takes one
+//! cohort's survivor counts and prints `{"sbg": {"alpha", "beta",
+//! "log_likelihood"}, "survival": [...], "retention": [...]}`: the sBG fit,
+//! the fitted S(t) for t = 0..=`--periods` (default 12; S(0) = 1) and the
+//! retention rates r(1), …, r(`--periods`).
 //!
 //! The summary file has the columns `customer_id,frequency,recency,T,monetary_value`;
 //! the transaction log `customer_id,date,amount`, one purchase per row, dates
@@ -23,8 +37,8 @@ use std::process::ExitCode;
 
 use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
-    BgNbd, ClvError, CustomerSummary, FitData, FitOptions, GammaGamma, ParetoNbd, SpendData, Summary, TimeUnit,
-    read_summary_csv,
+    BgBb, BgNbd, ClvError, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, ParetoNbd,
+    RetentionModel, SpendData, Summary, TimeUnit, read_summary_csv,
 };
 use serde::Serialize;
 
@@ -90,8 +104,8 @@ struct CustomerOut {
     expected_avg_value: f64,
 }
 
-const USAGE: &str =
-    "usage: clv --summary FILE.csv | clv --transactions FILE.csv --time-unit days|weeks --calibration-end YYYY-MM-DD";
+const USAGE: &str = "usage: clv --summary FILE.csv | clv --transactions FILE.csv --time-unit days|weeks \
+     --calibration-end YYYY-MM-DD | clv --discrete FILE.csv [--horizon N] | clv --survivors N0,N1,... [--periods N]";
 
 /// Runs the example on its command-line arguments and returns the JSON text.
 ///
@@ -104,6 +118,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let mut transactions = None;
     let mut unit = None;
     let mut end = None;
+    let (mut discrete, mut survivors, mut horizon, mut periods) = (None, None, None, None);
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let mut value = || rest.next().cloned().ok_or_else(|| format!("{flag} needs a value; {USAGE}"));
@@ -112,8 +127,19 @@ pub fn run(args: &[String]) -> Result<String, String> {
             "--transactions" => transactions = Some(value()?),
             "--time-unit" => unit = Some(value()?),
             "--calibration-end" => end = Some(value()?),
+            "--discrete" => discrete = Some(value()?),
+            "--survivors" => survivors = Some(value()?),
+            "--horizon" => horizon = Some(value()?),
+            "--periods" => periods = Some(value()?),
             other => return Err(format!("unknown argument {other:?}; {USAGE}")),
         }
+    }
+    let continuous = summary.is_some() || transactions.is_some() || unit.is_some() || end.is_some();
+    match (discrete, survivors) {
+        (Some(path), None) if !continuous && periods.is_none() => return discrete_json(&path, horizon.as_deref()),
+        (None, Some(counts)) if !continuous && horizon.is_none() => return survivors_json(&counts, periods.as_deref()),
+        (None, None) if horizon.is_none() && periods.is_none() => {}
+        _ => return Err(USAGE.to_owned()),
     }
     let customers = match (summary, transactions) {
         (Some(path), None) if unit.is_none() && end.is_none() => {
@@ -145,6 +171,144 @@ pub fn run(args: &[String]) -> Result<String, String> {
     };
     let json = serde_json::to_string(&fit_all(customers)?).map_err(|e| e.to_string())?;
     Ok(json)
+}
+
+#[derive(Serialize)]
+struct DiscreteOutput {
+    bgbb: BgBbOut,
+    patterns: Vec<PatternOut>,
+}
+
+#[derive(Serialize)]
+struct BgBbOut {
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    delta: f64,
+    log_likelihood: f64,
+}
+
+#[derive(Serialize)]
+struct PatternOut {
+    frequency: u32,
+    recency: u32,
+    periods: u32,
+    count: f64,
+    p_alive: f64,
+    expected_purchases: f64,
+}
+
+/// `--discrete FILE.csv [--horizon N]`: the BG/BB fitted to the patterns of
+/// `frequency,recency,periods,count`, with P(alive) at the next opportunity
+/// and the expected transactions in the next N (default 5) per pattern, in
+/// input order.
+fn discrete_json(path: &str, horizon: Option<&str>) -> Result<String, String> {
+    let horizon = match horizon {
+        None => 5,
+        Some(text) => text.parse::<u32>().map_err(|_| format!("--horizon {text:?} is not a whole number"))?,
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
+    let headers = reader.headers().map_err(|e| format!("{path}: {e}"))?.clone();
+    let column = |name: &str| -> Result<usize, String> {
+        let mut at = headers.iter().enumerate().filter(|(_, h)| h.trim().trim_start_matches('\u{feff}') == name);
+        match (at.next(), at.next()) {
+            (Some((i, _)), None) => Ok(i),
+            (Some(_), Some(_)) => Err(format!("{path}: column {name:?} appears twice in the header")),
+            (None, _) => {
+                Err(format!("{path}: the header has no column {name:?} (it needs frequency,recency,periods,count)"))
+            }
+        }
+    };
+    let columns = [column("frequency")?, column("recency")?, column("periods")?, column("count")?];
+    let mut patterns = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{path}: {e}"))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let cell = |k: usize, name: &str| -> Result<&str, String> {
+            record.get(columns[k]).map(str::trim).ok_or_else(|| format!("{path}: line {line}: no {name:?} cell"))
+        };
+        let whole = |k: usize, name: &str| -> Result<u32, String> {
+            let text = cell(k, name)?;
+            text.parse().map_err(|_| format!("{path}: line {line}, column {name:?}: {text:?} is not a whole number"))
+        };
+        let count_text = cell(3, "count")?;
+        let count =
+            count_text.parse::<f64>().ok().filter(|c| c.is_finite() && *c > 0.0).ok_or_else(|| {
+                format!("{path}: line {line}, column \"count\": {count_text:?} is not a positive number")
+            })?;
+        patterns.push(DiscretePattern {
+            frequency: whole(0, "frequency")?,
+            recency: whole(1, "recency")?,
+            periods: whole(2, "periods")?,
+            count,
+        });
+    }
+    let fit = BgBb::fit(&patterns, &FitOptions::default()).map_err(|e| match e {
+        // Name the file's line rather than the 0-based row.
+        ClvError::InvalidData { row, reason } => format!("{path}: data row {}: {reason}", row + 1),
+        other => format!("BG/BB: {other}"),
+    })?;
+    let model = fit.model;
+    let output = DiscreteOutput {
+        bgbb: BgBbOut {
+            alpha: model.alpha(),
+            beta: model.beta(),
+            gamma: model.gamma(),
+            delta: model.delta(),
+            log_likelihood: fit.log_likelihood,
+        },
+        patterns: patterns
+            .iter()
+            .map(|p| PatternOut {
+                frequency: p.frequency,
+                recency: p.recency,
+                periods: p.periods,
+                count: p.count,
+                p_alive: model.p_alive(p, 1),
+                expected_purchases: model.expected_purchases(p, horizon),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&output).map_err(|e| e.to_string())
+}
+
+#[derive(Serialize)]
+struct SurvivorsOutput {
+    sbg: SbgOut,
+    survival: Vec<f64>,
+    retention: Vec<f64>,
+}
+
+#[derive(Serialize)]
+struct SbgOut {
+    alpha: f64,
+    beta: f64,
+    log_likelihood: f64,
+}
+
+/// `--survivors N0,N1,... [--periods N]`: the sBG fitted to one cohort's
+/// survivor counts, with the fitted S(0..=N) and r(1..=N) (default N = 12).
+fn survivors_json(counts: &str, periods: Option<&str>) -> Result<String, String> {
+    let periods = match periods {
+        None => 12,
+        Some(text) => text.parse::<u32>().map_err(|_| format!("--periods {text:?} is not a whole number"))?,
+    };
+    let survivors = counts
+        .split(',')
+        .map(|c| {
+            let c = c.trim();
+            c.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| format!("--survivors: {c:?} is not a number"))
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    let fit = RetentionModel::fit_sbg(&[&survivors], &FitOptions::default()).map_err(|e| format!("sBG: {e}"))?;
+    let model = fit.model;
+    let output = SurvivorsOutput {
+        sbg: SbgOut { alpha: model.alpha(), beta: model.beta(), log_likelihood: fit.log_likelihood },
+        survival: (0..=periods).map(|t| model.survival(t)).collect(),
+        retention: (1..=periods).map(|t| model.retention(t)).collect(),
+    };
+    serde_json::to_string(&output).map_err(|e| e.to_string())
 }
 
 fn parse_day(text: &str) -> Option<chrono::NaiveDate> {

@@ -42,6 +42,7 @@
 // matrices and parallel columns by position, as the formulas do.
 #![allow(clippy::many_single_char_names, clippy::float_cmp, clippy::needless_range_loop)]
 
+mod bgbb;
 mod bgnbd;
 #[cfg(feature = "csv")]
 mod csv;
@@ -51,6 +52,7 @@ mod holdout;
 mod modified_bgnbd;
 mod optim;
 mod pareto_nbd;
+mod retention;
 mod special;
 mod summary;
 mod valuation;
@@ -58,6 +60,7 @@ mod value;
 
 use chrono::NaiveDate;
 
+pub use bgbb::{BgBb, BgBbFit, DiscretePattern};
 pub use bgnbd::{BgNbd, BgNbdFit};
 #[cfg(feature = "csv")]
 pub use csv::read_summary_csv;
@@ -67,6 +70,7 @@ pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
+pub use retention::{RetentionFit, RetentionModel};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
 pub use valuation::{Assessment, ModelValuation, PurchaseModel};
 pub use value::lifetime_value;

@@ -16,6 +16,8 @@ use proptest::prelude::*;
 #[path = "../../examples/clv.rs"]
 mod example_program;
 
+mod discrete;
+
 fn day(offset: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::TimeDelta::days(offset)
 }
