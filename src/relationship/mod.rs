@@ -12,7 +12,7 @@
 //! | [`pagerank`], [`personalized_pagerank`] | weighted PageRank with damping and restart |
 //! | [`ReferralForest`] | who brought whom; attribution with decay; viral coefficient per cohort |
 //! | [`simulate_spread`], [`LiveEdgeSamples`], [`celf`], [`greedy`] | independent-cascade diffusion: seeded Monte Carlo spread with a 95% interval; influence maximisation |
-//! | `read_edge_list` | a [`Network`] of string ids from a CSV edge list (feature `csv`) |
+//! | `read_edge_list` | a [`Network`] of string ids from a CSV edge list whose header says whether it is a follow graph or plain directed edges (feature `csv`) |
 //!
 //! # Direction
 //!
@@ -105,7 +105,7 @@ mod referral;
 pub use diffusion::{DiffusionError, LiveEdgeSamples, Selection, Spread, celf, greedy, simulate_spread};
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-pub use edgelist::{EdgeListError, read_edge_list};
+pub use edgelist::{EdgeList, EdgeListError, EdgeListHeader, read_edge_list};
 pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, GraphError, NodeIndex};
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
