@@ -11,7 +11,8 @@
 //! A (pooled standard error for z, unpooled for the 95% interval of the
 //! difference); `--sample-size BASELINE,LIFT,ALPHA,POWER` gives the
 //! customers needed per arm. Numbers print in shortest round-trip form.
-//! Invalid input exits with status 2 and a one-line error on stderr.
+//! Invalid input (or a sample size too large to count) exits with status 2
+//! and a one-line error on stderr; a closed standard output, with status 1.
 
 use customer_lifecycle::campaign::{ProportionTest, sample_size_per_arm};
 
@@ -62,14 +63,18 @@ fn real(text: &str) -> Result<f64, String> {
     }
 }
 
+#[path = "support/output.rs"]
+mod output;
+
 #[allow(dead_code)]
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
-        Ok(line) => println!("{line}"),
-        Err(message) => {
-            eprintln!("error: {message}");
-            std::process::exit(2);
+        Ok(line) => {
+            if let Err(e) = output::print_line(&line) {
+                output::fail(format_args!("cannot write the output: {e}"), 1);
+            }
         }
+        Err(message) => output::fail(message, 2),
     }
 }

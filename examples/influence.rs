@@ -22,15 +22,17 @@
 //! naming its line.
 
 use std::error::Error;
-use std::io::{Read, Write};
+use std::io::Read;
 
 use customer_lifecycle::relationship::{Network, PageRankOptions, pagerank, reach_counts, read_edge_list};
 use serde::ser::{SerializeMap, Serializer};
 
+#[path = "support/output.rs"]
+mod output;
+
 fn main() {
     if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+        output::fail(e, 1);
     }
 }
 
@@ -42,9 +44,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
     let json = report(std::io::BufReader::new(file))?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(json.as_bytes())?;
-    out.write_all(b"\n")?;
+    output::print_line(&json).map_err(|e| format!("cannot write the output: {e}"))?;
     Ok(())
 }
 
