@@ -20,7 +20,11 @@
 //! to the follower, from the referrer to the referred (see [`EdgeKind`]).
 //! Reach and diffusion walk edges that way ([`Direction::Outgoing`]);
 //! influence rank as endorsement flows the other way
-//! ([`Direction::Incoming`]), so the followed rank high.
+//! ([`Direction::Incoming`]), so the followed rank high. An edge list read
+//! from CSV (`read_edge_list`) says by its header which it is: a follow
+//! graph (`follower,followed` or `follower_id,followed_id`), stored the same
+//! way, or plain `source,target` edges, along which both rank and reach flow;
+//! `EdgeListHeader` gives the directions to use.
 //!
 //! # Example
 //!
