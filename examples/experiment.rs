@@ -45,7 +45,9 @@
 //! Numbers print in shortest round-trip form. Any error — a malformed call,
 //! a number that does not parse, input the statistics refuse, a file that
 //! cannot be read or has a bad line — exits with status 2 and one `error:`
-//! line on stderr naming what was wrong (and for a file, the line).
+//! line on stderr naming what was wrong (and for a file, the line); a
+//! sample size too large to count is such an error. A closed standard
+//! output stops the program with status 1.
 //!
 //! [`EffectTest`]: customer_lifecycle::campaign::EffectTest
 //! [`ConfidenceSequence`]: customer_lifecycle::campaign::ConfidenceSequence
@@ -53,8 +55,6 @@
 //! [`SampleRatioTest`]: customer_lifecycle::campaign::SampleRatioTest
 //! [`adjust_p_values`]: customer_lifecycle::campaign::adjust_p_values
 //! [`Cuped`]: customer_lifecycle::campaign::Cuped
-
-use std::io::Write;
 
 use customer_lifecycle::campaign::{
     BayesianEffect, ConfidenceSequence, Correction, CrossSums, Cuped, Effect, EffectTest, Moments, ProportionTest,
@@ -327,20 +327,18 @@ fn real(text: &str) -> Result<f64, String> {
     }
 }
 
+#[path = "support/output.rs"]
+mod output;
+
 #[allow(dead_code)]
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(line) => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
-                eprintln!("error: writing the result: {e}");
-                std::process::exit(1);
+            if let Err(e) = output::print_line(&line) {
+                output::fail(format_args!("cannot write the output: {e}"), 1);
             }
         }
-        Err(message) => {
-            eprintln!("error: {message}");
-            std::process::exit(2);
-        }
+        Err(message) => output::fail(message, 2),
     }
 }

@@ -4,25 +4,35 @@
 //! cargo run --release --example influence -- --edges FILE.csv
 //! ```
 //!
-//! `FILE.csv` has a header line and columns `source,target[,weight]`; ids
-//! are any strings. Prints one JSON object,
-//! `{"pagerank": {"<id>": score, …}, "reach_2": {"<id>": n, …}}`:
-//! `pagerank` is the standard PageRank of the graph as given (rank flows from
-//! source to target, damping 0.85, dangling rank spread evenly, power
-//! iteration from uniform until the L1 change is below N·1e-12), and
-//! `reach_2` the number of other nodes within two hops along the edges. A
-//! bad weight stops the program with a one-line error naming its line.
+//! `FILE.csv` has a header line naming its columns (trimmed, case-sensitive,
+//! in any order, other columns ignored): `follower,followed` or
+//! `follower_id,followed_id` for a follow graph, or `source,target` for
+//! plain directed edges, with an optional `weight` (empty or missing: 1);
+//! ids are any strings. Prints one JSON object,
+//! `{"pagerank": {"<id>": score, …}, "reach_2": {"<id>": n, …}}`, nodes in
+//! order of first appearance (each row's two ids read in column order).
+//! With a follow header, rank flows from the follower to the followed
+//! (following is endorsement) and reach from the followed to the follower
+//! (word travels to the followers); with `source,target`, both flow from
+//! source to target. `pagerank` is weighted PageRank (damping 0.85,
+//! dangling rank spread evenly, power iteration from uniform until the L1
+//! change is below N·1e-12: networkx's `pagerank(alpha=0.85, tol=1e-12)`),
+//! and `reach_2` the number of other nodes within two hops, weights
+//! ignored. A bad header or weight stops the program with a one-line error
+//! naming its line.
 
 use std::error::Error;
-use std::io::{Read, Write};
+use std::io::Read;
 
-use customer_lifecycle::relationship::{Direction, Network, PageRankOptions, pagerank, reach_counts, read_edge_list};
+use customer_lifecycle::relationship::{Network, PageRankOptions, pagerank, reach_counts, read_edge_list};
 use serde::ser::{SerializeMap, Serializer};
+
+#[path = "support/output.rs"]
+mod output;
 
 fn main() {
     if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+        output::fail(e, 1);
     }
 }
 
@@ -34,9 +44,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
     let json = report(std::io::BufReader::new(file))?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(json.as_bytes())?;
-    out.write_all(b"\n")?;
+    output::print_line(&json).map_err(|e| format!("cannot write the output: {e}"))?;
     Ok(())
 }
 
@@ -47,17 +55,18 @@ fn run() -> Result<(), Box<dyn Error>> {
 /// A bad edge list (the message names the line), or a PageRank run that
 /// does not converge.
 pub fn report(input: impl Read) -> Result<String, Box<dyn Error>> {
-    let network = read_edge_list(input)?;
+    let edges = read_edge_list(input)?;
+    let (network, header) = (&edges.network, edges.header);
     let graph = network.graph();
     let options = PageRankOptions {
         damping: 0.85,
         tolerance: graph.node_count() as f64 * 1e-12,
         max_iterations: 100_000,
-        flow: Direction::Outgoing,
+        flow: header.rank_flow(),
     };
     let rank = if graph.node_count() == 0 { Vec::new() } else { pagerank(graph, &options)?.into_scores() };
-    let reach = reach_counts(graph, 2, Direction::Outgoing);
-    Ok(render(&network, &rank, &reach)?)
+    let reach = reach_counts(graph, 2, header.reach_direction());
+    Ok(render(network, &rank, &reach)?)
 }
 
 /// Writes `{"pagerank": {…}, "reach_2": {…}}` with nodes in index order;

@@ -79,12 +79,13 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     csv.flush().map_err(|e| format!("cannot write the output: {e}"))
 }
 
+#[path = "support/output.rs"]
+mod output;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let stdout = io::stdout();
     if let Err(message) = run(&args, &mut stdout.lock()) {
-        // One line, whatever the underlying message held.
-        eprintln!("error: {}", message.replace(['\n', '\r'], " "));
-        std::process::exit(1);
+        output::fail(message, 1);
     }
 }

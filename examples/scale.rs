@@ -10,13 +10,25 @@
 //! Events are drawn one customer at a time and applied as they come, so they
 //! are never all held at once.
 
+use std::io::Write;
 use std::time::Instant;
 
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
 
+#[path = "support/output.rs"]
+mod output;
+
+/// Runs, writing to standard output; on a failure (a closed output
+/// included) prints one `error:` line and exits with status 1.
+fn main() {
+    if let Err(e) = run(&mut std::io::stdout().lock()) {
+        output::fail_on(&*e);
+    }
+}
+
 /// Parses `--customers N` (default 1,000,000) and runs.
-pub fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn run(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut customers = 1_000_000;
     while let Some(arg) = args.next() {
@@ -33,12 +45,13 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let events = sim.populate(&mut base)?;
     base.advance_to(sim.end());
     let elapsed = started.elapsed();
-    println!("customers: {}", base.len());
-    println!("events: {events}");
-    println!("seconds (simulate + apply): {:.2}", elapsed.as_secs_f64());
+    writeln!(out, "customers: {}", base.len())?;
+    writeln!(out, "events: {events}")?;
+    writeln!(out, "seconds (simulate + apply): {:.2}", elapsed.as_secs_f64())?;
     if let Some(peak) = peak_rss_kib() {
-        println!("peak RSS: {peak} KiB");
+        writeln!(out, "peak RSS: {peak} KiB")?;
     }
+    out.flush()?;
     Ok(())
 }
 

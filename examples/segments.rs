@@ -22,14 +22,16 @@ use customer_lifecycle::segment::{FeatureTable, Segment, read_feature_csv, ready
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
 
-/// Runs with the process's arguments, printing the result or a one-line error.
+#[path = "support/output.rs"]
+mod output;
+
+/// Runs with the process's arguments, printing the result or a one-line
+/// error (exit status 1, also when standard output is closed).
 pub fn main() {
-    match run(std::env::args().skip(1)) {
-        Ok(json) => println!("{json}"),
-        Err(message) => {
-            eprintln!("error: {message}");
-            std::process::exit(1);
-        }
+    let result = run(std::env::args().skip(1))
+        .and_then(|json| output::print_line(&json).map_err(|e| format!("cannot write the output: {e}")));
+    if let Err(message) = result {
+        output::fail(message, 1);
     }
 }
 

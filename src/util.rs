@@ -1,5 +1,15 @@
 //! Small helpers shared by several modules.
 
+/// The first name seen a second time, for the CSV readers: a header must
+/// name each column once, or a reader would silently pick one of two.
+///
+/// O(n) expected.
+#[cfg(feature = "csv")]
+pub(crate) fn first_duplicate<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::with_hasher(foldhash::fast::FixedState::default());
+    names.into_iter().find(|&name| !seen.insert(name))
+}
+
 /// Percentiles as the share of the other values strictly below: the top
 /// gets 1, ties share the lower value, and the lowest get 0. A lone value is
 /// the top.

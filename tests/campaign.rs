@@ -326,6 +326,27 @@ fn sample_sizes_by_hand() {
 }
 
 #[test]
+fn sample_sizes_beyond_exact_counting_are_refused() {
+    // A lift of 1e-7 still gives an exact count (about 1.4e14 < 2^53)…
+    let n = sample_size_per_arm(0.1, 1e-7, 0.05, 0.8).unwrap();
+    assert!((1e14..1e15).contains(&(n as f64)), "{n}");
+    // …one of 1e-8 or 1e-10 does not (about 1.4e16 and 1.4e20: the latter
+    // was Ok(u64::MAX)), nor does one that only just moves the baseline.
+    for (lift, alpha, power) in [(1e-8, 0.05, 0.8), (1e-10, 0.05, 0.8), (1e-15, 0.05, 0.8), (1e-10, 1e-300, 0.999_999)]
+    {
+        match sample_size_per_arm(0.1, lift, alpha, power) {
+            Err(CampaignError::SampleSizeTooLarge { baseline, lift: l, alpha: a, power: p, size }) => {
+                assert_eq!((baseline, l, a, p), (0.1, lift, alpha, power));
+                assert!(size > 2f64.powi(53), "{size}");
+            }
+            other => panic!("lift {lift}: {other:?}"),
+        }
+    }
+    let message = sample_size_per_arm(0.1, 1e-10, 0.05, 0.8).unwrap_err().to_string();
+    assert!(message.contains("baseline 0.1") && message.contains("lift 0.0000000001"), "{message}");
+}
+
+#[test]
 fn welch_test_by_hand() {
     // A: 19 22 16 29 24 (mean 22, s² 24.5); B: 20 11 17 12 (mean 15, s² 18).
     // se² = 24.5/5 + 18/4 = 9.4, t = −7/√9.4 = −2.283148;
@@ -581,6 +602,7 @@ fn experiment_example_refuses_bad_input_in_one_line() {
         &["--sample-size", "0.1,0.95,0.05,0.8"],
         &["--sample-size", "0.1,0,0.05,0.8"],
         &["--sample-size", "0.1,NaN,0.05,0.8"],
+        &["--sample-size", "0.1,1e-10,0.05,0.8"],
         &["--bogus", "1"],
         &[],
     ] {

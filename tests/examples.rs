@@ -11,7 +11,79 @@ mod rfm;
 
 #[test]
 fn quickstart_runs() {
-    quickstart::main().unwrap();
+    let mut out = Vec::new();
+    quickstart::run(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("Simulated 10000 people") && text.contains("leaking bucket"), "{text}");
+}
+
+/// An example's binary, built next to this test binary by `cargo test`
+/// (which builds the examples; `cargo test --test lib` alone does not:
+/// then run `cargo build --examples` first).
+fn example_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    let path = dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} is missing: build the examples (`cargo build --examples`)", path.display());
+    path
+}
+
+/// Runs an example with its standard output already closed, as under
+/// `| head -c1` once `head` has gone: it must stop with exit status 1 and at
+/// most one `error:` line, not panic (exit 101).
+fn run_with_closed_stdout(name: &str, args: &[&str]) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(example_binary(name))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines.len() <= 1 && lines.iter().all(|l| l.starts_with("error: ")), "{name}: {stderr}");
+}
+
+#[test]
+fn quickstart_stops_on_a_closed_output() {
+    run_with_closed_stdout("quickstart", &[]);
+}
+
+#[test]
+fn scale_stops_on_a_closed_output() {
+    run_with_closed_stdout("scale", &["--customers", "10"]);
+}
+
+#[test]
+fn experiment_stops_on_a_closed_output() {
+    run_with_closed_stdout("experiment", &["--ab", "1000,100,1000,130"]);
+    run_with_closed_stdout("experiment", &["--sample-size", "0.10,0.05,0.05,0.80"]);
+}
+
+/// A sample size beyond counting was printed as 18446744073709551615 with
+/// exit status 0; it is refused as bad input, with the example's status 2.
+#[test]
+fn experiment_refuses_a_sample_size_too_large() {
+    let output = std::process::Command::new(example_binary("experiment"))
+        .args(["--sample-size", "0.1,1e-10,0.05,0.8"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(stderr.starts_with("error: baseline 0.1, lift 0.0000000001") && stderr.lines().count() == 1, "{stderr}");
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn csv_examples_stop_on_a_closed_output() {
+    run_with_closed_stdout("segments", &[]);
+    let transactions = temp_file("closed.csv", "customer_id,date,amount\na,2024-01-01,1\n");
+    run_with_closed_stdout("rfm", &["--transactions", &transactions, "--as-of", "2024-02-01"]);
+    let edges = temp_file("closed-edges.csv", "follower_id,followed_id\na,b\n");
+    run_with_closed_stdout("influence", &["--edges", &edges]);
 }
 
 #[cfg(feature = "csv")]

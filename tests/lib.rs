@@ -3,6 +3,8 @@
 // Test helpers take values for brevity at the call sites, and hand-computed
 // cases compare floats exactly on purpose.
 #![allow(clippy::needless_pass_by_value, clippy::float_cmp)]
+// The examples included as modules each include examples/support/output.rs.
+#![allow(clippy::duplicate_mod)]
 
 #[cfg(feature = "sim")]
 mod advocacy;

@@ -1,5 +1,7 @@
 //! Advocacy: network value, ambassador candidates and the leaking bucket.
 
+use std::io::Write;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use customer_lifecycle::advocacy::{
     EvangelistCriteria, NetworkInputs, NetworkOptions, ambassador_candidates, leaking_bucket, network_value,
@@ -12,7 +14,11 @@ use customer_lifecycle::{CustomerBase, CustomerId};
 /// Fits the models, values everyone with their network, and prints the top
 /// ten, the ambassador candidates, the leaking bucket of the last four
 /// quarters and the retention-versus-acquisition comparison.
-pub fn section(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<(), Box<dyn std::error::Error>> {
+pub fn section(
+    out: &mut dyn Write,
+    base: &CustomerBase,
+    as_of: DateTime<Utc>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let today = as_of.date_naive();
     let summary = Summary::from_base(base, today, TimeUnit::Weeks)?;
     // The MBG/NBD and Gamma-Gamma models; CLV over a year, in thirteen
@@ -32,30 +38,33 @@ pub fn section(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<(), Box<dyn 
         options.damping,
     )?;
     let values = network_value(&inputs, &NetworkOptions::default())?;
-    println!(
+    writeln!(
+        out,
         "\nTop ten by network value (conversion rate {:.1}%, {:.2} per converted customer; {} left out for consent):",
         100.0 * values.conversion_rate,
         values.value_per_conversion,
         values.left_out
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  {:<10} {:>10} {:>10} {:>10} {:>10} {:>9}",
         "customer", "total", "own", "referral", "influence", "audience"
-    );
+    )?;
     for v in values.ranked().iter().take(10) {
         let label = base.get(v.customer).map(customer_lifecycle::Customer::label).unwrap_or_default();
-        println!(
+        writeln!(
+            out,
             "  {label:<10} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>9.1}",
             v.total, v.own, v.referral, v.influence, v.audience
-        );
+        )?;
     }
 
     let candidates = ambassador_candidates(base, &values, &EvangelistCriteria::default())?;
-    println!("\nAmbassador candidates: {} loyal customers, the first three:", candidates.len());
+    writeln!(out, "\nAmbassador candidates: {} loyal customers, the first three:", candidates.len())?;
     for c in candidates.iter().take(3) {
         let label = base.get(c.customer).map(customer_lifecycle::Customer::label).unwrap_or_default();
         let verdict = if c.qualifies { "evangelist by the data" } else { "to develop" };
-        println!("  {label} ({verdict}): {}", c.reasons.join("; "));
+        writeln!(out, "  {label} ({verdict}): {}", c.reasons.join("; "))?;
     }
 
     // The last four whole quarters.
@@ -67,17 +76,18 @@ pub fn section(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<(), Box<dyn 
         boundaries.insert(0, previous);
     }
     let bucket = leaking_bucket(base, &boundaries, &valuation, 0.5)?;
-    println!("\nThe leaking bucket (lost: churned, or P(alive) fell below {}):", bucket.p_alive_threshold);
-    print!("{bucket}");
+    writeln!(out, "\nThe leaking bucket (lost: churned, or P(alive) fell below {}):", bucket.p_alive_threshold)?;
+    write!(out, "{bucket}")?;
 
     let acquired_per_period =
         bucket.rows.iter().map(|r| r.acquired as f64).sum::<f64>() / (bucket.rows.len() as f64 * 13.0 / 4.0);
     let levers = retention_vs_acquisition(base, today, &valuation, acquired_per_period, 5.0)?;
-    println!(
+    writeln!(
+        out,
         "\nOver the next year, 5 points more retention are worth {:.2}, 5% more acquisition {:.2}: {} is the bigger lever.",
         levers.retention,
         levers.acquisition,
         levers.better_lever()
-    );
+    )?;
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! check first, then conversion and spend, and the spend once more with
 //! CUPED on each customer's spend in the year before.
 
+use std::io::Write;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::campaign::{
     Arm, AttributionOptions, Audience, Campaign, CampaignKind, Covariate, Cuped, Experiment, SampleRatioTest, Uplift,
@@ -14,7 +16,11 @@ use customer_lifecycle::{CampaignId, Customer, CustomerBase, CustomerId, Purpose
 
 /// Runs the campaign on a copy of `base` from `start`, then prints its report
 /// and the test of the offer against the holdout.
-pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn std::error::Error>> {
+pub fn section(
+    out: &mut dyn Write,
+    base: &CustomerBase,
+    start: DateTime<Utc>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut base = base.clone();
     let audience: Audience =
         base.customers().filter(|c| c.consent().allows(Purpose::Contact)).map(Customer::id).collect();
@@ -34,46 +40,49 @@ pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn 
     let report = promo.report(&base, options)?;
     let percent = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{:.1}%", 100.0 * x));
 
-    println!("\nCampaign \"{}\" ({} in the audience, {} reached):", promo.name(), audience.len(), report.reached);
-    println!("  response rate     {:>10}", percent(report.response_rate()));
-    println!("  conversion rate   {:>10}", percent(report.conversion_rate()));
-    println!("  attributed revenue{:>10}   cost {}", report.attributed_revenue.to_string(), report.cost);
+    writeln!(out, "\nCampaign \"{}\" ({} in the audience, {} reached):", promo.name(), audience.len(), report.reached)?;
+    writeln!(out, "  response rate     {:>10}", percent(report.response_rate()))?;
+    writeln!(out, "  conversion rate   {:>10}", percent(report.conversion_rate()))?;
+    writeln!(out, "  attributed revenue{:>10}   cost {}", report.attributed_revenue.to_string(), report.cost)?;
     match report.roi.ratio() {
-        Some(roi) => println!("  ROI               {roi:>10.2}"),
-        None => println!("  ROI                  no cost"),
+        Some(roi) => writeln!(out, "  ROI               {roi:>10.2}")?,
+        None => writeln!(out, "  ROI                  no cost")?,
     }
     let per_new = report.cost_per_new_customer.map_or("-".to_owned(), |m| m.to_string());
-    println!("  new customers     {:>10}   at {per_new} each", report.new_customers);
-    println!("  moved up          {:>10}   came back {}", report.moved_up, report.reactivated);
-    println!("  touched without contact consent: {}", report.reached_without_consent);
-    println!("  {:<12} {:>8} {:>10} {:>10} {:>12}", "stage", "reached", "responded", "converted", "revenue");
+    writeln!(out, "  new customers     {:>10}   at {per_new} each", report.new_customers)?;
+    writeln!(out, "  moved up          {:>10}   came back {}", report.moved_up, report.reactivated)?;
+    writeln!(out, "  touched without contact consent: {}", report.reached_without_consent)?;
+    writeln!(out, "  {:<12} {:>8} {:>10} {:>10} {:>12}", "stage", "reached", "responded", "converted", "revenue")?;
     for row in report.by_stage.iter().filter(|r| r.reached > 0) {
         let revenue = row.attributed_revenue.to_string();
-        println!(
+        writeln!(
+            out,
             "  {:<12} {:>8} {:>10} {:>10} {:>12}",
             row.stage.name(),
             row.reached,
             row.responders,
             row.converted,
             revenue
-        );
+        )?;
     }
 
     // Offer against holdout, over the audience, up to a week after the end.
     let end = run.end() + options.window;
     let arms = test.outcomes(&base, Some(&audience), run.start, end)?;
     let (holdout, offer) = (&arms[0], &arms[1]);
-    println!("\nA/B test: {} customers in the holdout, {} offered", holdout.customers, offer.customers);
+    writeln!(out, "\nA/B test: {} customers in the holdout, {} offered", holdout.customers, offer.customers)?;
     let srm = SampleRatioTest::new(&[holdout.customers, offer.customers], Some(&[1.0, 4.0]))?;
-    println!(
+    writeln!(
+        out,
         "  sample ratio 1:4 {} (chi2 = {:.2}, p = {:.3})",
         if srm.mismatch { "MISMATCH: do not trust the numbers below" } else { "as planned" },
         srm.chi2,
         srm.p_value
-    );
+    )?;
     let uplift = Uplift::between(holdout, offer);
     if let Some(t) = uplift.conversion {
-        println!(
+        writeln!(
+            out,
             "  conversion {:.2}% -> {:.2}%: {:+.2} points (95% CI {:+.2} to {:+.2}), z = {:.2}, p = {:.4}",
             100.0 * t.rate_a,
             100.0 * t.rate_b,
@@ -82,25 +91,26 @@ pub fn section(base: &CustomerBase, start: DateTime<Utc>) -> Result<(), Box<dyn 
             100.0 * t.ci95[1],
             t.z,
             t.p_value
-        );
+        )?;
     }
     if let Some(w) = uplift.revenue_per_customer {
-        println!("  revenue per customer {:+.2} (Welch t = {:.2}, p = {:.4})", w.diff, w.t, w.p_value);
+        writeln!(out, "  revenue per customer {:+.2} (Welch t = {:.2}, p = {:.4})", w.diff, w.t, w.p_value)?;
     }
     // The same spend, adjusted for what each customer spent in the
     // year before: much of the spread between customers was there already.
     let before = Window::new(run.start - TimeDelta::days(365), run.start)?;
     let sums = test.revenue_sums(&base, Some(&audience), run.start, end, &Covariate::Spend(before))?;
     let cuped = Cuped::new(sums[0], sums[1])?;
-    println!(
+    writeln!(
+        out,
         "  with CUPED on pre-period spend: {:+.2} (95% CI {:+.2} to {:+.2}, p = {:.4}), variance down {:.0}%",
         cuped.effect,
         cuped.ci95[0],
         cuped.ci95[1],
         cuped.p_value,
         100.0 * cuped.variance_reduction
-    );
+    )?;
     let next = sample_size_per_arm(0.05, 0.01, 0.05, 0.8)?;
-    println!("  to detect 5% -> 6% next time: {next} customers per arm");
+    writeln!(out, "  to detect 5% -> 6% next time: {next} customers per arm")?;
     Ok(())
 }

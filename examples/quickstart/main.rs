@@ -10,26 +10,44 @@
 mod advocacy;
 mod campaign;
 mod lifecycle;
+#[path = "../support/output.rs"]
+mod output;
 mod relationship;
 mod score;
 mod segment;
 
+use std::io::Write;
+
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
 
-/// Simulates, applies and prints; public so the test suite can run it.
-pub fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs, writing to standard output; on a failure (a closed output
+/// included) prints one `error:` line and exits with status 1.
+pub fn main() {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = run(&mut out).and_then(|()| Ok(out.flush()?)) {
+        output::fail_on(&*e);
+    }
+}
+
+/// Simulates, applies and writes the report to `out`; public so the test
+/// suite can run it.
+///
+/// # Errors
+///
+/// A failed simulation, model fit or write.
+pub fn run(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
     let sim = Simulator::new(SimConfig::default(), 42)?;
     let mut base = CustomerBase::new(Policy::default());
     let events = sim.populate(&mut base)?;
     base.advance_to(sim.end());
 
-    println!("Simulated {} people and {} events, as of {}.\n", base.len(), events, sim.end().date_naive());
-    lifecycle::section(&base);
-    score::section(&base, sim.end());
-    relationship::section(&base, sim.end())?;
-    segment::section(&base, sim.end())?;
-    campaign::section(&base, sim.end())?;
-    advocacy::section(&base, sim.end())?;
+    writeln!(out, "Simulated {} people and {} events, as of {}.\n", base.len(), events, sim.end().date_naive())?;
+    lifecycle::section(out, &base)?;
+    score::section(out, &base, sim.end())?;
+    relationship::section(out, &base, sim.end())?;
+    segment::section(out, &base, sim.end())?;
+    campaign::section(out, &base, sim.end())?;
+    advocacy::section(out, &base, sim.end())?;
     Ok(())
 }

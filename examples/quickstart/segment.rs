@@ -1,5 +1,7 @@
 //! Three segments, defined in JSON, over the simulated base.
 
+use std::io::Write;
+
 use chrono::{DateTime, Utc};
 use customer_lifecycle::CustomerBase;
 use customer_lifecycle::segment::{FeatureTable, Segment};
@@ -18,17 +20,22 @@ const DEFINITIONS: &str = r#"[
 ]"#;
 
 /// Prints each segment's size and a few members.
-pub fn section(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<(), Box<dyn std::error::Error>> {
+pub fn section(
+    out: &mut dyn Write,
+    base: &CustomerBase,
+    as_of: DateTime<Utc>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let table = FeatureTable::from_base(base, as_of);
     let segments = Segment::list_from_json(DEFINITIONS)?;
     let members = table.evaluate_all(&segments)?;
-    println!(
+    writeln!(
+        out,
         "\nSegments (defined in JSON; {} customers withheld profiling consent and are in none):",
         table.profiling_withheld().len()
-    );
+    )?;
     for (segment, members) in segments.iter().zip(&members) {
         let sample: Vec<&str> = table.labels_of(members).into_iter().take(3).collect();
-        println!("  {:<30} {:>6} customers, e.g. {}", segment.name, members.len(), sample.join(", "));
+        writeln!(out, "  {:<30} {:>6} customers, e.g. {}", segment.name, members.len(), sample.join(", "))?;
     }
     Ok(())
 }

@@ -625,7 +625,9 @@ impl WelchTest {
 ///
 /// [`CampaignError::OutsideUnitInterval`] when the baseline, baseline +
 /// lift, alpha or power is not strictly between 0 and 1;
-/// [`CampaignError::ZeroLift`].
+/// [`CampaignError::ZeroLift`]; [`CampaignError::SampleSizeTooLarge`] when
+/// the size is above 2⁵³ (a lift too small for any real population), or not
+/// finite.
 ///
 /// # Example
 ///
@@ -655,6 +657,11 @@ pub fn sample_size_per_arm(baseline: f64, lift: f64, alpha: f64, power: f64) -> 
     let z_power = normal_quantile(power);
     let root = z_alpha * (2.0 * mean * (1.0 - mean)).sqrt() + z_power * (p1 * (1.0 - p1) + p2 * (1.0 - p2)).sqrt();
     let n = (root * root / ((p2 - p1) * (p2 - p1))).ceil();
+    // Past 2^53 a float skips whole customers, and beyond u64 the cast
+    // would saturate: refuse rather than print a wrong count.
+    if n.is_nan() || n > 2f64.powi(53) {
+        return Err(CampaignError::SampleSizeTooLarge { baseline, lift, alpha, power, size: n });
+    }
     Ok(n as u64)
 }
 

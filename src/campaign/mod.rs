@@ -191,6 +191,24 @@ pub enum CampaignError {
     /// A lift of zero needs infinitely many customers.
     #[error("the lift must not be zero")]
     ZeroLift,
+    /// A sample size beyond 2⁵³ per arm (or not finite): past that a float
+    /// no longer counts customers one by one, and the lift is too small to
+    /// detect with any real population.
+    #[error(
+        "baseline {baseline}, lift {lift}, alpha {alpha}, power {power} need {size:e} customers per arm, more than 2^53"
+    )]
+    SampleSizeTooLarge {
+        /// The baseline given.
+        baseline: f64,
+        /// The lift given.
+        lift: f64,
+        /// The alpha given.
+        alpha: f64,
+        /// The power given.
+        power: f64,
+        /// The size computed, rounded up (may be infinite).
+        size: f64,
+    },
     /// A mean or variance that is not finite, or a negative variance.
     #[error("group {group}: {what} must be finite{extra}, not {value}")]
     InvalidMoment {
@@ -260,9 +278,12 @@ pub enum CampaignError {
         /// The value given.
         value: f64,
     },
-    /// A sample size too large to count in 64 bits.
-    #[error("the sample size needed does not fit in 64 bits")]
-    SampleSizeTooLarge,
+    /// More units needed than fit in 64 bits.
+    #[error("{needed:e} more units needed, more than fit in 64 bits")]
+    TooManyUnits {
+        /// The units computed (may be infinite).
+        needed: f64,
+    },
     /// A customer with no value of the covariate.
     #[error("customer {customer} has no covariate value")]
     MissingCovariate {

@@ -12,7 +12,7 @@ use crate::transactions::csv::Table;
 /// # Errors
 ///
 /// The first [`CsvError`], naming the 1-based line and the column: a missing
-/// column, a malformed line, a frequency that is not a whole number, a
+/// column, a column named twice in the header, a malformed line, a frequency that is not a whole number, a
 /// duration or value that is not a finite non-negative number, or a recency
 /// after `T`.
 ///
@@ -46,4 +46,18 @@ pub fn read_summary_csv<R: io::Read>(input: R) -> Result<Vec<CustomerSummary>, C
         out.push(CustomerSummary { customer_id: row.field(0).to_owned(), frequency, recency, t, monetary_value });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_named_twice_is_refused_by_name() {
+        // The frequency used to come from the first of the two, silently.
+        let text = "customer_id,frequency,recency,T,monetary_value,frequency\n1,2,30.43,38.86,22.35,9\n";
+        assert_eq!(read_summary_csv(text.as_bytes()), Err(CsvError::DuplicateColumn { column: "frequency".into() }));
+        let text = "customer_id,frequency,recency,T,monetary_value,t\n1,2,30.43,38.86,22.35,9\n";
+        assert_eq!(read_summary_csv(text.as_bytes()).unwrap()[0].t, 38.86);
+    }
 }

@@ -139,6 +139,22 @@ impl<K: Eq + Hash + Clone> NetworkBuilder<K> {
         Ok((s, t))
     }
 
+    /// Adds the edge `source → target` between nodes already added.
+    ///
+    /// # Errors
+    ///
+    /// As [`GraphBuilder::add_edge`].
+    #[cfg(feature = "csv")]
+    pub(crate) fn add_edge_between(
+        &mut self,
+        source: NodeIndex,
+        target: NodeIndex,
+        kind: EdgeKind,
+        weight: f64,
+    ) -> Result<(), GraphError> {
+        self.builder.add_edge(source, target, kind, weight)
+    }
+
     /// Assembles the network.
     ///
     /// # Errors

@@ -36,12 +36,8 @@ pub fn read_feature_csv<R: io::Read>(input: R) -> Result<FeatureTable, CsvError>
         .iter()
         .position(|h| h == "customer_id")
         .ok_or_else(|| CsvError::MissingColumn { column: "customer_id".into() })?;
+    crate::transactions::csv::unique_headers(&headers)?;
     let names: Vec<String> = headers.iter().map(str::to_owned).collect();
-    for (i, name) in names.iter().enumerate() {
-        if names[..i].contains(name) {
-            return Err(CsvError::Malformed { line: 1, message: format!("duplicate column {name:?}") });
-        }
-    }
     let features: Vec<usize> = (0..names.len()).filter(|&i| i != id_column).collect();
     let mut labels = Vec::new();
     let mut columns: Vec<Vec<Option<Value>>> = vec![Vec::new(); features.len()];

@@ -28,6 +28,12 @@ pub enum CsvError {
         /// The column's name.
         column: String,
     },
+    /// The header names a column twice.
+    #[error("line 1: duplicate column {column:?}")]
+    DuplicateColumn {
+        /// The column's name.
+        column: String,
+    },
     /// A line is not well-formed CSV (a wrong number of fields, bad UTF-8).
     #[error("line {line}: malformed CSV: {message}")]
     Malformed {
@@ -113,7 +119,8 @@ impl TransactionCsv {
     ///
     /// # Errors
     ///
-    /// The first [`CsvError`]: a missing column, a malformed line, an empty
+    /// The first [`CsvError`]: a missing column, a column named twice in
+    /// the header (any column, used or not), a malformed line, an empty
     /// key, a date that is not a real `YYYY-MM-DD` day, or an amount that is
     /// not a non-negative decimal with at most two fraction digits.
     pub fn read<R: io::Read>(&self, input: R) -> Result<Vec<Transaction>, CsvError> {
@@ -179,6 +186,7 @@ impl<R: io::Read> Table<R> {
     pub(crate) fn open(input: R, wanted: &[&str]) -> Result<Self, CsvError> {
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
         let headers = reader.headers().map_err(|e| convert(&e))?.clone();
+        unique_headers(&headers)?;
         let mut columns = Vec::new();
         for name in wanted {
             let index = headers
@@ -214,6 +222,14 @@ impl Row<'_> {
     }
 }
 
+/// [`CsvError::DuplicateColumn`] for the first name the header repeats.
+pub(crate) fn unique_headers(headers: &csv::StringRecord) -> Result<(), CsvError> {
+    match crate::util::first_duplicate(headers) {
+        Some(name) => Err(CsvError::DuplicateColumn { column: name.to_owned() }),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn convert(error: &csv::Error) -> CsvError {
     let line = error.position().map_or(0, csv::Position::line);
     match error.kind() {
@@ -235,6 +251,24 @@ mod tests {
             CsvError::InvalidField { line, .. } | CsvError::Malformed { line, .. } => *line,
             _ => 0,
         }
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused_by_name() {
+        // The amount used to come from the first "amount" column, silently.
+        for (text, column) in [
+            ("customer_id,date,amount,amount\na,2024-01-01,1,2\n", "amount"),
+            ("customer_id,note,date,amount,note\na,x,2024-01-01,1,y\n", "note"),
+            ("customer_id,date,amount,customer_id\n", "customer_id"),
+        ] {
+            let err = read(text).unwrap_err();
+            assert_eq!(err, CsvError::DuplicateColumn { column: column.into() }, "{text}");
+            assert_eq!(err.to_string(), format!("line 1: duplicate column {column:?}"));
+        }
+        // Names are compared as written: case and spaces tell columns apart.
+        assert_eq!(read("customer_id,date,amount,Amount, amount\na,2024-01-01,1,2,3\n").unwrap().len(), 1);
+        let err = crate::segment::read_feature_csv("customer_id,x,y,x\na,1,2,3\n".as_bytes()).unwrap_err();
+        assert_eq!(err, CsvError::DuplicateColumn { column: "x".into() });
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl MidExperimentPower {
     /// for a bad arm, [`CampaignError::ZeroLift`] for a zero or non-finite
     /// effect, [`CampaignError::OutsideUnitInterval`] for `alpha` or
     /// `target` outside (0, 1), [`CampaignError::ZeroVariance`] when both
-    /// arms have no spread, and [`CampaignError::SampleSizeTooLarge`] when
+    /// arms have no spread, and [`CampaignError::TooManyUnits`] when
     /// the units needed do not fit in 64 bits.
     pub fn new(a: Moments, b: Moments, effect: f64, alpha: f64, target: f64) -> Result<Self, CampaignError> {
         a.check("a")?;
@@ -86,7 +86,11 @@ impl MidExperimentPower {
             }
             let extra = (n as f64 * (scale - 1.0)).ceil();
             // 2⁶⁴ is exactly representable; anything at or above it does not fit.
-            if extra < 18_446_744_073_709_551_616.0 { Ok(extra as u64) } else { Err(CampaignError::SampleSizeTooLarge) }
+            if extra < 18_446_744_073_709_551_616.0 {
+                Ok(extra as u64)
+            } else {
+                Err(CampaignError::TooManyUnits { needed: extra })
+            }
         };
         Ok(MidExperimentPower { power, more_a: more(a.n)?, more_b: more(b.n)? })
     }
