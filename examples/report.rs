@@ -256,7 +256,7 @@ fn simulated(seed: u64) -> Result<Report, Failure> {
 
     let intro = format!(
         "A simulated base: {} people over {} days from {} (the simulator's default configuration, seed {seed}).",
-        base.len(),
+        thousands(base.len()),
         sim.config().days,
         start.date_naive()
     );
@@ -454,6 +454,19 @@ fn from_log(path: &str, calibration_end: NaiveDate, unit: TimeUnit) -> Result<Re
         "best time to engage (needs touches and responses)",
     ];
     Ok((intro, charts, left_out))
+}
+
+/// `n` with commas between thousands.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 /// `&`, `<`, `>` and `"` as HTML entities.

@@ -114,7 +114,13 @@ fn ladder_draws_a_bar_per_ladder_stage_and_each_step() {
     );
     assert_eq!(chart.count("rect", BLUE), 6);
     let texts = chart.texts();
-    for line in ["↓ 50.0% of 200", "↓ 75.0% of 80", "↓ 50.0% of 60", "↓ 25.0% of 40", "↓ nobody reached it"] {
+    for line in [
+        "↓ 50.0% of 200 moved on",
+        "↓ 75.0% of 80 moved on",
+        "↓ 50.0% of 60 moved on",
+        "↓ 25.0% of 40 moved on",
+        "↓ nobody reached it",
+    ] {
         assert!(texts.iter().any(|t| t == line), "{line:?} missing");
     }
     let mut nobody = funnel();
@@ -641,4 +647,22 @@ fn doc_chart_is_what_the_doc_example_draws() {
         svg.write_to(path).unwrap();
     }
     assert_eq!(std::fs::read_to_string(path).unwrap(), svg.as_str());
+}
+
+#[test]
+fn tracking_periods_end_at_the_calibration_end() {
+    // First purchase on a Wednesday, calibration ending on a Sunday: the
+    // first week starts on the Monday before the first purchase.
+    let log = [
+        Transaction { key: "a".into(), date: day("2024-01-03"), amount: Money::ZERO },
+        Transaction { key: "a".into(), date: day("2024-01-15"), amount: Money::ZERO },
+        Transaction { key: "a".into(), date: day("2024-01-22"), amount: Money::ZERO },
+    ];
+    let tracking =
+        Tracking::from_transactions("m", &log, day("2024-01-14"), day("2024-01-24"), TimeUnit::Weeks, |t| t).unwrap();
+    assert_eq!(tracking.start, day("2024-01-01"));
+    assert_eq!(tracking.actual, [0.0, 0.0, 1.0, 1.0]);
+    // The last, short week ends at the holdout end: 24 − 3 = 21 days in all.
+    let total: f64 = tracking.expected.iter().sum();
+    assert!((total - 3.0).abs() < 1e-12);
 }

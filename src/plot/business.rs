@@ -73,7 +73,7 @@ pub fn ladder(funnel: &Funnel) -> Result<Svg, PlotError> {
         chart.draw_series(std::iter::once(Text::new(header, (at, n as f64 + 0.35), body())))?;
         for (k, step) in funnel.conversions.iter().enumerate().take(n - 1) {
             let line = match step.rate() {
-                Some(rate) => format!("↓ {} of {}", percent(rate, 1), thousands(step.reached as f64)),
+                Some(rate) => format!("↓ {} of {} moved on", percent(rate, 1), thousands(step.reached as f64)),
                 None => "↓ nobody reached it".to_owned(),
             };
             chart.draw_series(std::iter::once(Text::new(line, (at, (n - 1 - k) as f64), body())))?;

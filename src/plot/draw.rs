@@ -310,7 +310,7 @@ pub(super) fn thousands(n: f64) -> String {
     let digits = format!("{}", rounded.abs() as u64);
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

@@ -39,8 +39,10 @@ fn unit_name(unit: TimeUnit, plural: bool) -> &'static str {
 ///
 /// The cohort is every customer whose first purchase is on or before the
 /// calibration end; a repeat transaction is a distinct purchase day after
-/// the first, up to the holdout end. Periods are one time unit long from
-/// the cohort's first purchase day. A customer who first bought on day
+/// the first, up to the holdout end. Periods are one time unit long and
+/// whole periods end at the calibration end: the first period is the one
+/// that holds the cohort's first purchase day, and the last one, ending at
+/// the holdout end, may be short. A customer who first bought on day
 /// `d` is expected to have made `E[X(τ)]` repeat purchases by the end of a
 /// day `τ` time units after `d` (the model's expectation for a new
 /// customer), so the cohort's expected cumulative count at the end of
@@ -52,7 +54,7 @@ pub struct Tracking {
     pub model: String,
     /// The length of a period.
     pub time_unit: TimeUnit,
-    /// The first day of the first period.
+    /// The first day of the first period (on or before the first purchase).
     pub start: NaiveDate,
     /// The last calibration day.
     pub calibration_end: NaiveDate,
@@ -126,10 +128,16 @@ impl Tracking {
                 repeats.extend_from_slice(&list[1..]);
             }
         }
-        let Some(&start) = firsts.iter().min() else {
+        let Some(&first) = firsts.iter().min() else {
             return Err(PlotError::Empty { what: "the calibration cohort" });
         };
+        // Whole periods end at the calibration end, so that the marker
+        // falls between two of them; the first period may begin before
+        // the first purchase.
         let length = time_unit.days().round().max(1.0) as i64;
+        let calibration_days = (calibration_end - first).num_days() + 1;
+        let periods_before = (calibration_days + length - 1) / length;
+        let start = calibration_end + TimeDelta::days(1 - periods_before * length);
         let periods = ((holdout_end - start).num_days() / length + 1) as usize;
         let mut actual = vec![0.0; periods];
         for day in repeats {
@@ -474,7 +482,11 @@ pub fn frequency_recency(grid: &FrequencyRecency) -> Result<Svg, PlotError> {
     let values: Vec<Vec<Option<f64>>> = grid.values.iter().rev().cloned().collect();
     let names: Vec<String> = (0..grid.values.len()).rev().map(|x| x.to_string()).collect();
     let every = bins.div_ceil(13);
-    let columns = (0..bins).map(|j| if j % every == 0 { short((j as f64 + 0.5) * width) } else { String::new() });
+    let centre = |j: usize| {
+        let x = (j as f64 + 0.5) * width;
+        if width >= 2.0 { format!("{x:.0}") } else { short(x) }
+    };
+    let columns = (0..bins).map(|j| if j % every == 0 { centre(j) } else { String::new() });
     let roomy = bins <= 10 && grid.values.len() <= 12;
     let (title, scale_desc, range, write) = match grid.quantity {
         GridQuantity::ExpectedPurchases { horizon } => {
