@@ -41,20 +41,28 @@
 //! # Example
 //!
 //! ```
-//! use customer_lifecycle::clv::HoldoutRow;
-//! use customer_lifecycle::clv::TimeUnit;
+//! use customer_lifecycle::clv::{HoldoutRow, TimeUnit};
 //! use customer_lifecycle::plot::calibration_holdout;
 //!
+//! // Mean holdout purchases by calibration frequency, as `clv::holdout_table` gives them.
 //! let row = |frequency, customers, actual, predicted| HoldoutRow { frequency, customers, actual, predicted };
-//! let rows = [row(0, 1411, 0.24, 0.23), row(1, 439, 0.70, 0.63), row(2, 214, 1.39, 1.19), row(3, 100, 1.56, 1.71)];
+//! let rows = [
+//!     row(0, 1411, 0.24, 0.23),
+//!     row(1, 439, 0.70, 0.63),
+//!     row(2, 214, 1.39, 1.19),
+//!     row(3, 100, 1.56, 1.71),
+//! ];
 //! let svg = calibration_holdout(&rows, "BG/NBD", TimeUnit::Weeks, 39.0)?;
 //! assert!(svg.as_str().starts_with("<svg"));
 //! assert!(svg.as_str().contains("Calibration against holdout (BG/NBD)"));
-//! // svg.write_to("holdout.svg")?;
-//! # Ok::<(), customer_lifecycle::plot::PlotError>(())
+//! # let path = std::env::temp_dir().join("customer-lifecycle-holdout-doc.svg");
+//! svg.write_to(&path)?; // or: let text: String = svg.into();
+//! # std::fs::remove_file(&path).unwrap();
+//! # Ok::<(), customer_lifecycle::Error>(())
 //! ```
 //!
-//! It draws:
+//! It draws (the same SVG, inlined in this page; a test keeps the two
+//! equal):
 //!
 #![doc = include_str!("example.svg")]
 
