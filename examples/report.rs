@@ -428,7 +428,11 @@ fn campaign(
 /// The charts that need only transactions, from a log.
 fn from_log(path: &str, calibration_end: NaiveDate, unit: TimeUnit) -> Result<Report, Failure> {
     eprintln!("reading {path}…");
-    let log = TransactionCsv::new().read_path(path).map_err(|e| input(format!("{path}: {e}")))?;
+    let log = TransactionCsv::new().read_path(path).map_err(|e| {
+        // The reader names the file when it cannot open it, not on a bad line.
+        let message = e.to_string();
+        input(if message.contains(path) { message } else { format!("{path}: {message}") })
+    })?;
     let last = log.iter().map(|t| t.date).max().ok_or_else(|| input(format!("{path}: no transactions")))?;
     if last <= calibration_end {
         return Err(input(format!(
@@ -443,7 +447,7 @@ fn from_log(path: &str, calibration_end: NaiveDate, unit: TimeUnit) -> Result<Re
         "The transaction log {}: {} purchases up to {last}; the models are calibrated up to {calibration_end} \
          and held out after it.",
         Path::new(path).file_name().map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned()),
-        log.len()
+        thousands(log.len())
     );
     let left_out = vec![
         "the ladder (needs the customers' stages)",
