@@ -60,6 +60,11 @@ pub enum Error {
     /// A diffusion run had bad input.
     #[error(transparent)]
     Diffusion(#[from] crate::relationship::DiffusionError),
+    /// A chart could not be drawn or saved.
+    #[cfg(feature = "plot")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -86,6 +86,10 @@
 //!   who the evangelists are by the data, and the leaking bucket.
 //! - [`sim`]: seeded synthetic customer bases; its documentation states the
 //!   generative story.
+//! - `plot` (feature `plot`): SVG charts of these results — the ladder,
+//!   stage flows, retention cohorts, the leaking bucket, RFM segments, a
+//!   purchase model's tracking, holdout, frequency/recency and period
+//!   transaction charts, an A/B test and the best time to engage.
 //!
 //! # Cargo features
 //!
@@ -93,6 +97,8 @@
 //!   with `rand_distr`. Nothing else in the library depends on it.
 //! - `csv` (default): reading CSV files with the `csv` crate: transaction
 //!   logs, model summaries, edge lists and feature tables.
+//! - `plot` (off by default): the `plot` module's SVG charts, drawn with
+//!   `plotters`' SVG backend alone (no bitmap or font crates).
 //!
 //! # Examples
 //!
@@ -116,6 +122,11 @@
 //!   --definitions FILE.json`: segment members, as JSON.
 //! - `cargo run --release --example rfm -- --transactions FILE.csv --as-of
 //!   YYYY-MM-DD`: RFM scores and segments of a transaction log, as CSV.
+//! - `cargo run --release --features plot --example report -- --out DIR`:
+//!   a simulated base drawn as twelve SVG charts and one self-contained
+//!   `DIR/index.html` showing them (or, with `--transactions FILE.csv
+//!   --calibration-end YYYY-MM-DD --time-unit weeks`, the charts a
+//!   transaction log allows).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod advocacy;
@@ -153,6 +164,10 @@ pub use window::{Window, WindowError};
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
+
+#[cfg(feature = "plot")]
+#[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
+pub mod plot;
 
 /// The README's examples, compiled and run as doc-tests so they never rot.
 #[cfg(doctest)]

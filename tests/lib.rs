@@ -16,6 +16,8 @@ mod common;
 mod examples;
 mod foundation;
 mod lifecycle;
+#[cfg(feature = "plot")]
+mod plot;
 mod properties;
 mod relationship;
 mod score;
