@@ -10,6 +10,7 @@ mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
+#[cfg(feature = "csv")]
 mod eventlog;
 #[cfg(feature = "sim")]
 mod examples;

@@ -20,7 +20,7 @@
 //!   `2024-03-01T11:00:00.250+01:00`);
 //! - `channel`: `store`, `web`, `email`, `facebook`, `twitter`, `blog`,
 //!   `youtube`, `foursquare`, `phone`, `support`, or any other text, which is
-//!   a [`Channel::Other`](crate::Channel::Other) of that name;
+//!   a [`Channel::Other`] of that name;
 //! - `type`, and the fields of that type:
 //!
 //! | `type` | fields |
