@@ -21,12 +21,15 @@ use crate::{AttributeValue, Feedback};
 /// The first bad line's [`EventLogError`], with the source, the line and
 /// the field: malformed JSON, a missing or mistyped field, an empty key, a
 /// bad instant or amount, an unknown type, action or purpose, a survey
-/// answer out of range, a referral or follow of oneself, an event key
-/// repeated with other content, or a read failure.
+/// answer out of range, a referral or follow of oneself, or a read
+/// failure. Keys repeated with other content are found once every line
+/// has been read: the error names the earliest such line and the line of
+/// the key's first appearance.
 ///
 /// # Complexity
 ///
-/// O(bytes), streaming: memory holds one line and the batch.
+/// O(bytes), streaming: memory holds a 64 KiB buffer (or the longest
+/// line) and the batch.
 ///
 /// # Example
 ///
@@ -40,30 +43,56 @@ use crate::{AttributeValue, Feedback};
 /// # Ok::<(), customer_lifecycle::eventlog::EventLogError>(())
 /// ```
 pub fn read_jsonl<R: io::Read>(reader: R, source: &str) -> Result<EventBatch, EventLogError> {
-    let mut reader = io::BufReader::new(reader);
+    let io_error =
+        |e: io::Error| EventLogError::new(source, None, None, EventLogErrorKind::Io { message: e.to_string() });
+    let mut reader = io::BufReader::with_capacity(1 << 16, reader);
     let mut builder = BatchBuilder::new(source.to_owned());
-    let mut buffer = Vec::new();
+    // A line that lies whole in the reader's buffer is parsed there; one
+    // that spans the buffer's end is gathered here first.
+    let mut spanning = Vec::new();
     let mut line = 0u64;
     loop {
-        buffer.clear();
-        let read = reader
-            .read_until(b'\n', &mut buffer)
-            .map_err(|e| EventLogError::new(source, None, None, EventLogErrorKind::Io { message: e.to_string() }))?;
-        if read == 0 {
+        let available = reader.fill_buf().map_err(io_error)?;
+        if available.is_empty() {
             break;
         }
+        let (text, in_buffer) = if let Some(end) = find_newline(available) {
+            (&available[..=end], true)
+        } else {
+            spanning.clear();
+            reader.read_until(b'\n', &mut spanning).map_err(io_error)?;
+            (spanning.as_slice(), false)
+        };
+        let consumed = text.len();
         line += 1;
-        let mut text = buffer.as_slice();
-        if line == 1 {
-            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        let text = if line == 1 { text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text) } else { text };
+        if !text.iter().all(u8::is_ascii_whitespace) {
+            let event = parse_line(text).map_err(|(field, kind)| builder.error(line, field.as_deref(), kind))?;
+            builder.push(line, event);
         }
-        if text.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        if in_buffer {
+            reader.consume(consumed);
         }
-        let event = parse_line(text).map_err(|(field, kind)| builder.error(line, field.as_deref(), kind))?;
-        builder.push(line, event)?;
     }
-    Ok(builder.finish())
+    builder.finish()
+}
+
+/// The position of the first `\n`, eight bytes at a time: the zero-byte
+/// test of a word XOR-ed with newlines (its lowest flagged byte is exact).
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zeros != 0 {
+            return Some(offset + (zeros.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == b'\n').map(|i| offset + i)
 }
 
 fn parse_line(text: &[u8]) -> Result<KeyedEvent, fields::FieldError> {
@@ -257,4 +286,18 @@ pub fn write_jsonl<'a, W: Write>(mut writer: W, events: impl IntoIterator<Item =
         writer.write_all(b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::find_newline;
+
+    proptest! {
+        #[test]
+        fn find_newline_finds_the_first(bytes in prop::collection::vec(prop_oneof![Just(b'\n'), any::<u8>()], 0..40)) {
+            prop_assert_eq!(find_newline(&bytes), bytes.iter().position(|&b| b == b'\n'));
+        }
+    }
 }
