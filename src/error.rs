@@ -24,6 +24,9 @@ pub enum Error {
     /// An advocacy figure could not be computed.
     #[error(transparent)]
     Advocacy(#[from] crate::advocacy::AdvocacyError),
+    /// An event log was refused.
+    #[error(transparent)]
+    EventLog(#[from] crate::eventlog::EventLogError),
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] crate::SnapshotError),

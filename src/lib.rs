@@ -84,6 +84,9 @@
 //!   and the best time to engage.
 //! - [`advocacy`]: what customers are worth counting the people they bring,
 //!   who the evangelists are by the data, and the leaking bucket.
+//! - [`eventlog`]: the shop's own event logs, JSON Lines or CSV with text
+//!   keys, read with file, line and field in every error, and ingested
+//!   into a base as one all-or-nothing batch.
 //! - [`sim`]: seeded synthetic customer bases; its documentation states the
 //!   generative story.
 //! - `plot` (feature `plot`): SVG charts of these results — the ladder,
@@ -137,6 +140,7 @@ pub mod clv;
 mod customer;
 mod error;
 mod event;
+pub mod eventlog;
 mod group;
 mod id;
 mod keys;

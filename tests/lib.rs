@@ -12,6 +12,8 @@ mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
+#[cfg(feature = "csv")]
+mod eventlog;
 #[cfg(feature = "sim")]
 mod examples;
 mod foundation;
