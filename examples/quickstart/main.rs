@@ -6,6 +6,8 @@
 //! ```
 //!
 //! Each section is a module of its own, printing one part of the picture.
+//! The same picture as charts on one page: `cargo run --release --features
+//! plot --example report -- --out DIR` (the `report` example).
 
 mod advocacy;
 mod campaign;
@@ -49,5 +51,9 @@ pub fn run(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
     segment::section(out, &base, sim.end())?;
     campaign::section(out, &base, sim.end())?;
     advocacy::section(out, &base, sim.end())?;
+    writeln!(
+        out,
+        "\nAs charts on one page: cargo run --release --features plot --example report -- --out report/"
+    )?;
     Ok(())
 }
