@@ -19,6 +19,7 @@
 //! penalties that settles, and a note goes to stderr.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::process::ExitCode;
 
 use customer_lifecycle::TransactionCsv;
@@ -30,16 +31,29 @@ use serde::Serialize;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
+    let result = run(&args).and_then(|json| write_output(&json, &mut std::io::stdout().lock()));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            // One line, whatever the underlying message held.
+            eprintln!("error: {}", message.replace(['\n', '\r'], " "));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the JSON text and a newline, and flushes.
+///
+/// # Errors
+///
+/// A one-line message when the output cannot be written (for instance a
+/// standard output closed early, `| head -c1`): the program stops there
+/// and exits 1 instead of panicking.
+pub fn write_output(json: &str, out: &mut impl Write) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot write the output: {e}");
+    out.write_all(json.as_bytes()).map_err(fail)?;
+    out.write_all(b"\n").map_err(fail)?;
+    out.flush().map_err(fail)
 }
 
 #[derive(Serialize)]
