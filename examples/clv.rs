@@ -16,7 +16,11 @@
 //! error naming the line. When spend does not vary between customers beyond
 //! chance, so that the Gamma-Gamma's maximum is at q → ∞ (or far out on a
 //! flat ridge), the Gamma-Gamma is fitted with the weakest of a few tiny L2
-//! penalties that settles, and a note goes to stderr.
+//! penalties that settles, and a note goes to stderr. A purchase model whose
+//! likelihood has no finite maximum (it keeps rising towards a boundary or
+//! along a ridge) is an error naming the model and the parameter, such as
+//! `error: BG/NBD: the data cannot pin down a: …`, with exit status 1; so
+//! is a standard output closed early, with one `error:` line.
 
 use std::collections::HashMap;
 use std::io::Write;
