@@ -149,5 +149,31 @@ fn predictions(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, summary, fits, predictions);
+/// The slow cases of issue 12: 200 customers whose purchase rates do not
+/// vary (simulated with r = 10⁶), so that the fits run off along the ridge
+/// r, α → ∞; and the CDNOW summary with time in units 10⁴ times smaller.
+/// The results are not unwrapped: a ridge is an error now.
+fn hard_fits(c: &mut Criterion) {
+    let options = FitOptions::default();
+    let (cdnow, _) = cdnow();
+    let ridge = ParetoNbd::new(1e6, 1e6 / 0.3, 0.5, 10.0).unwrap().simulate(200, 40.0, 5).unwrap();
+    let bg_ridge = BgNbd::new(1e6, 1e6 / 0.3, 0.5, 10.0).unwrap().simulate(200, 40.0, 5).unwrap();
+    let scaled = FitData::from_rows(cdnow.rows().map(|(x, t_x, t, n)| (x, t_x * 1e4, t * 1e4, n))).unwrap();
+    eprintln!(
+        "ridge: pareto {:?}, bgnbd {:?}",
+        ParetoNbd::fit(&ridge, &options).map(|f| f.report),
+        BgNbd::fit(&bg_ridge, &options).map(|f| f.report)
+    );
+    let mut group = c.benchmark_group("clv");
+    group.throughput(Throughput::Elements(200));
+    group.bench_function("pareto_nbd_fit/ridge200", |b| b.iter(|| ParetoNbd::fit(black_box(&ridge), &options).is_ok()));
+    group.bench_function("bgnbd_fit/ridge200", |b| b.iter(|| BgNbd::fit(black_box(&bg_ridge), &options).is_ok()));
+    group.throughput(Throughput::Elements(cdnow.customers() as u64));
+    group.bench_function("pareto_nbd_fit/cdnow_time_x1e4", |b| {
+        b.iter(|| ParetoNbd::fit(black_box(&scaled), &options).is_ok());
+    });
+    group.finish();
+}
+
+criterion_group!(benches, summary, fits, hard_fits, predictions);
 criterion_main!(benches);

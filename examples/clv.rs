@@ -30,9 +30,14 @@
 //! error naming the line. When spend does not vary between customers beyond
 //! chance, so that the Gamma-Gamma's maximum is at q → ∞ (or far out on a
 //! flat ridge), the Gamma-Gamma is fitted with the weakest of a few tiny L2
-//! penalties that settles, and a note goes to stderr.
+//! penalties that settles, and a note goes to stderr. A purchase model whose
+//! likelihood has no finite maximum (it keeps rising towards a boundary or
+//! along a ridge) is an error naming the model and the parameter, such as
+//! `error: BG/NBD: the data cannot pin down a: …`, with exit status 1; so
+//! is a standard output closed early, with one `error:` line.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::process::ExitCode;
 
 use customer_lifecycle::TransactionCsv;
@@ -44,16 +49,29 @@ use serde::Serialize;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
+    let result = run(&args).and_then(|json| write_output(&json, &mut std::io::stdout().lock()));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            // One line, whatever the underlying message held.
+            eprintln!("error: {}", message.replace(['\n', '\r'], " "));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the JSON text and a newline, and flushes.
+///
+/// # Errors
+///
+/// A one-line message when the output cannot be written (for instance a
+/// standard output closed early, `| head -c1`): the program stops there
+/// and exits 1 instead of panicking.
+pub fn write_output(json: &str, out: &mut impl Write) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot write the output: {e}");
+    out.write_all(json.as_bytes()).map_err(fail)?;
+    out.write_all(b"\n").map_err(fail)?;
+    out.flush().map_err(fail)
 }
 
 #[derive(Serialize)]

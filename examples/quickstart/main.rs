@@ -51,9 +51,6 @@ pub fn run(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
     segment::section(out, &base, sim.end())?;
     campaign::section(out, &base, sim.end())?;
     advocacy::section(out, &base, sim.end())?;
-    writeln!(
-        out,
-        "\nAs charts on one page: cargo run --release --features plot --example report -- --out report/"
-    )?;
+    writeln!(out, "\nAs charts on one page: cargo run --release --features plot --example report -- --out report/")?;
     Ok(())
 }

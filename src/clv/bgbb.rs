@@ -208,16 +208,12 @@ impl BgBb {
             }
             total
         };
-        let min = optim::minimise(options, ["alpha", "beta", "gamma", "delta"], nll)?;
+        // Every parameter is a shape: only the weights need scaling.
+        let scales = optim::Scales { units: [1.0; 4], weight: customers };
+        let min = optim::minimise(options, ["alpha", "beta", "gamma", "delta"], scales.penalty(options), nll)?;
         let model = BgBb::new(min.params[0], min.params[1], min.params[2], min.params[3])?;
         let log_likelihood = model.log_likelihood(patterns)?;
-        let standard_errors = optim::standard_errors(&min.params, |params: &[f64; 4], grad: &mut [f64; 4]| {
-            let value = nll(params, grad);
-            for g in grad.iter_mut() {
-                *g *= customers;
-            }
-            value * customers
-        });
+        let standard_errors = scales.standard_errors(optim::standard_errors(&min.params, nll));
         Ok(BgBbFit { model, log_likelihood, standard_errors, report: min.report, customers })
     }
 

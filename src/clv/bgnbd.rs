@@ -61,7 +61,8 @@ pub struct BgNbdFit {
     /// Standard errors of `[r, α, a, b]` from the Hessian, or `None` when
     /// the Hessian is not positive definite.
     pub standard_errors: Option<[f64; 4]>,
-    /// Iterations, evaluations and the gradient norm at the optimum.
+    /// Iterations, evaluations, the gradient norm at the optimum and how
+    /// the stop was decided.
     pub report: FitReport,
     /// The number of customers fitted (the total count).
     pub customers: f64,
@@ -126,6 +127,8 @@ impl BgNbd {
     /// [`ClvError::Unidentifiable`] for data with no customers or no repeat
     /// purchases, [`ClvError::InvalidOption`] for bad options,
     /// [`ClvError::Unbounded`] when a parameter runs off to zero or infinity
+    /// (or the search stops with one beyond 10⁶ times the data's scale: a
+    /// ridge, such as purchase rates that do not vary between customers)
     /// and [`ClvError::NotConverged`] when the search does not converge.
     ///
     /// # Example
@@ -159,9 +162,32 @@ impl BgNbd {
     /// The probability that a customer with history `(x, t_x, T)` is still
     /// alive at `T`.
     ///
+    /// **Every customer with no repeat purchase (`x = 0`) gets exactly 1**,
+    /// however long ago they bought: in the BG/NBD a customer can drop out
+    /// only right after a repeat purchase, so one who never came back has
+    /// had no chance to. This is the model, not a rounding; where many
+    /// customers buy once, use [`ModifiedBgNbd::p_alive`] (or
+    /// [`ParetoNbd::p_alive`]), which does not share it.
+    ///
+    /// [`ModifiedBgNbd::p_alive`]: crate::clv::ModifiedBgNbd::p_alive
+    /// [`ParetoNbd::p_alive`]: crate::clv::ParetoNbd::p_alive
+    ///
     /// # Formula
     ///
     /// `1 / (1 + 1{x>0} · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))`
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::clv::{BgNbd, ModifiedBgNbd};
+    ///
+    /// let bg = BgNbd::new(0.243, 4.414, 0.793, 2.426)?;
+    /// // Bought once, 500 weeks ago: still certainly alive to the BG/NBD.
+    /// assert_eq!(bg.p_alive(0, 0.0, 500.0), 1.0);
+    /// let mbg = ModifiedBgNbd::new(0.525, 6.183, 0.891, 1.614)?;
+    /// assert!(mbg.p_alive(0, 0.0, 500.0) < 0.5);
+    /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+    /// ```
     ///
     /// # Complexity
     ///
@@ -337,18 +363,22 @@ impl Dropout {
     }
 }
 
-/// The fit of either model, from the fixed start.
+/// The fit of either model, from the fixed start, searched in canonical
+/// units (time by the mean `T`, weights by their total) and mapped back:
+/// `α` times the time scale; the log-likelihood is the model's own on the
+/// data.
 pub(crate) fn fit(data: &FitData, options: &FitOptions, dropout: Dropout) -> Result<BgNbdFit, ClvError> {
     data.check_identifiable()?;
-    let nll = |p: &[f64; 4], g: &mut [f64; 4]| negative_log_likelihood(data, p, g, dropout);
-    let min = optim::minimise(options, ["r", "alpha", "a", "b"], nll)?;
-    let model = BgNbd::new(min.params[0], min.params[1], min.params[2], min.params[3])?;
-    let log_likelihood =
-        min.log_likelihood(options, || -negative_log_likelihood(data, &min.params, &mut [0.0; 4], dropout));
+    let (canonical, time, weight) = data.canonical();
+    let scales = optim::Scales { units: [1.0, time, 1.0, 1.0], weight };
+    let nll = |p: &[f64; 4], g: &mut [f64; 4]| negative_log_likelihood(&canonical, p, g, dropout);
+    let min = optim::minimise(options, ["r", "alpha", "a", "b"], scales.penalty(options), nll)?;
+    let [r, alpha, a, b] = scales.natural(&min.params);
+    let model = BgNbd::new(r, alpha, a, b)?;
     Ok(BgNbdFit {
         model,
-        log_likelihood,
-        standard_errors: optim::standard_errors(&min.params, nll),
+        log_likelihood: -negative_log_likelihood(data, &model.params(), &mut [0.0; 4], dropout),
+        standard_errors: scales.standard_errors(optim::standard_errors(&min.params, nll)),
         report: min.report,
         customers: data.customers(),
         time_unit: data.time_unit,

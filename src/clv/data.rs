@@ -187,6 +187,28 @@ impl FitData {
         runs(&self.x)
     }
 
+    /// The data in canonical units, as the fits search them: times divided
+    /// by the weighted mean `T`, counts by their total, so that neither the
+    /// time unit nor the scale of the weights reaches the search. Returns
+    /// the copy, the time scale and the total weight. Needs some `T > 0`
+    /// ([`check_identifiable`](Self::check_identifiable)).
+    pub(crate) fn canonical(&self) -> (FitData, f64, f64) {
+        let (shares, weight) = shares(&self.count);
+        let time = self.t.iter().zip(&shares).map(|(t, w)| t * w).sum::<f64>();
+        let per = |column: &[f64]| column.iter().map(|v| v / time).collect::<Vec<f64>>();
+        let levels = |levels: &Levels| Levels { values: per(&levels.values), index: levels.index.clone() };
+        let data = FitData {
+            x: self.x.clone(),
+            t_x: per(&self.t_x),
+            t: per(&self.t),
+            count: shares,
+            time_unit: self.time_unit,
+            t_levels: levels(&self.t_levels),
+            t_x_levels: levels(&self.t_x_levels),
+        };
+        (data, time, weight)
+    }
+
     pub(crate) fn check_identifiable(&self) -> Result<(), ClvError> {
         if self.is_empty() {
             return Err(ClvError::Unidentifiable { reason: "no customers" });
@@ -280,6 +302,16 @@ impl SpendData {
         )
     }
 
+    /// The data in canonical units, as the fit searches them: mean values
+    /// divided by their weighted mean, counts by their total. Returns the
+    /// copy, the money scale and the total weight.
+    pub(crate) fn canonical(&self) -> (SpendData, f64, f64) {
+        let (shares, weight) = shares(&self.count);
+        let money = self.mean.iter().zip(&shares).map(|(m, w)| m * w).sum::<f64>();
+        let data = SpendData { x: self.x.clone(), mean: self.mean.iter().map(|m| m / money).collect(), count: shares };
+        (data, money, weight)
+    }
+
     /// The distinct `(x, m̄, count)` rows, sorted by `x`.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = (u32, f64, f64)> + '_ {
         (0..self.x.len()).map(|i| (self.x[i], self.mean[i], self.count[i]))
@@ -304,6 +336,15 @@ impl SpendData {
     pub(crate) fn groups(&self) -> impl Iterator<Item = (u32, usize, usize)> + '_ {
         runs(&self.x)
     }
+}
+
+/// Each count's share of the total, and the total; the counts are first
+/// divided by the largest, so that a total beyond `f64` still gives shares.
+fn shares(count: &[f64]) -> (Vec<f64>, f64) {
+    let largest = count.iter().fold(0.0f64, |m, &c| m.max(c));
+    let relative: Vec<f64> = count.iter().map(|c| c / largest).collect();
+    let sum: f64 = relative.iter().sum();
+    (relative.iter().map(|r| r / sum).collect(), sum * largest)
 }
 
 /// Runs of equal values in `x` (sorted columns keep each value's rows

@@ -59,7 +59,8 @@ pub struct GammaGammaFit {
     /// Standard errors of `[p, q, v]`, or `None` when the Hessian is not
     /// positive definite.
     pub standard_errors: Option<[f64; 3]>,
-    /// Iterations, evaluations and the gradient norm at the optimum.
+    /// Iterations, evaluations, the gradient norm at the optimum and how
+    /// the stop was decided.
     pub report: FitReport,
     /// The number of customers fitted.
     pub customers_used: f64,
@@ -142,8 +143,12 @@ impl GammaGamma {
         if data.mean.iter().all(|&m| m == data.mean[0]) {
             return Err(ClvError::Unidentifiable { reason: "every customer has the same mean value" });
         }
-        let nll = |p: &[f64; 3], g: &mut [f64; 3]| negative_log_likelihood(data, p, g);
-        let result = optim::minimise(options, ["p", "q", "v"], nll);
+        // Searched in canonical units (money by the mean spend, weights by
+        // their total) and mapped back: v times the money scale.
+        let (canonical, money, weight) = data.canonical();
+        let scales = optim::Scales { units: [1.0, 1.0, money], weight };
+        let nll = |p: &[f64; 3], g: &mut [f64; 3]| negative_log_likelihood(&canonical, p, g);
+        let result = optim::minimise(options, ["p", "q", "v"], scales.penalty(options), nll);
         let searched = matches!(result, Ok(_) | Err(ClvError::NotConverged { .. } | ClvError::Unbounded { .. }));
         if options.l2_penalty == 0.0 && searched {
             // Two ridges run to infinity. With no more spread in mean values
@@ -153,20 +158,23 @@ impl GammaGamma {
             // are so flat that rounding stops the search anywhere on them
             // (at 1e6 or beyond). A score test at each limit says when it
             // is the supremum; only a maximum clearly above the limit's
-            // likelihood stands then.
-            let clearly_better = |min: &optim::Minimum<3>, limit: f64| -min.value > limit + 1e-6 * limit.abs();
-            for (parameter, limit) in [("q", Limit::common_value(data)), ("p", Limit::alike_purchases(data))] {
+            // likelihood stands then. Both sides are in canonical units.
+            let clearly_better = |min: &optim::Minimum<3>, limit: f64| -min.value > limit + 1e-6 * (1.0 + limit.abs());
+            for (parameter, limit) in
+                [("q", Limit::common_value(&canonical)), ("p", Limit::alike_purchases(&canonical))]
+            {
                 if limit.score <= 0.0 && !result.as_ref().is_ok_and(|min| clearly_better(min, limit.log_likelihood)) {
                     return Err(ClvError::Unbounded { parameter, towards: "infinity" });
                 }
             }
         }
         let min = result?;
-        let model = GammaGamma::new(min.params[0], min.params[1], min.params[2])?;
+        let [p, q, v] = scales.natural(&min.params);
+        let model = GammaGamma::new(p, q, v)?;
         Ok(GammaGammaFit {
             model,
-            log_likelihood: min.log_likelihood(options, || model.log_likelihood(data)),
-            standard_errors: optim::standard_errors(&min.params, |p, g| negative_log_likelihood(data, p, g)),
+            log_likelihood: model.log_likelihood(data),
+            standard_errors: scales.standard_errors(optim::standard_errors(&min.params, nll)),
             report: min.report,
             customers_used: data.customers(),
         })
@@ -191,7 +199,9 @@ impl GammaGamma {
     /// # Errors
     ///
     /// [`ClvError::InvalidParameter`] when `q ≤ 1` (the mean is infinite)
-    /// or `mean` is negative or not finite.
+    /// or `mean` is negative or not finite, and
+    /// [`ClvError::NonFiniteResult`] when the population mean `pv/(q−1)`
+    /// overflows (`q` within rounding of 1).
     ///
     /// # Complexity
     ///
@@ -207,8 +217,16 @@ impl GammaGamma {
         if !(mean.is_finite() && mean >= 0.0) {
             return Err(ClvError::InvalidParameter { name: "mean", value: mean, reason: "must be finite and >= 0" });
         }
+        // The convex combination of the population mean and the
+        // customer's own, which stays finite for every finite `mean`.
         let px = self.p * f64::from(x);
-        Ok(self.p * (self.v + f64::from(x) * mean) / (px + self.q - 1.0))
+        let own = px / (px + self.q - 1.0);
+        let value = (1.0 - own) * (self.p * self.v / (self.q - 1.0)) + own * mean;
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(ClvError::NonFiniteResult { quantity: "expected average value" })
+        }
     }
 
     /// Simulates the mean repeat value of customers with the given repeat
@@ -539,6 +557,15 @@ mod tests {
         assert!(matches!(GammaGamma::fit(&alike, &bad), Err(ClvError::InvalidOption { name: "tolerance", .. })));
         let heavy = GammaGamma::new(2.0, 0.9, 1.0).unwrap();
         assert!(heavy.expected_average_value(1, 5.0).is_err());
+        // Huge means give the convex combination, not an overflow; a
+        // population mean that overflows is an error, not infinity.
+        let model = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        for (x, mean) in [(1, 1e300), (100_000, 1e305), (u32::MAX, f64::MAX)] {
+            let value = model.expected_average_value(x, mean).unwrap();
+            assert!(value.is_finite() && value <= mean && value > 0.5 * mean, "{x} {mean}: {value}");
+        }
+        let barely = GammaGamma::new(1e300, 1.0 + 1e-15, 1e300).unwrap();
+        assert!(matches!(barely.expected_average_value(0, 1.0), Err(ClvError::NonFiniteResult { .. })));
         assert!(serde_json::from_str::<GammaGamma>(r#"{"p":1,"q":0,"v":1}"#).is_err());
     }
 }

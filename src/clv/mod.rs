@@ -18,6 +18,25 @@
 //! 5. `HoldoutData` and `holdout_table` check the predictions against a
 //!    holdout period, the standard check in the literature.
 //!
+//! **Which purchase model.** The [`BgNbd`] gives every customer who never
+//! came back after the first purchase (`x = 0`) a probability of being
+//! alive of exactly 1, however long ago that purchase was: in it a customer
+//! drops out only right after a repeat purchase. That is a known property
+//! of the model, and it makes [`BgNbd::p_alive`] useless for finding lost
+//! one-time buyers. The [`ModifiedBgNbd`] (which lets a customer drop out
+//! right after the first purchase too) and the [`ParetoNbd`] do not share
+//! it; prefer the [`ModifiedBgNbd`] where many customers buy once.
+//!
+//! **Units.** The fits do not depend on the unit of time, the unit of
+//! money or the scale of the weights: they search the data in canonical
+//! units and map the result back, so that multiplying every time by `c`
+//! multiplies `α` (and `β`) by `c` and leaves the shapes alone, and
+//! multiplying the weights by `c` multiplies the log-likelihood by `c`.
+//! A fit that runs off along a ridge or to a boundary is an error
+//! ([`ClvError::Unbounded`] or [`ClvError::NotConverged`], naming the
+//! parameter), never a fit; [`FitReport::stop`] says how a fit's stop was
+//! decided.
+//!
 //! Fitted models are small serde values: saved as JSON and loaded back, they
 //! give the same predictions. With the `sim` feature, each model simulates
 //! customers from its parameters, which the tests use to check that fits
@@ -68,12 +87,12 @@ pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
-pub use optim::{FitOptions, FitReport};
+pub use optim::{FitOptions, FitReport, Stop};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use retention::{RetentionFit, RetentionModel};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
 pub use valuation::{Assessment, ModelValuation, PurchaseModel};
-pub use value::lifetime_value;
+pub use value::{MAX_PERIODS, lifetime_value};
 
 use crate::{Money, MoneyError};
 
@@ -151,6 +170,14 @@ pub enum ClvError {
         /// Why not.
         reason: &'static str,
     },
+    /// A prediction's inputs are valid but its result is not a finite
+    /// number (it overflowed), or a function it was given returned one that
+    /// is not.
+    #[error("{quantity} is not finite for these inputs")]
+    NonFiniteResult {
+        /// What was being computed.
+        quantity: &'static str,
+    },
     /// The likelihood is not finite at the start point.
     #[error("the log-likelihood is not finite at the start point")]
     NonFiniteLikelihood,
@@ -159,7 +186,13 @@ pub enum ClvError {
     /// model is the best fit. For the Gamma-Gamma model this is spend with
     /// no heterogeneity between customers (q and v run to infinity) or none
     /// within them (p runs to infinity); for the BG models, dropout the
-    /// data show no sign of.
+    /// data show no sign of; for the purchase models, purchase rates that
+    /// do not vary between customers (r and α run to infinity together).
+    /// A search that stops with a parameter more than 10⁶ times (or less
+    /// than 10⁻⁶ times) the data's own scale (1 for shapes, the mean `T`
+    /// or the mean spend for rates) is reported this way too: that far out
+    /// the likelihood differs from its limit by less than the data can
+    /// tell, and such a stop is a ridge or a boundary, not a maximum.
     #[error("the data cannot pin down {parameter}: the likelihood keeps rising as it runs to {towards}")]
     Unbounded {
         /// The parameter running off, by its name in the model.
@@ -168,12 +201,18 @@ pub enum ClvError {
         towards: &'static str,
     },
     /// The maximum-likelihood search did not converge.
-    #[error("the fit did not converge after {iterations} iterations (gradient norm {gradient_norm:e})")]
+    #[error(
+        "the fit did not converge after {iterations} iterations (gradient norm {gradient_norm:e}, steepest in {parameter})"
+    )]
     NotConverged {
         /// Iterations done.
         iterations: u32,
-        /// The gradient norm at the last point.
+        /// The gradient norm at the last point, in the terms of
+        /// [`FitOptions::tolerance`].
         gradient_norm: f64,
+        /// The parameter whose log has the largest gradient component at
+        /// the last point: the one the search could not settle.
+        parameter: &'static str,
     },
 }
 

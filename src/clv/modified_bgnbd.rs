@@ -45,7 +45,8 @@ pub struct ModifiedBgNbdFit {
     /// Standard errors of `[r, α, a, b]` from the Hessian, or `None` when
     /// the Hessian is not positive definite.
     pub standard_errors: Option<[f64; 4]>,
-    /// Iterations, evaluations and the gradient norm at the optimum.
+    /// Iterations, evaluations, the gradient norm at the optimum and how
+    /// the stop was decided.
     pub report: FitReport,
     /// The number of customers fitted (the total count).
     pub customers: f64,
@@ -106,6 +107,8 @@ impl ModifiedBgNbd {
     /// [`ClvError::Unidentifiable`] for data with no customers or no repeat
     /// purchases, [`ClvError::InvalidOption`] for bad options,
     /// [`ClvError::Unbounded`] when a parameter runs off to zero or infinity
+    /// (or the search stops with one beyond 10⁶ times the data's scale: a
+    /// ridge, such as purchase rates that do not vary between customers)
     /// and [`ClvError::NotConverged`] when the search does not converge.
     ///
     /// # Example
@@ -113,9 +116,15 @@ impl ModifiedBgNbd {
     /// ```
     /// use customer_lifecycle::clv::{FitData, FitOptions, ModifiedBgNbd};
     ///
-    /// let data = FitData::from_rows([(0, 0.0, 30.0, 60.0), (1, 10.0, 30.0, 25.0), (4, 28.0, 30.0, 15.0), (2, 5.0, 30.0, 10.0)])?;
+    /// let data = FitData::from_rows([(0, 0.0, 38.0, 500.0), (2, 30.4, 38.9, 120.0), (5, 36.0, 38.0, 40.0), (1, 8.0, 37.0, 90.0)])?;
     /// let fit = ModifiedBgNbd::fit(&data, &FitOptions::default())?;
     /// assert!(fit.log_likelihood < 0.0);
+    ///
+    /// // Here the likelihood keeps rising as r and α run off together:
+    /// // no finite model is the best fit, and the fit says so.
+    /// let ridge = FitData::from_rows([(0, 0.0, 30.0, 60.0), (1, 10.0, 30.0, 25.0), (4, 28.0, 30.0, 15.0), (2, 5.0, 30.0, 10.0)])?;
+    /// let err = ModifiedBgNbd::fit(&ridge, &FitOptions::default()).unwrap_err();
+    /// assert!(matches!(err, customer_lifecycle::clv::ClvError::Unbounded { parameter: "r" | "alpha", towards: "infinity" }));
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
     /// ```
     pub fn fit(data: &FitData, options: &FitOptions) -> Result<ModifiedBgNbdFit, ClvError> {

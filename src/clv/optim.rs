@@ -7,6 +7,12 @@
 //! milliseconds, so the minimiser's own overhead matters; a dense BFGS with a
 //! backtracking line search is about a hundred lines, and the general crates
 //! (argmin and its math back-ends) would add far more build time than code.
+//!
+//! Every model hands the minimiser its data in canonical units (see
+//! [`Scales`]): times divided by the mean `T`, money by the mean spend, and
+//! weights by their total, so that the search, its stopping rules and its
+//! limits see the same numbers whatever the units of the data and the scale
+//! of the weights, and the fits are invariant to them.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,15 +31,20 @@ use crate::clv::ClvError;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FitOptions {
-    /// The fit stops when the gradient's Euclidean norm (with respect to the
-    /// log-parameters) is at most `tolerance · (1 + |objective|)`. Default
-    /// `1e-8`.
+    /// The fit stops when the gradient's Euclidean norm, taken with respect
+    /// to the log-parameters of the mean negative log-likelihood per unit
+    /// weight with the data in canonical units (times divided by the mean
+    /// `T`, money by the mean spend), is at most `tolerance · (1 + |mean|)`.
+    /// Every part of that criterion is free of the data's units and of the
+    /// scale of the weights. Default `1e-8`.
     pub tolerance: f64,
     /// The most BFGS iterations before [`ClvError::NotConverged`]. Default 500.
     pub max_iterations: u32,
-    /// An L2 penalty `λ·Σ θᵢ²` on the parameters, added to the negative
-    /// log-likelihood total; it pulls the parameters towards zero on data that
-    /// barely identifies them. Default 0.
+    /// An L2 penalty `λ·Σ θᵢ²` on the parameters (in the data's own units),
+    /// added to the negative log-likelihood total; it pulls the parameters
+    /// towards zero on data that barely identifies them. Unlike the fit
+    /// without it, a penalised fit depends on the units and the weights'
+    /// scale, as the penalty itself does. Default 0.
     pub l2_penalty: f64,
 }
 
@@ -55,16 +66,42 @@ impl FitOptions {
     }
 }
 
-/// How a fit went: work done and how flat the objective was at the end.
+/// How a fit's search decided that it had reached the maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Stop {
+    /// The gradient met the [`FitOptions::tolerance`] criterion.
+    #[default]
+    Gradient,
+    /// Steps lowered the objective by rounding only and left the
+    /// parameters where they were, with the gradient within 1000 times the
+    /// tolerance criterion: the gradient, a sum over every pattern, cannot
+    /// fall further in floating point.
+    Rounding,
+    /// No step along a descent direction lowered the objective, with the
+    /// gradient within 1000 times the tolerance criterion: the objective is
+    /// flat to rounding there.
+    NoDescent,
+}
+
+/// How a fit went: work done, how flat the objective was at the end, and
+/// how the stop was decided.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
     /// BFGS iterations.
     pub iterations: u32,
-    /// Evaluations of the objective (each with its gradient).
+    /// Evaluations of the objective (each with its gradient); the
+    /// standard errors' few extra evaluations are not counted.
     pub evaluations: u32,
-    /// The Euclidean norm of the objective's gradient with respect to the
-    /// log-parameters at the optimum.
+    /// The Euclidean norm of the gradient at the optimum, in the terms of
+    /// [`FitOptions::tolerance`]: of the mean negative log-likelihood per
+    /// unit weight, with respect to the log-parameters, in canonical units.
     pub gradient_norm: f64,
+    /// Which rule stopped the search. Reports saved before this field
+    /// existed load as [`Stop::Gradient`].
+    #[serde(default)]
+    pub stop: Stop,
 }
 
 /// The result of [`minimise`]: the natural parameters, the objective there
@@ -72,48 +109,83 @@ pub struct FitReport {
 #[derive(Debug)]
 pub(crate) struct Minimum<const N: usize> {
     pub params: [f64; N],
-    /// `nll(params) + λ·Σ pᵢ²`, as evaluated at `params`.
+    /// `nll(params) + Σ λᵢ·pᵢ²`, as evaluated at `params`.
     pub value: f64,
     pub report: FitReport,
 }
 
-impl<const N: usize> Minimum<N> {
-    /// The log-likelihood at the optimum: the objective's own value when
-    /// there is no penalty (the same evaluation, so the same bits), else
-    /// `log_likelihood()` evaluated afresh.
-    pub(crate) fn log_likelihood(&self, options: &FitOptions, log_likelihood: impl FnOnce() -> f64) -> f64 {
-        if options.l2_penalty == 0.0 { -self.value } else { log_likelihood() }
+/// How the data were brought to canonical units: each natural parameter's
+/// unit (the canonical parameter times it is the natural one) and the total
+/// weight. The canonical objective is the original one divided by the total
+/// weight, up to a constant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scales<const N: usize> {
+    /// The unit of each parameter: 1 for shapes, the time or money scale
+    /// for rates.
+    pub units: [f64; N],
+    /// The total weight of the data.
+    pub weight: f64,
+}
+
+impl<const N: usize> Scales<N> {
+    /// The natural parameters of canonical ones.
+    pub(crate) fn natural(&self, canonical: &[f64; N]) -> [f64; N] {
+        std::array::from_fn(|i| canonical[i] * self.units[i])
+    }
+
+    /// The per-parameter penalty on the canonical objective that is
+    /// `options.l2_penalty · Σ pᵢ²` on the natural one: `λ·uᵢ²/W`.
+    pub(crate) fn penalty(&self, options: &FitOptions) -> [f64; N] {
+        self.units.map(|u| options.l2_penalty * u * u / self.weight)
+    }
+
+    /// Standard errors of the natural parameters from the canonical
+    /// objective's: the natural Hessian is `W·U⁻¹·H·U⁻¹`.
+    pub(crate) fn standard_errors(&self, canonical: Option<[f64; N]>) -> Option<[f64; N]> {
+        let root = self.weight.sqrt();
+        canonical.map(|se| std::array::from_fn(|i| se[i] * self.units[i] / root))
     }
 }
 
-/// Beyond this, a log-parameter is running off to zero or infinity: the data
-/// do not pin the parameter down.
-const THETA_LIMIT: f64 = 30.0;
+/// Beyond this, a canonical log-parameter is running off to zero or
+/// infinity (a factor of 10⁷ from the data's own scale): the search stops
+/// with [`ClvError::Unbounded`] at once.
+const THETA_LIMIT: f64 = 16.118_095_650_958_32; // ln 1e7
 
-/// Minimises `nll(p) + λ·Σ pᵢ²` over positive `p`, searching in `θ = ln p`
+/// A search without a penalty that stops (converged, flat or out of
+/// iterations) with a canonical log-parameter beyond this (a factor of 10⁶)
+/// has run off along a ridge or to a boundary: the likelihood there differs
+/// from its limit by less than the data can tell, and the answer is
+/// [`ClvError::Unbounded`], not a fit.
+const RIDGE_LIMIT: f64 = 13.815_510_557_964_274; // ln 1e6
+
+/// Minimises `nll(p) + Σ λᵢ·pᵢ²` over positive `p`, searching in `θ = ln p`
 /// from `θ = 0` (every parameter 1), a start that never depends on the data.
+/// The models call it on their data in canonical units, where 1 is the
+/// data's own scale for every parameter, `nll` is a mean per unit weight,
+/// and `penalty` holds the `λᵢ` of [`Scales::penalty`].
 ///
 /// `nll` writes the gradient with respect to the natural parameters into its
 /// second argument and returns the objective; a non-finite value marks a
 /// point the line search must back away from. `names` name the parameters
 /// in [`ClvError::Unbounded`], returned when one of them runs off to zero or
-/// infinity.
+/// infinity, and in [`ClvError::NotConverged`].
 pub(crate) fn minimise<const N: usize>(
     options: &FitOptions,
     names: [&'static str; N],
+    penalty: [f64; N],
     mut nll: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
 ) -> Result<Minimum<N>, ClvError> {
     options.validate()?;
-    let lambda = options.l2_penalty;
     let mut evaluations = 0u32;
     let mut eval = |theta: &[f64; N], grad: &mut [f64; N]| -> f64 {
         evaluations += 1;
         let p: [f64; N] = std::array::from_fn(|i| theta[i].exp());
         let mut value = nll(&p, grad);
         for i in 0..N {
-            value += lambda * p[i] * p[i];
+            value += penalty[i] * p[i] * p[i];
             // d/dθ = p · d/dp.
-            grad[i] = (grad[i] + 2.0 * lambda * p[i]) * p[i];
+            grad[i] = (grad[i] + 2.0 * penalty[i] * p[i]) * p[i];
         }
         if grad.iter().all(|g| g.is_finite()) { value } else { f64::NAN }
     };
@@ -129,15 +201,25 @@ pub(crate) fn minimise<const N: usize>(
     let mut iterations = 0u32;
     // Since when, and from where, steps have gained only rounding.
     let mut stall: Option<(u32, [f64; N])> = None;
-    loop {
+    // A penalty gives the objective a finite minimum however far out: the
+    // ridge rules are for the likelihood alone.
+    let penalised = penalty.iter().any(|&l| l != 0.0);
+    let ridge = |theta: &[f64; N]| !penalised && theta.iter().any(|t| t.abs() > RIDGE_LIMIT);
+    let not_converged = |theta: &[f64; N], grad: &[f64; N], iterations: u32| {
+        if ridge(theta) {
+            return unbounded(names, theta);
+        }
+        let i = (0..N).max_by(|&i, &j| grad[i].abs().total_cmp(&grad[j].abs())).unwrap_or(0);
+        ClvError::NotConverged { iterations, gradient_norm: norm(grad), parameter: names[i] }
+    };
+    let (theta, value, grad, stop) = loop {
         let grad_norm = norm(&grad);
         let threshold = options.tolerance * (1.0 + value.abs());
         if grad_norm <= threshold {
-            let report = FitReport { iterations, evaluations, gradient_norm: grad_norm };
-            return Ok(Minimum { params: theta.map(f64::exp), value, report });
+            break (theta, value, grad, Stop::Gradient);
         }
         if iterations >= options.max_iterations {
-            return Err(ClvError::NotConverged { iterations, gradient_norm: grad_norm });
+            return Err(not_converged(&theta, &grad, iterations));
         }
         iterations += 1;
 
@@ -149,30 +231,16 @@ pub(crate) fn minimise<const N: usize>(
             direction = grad.map(|g| -g);
             slope = dot(&grad, &direction);
         }
-        // Never move a log-parameter by more than 3 (a factor of 20) at once.
-        let longest = direction.iter().fold(0.0f64, |m, d| m.max(d.abs()));
-        let mut step = if longest > 3.0 { 3.0 / longest } else { 1.0 };
-
         let mut next_grad = [0.0; N];
-        let mut accepted = None;
-        for _ in 0..60 {
-            let trial: [f64; N] = std::array::from_fn(|i| theta[i] + step * direction[i]);
-            let trial_value = eval(&trial, &mut next_grad);
-            if trial_value.is_finite() && trial_value <= value + 1e-4 * step * slope {
-                accepted = Some((trial, trial_value));
-                break;
-            }
-            step *= if trial_value.is_finite() { 0.5 } else { 0.1 };
-        }
+        let accepted = line_search(&theta, value, grad_norm, &direction, slope, &mut next_grad, &mut eval);
         let Some((trial, trial_value)) = accepted else {
             // No decrease is possible along a descent direction: the
             // objective is flat to rounding here. Accept the point when the
             // gradient is at that rounding level.
             if grad_norm <= 1e3 * threshold {
-                let report = FitReport { iterations, evaluations, gradient_norm: grad_norm };
-                return Ok(Minimum { params: theta.map(f64::exp), value, report });
+                break (theta, value, grad, Stop::NoDescent);
             }
-            return Err(ClvError::NotConverged { iterations, gradient_norm: grad_norm });
+            return Err(not_converged(&theta, &grad, iterations));
         };
         if trial.iter().any(|t| t.abs() > THETA_LIMIT) {
             return Err(unbounded(names, &trial));
@@ -190,13 +258,7 @@ pub(crate) fn minimise<const N: usize>(
             (Some((since, at)), true) if iterations - since >= 20 => {
                 let drift = trial.iter().zip(at).fold(0.0f64, |m, (t, o)| m.max((t - o).abs()));
                 if drift <= 1e-6 {
-                    // Near the limit, a stall is a parameter stuck at a
-                    // boundary: no further iteration will help.
-                    if trial.iter().any(|t| t.abs() > THETA_LIMIT - 10.0) {
-                        return Err(unbounded(names, &trial));
-                    }
-                    let report = FitReport { iterations, evaluations, gradient_norm: norm(&next_grad) };
-                    return Ok(Minimum { params: trial.map(f64::exp), value: trial_value, report });
+                    break (trial, trial_value, next_grad, Stop::Rounding);
                 }
                 stall = None;
             }
@@ -222,7 +284,125 @@ pub(crate) fn minimise<const N: usize>(
         theta = trial;
         value = trial_value;
         grad = next_grad;
+    };
+    if !penalised {
+        check_stop(names, &theta, &grad, iterations, &mut eval)?;
     }
+    let report = FitReport { iterations, evaluations, gradient_norm: norm(&grad), stop };
+    Ok(Minimum { params: theta.map(f64::exp), value, report })
+}
+
+/// A backtracking line search from `theta` along `direction` (of slope
+/// `slope < 0`), from a step of at most 3 in any log-parameter: the point
+/// accepted and its objective (its gradient in `next_grad`), or `None` when
+/// no step lowers the objective measurably.
+fn line_search<const N: usize>(
+    theta: &[f64; N],
+    value: f64,
+    grad_norm: f64,
+    direction: &[f64; N],
+    slope: f64,
+    next_grad: &mut [f64; N],
+    eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+) -> Option<([f64; N], f64)> {
+    // Never move a log-parameter by more than 3 (a factor of 20) at once.
+    let longest = direction.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    let mut step = if longest > 3.0 { 3.0 / longest } else { 1.0 };
+    // The objective's rounding: a change below this is not measured.
+    let noise = 16.0 * f64::EPSILON * value.abs().max(1.0);
+    for _ in 0..60 {
+        let trial: [f64; N] = std::array::from_fn(|i| theta[i] + step * direction[i]);
+        let trial_value = eval(&trial, next_grad);
+        // Sufficient decrease; or, where the decrease is below rounding, a
+        // flatter point (the gradient still measures progress there).
+        if trial_value.is_finite()
+            && (trial_value <= value + 1e-4 * step * slope
+                || (trial_value <= value + noise && norm(next_grad) < grad_norm))
+        {
+            return Some((trial, trial_value));
+        }
+        // A shorter step cannot show a decrease the objective can measure.
+        if trial_value.is_finite() && -step * slope < noise {
+            return None;
+        }
+        step *= if trial_value.is_finite() { 0.5 } else { 0.1 };
+    }
+    None
+}
+
+/// Whether a stop of a search without a penalty is a fit: not when a
+/// parameter has run off along a ridge, far out (beyond the ridge limit) or
+/// where the Newton step from a finite-difference Hessian still points a
+/// long way on. At a maximum that step is tiny; on a ridge whose likelihood
+/// approaches its limit like 1/p, it is a step of about 1 in ln p, however
+/// far out. A Hessian that is not positive definite is a stop on a flat
+/// ridge: [`ClvError::Unbounded`] when a parameter is far out, else
+/// [`ClvError::NotConverged`].
+fn check_stop<const N: usize>(
+    names: [&'static str; N],
+    theta: &[f64; N],
+    grad: &[f64; N],
+    iterations: u32,
+    eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+) -> Result<(), ClvError> {
+    if theta.iter().any(|t| t.abs() > RIDGE_LIMIT) {
+        return Err(unbounded(names, theta));
+    }
+    let Some(step) = newton_step(theta, grad, eval) else {
+        // Flat or curved the wrong way in some direction: a boundary when a
+        // parameter is far out (a factor of 10⁴), else a stop that is not
+        // a maximum.
+        if theta.iter().any(|t| t.abs() > FAR_OUT) {
+            return Err(unbounded(names, theta));
+        }
+        let i = (0..N).max_by(|&i, &j| grad[i].abs().total_cmp(&grad[j].abs())).unwrap_or(0);
+        return Err(ClvError::NotConverged { iterations, gradient_norm: norm(grad), parameter: names[i] });
+    };
+    let i = (0..N).max_by(|&i, &j| step[i].abs().total_cmp(&step[j].abs())).unwrap_or(0);
+    if step[i].abs() > NEWTON_LIMIT {
+        let towards = if step[i] < 0.0 { "zero" } else { "infinity" };
+        return Err(ClvError::Unbounded { parameter: names[i], towards });
+    }
+    Ok(())
+}
+
+/// A canonical log-parameter beyond this (a factor of 10⁴) at a stop with a
+/// Hessian that is not positive definite is at a boundary.
+const FAR_OUT: f64 = 9.210_340_371_976_184; // ln 1e4
+
+/// The longest Newton step (in any log-parameter) a stop may still predict:
+/// a stop short of the maximum by more is on a ridge.
+const NEWTON_LIMIT: f64 = 0.25;
+
+/// The Newton step `−H⁻¹g` in the log-parameters at `theta`, with `H` from
+/// forward differences of the gradient (N evaluations, steps of 1e-5), or
+/// `None` when `H` is not positive definite there.
+#[allow(clippy::needless_range_loop)]
+fn newton_step<const N: usize>(
+    theta: &[f64; N],
+    grad: &[f64; N],
+    eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+) -> Option<[f64; N]> {
+    const H: f64 = 1e-5;
+    let mut hessian = [[0.0; N]; N];
+    let mut moved = [0.0; N];
+    for j in 0..N {
+        let mut at = *theta;
+        at[j] += H;
+        eval(&at, &mut moved);
+        for i in 0..N {
+            hessian[i][j] = (moved[i] - grad[i]) / H;
+        }
+    }
+    for i in 0..N {
+        for j in 0..i {
+            let mean = 0.5 * (hessian[i][j] + hessian[j][i]);
+            hessian[i][j] = mean;
+            hessian[j][i] = mean;
+        }
+    }
+    let inverse = invert_spd(&hessian)?;
+    Some(mat_vec(&inverse, grad).map(|d| -d))
 }
 
 /// [`ClvError::Unbounded`] naming the log-parameter furthest from 0, as
@@ -373,7 +553,7 @@ mod tests {
         // f(p) = Σ (ln pᵢ − cᵢ)² · wᵢ, minimum at pᵢ = e^{cᵢ}.
         let c = [0.5, -1.0, 2.0];
         let w = [1.0, 10.0, 100.0];
-        let min = minimise(&FitOptions::default(), ["a", "b", "c"], |p: &[f64; 3], g: &mut [f64; 3]| {
+        let min = minimise(&FitOptions::default(), ["a", "b", "c"], [0.0; 3], |p: &[f64; 3], g: &mut [f64; 3]| {
             let mut f = 0.0;
             for i in 0..3 {
                 let d = p[i].ln() - c[i];
@@ -435,21 +615,21 @@ mod tests {
             g[0] = 2.0 * (p[0] - 5.0);
             (p[0] - 5.0).powi(2)
         };
-        assert!(matches!(minimise(&bad, ["p"], quad), Err(ClvError::InvalidOption { name: "tolerance", .. })));
+        assert!(matches!(minimise(&bad, ["p"], [0.0], quad), Err(ClvError::InvalidOption { name: "tolerance", .. })));
         let short = FitOptions { max_iterations: 1, ..FitOptions::default() };
-        assert!(matches!(minimise(&short, ["p"], quad), Err(ClvError::NotConverged { iterations: 1, .. })));
+        assert!(matches!(minimise(&short, ["p"], [0.0], quad), Err(ClvError::NotConverged { iterations: 1, .. })));
         // −ln p falls for ever as p grows, ln p as p shrinks.
         let falls_up = |p: &[f64; 1], g: &mut [f64; 1]| {
             g[0] = -1.0 / p[0];
             -p[0].ln()
         };
-        let err = minimise(&FitOptions::default(), ["p"], falls_up).unwrap_err();
+        let err = minimise(&FitOptions::default(), ["p"], [0.0], falls_up).unwrap_err();
         assert!(matches!(err, ClvError::Unbounded { parameter: "p", towards: "infinity" }), "{err}");
         let falls_down = |p: &[f64; 1], g: &mut [f64; 1]| {
             g[0] = 1.0 / p[0];
             p[0].ln()
         };
-        let err = minimise(&FitOptions::default(), ["p"], falls_down).unwrap_err();
+        let err = minimise(&FitOptions::default(), ["p"], [0.0], falls_down).unwrap_err();
         assert!(matches!(err, ClvError::Unbounded { parameter: "p", towards: "zero" }), "{err}");
     }
 }

@@ -66,7 +66,8 @@ pub struct ParetoNbdFit {
     /// Standard errors of `[r, α, s, β]`, or `None` when the Hessian is not
     /// positive definite.
     pub standard_errors: Option<[f64; 4]>,
-    /// Iterations, evaluations and the gradient norm at the optimum.
+    /// Iterations, evaluations, the gradient norm at the optimum and how
+    /// the stop was decided.
     pub report: FitReport,
     /// The number of customers fitted.
     pub customers: f64,
@@ -131,7 +132,9 @@ impl ParetoNbd {
     ///
     /// [`ClvError::Unidentifiable`] for data with no customers or no repeat
     /// purchases, [`ClvError::InvalidOption`], [`ClvError::Unbounded`] when a
-    /// parameter runs off to zero or infinity, and [`ClvError::NotConverged`].
+    /// parameter runs off to zero or infinity (or the search stops with one
+    /// beyond 10⁶ times the data's scale: a ridge, such as purchase rates
+    /// that do not vary between customers), and [`ClvError::NotConverged`].
     ///
     /// # Example
     ///
@@ -145,13 +148,18 @@ impl ParetoNbd {
     /// ```
     pub fn fit(data: &FitData, options: &FitOptions) -> Result<ParetoNbdFit, ClvError> {
         data.check_identifiable()?;
-        let nll = |p: &[f64; 4], g: &mut [f64; 4]| value_and_gradient(data, p, g);
-        let min = optim::minimise(options, ["r", "alpha", "s", "beta"], nll)?;
-        let model = ParetoNbd::new(min.params[0], min.params[1], min.params[2], min.params[3])?;
+        // Searched in canonical units (time by the mean T, weights by their
+        // total) and mapped back: α and β times the time scale.
+        let (canonical, time, weight) = data.canonical();
+        let scales = optim::Scales { units: [1.0, time, 1.0, time], weight };
+        let nll = |p: &[f64; 4], g: &mut [f64; 4]| value_and_gradient(&canonical, p, g);
+        let min = optim::minimise(options, ["r", "alpha", "s", "beta"], scales.penalty(options), nll)?;
+        let [r, alpha, s, beta] = scales.natural(&min.params);
+        let model = ParetoNbd::new(r, alpha, s, beta)?;
         Ok(ParetoNbdFit {
             model,
             log_likelihood: model.log_likelihood(data),
-            standard_errors: optim::standard_errors(&min.params, |p, g| value_and_gradient(data, p, g)),
+            standard_errors: scales.standard_errors(optim::standard_errors(&min.params, nll)),
             report: min.report,
             customers: data.customers(),
             time_unit: data.time_unit,
@@ -341,9 +349,14 @@ fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 
     let [r, alpha, s, beta] = *p;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
     let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
+    // The tails depend on (x, t) only: within a run of equal x, each is
+    // computed once per distinct T and t_x (daily data share few values),
+    // remembered with the run's number as a stamp.
+    let mut at_t = TailCache::new(data.t_levels.values.len());
+    let mut at_tx = TailCache::new(data.t_x_levels.values.len());
     let mut total = 0.0;
     let mut g = [0.0; 4];
-    for (x, start, end) in data.groups() {
+    for (run, (x, start, end)) in data.groups().enumerate() {
         let xf = f64::from(x);
         let mut weight = 0.0;
         for i in start..end {
@@ -352,8 +365,9 @@ fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 
             weight += count;
             let alive = -(r + xf) * (alpha + t).ln() - s * (beta + t).ln();
             let d_alive = [-(alpha + t).ln(), -(r + xf) / (alpha + t), -(beta + t).ln(), -s / (beta + t)];
-            let (l1, g1) = ln_tail_with_gradient(r, alpha, s, beta, xf, data.t_x[i]);
-            let (l2, g2) = ln_tail_with_gradient(r, alpha, s, beta, xf, t);
+            let (l1, g1) =
+                at_tx.get(run, data.t_x_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, data.t_x[i]));
+            let (l2, g2) = at_t.get(run, data.t_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, t));
             let ln_integral = log_sub_exp(l1, l2);
             let dead = s.ln() + ln_integral;
             let bracket = log_add_exp(alive, dead);
@@ -380,6 +394,28 @@ fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 
         grad[k] = -g[k];
     }
     -total
+}
+
+/// Tails with their gradients, one per level of a column, valid for the
+/// run of equal x whose number is the stamp.
+struct TailCache {
+    stamp: Vec<usize>,
+    value: Vec<(f64, [f64; 4])>,
+}
+
+impl TailCache {
+    fn new(levels: usize) -> TailCache {
+        TailCache { stamp: vec![usize::MAX; levels], value: vec![(0.0, [0.0; 4]); levels] }
+    }
+
+    fn get(&mut self, run: usize, level: u32, compute: impl FnOnce() -> (f64, [f64; 4])) -> (f64, [f64; 4]) {
+        let level = level as usize;
+        if self.stamp[level] != run {
+            self.stamp[level] = run;
+            self.value[level] = compute();
+        }
+        self.value[level]
+    }
 }
 
 #[cfg(test)]

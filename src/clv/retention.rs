@@ -148,15 +148,11 @@ impl RetentionModel {
             *grad = [g3[0], g3[1]];
             value
         };
-        let min = optim::minimise(options, ["alpha", "beta"], nll)?;
+        // Both parameters are shapes: only the counts need scaling.
+        let scales = optim::Scales { units: [1.0; 2], weight: scale };
+        let min = optim::minimise(options, ["alpha", "beta"], scales.penalty(options), nll)?;
         let model = RetentionModel::sbg(min.params[0], min.params[1])?;
-        let standard_errors = optim::standard_errors(&min.params, |p: &[f64; 2], grad: &mut [f64; 2]| {
-            let value = nll(p, grad);
-            for g in grad.iter_mut() {
-                *g *= scale;
-            }
-            value * scale
-        });
+        let standard_errors = scales.standard_errors(optim::standard_errors(&min.params, nll));
         Ok(RetentionFit {
             model,
             log_likelihood: model.log_likelihood(cohorts)?,
@@ -186,15 +182,10 @@ impl RetentionModel {
         check_cohorts(cohorts)?;
         let scale = total_start(cohorts);
         let nll = |p: &[f64; 3], grad: &mut [f64; 3]| cohorts_nll(p[0], p[1], p[2], cohorts, scale, grad);
-        let min = optim::minimise(options, ["alpha", "beta", "c"], nll)?;
+        let scales = optim::Scales { units: [1.0; 3], weight: scale };
+        let min = optim::minimise(options, ["alpha", "beta", "c"], scales.penalty(options), nll)?;
         let model = RetentionModel::bdw(min.params[0], min.params[1], min.params[2])?;
-        let standard_errors = optim::standard_errors(&min.params, |p: &[f64; 3], grad: &mut [f64; 3]| {
-            let value = nll(p, grad);
-            for g in grad.iter_mut() {
-                *g *= scale;
-            }
-            value * scale
-        });
+        let standard_errors = scales.standard_errors(optim::standard_errors(&min.params, nll));
         Ok(RetentionFit {
             model,
             log_likelihood: model.log_likelihood(cohorts)?,
@@ -285,7 +276,7 @@ impl RetentionModel {
             }
             weight *= factor;
         }
-        Err(ClvError::NotConverged { iterations: MAX_PERIODS, gradient_norm: f64::NAN })
+        Err(ClvError::NotConverged { iterations: MAX_PERIODS, gradient_norm: f64::NAN, parameter: "discount" })
     }
 }
 

@@ -116,9 +116,13 @@ pub(crate) fn ln_hyp2f1_one_with_gradient(b: f64, c: f64, z: f64) -> (f64, [f64;
     let (mut inv_b, mut inv_c) = (0.0, 0.0);
     for n in 0..MAX_TERMS {
         let k = n as f64;
-        inv_b += 1.0 / (b + k);
-        inv_c += 1.0 / (c + k);
-        let ratio = (b + k) / (c + k) * z;
+        // One division for the three quotients: the loop runs thousands of
+        // times where z is near 1 (a Pareto/NBD far out on a ridge).
+        let (bk, ck) = (b + k, c + k);
+        let q = 1.0 / (bk * ck);
+        inv_b += ck * q;
+        inv_c += bk * q;
+        let ratio = bk * bk * q * z;
         term *= ratio;
         sum += term;
         sum_b += term * inv_b;

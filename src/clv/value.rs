@@ -3,6 +3,12 @@
 
 use crate::clv::ClvError;
 
+/// The most periods [`lifetime_value`] sums (10⁴): each is a call of the
+/// expected-purchases function, some of which sum a series. A closed form,
+/// the discounted expected residual transactions of each model, will
+/// replace the sum and lift the cap.
+pub const MAX_PERIODS: u32 = 10_000;
+
 /// The discounted value of a customer's expected purchases over `periods`
 /// periods of `period_length` time units each.
 ///
@@ -22,12 +28,16 @@ use crate::clv::ClvError;
 /// # Errors
 ///
 /// [`ClvError::InvalidParameter`] when `value_per_purchase` is negative or
-/// not finite, `period_length` is not positive and finite, or
-/// `discount_rate` is not a finite number above −1.
+/// not finite, `period_length` is not positive and finite, `discount_rate`
+/// is not a finite number above −1, or `periods` exceeds [`MAX_PERIODS`];
+/// [`ClvError::NonFiniteResult`] when `expected_purchases` returns a value
+/// that is not finite or the sum overflows.
 ///
 /// # Complexity
 ///
-/// `periods` calls of `expected_purchases`.
+/// `periods` calls of `expected_purchases`, hence the cap of
+/// [`MAX_PERIODS`]: a closed form, the models' discounted expected residual
+/// transactions, will replace the sum and lift it.
 ///
 /// # Example
 ///
@@ -61,16 +71,22 @@ pub fn lifetime_value(
     if !(discount_rate.is_finite() && discount_rate > -1.0) {
         return invalid("discount_rate", discount_rate, "must be finite and > -1");
     }
+    if periods > MAX_PERIODS {
+        return invalid("periods", f64::from(periods), "must be at most 10000 until a closed form replaces the sum");
+    }
     let mut previous = 0.0;
     let mut total = 0.0;
     let mut factor = 1.0;
     for i in 1..=periods {
         let cumulative = expected_purchases(f64::from(i) * period_length);
+        if !cumulative.is_finite() {
+            return Err(ClvError::NonFiniteResult { quantity: "expected purchases" });
+        }
         factor /= 1.0 + discount_rate;
         total += (cumulative - previous) * value_per_purchase * factor;
         previous = cumulative;
     }
-    Ok(total)
+    if total.is_finite() { Ok(total) } else { Err(ClvError::NonFiniteResult { quantity: "lifetime value" }) }
 }
 
 #[cfg(test)]
@@ -86,5 +102,32 @@ mod tests {
         assert!(lifetime_value(|t| t, -1.0, 3, 1.0, 0.0).is_err());
         assert!(lifetime_value(|t| t, 1.0, 3, 0.0, 0.0).is_err());
         assert!(lifetime_value(|t| t, 1.0, 3, 1.0, -1.0).is_err());
+    }
+
+    #[test]
+    fn refuses_results_that_are_not_finite() {
+        let inf = |r: Result<f64, ClvError>| matches!(r, Err(ClvError::NonFiniteResult { .. }));
+        // Purchases that overflow, a function that returns NaN, and a value
+        // whose products overflow.
+        assert!(inf(lifetime_value(|t| t * 1e308, 1.0, 3, 10.0, 0.0)));
+        assert!(inf(lifetime_value(|_| f64::NAN, 1.0, 3, 1.0, 0.0)));
+        assert!(inf(lifetime_value(|t| t * 1e300, 1e300, 3, 1.0, 0.0)));
+        // A discount rate near −1 makes the discount factor overflow.
+        assert!(inf(lifetime_value(|t| t, 1.0, 200, 1.0, -0.999_999)));
+    }
+
+    #[test]
+    fn counts_no_more_than_the_capped_periods() {
+        let calls = std::cell::Cell::new(0u32);
+        let count = |t: f64| {
+            calls.set(calls.get() + 1);
+            t
+        };
+        assert!(lifetime_value(count, 1.0, MAX_PERIODS, 1.0, 0.01).is_ok());
+        assert_eq!(calls.get(), MAX_PERIODS);
+        calls.set(0);
+        let err = lifetime_value(count, 1.0, 1_000_000, 1.0, 0.01).unwrap_err();
+        assert!(matches!(err, ClvError::InvalidParameter { name: "periods", .. }), "{err}");
+        assert_eq!(calls.get(), 0, "a refused call does no work");
     }
 }

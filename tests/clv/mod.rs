@@ -5,6 +5,8 @@
 // model checks use the literature's one-letter parameter names.
 #![allow(clippy::float_cmp, clippy::many_single_char_names)]
 
+mod fits;
+
 use chrono::NaiveDate;
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{ClvError, CustomerPurchases, PurchaseAggregate, Summary, TimeUnit};
@@ -592,6 +594,47 @@ mod example {
             }
         }
         assert!(unbounded > 0, "some samples have their maximum at q → ∞");
+    }
+
+    /// A summary whose BG/NBD maximum is at a boundary (every repeat
+    /// buyer active until late: no sign of dropout): the example stops with
+    /// an error naming the model and the parameter (exit 1), instead of
+    /// printing a fit.
+    #[test]
+    fn a_fit_without_a_maximum_is_an_error_naming_the_model_and_the_parameter() {
+        let mut text = String::from("customer_id,frequency,recency,T,monetary_value\n");
+        for (n, (x, recency)) in [(50, (0, 0.0)), (20, (3, 15.0)), (30, (1, 2.0))]
+            .into_iter()
+            .enumerate()
+            .flat_map(|(k, (count, history))| (0..count).map(move |i| (k * 100 + i, history)))
+        {
+            writeln!(text, "c{n},{x},{recency},20,{}", if x == 0 { 0.0 } else { 10.0 + f64::from(n as u32 % 7) })
+                .unwrap();
+        }
+        let path = temp_file("boundary.csv", &text);
+        let err = run(&args(&["--summary", &path])).unwrap_err();
+        assert!(err.starts_with("BG/NBD: ") && err.contains("cannot pin down"), "{err}");
+        assert!(["r", "alpha", "a", "b"].iter().any(|p| err.contains(&format!("pin down {p}:"))), "{err}");
+    }
+
+    /// A standard output closed early (`| head -c1`) is a one-line error,
+    /// not a panic: the writer reports it and `main` exits 1.
+    #[test]
+    fn a_closed_output_is_an_error_not_a_panic() {
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let err = super::example_program::write_output("{}", &mut Closed).unwrap_err();
+        assert!(err.starts_with("cannot write the output") && !err.contains('\n'), "{err}");
+        let mut out = Vec::new();
+        super::example_program::write_output("{\"a\":1}", &mut out).unwrap();
+        assert_eq!(out, b"{\"a\":1}\n");
     }
 
     fn date(day: u32) -> String {
