@@ -10,6 +10,7 @@ mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
+mod driver;
 #[cfg(feature = "sim")]
 mod examples;
 mod foundation;
