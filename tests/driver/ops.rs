@@ -284,21 +284,25 @@ const NAMES: [&str; 5] = ["region", "score", "", "vip", "ñ"];
 const TEXTS: [&str; 4] = ["north", "", "a \"quoted\\ word\u{0}", "🦀"];
 const OTHER_CHANNELS: [&str; 4] = ["web", "", "kiosk", "Ärger"];
 
-impl Run {
-    /// Decodes a run from raw bytes, one operation after the other until the
-    /// bytes run out (so every input is a run, and a longer input a longer
-    /// run), at most [`MAX_OPS`] of them.
-    pub fn from_bytes(bytes: &[u8]) -> Run {
-        let mut u = Unstructured::new(bytes);
-        let short_windows = bool::arbitrary(&mut u).unwrap_or(false);
+/// Decodes one operation after the other until the bytes run out (so every
+/// input is a run, and a longer input a longer run), at most [`MAX_OPS`] of
+/// them. The fuzz target takes a `Run`, so `cargo fuzz fmt base_driver
+/// <input>` prints the calls an input stands for.
+impl<'a> Arbitrary<'a> for Run {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let short_windows = bool::arbitrary(u)?;
         let mut ops = Vec::new();
         while ops.len() < MAX_OPS && !u.is_empty() {
-            match Op::arbitrary(&mut u) {
-                Ok(op) => ops.push(op),
-                Err(_) => break,
-            }
+            ops.push(Op::arbitrary(u)?);
         }
-        Run { short_windows, ops }
+        Ok(Run { short_windows, ops })
+    }
+}
+
+impl Run {
+    /// Decodes a run from raw bytes, as the fuzz target does.
+    pub fn from_bytes(bytes: &[u8]) -> Run {
+        Run::arbitrary_take_rest(Unstructured::new(bytes)).expect("every input decodes")
     }
 
     /// Makes the calls, checking the laws after each and the snapshot round
