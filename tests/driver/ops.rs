@@ -133,8 +133,10 @@ pub enum Attr {
     Text(u8),
     /// An integer.
     Integer(i64),
-    /// Any float, NaN and infinities included: those are refused.
+    /// Any float (random bits are rarely NaN or infinite).
     Number(f64),
+    /// NaN, infinity or minus infinity, which the base refuses.
+    NotFinite(u8),
     /// A flag.
     Bool(bool),
     /// A date, from its day number (out of range: the epoch).
@@ -588,6 +590,9 @@ impl Attr {
             Attr::Text(i) => AttributeValue::Text(TEXTS[usize::from(*i) % TEXTS.len()].to_owned()),
             Attr::Integer(n) => AttributeValue::Integer(*n),
             Attr::Number(x) => AttributeValue::Number(*x),
+            Attr::NotFinite(i) => {
+                AttributeValue::Number([f64::NAN, f64::INFINITY, f64::NEG_INFINITY][usize::from(*i) % 3])
+            }
             Attr::Bool(b) => AttributeValue::Bool(*b),
             Attr::Date(days) => AttributeValue::Date(NaiveDate::from_num_days_from_ce_opt(*days).unwrap_or_default()),
         }
