@@ -12,6 +12,7 @@ mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
+mod driver;
 #[cfg(feature = "csv")]
 mod eventlog;
 #[cfg(feature = "sim")]
