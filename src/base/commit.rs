@@ -6,6 +6,7 @@
 use super::CustomerBase;
 use super::journal::Entry;
 use super::record::{Kind, Record};
+use crate::Money;
 use crate::lifecycle::rules::Effect;
 
 impl CustomerBase {
@@ -62,7 +63,12 @@ impl CustomerBase {
             }
             self.slots[slot].referrers = referrers;
         }
-        self.event_ids.insert(record.id);
+        if let Kind::Refund { amount, purchase } = record.kind {
+            let purchase = self.slots[slot].records[purchase as usize].id;
+            let total = self.refunded.entry(purchase).or_insert(Money::ZERO);
+            *total = total.checked_add(amount).expect("validated: refunds stay within their purchase");
+        }
+        self.event_index.insert(record.id, (slot as u32, pos));
         self.event_count += 1;
         self.journal.push(Entry::Event(slot as u32));
     }

@@ -18,7 +18,7 @@ mod record;
 mod snapshot;
 mod validate;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,10 +31,11 @@ pub(crate) use record::{Kind, Record};
 use validate::invalid_number;
 
 use crate::customer::Customer;
-use crate::{AttributeValue, CampaignId, Consent, CustomerId, Event, EventId, NewCustomer, Phase, Policy, Stage};
+use crate::{
+    AttributeValue, CampaignId, Consent, CustomerId, Event, EventId, Money, NewCustomer, Phase, Policy, Stage,
+};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
-type FixedSet<K> = HashSet<K, foldhash::fast::FixedState>;
 
 /// The in-memory store of customers and their events.
 ///
@@ -84,8 +85,12 @@ pub struct CustomerBase {
     policy: Policy,
     slots: Vec<Slot>,
     by_id: FixedMap<CustomerId, u32>,
-    /// Every event id in the base; the payload lives in its customer's slot.
-    event_ids: FixedSet<EventId>,
+    /// Where every event lives: its customer's slot and its position among
+    /// their records.
+    event_index: FixedMap<EventId, (u32, u32)>,
+    /// How much has been refunded of each purchase that has refunds: the
+    /// running total that keeps a refund's check O(1).
+    refunded: FixedMap<EventId, Money>,
     /// Names of [`Channel::Other`] channels, interned.
     other_channels: Vec<String>,
     other_channel_codes: FixedMap<String, u32>,
@@ -176,7 +181,8 @@ impl CustomerBase {
             policy,
             slots: Vec::new(),
             by_id: FixedMap::default(),
-            event_ids: FixedSet::default(),
+            event_index: FixedMap::default(),
+            refunded: FixedMap::default(),
             other_channels: Vec::new(),
             other_channel_codes: FixedMap::default(),
             campaigns: Vec::new(),
@@ -216,7 +222,7 @@ impl CustomerBase {
     pub fn reserve(&mut self, customers: usize, events: usize) {
         self.slots.reserve(customers);
         self.by_id.reserve(customers);
-        self.event_ids.reserve(events);
+        self.event_index.reserve(events);
         self.journal.reserve(customers + events);
     }
 
@@ -227,7 +233,7 @@ impl CustomerBase {
         }
         self.slots.shrink_to_fit();
         self.journal.shrink_to_fit();
-        self.event_ids.shrink_to_fit();
+        self.event_index.shrink_to_fit();
         self.by_id.shrink_to_fit();
     }
 
@@ -355,17 +361,11 @@ impl CustomerBase {
     ///
     /// # Complexity
     ///
-    /// O(1) expected, except refunds and ticket resolutions, which look
-    /// through the customer's own events.
+    /// O(1) expected, except ticket resolutions, which look through the
+    /// customer's open tickets.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, BaseError> {
-        if self.event_ids.contains(&event.id) {
-            // A re-sent event names its own customer; an id that is not among
-            // that customer's events belongs to someone else's event.
-            let same = self.by_id.get(&event.customer).is_some_and(|&owner| {
-                let records = &self.slots[owner as usize].records;
-                records.iter().rposition(|r| r.id == event.id).is_some_and(|pos| self.event_at(owner, pos) == *event)
-            });
-            return if same {
+        if let Some(&(owner, pos)) = self.event_index.get(&event.id) {
+            return if self.event_at(owner, pos as usize) == *event {
                 Ok(Applied::Duplicate)
             } else {
                 Err(BaseError::ConflictingDuplicate { event: event.id })

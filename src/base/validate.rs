@@ -44,24 +44,24 @@ impl CustomerBase {
             EventKind::Purchase { amount } => Kind::Purchase(amount),
             EventKind::Refund { amount, purchase } => {
                 let unknown = BaseError::UnknownPurchase { event: event.id, purchase };
-                let pos = s.records.iter().position(|r| r.id == purchase).ok_or_else(|| unknown.clone())?;
-                let Kind::Purchase(paid) = s.records[pos].kind else { return Err(unknown) };
-                let earlier = Money::try_sum(s.records.iter().filter_map(|r| match r.kind {
-                    Kind::Refund { amount, purchase } if purchase as usize == pos => Some(amount),
-                    _ => None,
-                }))?;
+                let pos = match self.event_index.get(&purchase) {
+                    Some(&(owner, pos)) if owner as usize == slot => pos,
+                    _ => return Err(unknown),
+                };
+                let Kind::Purchase(paid) = s.records[pos as usize].kind else { return Err(unknown) };
+                let earlier = self.refunded.get(&purchase).copied().unwrap_or(Money::ZERO);
                 let refunded = earlier.checked_add(amount)?;
                 if refunded > paid {
                     return Err(BaseError::RefundExceedsPurchase { event: event.id, purchase, refunded, paid });
                 }
-                Kind::Refund { amount, purchase: pos as u32 }
+                Kind::Refund { amount, purchase: pos }
             }
             EventKind::Engagement { action } => Kind::Engagement(action),
             EventKind::Feedback { feedback } => Kind::Feedback(feedback),
             EventKind::TicketOpened => Kind::TicketOpened,
             EventKind::Complaint => Kind::Complaint,
             EventKind::TicketResolved { ticket } => {
-                let pos = s.open_tickets.iter().copied().find(|&p| s.records[p as usize].id == ticket);
+                let pos = visit(&s.open_tickets).copied().find(|&p| s.records[p as usize].id == ticket);
                 Kind::TicketResolved { ticket: pos.ok_or(BaseError::UnknownTicket { event: event.id, ticket })? }
             }
             EventKind::Referral { invitee } => Kind::Referral { invitee: other(invitee, "refer", "invitee")? },
@@ -78,4 +78,58 @@ impl CustomerBase {
 
 pub(super) fn invalid_number(customer: CustomerId, key: &str) -> BaseError {
     BaseError::InvalidAttribute { customer, key: key.to_owned(), reason: "numbers must be finite" }
+}
+
+/// A customer's records or open tickets, counted as visited in tests:
+/// validation must not scan a customer's history per event.
+fn visit<T>(items: &[T]) -> std::slice::Iter<'_, T> {
+    #[cfg(test)]
+    VISITED.with(|v| v.set(v.get() + items.len()));
+    items.iter()
+}
+
+#[cfg(test)]
+thread_local! {
+    static VISITED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    use super::VISITED;
+    use crate::{Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy};
+
+    #[test]
+    fn refunds_of_one_purchase_take_linear_work() {
+        // Each refund used to sum every earlier refund of its purchase:
+        // 160,000 refunds of one purchase took 9 s.
+        let n = 2_000;
+        let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        let mut base = CustomerBase::new(Policy::default());
+        let ana = base.add_customer(NewCustomer::with_key("ana", t0)).unwrap();
+        let event = |id: EventId, s: i64, kind| Event {
+            id,
+            customer: ana,
+            at: t0 + TimeDelta::seconds(s),
+            channel: Channel::Web,
+            kind,
+        };
+        let order = EventId::from_key("order");
+        base.apply(&event(order, 0, EventKind::Purchase { amount: Money::from_minor(n) })).unwrap();
+        VISITED.with(|v| v.set(0));
+        for i in 0..n {
+            let refund = EventKind::Refund { amount: Money::from_minor(1), purchase: order };
+            base.apply(&event(EventId::from_key(&format!("refund-{i}")), i + 1, refund)).unwrap();
+        }
+        let over = event(
+            EventId::from_key("one-too-many"),
+            n + 1,
+            EventKind::Refund { amount: Money::from_minor(1), purchase: order },
+        );
+        assert!(base.apply(&over).is_err(), "the running total reached the purchase");
+        assert_eq!(base.refunded.get(&order), Some(&Money::from_minor(n)), "the running total");
+        let visited = VISITED.with(std::cell::Cell::get);
+        assert!(visited <= 4 * n as usize, "{visited} records visited for {n} refunds");
+    }
 }
