@@ -41,9 +41,9 @@ pub enum BaseError {
         /// The customer's creation time.
         created_at: DateTime<Utc>,
     },
-    /// The event or move is dated before the customer's last event, move or
-    /// advance. Each customer's events are applied in time order (equal
-    /// times are fine).
+    /// Not returned by this release: events and moves older than a
+    /// customer's latest are accepted and revise their history. Kept for a
+    /// bound on lateness.
     #[error("{what} at {at} for customer {customer} is older than their last update at {last}")]
     OutOfOrder {
         /// `"event <id>"` or `"transition"`.
@@ -127,7 +127,40 @@ pub enum BaseError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A refund or resolution dated before the purchase or ticket it names.
+    #[error("event {event} at {at} is dated before the event {named} it names, at {named_at}")]
+    BeforeNamedEvent {
+        /// The refund or resolution.
+        event: EventId,
+        /// Its time.
+        at: DateTime<Utc>,
+        /// The purchase or ticket it names.
+        named: EventId,
+        /// That event's time.
+        named_at: DateTime<Utc>,
+    },
+    /// A late event or move would make an explicit move that the customer
+    /// made later illegal: re-derived, their stage at that instant is one the
+    /// move cannot leave for its target.
+    #[error("customer {}: the explicit move at {at} from {from} to {to} would no longer be legal", label(*customer, key.as_deref()))]
+    MoveInvalidated {
+        /// The customer.
+        customer: CustomerId,
+        /// Their own key, if they have one.
+        key: Option<String>,
+        /// When the move was made.
+        at: DateTime<Utc>,
+        /// Their stage there, as derived again.
+        from: Stage,
+        /// The move's target.
+        to: Stage,
+    },
     /// An amount overflowed.
     #[error(transparent)]
     Money(#[from] crate::MoneyError),
+}
+
+/// A customer as errors name them: their own key, else their id.
+fn label(customer: CustomerId, key: Option<&str>) -> String {
+    key.map_or_else(|| customer.to_string(), |k| format!("{k:?}"))
 }

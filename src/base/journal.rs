@@ -1,25 +1,16 @@
-//! The journal: every successful mutating call in order, which snapshots
-//! store and from which [`CustomerBase::forget`] rebuilds the base without a
-//! customer.
+//! The journal: a sequence of calls that rebuilds the base, which
+//! snapshots store and from which [`CustomerBase::forget`] rebuilds the base
+//! without a customer. The base is a function of what it was given, not of
+//! the order it came in, so the journal is not kept as the calls arrived: it
+//! is written on demand, in time order.
+
+use chrono::{DateTime, Utc};
 
 use super::record::{Kind, Record};
 use super::{CustomerBase, ForgetReport, JournalEntry};
+use crate::customer::Customer;
 use crate::lifecycle::Reason;
-use crate::{BaseError, CustomerId, NewCustomer};
-
-/// One successful mutating call, in order. Replaying the journal rebuilds
-/// the base exactly; it is what a snapshot stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Entry {
-    /// A customer was added (slot).
-    Add(u32),
-    /// The slot's next record was applied.
-    Event(u32),
-    /// The slot's next explicit transition was made.
-    Transition(u32),
-    /// `advances[i]` was passed to `advance_to`.
-    Advance(u32),
-}
+use crate::{BaseError, CustomerId, EventId, NewCustomer, Stage};
 
 impl CustomerBase {
     /// Erases a customer: their personal data (key, attributes, consent),
@@ -76,47 +67,44 @@ impl CustomerBase {
         Ok(report)
     }
 
-    /// The journal in public form, leaving out the events for which `keep`
-    /// (given the slot and the record) says no.
+    /// The calls that rebuild the base, in public form, leaving out the
+    /// events for which `keep` (given the slot and the record) says no:
+    /// every customer in the order they were added, then the events,
+    /// explicit moves and advances in time order. At one instant the events
+    /// come first (in the order of [`Record::key`]), then the moves (in each
+    /// customer's order), then the advance: the order in which the rules
+    /// take them, so that replaying never revises a history.
     pub(super) fn journal_entries(&self, mut keep: impl FnMut(u32, &Record) -> bool) -> Vec<JournalEntry> {
-        let mut next_record = vec![0usize; self.slots.len()];
-        let mut next_move = vec![0usize; self.slots.len()];
-        let mut out = Vec::with_capacity(self.journal.len());
-        for &entry in &self.journal {
-            match entry {
-                Entry::Add(slot) => {
-                    let s = &self.slots[slot as usize];
-                    let c = &s.customer;
-                    out.push(JournalEntry::AddCustomer(NewCustomer {
-                        id: c.id(),
-                        key: c.key().map(str::to_owned),
-                        created_at: c.created_at(),
-                        consent: s.initial_consent,
-                        attributes: c.attributes().clone(),
-                    }));
+        /// Where an entry goes in time: instant, class (event, move,
+        /// advance), then a tie-break within the class.
+        type Order = (DateTime<Utc>, u8, u8, EventId, u32, u32);
+        let mut timed: Vec<(Order, JournalEntry)> = Vec::new();
+        let mut out = Vec::with_capacity(self.slots.len() + self.event_count + self.advances.len());
+        for (slot, s) in (0u32..).zip(&self.slots) {
+            let c = &s.customer;
+            out.push(JournalEntry::AddCustomer(NewCustomer {
+                id: c.id(),
+                key: c.key().map(str::to_owned),
+                created_at: c.created_at(),
+                consent: s.initial_consent,
+                attributes: c.attributes().clone(),
+            }));
+            for (pos, record) in s.records.iter().enumerate() {
+                if keep(slot, record) {
+                    let (at, rank, id) = record.key();
+                    timed.push(((at, 0, rank, id, 0, 0), JournalEntry::Apply(self.event_at(slot, pos))));
                 }
-                Entry::Event(slot) => {
-                    let pos = next_record[slot as usize];
-                    next_record[slot as usize] += 1;
-                    if keep(slot, &self.slots[slot as usize].records[pos]) {
-                        out.push(JournalEntry::Apply(self.event_at(slot, pos)));
-                    }
-                }
-                Entry::Transition(slot) => {
-                    let c = &self.slots[slot as usize].customer;
-                    let cursor = &mut next_move[slot as usize];
-                    let (offset, t) = c.history()[*cursor..]
-                        .iter()
-                        .enumerate()
-                        .find(|(_, t)| matches!(t.reason, Reason::Explicit { .. }))
-                        .expect("journaled moves are in the history");
-                    *cursor += offset + 1;
-                    let Reason::Explicit { note } = &t.reason else { unreachable!() };
-                    out.push(JournalEntry::Transition { customer: c.id(), to: t.to, at: t.at, note: note.clone() });
-                }
-                Entry::Advance(i) => out.push(JournalEntry::AdvanceTo(self.advances[i as usize])),
+            }
+            for (n, (at, to, note)) in (0u32..).zip(explicit_moves(c)) {
+                let entry = JournalEntry::Transition { customer: c.id(), to, at, note };
+                timed.push(((at, 1, 0, EventId::from(uuid::Uuid::nil()), slot, n), entry));
             }
         }
+        for &at in &self.advances {
+            timed.push(((at, 2, 0, EventId::from(uuid::Uuid::nil()), 0, 0), JournalEntry::AdvanceTo(at)));
+        }
+        timed.sort_unstable_by_key(|a| a.0);
+        out.extend(timed.into_iter().map(|(_, entry)| entry));
         out
     }
 
@@ -131,4 +119,16 @@ impl CustomerBase {
             }
         }
     }
+}
+
+/// A customer's explicit moves, `(at, to, note)`, in the order they were made.
+pub(super) fn explicit_moves(customer: &Customer) -> Vec<(DateTime<Utc>, Stage, String)> {
+    customer
+        .history()
+        .iter()
+        .filter_map(|t| match &t.reason {
+            Reason::Explicit { note } => Some((t.at, t.to, note.clone())),
+            Reason::Rule(_) => None,
+        })
+        .collect()
 }

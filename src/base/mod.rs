@@ -26,7 +26,6 @@ use serde::{Deserialize, Serialize};
 pub use error::BaseError;
 pub use snapshot::{JournalEntry, Snapshot, SnapshotError};
 
-use journal::Entry;
 pub(crate) use record::{Kind, Record};
 use validate::invalid_number;
 
@@ -80,7 +79,7 @@ type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 /// assert_eq!(ana.history().last().unwrap().at, t0 + TimeDelta::days(130));
 /// # Ok::<(), customer_lifecycle::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct CustomerBase {
     policy: Policy,
     slots: Vec<Slot>,
@@ -98,18 +97,39 @@ pub struct CustomerBase {
     /// stays as small as it was before campaigns existed.
     campaigns: Vec<CampaignId>,
     campaign_codes: FixedMap<CampaignId, u32>,
-    journal: Vec<Entry>,
+    /// Every instant passed to `advance_to`, sorted, each once.
     advances: Vec<DateTime<Utc>>,
     event_count: usize,
 }
 
+/// Two bases are equal when they hold the same customers in the same order
+/// (with the same state and history), the same events, the same advances
+/// and the same policy. Indexes and interning tables, which depend on the
+/// order events arrived in, are not compared.
+impl PartialEq for CustomerBase {
+    fn eq(&self, other: &Self) -> bool {
+        self.policy == other.policy
+            && self.advances == other.advances
+            && self.event_count == other.event_count
+            && self.slots.len() == other.slots.len()
+            && self.slots.iter().zip(&other.slots).enumerate().all(|(slot, (a, b))| {
+                a.customer == b.customer
+                    && a.initial_consent == b.initial_consent
+                    && a.records.len() == b.records.len()
+                    && (0..a.records.len())
+                        .all(|pos| self.event_at(slot as u32, pos) == other.event_at(slot as u32, pos))
+            })
+    }
+}
+
 /// One customer and everything the base keeps about them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Slot {
     customer: Customer,
     initial_consent: Consent,
+    /// Their events, in the order of [`Record::key`] (time order).
     records: Vec<Record>,
-    /// Who referred this customer, and when.
+    /// Who referred this customer, and when first.
     referrers: Vec<(u32, DateTime<Utc>)>,
     /// Positions in `records` of open tickets and complaints.
     open_tickets: Vec<u32>,
@@ -123,6 +143,11 @@ pub enum Applied {
     New,
     /// The same event (same id, same payload) was applied before; nothing changed.
     Duplicate,
+    /// The event was new and older than what the base had seen of its
+    /// customer (or of a referrer its first purchase credits): their
+    /// histories were derived again from the event's instant, as if the
+    /// events had come in time order.
+    Revised,
 }
 
 /// What [`CustomerBase::forget`] erased.
@@ -187,7 +212,6 @@ impl CustomerBase {
             other_channel_codes: FixedMap::default(),
             campaigns: Vec::new(),
             campaign_codes: FixedMap::default(),
-            journal: Vec::new(),
             advances: Vec::new(),
             event_count: 0,
         }
@@ -215,7 +239,7 @@ impl CustomerBase {
 
     /// The latest instant passed to [`advance_to`](CustomerBase::advance_to).
     pub fn advanced_to(&self) -> Option<DateTime<Utc>> {
-        self.advances.iter().copied().max()
+        self.advances.last().copied()
     }
 
     /// Reserves room for `customers` more customers and `events` more events.
@@ -223,7 +247,6 @@ impl CustomerBase {
         self.slots.reserve(customers);
         self.by_id.reserve(customers);
         self.event_index.reserve(events);
-        self.journal.reserve(customers + events);
     }
 
     /// Releases spare capacity, for a base that is done growing.
@@ -232,7 +255,6 @@ impl CustomerBase {
             slot.records.shrink_to_fit();
         }
         self.slots.shrink_to_fit();
-        self.journal.shrink_to_fit();
         self.event_index.shrink_to_fit();
         self.by_id.shrink_to_fit();
     }
@@ -261,7 +283,10 @@ impl CustomerBase {
             open_tickets: Vec::new(),
         });
         self.by_id.insert(id, index);
-        self.journal.push(Entry::Add(index));
+        // The base's clock applies to everyone, whenever they were added.
+        if let Some(&now) = self.advances.last() {
+            self.slots[index as usize].customer.advance(now, &self.policy);
+        }
         Ok(id)
     }
 
@@ -376,9 +401,17 @@ impl CustomerBase {
         if let Kind::Touch { campaign } | Kind::Response { campaign, .. } = &mut kind {
             *campaign = self.campaign_code(event.kind.campaign().expect("touches and responses name a campaign"));
         }
+        // Interning a channel or campaign is invisible if the event is then
+        // refused: the tables only name what records use.
         let channel = self.channel_code(&event.channel);
-        self.commit(slot, Record { id: event.id, at: event.at, channel, kind });
-        Ok(Applied::New)
+        let record = Record { id: event.id, at: event.at, channel, kind };
+        if self.appends(slot, &record) {
+            self.commit(slot, record);
+            Ok(Applied::New)
+        } else {
+            self.revise(slot, record)?;
+            Ok(Applied::Revised)
+        }
     }
 
     /// Applies events in order, stopping at the first error.
@@ -390,7 +423,7 @@ impl CustomerBase {
     pub fn apply_all<I: IntoIterator<Item = Event>>(&mut self, events: I) -> Result<usize, (usize, BaseError)> {
         let mut applied = 0;
         for (i, event) in events.into_iter().enumerate() {
-            if self.apply(&event).map_err(|e| (i, e))? == Applied::New {
+            if self.apply(&event).map_err(|e| (i, e))? != Applied::Duplicate {
                 applied += 1;
             }
         }
@@ -409,9 +442,9 @@ impl CustomerBase {
         for slot in &mut self.slots {
             slot.customer.advance(now, &self.policy);
         }
-        let index = u32::try_from(self.advances.len()).expect("fewer than 2^32 advances");
-        self.advances.push(now);
-        self.journal.push(Entry::Advance(index));
+        if let Err(i) = self.advances.binary_search(&now) {
+            self.advances.insert(i, now);
+        }
     }
 
     /// Moves a customer explicitly, after running their rules up to `at`.
@@ -434,12 +467,7 @@ impl CustomerBase {
         let slot = self.slot_index(id)?;
         let current = &self.slots[slot].customer;
         if at < current.engine.clock {
-            return Err(BaseError::OutOfOrder {
-                what: "transition".to_owned(),
-                customer: id,
-                at,
-                last: current.engine.clock,
-            });
+            return self.revise_move(slot, to, at, note.into());
         }
         let mut customer = current.clone();
         customer.move_explicitly(to, at, note.into(), &self.policy).map_err(|from| BaseError::IllegalTransition {
@@ -448,7 +476,6 @@ impl CustomerBase {
             to,
         })?;
         self.slots[slot].customer = customer;
-        self.journal.push(Entry::Transition(slot as u32));
         Ok(())
     }
 

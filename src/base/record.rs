@@ -53,6 +53,29 @@ pub(crate) enum Kind {
     },
 }
 
+impl Record {
+    /// Where the record stands in its customer's time order: by instant;
+    /// at one instant refunds, resolutions and campaign responses after
+    /// everything else (so after the purchase, ticket or touch they answer),
+    /// and then by the event id's bytes. The base takes a customer's events in this order whatever
+    /// order they arrive in.
+    pub(crate) fn key(&self) -> (DateTime<Utc>, u8, EventId) {
+        let rank =
+            u8::from(matches!(self.kind, Kind::Refund { .. } | Kind::TicketResolved { .. } | Kind::Response { .. }));
+        (self.at, rank, self.id)
+    }
+
+    /// The record with its references to its customer's records at or after
+    /// position `from` moved one place on, for a record inserted at `from`.
+    pub(super) fn shifted(mut self, from: u32) -> Record {
+        match &mut self.kind {
+            Kind::Refund { purchase: pos, .. } | Kind::TicketResolved { ticket: pos } if *pos >= from => *pos += 1,
+            _ => {}
+        }
+        self
+    }
+}
+
 /// The campaign code of a touch or response whose campaign is not yet
 /// interned; [`CustomerBase::apply`] replaces it once the event is valid.
 pub(super) const PENDING_CAMPAIGN: u32 = u32::MAX;

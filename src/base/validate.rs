@@ -18,14 +18,18 @@ impl CustomerBase {
                 created_at: customer.created_at(),
             });
         }
-        if event.at < customer.engine.clock {
-            return Err(BaseError::OutOfOrder {
-                what: format!("event {}", event.id),
-                customer: event.customer,
-                at: event.at,
-                last: customer.engine.clock,
-            });
-        }
+        let named_before = |pos: u32| {
+            let named = &s.records[pos as usize];
+            if named.at > event.at {
+                return Err(BaseError::BeforeNamedEvent {
+                    event: event.id,
+                    at: event.at,
+                    named: named.id,
+                    named_at: named.at,
+                });
+            }
+            Ok(())
+        };
         let negative = |amount: Money| BaseError::NegativeAmount { event: event.id, amount };
         let other = |id: CustomerId, action: &'static str, role: &'static str| {
             if id == event.customer {
@@ -49,6 +53,7 @@ impl CustomerBase {
                     _ => return Err(unknown),
                 };
                 let Kind::Purchase(paid) = s.records[pos as usize].kind else { return Err(unknown) };
+                named_before(pos)?;
                 let earlier = self.refunded.get(&purchase).copied().unwrap_or(Money::ZERO);
                 let refunded = earlier.checked_add(amount)?;
                 if refunded > paid {
@@ -61,8 +66,12 @@ impl CustomerBase {
             EventKind::TicketOpened => Kind::TicketOpened,
             EventKind::Complaint => Kind::Complaint,
             EventKind::TicketResolved { ticket } => {
+                // Open as of every event the base holds: a ticket is
+                // resolved once, whatever order the events come in.
                 let pos = visit(&s.open_tickets).copied().find(|&p| s.records[p as usize].id == ticket);
-                Kind::TicketResolved { ticket: pos.ok_or(BaseError::UnknownTicket { event: event.id, ticket })? }
+                let pos = pos.ok_or(BaseError::UnknownTicket { event: event.id, ticket })?;
+                named_before(pos)?;
+                Kind::TicketResolved { ticket: pos }
             }
             EventKind::Referral { invitee } => Kind::Referral { invitee: other(invitee, "refer", "invitee")? },
             EventKind::Follow { of: None } => Kind::Follow { of: None },

@@ -213,15 +213,13 @@ impl Customer {
         first_purchase
     }
 
-    /// Credits a customer this one referred with a first purchase at `at`.
+    /// Credits a customer this one referred with a first purchase at `at`,
+    /// after their clock: the credit comes due like a closing window. (A
+    /// credit at or before the clock revises the history instead.)
     pub(crate) fn credit_conversion(&mut self, at: DateTime<Utc>, policy: &Policy) {
+        debug_assert!(at > self.engine.clock, "a credit in the past revises the history");
         self.engine.facts.add_conversion(at);
-        let clock = self.engine.clock;
-        if at <= clock {
-            self.settle(clock, policy);
-        } else {
-            self.engine.due = self.engine.facts.next_change(clock, policy);
-        }
+        self.engine.due = self.engine.facts.next_change(self.engine.clock, policy);
     }
 
     /// Runs the time-based rules up to `now`, if the customer has not been
