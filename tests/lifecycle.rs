@@ -170,7 +170,16 @@ fn explicit_moves_are_checked_and_stand_until_the_rules_change_their_mind() {
     let mut s = Script::new();
     s.buy("a", 1);
     let err = s.base.transition(cid("a"), Stage::Prospect, day(2), "undo").unwrap_err();
-    assert_eq!(err, BaseError::IllegalTransition { customer: cid("a"), from: Stage::New, to: Stage::Prospect });
+    assert_eq!(
+        err,
+        BaseError::IllegalTransition {
+            customer: cid("a"),
+            customer_key: Some("a".into()),
+            from: Stage::New,
+            to: Stage::Prospect
+        }
+    );
+    assert_eq!(err.to_string(), "customer \"a\" cannot move from new to prospect", "the error names the key");
     s.base.transition(cid("a"), Stage::Loyal, day(2), "VIP from the old system").unwrap();
     assert_eq!(s.stage("a"), Stage::Loyal);
     let last = s.base.get(cid("a")).unwrap().history().last().unwrap().clone();
@@ -195,7 +204,7 @@ fn explicit_moves_are_checked_and_stand_until_the_rules_change_their_mind() {
     assert_eq!(s.moves("a")[s.moves("a").len() - 2..], [(Stage::Satisfied, day(31)), (Stage::Repeat, day(39))]);
     let before = s.base.clone();
     let err = s.base.transition(cid("a"), Stage::Prospect, day(35), "undo").unwrap_err();
-    assert_eq!(err, BaseError::IllegalTransition { customer: cid("a"), from: Stage::Satisfied, to: Stage::Prospect });
+    assert!(matches!(err, BaseError::IllegalTransition { from: Stage::Satisfied, to: Stage::Prospect, .. }), "{err}");
     assert_eq!(s.base, before);
     assert!(matches!(
         s.base.transition(cid("zz"), Stage::Repeat, day(50), "x"),
@@ -295,7 +304,7 @@ fn a_late_event_that_would_make_an_explicit_move_illegal_is_refused() {
     let before = s.base.clone();
     let err = s.base.apply(&late).unwrap_err();
     assert!(
-        matches!(&err, BaseError::MoveInvalidated { key: Some(k), at, from: Stage::Repeat, to: Stage::Repeat, .. } if k == "b" && *at == day(3)),
+        matches!(&err, BaseError::MoveInvalidated { customer_key: Some(k), at, from: Stage::Repeat, to: Stage::Repeat, .. } if k == "b" && *at == day(3)),
         "{err}"
     );
     assert!(err.to_string().contains("\"b\""), "the error names the customer's key: {err}");

@@ -15,9 +15,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use super::CustomerBase;
 use super::journal::explicit_moves;
 use super::record::{Kind, Record};
-use super::CustomerBase;
 use crate::customer::Customer;
 use crate::lifecycle::Reason;
 use crate::lifecycle::rules::Effect;
@@ -206,7 +206,12 @@ impl CustomerBase {
         let conversions = s.customer.engine.facts.conversions.clone();
         let (customer, open_tickets) = self.derive(slot, &s.records, &moves, conversions).map_err(|(i, from)| {
             if i == new {
-                BaseError::IllegalTransition { customer: s.customer.id(), from, to }
+                BaseError::IllegalTransition {
+                    customer: s.customer.id(),
+                    customer_key: s.customer.key().map(str::to_owned),
+                    from,
+                    to,
+                }
             } else {
                 self.move_invalidated(slot, &moves[i], from)
             }
@@ -296,7 +301,7 @@ impl CustomerBase {
 
     fn move_invalidated(&self, slot: usize, &(at, to, _): &Move, from: Stage) -> BaseError {
         let c = &self.slots[slot].customer;
-        BaseError::MoveInvalidated { customer: c.id(), key: c.key().map(str::to_owned), at, from, to }
+        BaseError::MoveInvalidated { customer: c.id(), customer_key: c.key().map(str::to_owned), at, from, to }
     }
 
     /// The customer at `slot` derived from scratch: their records, explicit

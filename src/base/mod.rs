@@ -1,14 +1,16 @@
 //! [`CustomerBase`]: the in-memory store. It holds customers and their
 //! events, applies each event through the [`Policy`] rules so that every
-//! customer's [`Stage`] stays current, and keeps the journal from which a
-//! snapshot is written and a forgotten customer's traces are rebuilt away.
+//! customer's [`Stage`] stays current whatever order the events arrive in,
+//! and writes the journal from which a snapshot is made and a forgotten
+//! customer's traces are rebuilt away.
 //!
 //! The module is cut along its jobs: this file is the API (`CustomerBase`
 //! and what its calls return); `record` encodes events compactly;
 //! `validate` checks an event without changing anything; `commit` records a
-//! validated event and drives the rules engine
+//! validated event (in time order, or revising the histories a late one
+//! changes) and drives the rules engine
 //! ([`lifecycle::rules`](crate::lifecycle), the one place where stages are
-//! derived); `journal` keeps the calls for snapshots and `forget`;
+//! derived); `journal` writes the calls for snapshots and `forget`;
 //! `snapshot` is the serialised form.
 
 mod commit;
@@ -45,10 +47,29 @@ type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 /// next event arrives or when [`advance_to`](CustomerBase::advance_to) runs the
 /// clock forward. The base never reads the clock itself.
 ///
-/// Each customer's events are applied in time order (equal instants are
-/// fine); an older one is an [`OutOfOrder`](BaseError::OutOfOrder) error.
-/// Customers are independent of each other, so a stream sorted per customer
-/// is enough. A refused call returns an error and changes nothing.
+/// # Order does not matter
+///
+/// The base is a function of the events, explicit moves and advances it was
+/// given, not of the order they came in: any arrival order of the same
+/// events gives the base that time order gives. Each customer is taken
+/// through their inputs in time order; at one instant their events come
+/// first (refunds, resolutions and campaign responses after the others, so
+/// after the purchase, ticket or touch they name; then by the bytes of the
+/// [`EventId`], the UUID of the shop's event key), then their explicit moves
+/// in the order they were made, then the base's advance. An event that
+/// arrives in that order costs one step of the rules; an older one
+/// ([`Applied::Revised`]) derives the customer's history again from their
+/// events, explicit moves and the base's advances, and so the history of
+/// whoever referred them when it moves their first purchase (a referrer's
+/// credit is the invitee's first purchase; a follow is no fact of the
+/// followed, so nobody else is revised). There is no bound on lateness.
+///
+/// What a history cannot absorb is refused: a refund or resolution whose
+/// purchase or ticket is not stored yet (send it again once it is), or is
+/// dated after it; and a late event or move that would make one of the
+/// customer's recorded explicit moves illegal
+/// ([`MoveInvalidated`](BaseError::MoveInvalidated)). A refused call returns
+/// an error and changes nothing.
 ///
 /// # Example
 ///
@@ -259,7 +280,9 @@ impl CustomerBase {
         self.by_id.shrink_to_fit();
     }
 
-    /// Adds a customer, at stage [`Stage::Prospect`].
+    /// Adds a customer, at stage [`Stage::Prospect`], evaluated up to the
+    /// latest [`advance_to`](CustomerBase::advance_to) if that is later than
+    /// their creation.
     ///
     /// # Errors
     ///
@@ -270,7 +293,7 @@ impl CustomerBase {
             return Err(BaseError::DuplicateCustomer { customer: new.id });
         }
         if let Some((key, _)) = new.attributes.iter().find(|(_, v)| !v.is_valid()) {
-            return Err(invalid_number(new.id, key));
+            return Err(invalid_number(new.id, new.key.as_deref(), key));
         }
         let id = new.id;
         let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 customers");
@@ -355,7 +378,7 @@ impl CustomerBase {
         let slot = self.slot_index(id)?;
         let (key, value) = (key.into(), value.into());
         if !value.is_valid() {
-            return Err(invalid_number(id, &key));
+            return Err(invalid_number(id, self.slots[slot].customer.key(), &key));
         }
         self.slots[slot].customer.attributes_mut().insert(key, value);
         Ok(())
@@ -371,23 +394,28 @@ impl CustomerBase {
         Ok(self.slots[slot].customer.attributes_mut().remove(key))
     }
 
-    /// Applies one event: validates it, records it, and re-derives the
-    /// customer's stage (and, for a first purchase, that of whoever referred
-    /// them).
+    /// Applies one event: validates it, records it in its place in the
+    /// customer's time order, and re-derives the customer's stage (and, for a
+    /// first purchase, that of whoever referred them). An event older than
+    /// what the base has seen of the customer revises their history
+    /// ([`Applied::Revised`]); see [the type's docs](CustomerBase).
     ///
     /// # Errors
     ///
     /// Every [`BaseError`] that an event can cause: an unknown customer, an
-    /// event before the customer's creation or older than their last update, a
-    /// negative amount, a refund of an unknown purchase or of more than was
-    /// paid, a resolution of an unknown ticket, a referral or follow of oneself
-    /// or of an unknown customer, or an id seen before with a different
-    /// payload. The base is unchanged after an error.
+    /// event before the customer's creation, a negative amount, a refund of a
+    /// purchase not stored (yet), of a later one or of more than was paid, a
+    /// resolution of a ticket not stored, later or resolved before, a
+    /// referral or follow of oneself or of an unknown customer, an id seen
+    /// before with a different payload, or a late event that would make an
+    /// explicit move illegal. The base is unchanged after an error.
     ///
     /// # Complexity
     ///
-    /// O(1) expected, except ticket resolutions, which look through the
-    /// customer's open tickets.
+    /// O(1) expected for an event in time order, except ticket resolutions,
+    /// which look through the customer's open tickets. A revision is
+    /// O(the customer's events, moves and the base's advances), plus the same
+    /// for each referrer it re-derives.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, BaseError> {
         if let Some(&(owner, pos)) = self.event_index.get(&event.id) {
             return if self.event_at(owner, pos as usize) == *event {
@@ -435,6 +463,10 @@ impl CustomerBase {
     /// window closed. Customers already evaluated past `now` are left as they
     /// are.
     ///
+    /// The instant is kept: customers added later are evaluated up to the
+    /// latest advance too, and a revised history takes every advance again
+    /// in its place (after the events and moves of that instant).
+    ///
     /// # Complexity
     ///
     /// O(customers + moves).
@@ -449,13 +481,16 @@ impl CustomerBase {
 
     /// Moves a customer explicitly, after running their rules up to `at`.
     /// The move stands until the rules derive a different stage from new
-    /// events or the passage of time.
+    /// events or the passage of time. A move dated before the customer's last
+    /// update takes its place in their history, which is derived again
+    /// around it (at one instant, after that instant's events).
     ///
     /// # Errors
     ///
-    /// [`BaseError::UnknownCustomer`]; [`BaseError::OutOfOrder`] when `at` is
-    /// before the customer's last update; [`BaseError::IllegalTransition`]
-    /// when the table of [`Stage::can_move_to`] forbids the move. The base is
+    /// [`BaseError::UnknownCustomer`]; [`BaseError::IllegalTransition`] when
+    /// the table of [`Stage::can_move_to`] forbids the move from the stage
+    /// the customer stands at then; [`BaseError::MoveInvalidated`] when a
+    /// late move would make a later explicit move illegal. The base is
     /// unchanged after an error.
     pub fn transition(
         &mut self,
@@ -472,6 +507,7 @@ impl CustomerBase {
         let mut customer = current.clone();
         customer.move_explicitly(to, at, note.into(), &self.policy).map_err(|from| BaseError::IllegalTransition {
             customer: id,
+            customer_key: current.key().map(str::to_owned),
             from,
             to,
         })?;

@@ -14,6 +14,7 @@ impl CustomerBase {
             return Err(BaseError::BeforeCreation {
                 event: event.id,
                 customer: event.customer,
+                customer_key: customer.key().map(str::to_owned),
                 at: event.at,
                 created_at: customer.created_at(),
             });
@@ -85,8 +86,13 @@ impl CustomerBase {
     }
 }
 
-pub(super) fn invalid_number(customer: CustomerId, key: &str) -> BaseError {
-    BaseError::InvalidAttribute { customer, key: key.to_owned(), reason: "numbers must be finite" }
+pub(super) fn invalid_number(customer: CustomerId, customer_key: Option<&str>, key: &str) -> BaseError {
+    BaseError::InvalidAttribute {
+        customer,
+        customer_key: customer_key.map(str::to_owned),
+        key: key.to_owned(),
+        reason: "numbers must be finite",
+    }
 }
 
 /// A customer's records or open tickets, counted as visited in tests:
