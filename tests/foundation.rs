@@ -233,3 +233,18 @@ fn snapshots_round_trip_and_check_their_version() {
         CustomerBase::from_json(&tampered)
     );
 }
+
+#[test]
+fn a_lateness_bound_in_the_policy_refuses_older_events() {
+    let policy = Policy::builder().max_lateness_days(Some(7)).build().unwrap();
+    let mut s = crate::common::Script::with_policy(policy);
+    s.buy("a", 20);
+    // Seven days late is within the bound; eight is not.
+    let ok = s.event("a", 13, EventKind::Complaint);
+    assert_eq!(s.base.apply(&ok), Ok(Applied::Revised));
+    let e = s.event("a", 12, EventKind::Complaint);
+    assert!(matches!(refused(&mut s, e), BaseError::OutOfOrder { last, .. } if last == day(20)));
+    assert_eq!(Policy::default().max_lateness_days(), None, "no bound by default");
+    let err = Policy::builder().max_lateness_days(Some(u32::MAX)).build().unwrap_err();
+    assert_eq!(err.field, "max_lateness_days");
+}

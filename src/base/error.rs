@@ -43,9 +43,10 @@ pub enum BaseError {
         /// The customer's creation time.
         created_at: DateTime<Utc>,
     },
-    /// Not returned by this release: events and moves older than a
-    /// customer's latest are accepted and revise their history. Kept for a
-    /// bound on lateness.
+    /// The event is older than the policy's
+    /// [`max_lateness_days`](crate::Policy::max_lateness_days) allows. With
+    /// no bound (the default), late events are accepted and revise the
+    /// customer's history.
     #[error("{what} at {at} for customer {customer} is older than their last update at {last}")]
     OutOfOrder {
         /// `"event <id>"` or `"transition"`.

@@ -19,6 +19,17 @@ impl CustomerBase {
                 created_at: customer.created_at(),
             });
         }
+        let clock = customer.engine.clock;
+        if let Some(days) = self.policy.max_lateness_days()
+            && clock.checked_sub_signed(crate::lifecycle::rules::days(days)).is_some_and(|oldest| event.at < oldest)
+        {
+            return Err(BaseError::OutOfOrder {
+                what: format!("event {}", event.id),
+                customer: event.customer,
+                at: event.at,
+                last: clock,
+            });
+        }
         let named_before = |pos: u32| {
             let named = &s.records[pos as usize];
             if named.at > event.at {
