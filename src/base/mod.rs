@@ -159,6 +159,7 @@ struct Slot {
 /// What [`CustomerBase::apply`] did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Applied {
     /// The event was new and is now part of the base.
     New,
