@@ -4,9 +4,10 @@
 //! cargo bench --bench lifecycle
 //! ```
 
+use chrono::{TimeDelta, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use customer_lifecycle::sim::{SimConfig, Simulator};
-use customer_lifecycle::{CustomerBase, Policy};
+use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy};
 
 fn apply(c: &mut Criterion) {
     // About 1,000,000 events: 54,000 simulated people over two years.
@@ -50,5 +51,45 @@ fn apply(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply);
+/// 160,000 refunds of one purchase: each refund's check is O(1) (a running
+/// total per purchase), not a sum over the earlier refunds.
+fn refunds(c: &mut Criterion) {
+    const N: i64 = 160_000;
+    let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let mut empty = CustomerBase::new(Policy::default());
+    let ana = empty.add_customer(NewCustomer::with_key("ana", t0)).expect("new customer");
+    let event = |id: EventId, s: i64, kind| Event {
+        id,
+        customer: ana,
+        at: t0 + TimeDelta::seconds(s),
+        channel: Channel::Web,
+        kind,
+    };
+    let order = EventId::from_key("order");
+    empty.apply(&event(order, 0, EventKind::Purchase { amount: Money::from_minor(N) })).expect("valid");
+    let refunds: Vec<Event> = (0..N)
+        .map(|i| {
+            let kind = EventKind::Refund { amount: Money::from_minor(1), purchase: order };
+            event(EventId::from_key(&format!("refund-{i}")), i + 1, kind)
+        })
+        .collect();
+    let mut group = c.benchmark_group("lifecycle");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(N as u64));
+    group.bench_function("refunds/160k", |b| {
+        b.iter_batched(
+            || empty.clone(),
+            |mut base| {
+                for refund in &refunds {
+                    base.apply(refund).expect("within the purchase");
+                }
+                base
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, apply, refunds);
 criterion_main!(benches);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CustomerId;
 use crate::event::{Feedback, Purpose};
-use crate::lifecycle::rules::Facts;
+use crate::lifecycle::rules::Engine;
 use crate::lifecycle::{Phase, Stage, Transition};
 
 /// A customer as the [`CustomerBase`](crate::CustomerBase) keeps them.
@@ -31,21 +31,6 @@ pub struct Customer {
     pub(crate) engine: Engine,
 }
 
-/// The rules' working state for one customer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Engine {
-    pub facts: Facts,
-    /// The stage the rules derived last; an explicit move stands until this
-    /// changes.
-    pub derived: Stage,
-    /// The instant up to which the rules have run.
-    pub clock: DateTime<Utc>,
-    /// The next instant after `clock` at which the rules may answer
-    /// differently without a new event; kept so that most events need not
-    /// re-derive anything.
-    pub due: Option<DateTime<Utc>>,
-}
-
 impl Customer {
     pub(crate) fn from_new(new: NewCustomer) -> Self {
         Customer {
@@ -56,7 +41,7 @@ impl Customer {
             attributes: new.attributes,
             stage: Stage::Prospect,
             history: Vec::new(),
-            engine: Engine { facts: Facts::default(), derived: Stage::Prospect, clock: new.created_at, due: None },
+            engine: Engine::new(new.created_at),
         }
     }
 

@@ -1,8 +1,8 @@
 //! Every error of the base, idempotence, forgetting and snapshots.
 
 use customer_lifecycle::{
-    AttributeValue, BaseError, Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy, Snapshot,
-    SnapshotError, Stage,
+    Applied, AttributeValue, BaseError, Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy,
+    Snapshot, SnapshotError, Stage,
 };
 
 use crate::common::{Script, cid, day, t0};
@@ -28,17 +28,41 @@ fn unknown_and_duplicate_customers() {
 }
 
 #[test]
-fn events_before_creation_or_out_of_order() {
+fn events_before_creation_are_refused_and_late_ones_revise() {
     let mut s = Script::new();
     let e = s.event("a", -1, EventKind::Purchase { amount: Money::ZERO });
     assert!(matches!(refused(&mut s, e), BaseError::BeforeCreation { .. }));
     s.buy("a", 10);
-    let e = s.event("a", 9, EventKind::Complaint);
-    let err = refused(&mut s, e);
-    assert!(matches!(err, BaseError::OutOfOrder { last, .. } if last == day(10)), "{err}");
-    // Equal instants are in order; other customers have their own clocks.
+    let late = s.event("a", 9, EventKind::Complaint);
+    assert_eq!(s.base.apply(&late), Ok(Applied::Revised));
+    assert_eq!(s.base.apply(&late), Ok(Applied::Duplicate));
+    // Equal instants are fine; other customers have their own clocks.
     s.buy("a", 10);
     s.buy("b", 1);
+    let times: Vec<_> = s.base.events(cid("a")).unwrap().map(|e| e.at).collect();
+    assert_eq!(times, [day(9), day(10), day(10)], "events are kept in time order");
+}
+
+#[test]
+fn refunds_and_resolutions_need_their_purchase_or_ticket_first() {
+    let mut s = Script::new();
+    // Not stored yet: refused, and accepted once it is.
+    let order = s.event("a", 5, EventKind::Purchase { amount: Money::from_minor(1_000) });
+    let refund = s.event("a", 6, EventKind::Refund { amount: Money::from_minor(100), purchase: order.id });
+    assert!(matches!(refused(&mut s, refund.clone()), BaseError::UnknownPurchase { .. }));
+    assert_eq!(s.base.apply(&order), Ok(Applied::New));
+    assert_eq!(s.base.apply(&refund), Ok(Applied::New));
+    // Dated before what it names: refused, whatever the arrival order.
+    let early = s.event("a", 4, EventKind::Refund { amount: Money::from_minor(1), purchase: order.id });
+    assert!(matches!(refused(&mut s, early), BaseError::BeforeNamedEvent { named, .. } if named == order.id));
+    let ticket = s.ok("a", 8, EventKind::Complaint);
+    let early = s.event("a", 7, EventKind::TicketResolved { ticket });
+    assert!(matches!(refused(&mut s, early), BaseError::BeforeNamedEvent { .. }));
+    // At the same instant the refund or resolution comes after what it names.
+    let same = s.event("a", 8, EventKind::TicketResolved { ticket });
+    assert_eq!(s.base.apply(&same), Ok(Applied::New));
+    let names: Vec<_> = s.base.events(cid("a")).unwrap().map(|e| e.kind.name()).collect();
+    assert_eq!(names, ["purchase", "refund", "complaint", "ticket_resolved"]);
 }
 
 #[test]
@@ -208,4 +232,19 @@ fn snapshots_round_trip_and_check_their_version() {
         "{:?}",
         CustomerBase::from_json(&tampered)
     );
+}
+
+#[test]
+fn a_lateness_bound_in_the_policy_refuses_older_events() {
+    let policy = Policy::builder().max_lateness_days(Some(7)).build().unwrap();
+    let mut s = crate::common::Script::with_policy(policy);
+    s.buy("a", 20);
+    // Seven days late is within the bound; eight is not.
+    let ok = s.event("a", 13, EventKind::Complaint);
+    assert_eq!(s.base.apply(&ok), Ok(Applied::Revised));
+    let e = s.event("a", 12, EventKind::Complaint);
+    assert!(matches!(refused(&mut s, e), BaseError::OutOfOrder { last, .. } if last == day(20)));
+    assert_eq!(Policy::default().max_lateness_days(), None, "no bound by default");
+    let err = Policy::builder().max_lateness_days(Some(u32::MAX)).build().unwrap_err();
+    assert_eq!(err.field, "max_lateness_days");
 }

@@ -170,7 +170,16 @@ fn explicit_moves_are_checked_and_stand_until_the_rules_change_their_mind() {
     let mut s = Script::new();
     s.buy("a", 1);
     let err = s.base.transition(cid("a"), Stage::Prospect, day(2), "undo").unwrap_err();
-    assert_eq!(err, BaseError::IllegalTransition { customer: cid("a"), from: Stage::New, to: Stage::Prospect });
+    assert_eq!(
+        err,
+        BaseError::IllegalTransition {
+            customer: cid("a"),
+            customer_key: Some("a".into()),
+            from: Stage::New,
+            to: Stage::Prospect
+        }
+    );
+    assert_eq!(err.to_string(), "customer \"a\" cannot move from new to prospect", "the error names the key");
     s.base.transition(cid("a"), Stage::Loyal, day(2), "VIP from the old system").unwrap();
     assert_eq!(s.stage("a"), Stage::Loyal);
     let last = s.base.get(cid("a")).unwrap().history().last().unwrap().clone();
@@ -189,9 +198,14 @@ fn explicit_moves_are_checked_and_stand_until_the_rules_change_their_mind() {
     // Time that changes the rules' answer moves them again.
     s.base.advance_to(day(40));
     assert_eq!(s.moves("a").last(), Some(&(Stage::Satisfied, day(31))));
-    // Moves cannot be dated before the customer's last update.
-    let err = s.base.transition(cid("a"), Stage::Repeat, day(39), "late").unwrap_err();
-    assert!(matches!(err, BaseError::OutOfOrder { .. }), "{err}");
+    // A move dated before the customer's last update takes its place in
+    // their history, which is derived again around it.
+    s.base.transition(cid("a"), Stage::Repeat, day(39), "late").unwrap();
+    assert_eq!(s.moves("a")[s.moves("a").len() - 2..], [(Stage::Satisfied, day(31)), (Stage::Repeat, day(39))]);
+    let before = s.base.clone();
+    let err = s.base.transition(cid("a"), Stage::Prospect, day(35), "undo").unwrap_err();
+    assert!(matches!(err, BaseError::IllegalTransition { from: Stage::Satisfied, to: Stage::Prospect, .. }), "{err}");
+    assert_eq!(s.base, before);
     assert!(matches!(
         s.base.transition(cid("zz"), Stage::Repeat, day(50), "x"),
         Err(BaseError::UnknownCustomer { .. })
@@ -234,4 +248,65 @@ fn windows_past_the_end_of_the_calendar_never_close() {
     assert_eq!(base.get(id).unwrap().stage(), Stage::Satisfied);
     base.apply(&event("2", DateTime::<Utc>::MAX_UTC)).unwrap();
     assert_eq!(base.get(id).unwrap().stage(), Stage::Repeat);
+}
+
+#[test]
+fn a_late_event_revises_the_history_from_its_instant() {
+    let mut s = Script::new();
+    s.buy("a", 10);
+    s.base.advance_to(day(20));
+    let late = s.event("a", 5, EventKind::Purchase { amount: customer_lifecycle::Money::from_minor(100) });
+    assert_eq!(s.base.apply(&late), Ok(customer_lifecycle::Applied::Revised));
+    assert_eq!(s.moves("a"), vec![(Stage::New, day(5)), (Stage::Repeat, day(10))]);
+    assert_eq!(s.base.get(cid("a")).unwrap().as_of(), day(20), "the advance still holds");
+
+    // The same events in time order give the same base.
+    let mut in_order = Script::new();
+    in_order.base.apply(&late).unwrap();
+    in_order.buy("a", 10);
+    in_order.base.advance_to(day(20));
+    assert_eq!(in_order.base, s.base);
+}
+
+#[test]
+fn a_late_first_purchase_credits_the_referrer_at_its_instant() {
+    let build = |late: bool| {
+        let mut s = Script::new();
+        for d in [0, 40, 80, 100] {
+            s.buy("a", d);
+        }
+        s.ok("a", 101, EventKind::Referral { invitee: cid("b") });
+        s.ok("a", 101, EventKind::Referral { invitee: cid("c") });
+        s.buy("b", 105);
+        let c_buys = s.event("c", 110, EventKind::Purchase { amount: customer_lifecycle::Money::from_minor(100) });
+        if late {
+            s.base.advance_to(day(120));
+            assert_eq!(s.stage("a"), Stage::Loyal, "one conversion so far");
+            assert_eq!(s.base.apply(&c_buys), Ok(customer_lifecycle::Applied::Revised));
+        } else {
+            s.base.apply(&c_buys).unwrap();
+            s.base.advance_to(day(120));
+        }
+        s
+    };
+    let late = build(true);
+    assert_eq!(late.moves("a").last(), Some(&(Stage::Evangelist, day(110))));
+    assert_eq!(late.base, build(false).base);
+}
+
+#[test]
+fn a_late_event_that_would_make_an_explicit_move_illegal_is_refused() {
+    let mut s = Script::new();
+    s.buy("b", 1);
+    s.base.transition(cid("b"), Stage::Repeat, day(3), "bought in store").unwrap();
+    // A second purchase at day 2 would make b repeat before the move.
+    let late = s.event("b", 2, EventKind::Purchase { amount: customer_lifecycle::Money::from_minor(100) });
+    let before = s.base.clone();
+    let err = s.base.apply(&late).unwrap_err();
+    assert!(
+        matches!(&err, BaseError::MoveInvalidated { customer_key: Some(k), at, from: Stage::Repeat, to: Stage::Repeat, .. } if k == "b" && *at == day(3)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("\"b\""), "the error names the customer's key: {err}");
+    assert_eq!(s.base, before);
 }

@@ -30,20 +30,23 @@ pub enum BaseError {
         customer: CustomerId,
     },
     /// The event is dated before the customer was created.
-    #[error("event {event} at {at} is before customer {customer} was created at {created_at}")]
+    #[error("event {event} at {at} is before customer {} was created at {created_at}", label(*customer, customer_key.as_deref()))]
     BeforeCreation {
         /// The event.
         event: EventId,
         /// The customer.
         customer: CustomerId,
+        /// Their own key, if they have one.
+        customer_key: Option<String>,
         /// The event's time.
         at: DateTime<Utc>,
         /// The customer's creation time.
         created_at: DateTime<Utc>,
     },
-    /// The event or move is dated before the customer's last event, move or
-    /// advance. Each customer's events are applied in time order (equal
-    /// times are fine).
+    /// The event is older than the policy's
+    /// [`max_lateness_days`](crate::Policy::max_lateness_days) allows. With
+    /// no bound (the default), late events are accepted and revise the
+    /// customer's history.
     #[error("{what} at {at} for customer {customer} is older than their last update at {last}")]
     OutOfOrder {
         /// `"event <id>"` or `"transition"`.
@@ -108,26 +111,63 @@ pub enum BaseError {
         event: EventId,
     },
     /// A move that the legal-move table forbids.
-    #[error("customer {customer} cannot move from {from} to {to}")]
+    #[error("customer {} cannot move from {from} to {to}", label(*customer, customer_key.as_deref()))]
     IllegalTransition {
         /// The customer.
         customer: CustomerId,
+        /// Their own key, if they have one.
+        customer_key: Option<String>,
         /// Their stage at the time.
         from: Stage,
         /// The stage asked for.
         to: Stage,
     },
     /// An attribute value that cannot be stored (a non-finite number).
-    #[error("attribute {key:?} of customer {customer}: {reason}")]
+    #[error("attribute {key:?} of customer {}: {reason}", label(*customer, customer_key.as_deref()))]
     InvalidAttribute {
         /// The customer.
         customer: CustomerId,
+        /// Their own key, if they have one.
+        customer_key: Option<String>,
         /// The attribute.
         key: String,
         /// What is wrong.
         reason: &'static str,
     },
+    /// A refund or resolution dated before the purchase or ticket it names.
+    #[error("event {event} at {at} is dated before the event {named} it names, at {named_at}")]
+    BeforeNamedEvent {
+        /// The refund or resolution.
+        event: EventId,
+        /// Its time.
+        at: DateTime<Utc>,
+        /// The purchase or ticket it names.
+        named: EventId,
+        /// That event's time.
+        named_at: DateTime<Utc>,
+    },
+    /// A late event or move would make an explicit move that the customer
+    /// made later illegal: re-derived, their stage at that instant is one the
+    /// move cannot leave for its target.
+    #[error("customer {}: the explicit move at {at} from {from} to {to} would no longer be legal", label(*customer, customer_key.as_deref()))]
+    MoveInvalidated {
+        /// The customer.
+        customer: CustomerId,
+        /// Their own key, if they have one.
+        customer_key: Option<String>,
+        /// When the move was made.
+        at: DateTime<Utc>,
+        /// Their stage there, as derived again.
+        from: Stage,
+        /// The move's target.
+        to: Stage,
+    },
     /// An amount overflowed.
     #[error(transparent)]
     Money(#[from] crate::MoneyError),
+}
+
+/// A customer as errors name them: their own key (quoted), else their id.
+fn label(customer: CustomerId, key: Option<&str>) -> String {
+    key.map_or_else(|| customer.to_string(), |k| format!("{k:?}"))
 }

@@ -1,12 +1,26 @@
 //! [`CustomerBase`]: the in-memory store. It holds customers and their
 //! events, applies each event through the [`Policy`] rules so that every
-//! customer's [`Stage`] stays current, and keeps the journal from which a
-//! snapshot is written and a forgotten customer's traces are rebuilt away.
+//! customer's [`Stage`] stays current whatever order the events arrive in,
+//! and writes the journal from which a snapshot is made and a forgotten
+//! customer's traces are rebuilt away.
+//!
+//! The module is cut along its jobs: this file is the API (`CustomerBase`
+//! and what its calls return); `record` encodes events compactly;
+//! `validate` checks an event without changing anything; `commit` records a
+//! validated event (in time order, or revising the histories a late one
+//! changes) and drives the rules engine
+//! ([`lifecycle::rules`](crate::lifecycle), the one place where stages are
+//! derived); `journal` writes the calls for snapshots and `forget`;
+//! `snapshot` is the serialised form.
 
+mod commit;
 mod error;
+mod journal;
+mod record;
 mod snapshot;
+mod validate;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,16 +28,15 @@ use serde::{Deserialize, Serialize};
 pub use error::BaseError;
 pub use snapshot::{JournalEntry, Snapshot, SnapshotError};
 
+pub(crate) use record::{Kind, Record};
+use validate::invalid_number;
+
 use crate::customer::Customer;
-use crate::event::{EngagementAction, Feedback, Purpose};
-use crate::lifecycle::{Reason, Transition};
 use crate::{
-    AttributeValue, CampaignId, Channel, Consent, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Phase,
-    Policy, Stage,
+    AttributeValue, CampaignId, Consent, CustomerId, Event, EventId, Money, NewCustomer, Phase, Policy, Stage,
 };
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
-type FixedSet<K> = HashSet<K, foldhash::fast::FixedState>;
 
 /// The in-memory store of customers and their events.
 ///
@@ -34,10 +47,29 @@ type FixedSet<K> = HashSet<K, foldhash::fast::FixedState>;
 /// next event arrives or when [`advance_to`](CustomerBase::advance_to) runs the
 /// clock forward. The base never reads the clock itself.
 ///
-/// Each customer's events are applied in time order (equal instants are
-/// fine); an older one is an [`OutOfOrder`](BaseError::OutOfOrder) error.
-/// Customers are independent of each other, so a stream sorted per customer
-/// is enough. A refused call returns an error and changes nothing.
+/// # Order does not matter
+///
+/// The base is a function of the events, explicit moves and advances it was
+/// given, not of the order they came in: any arrival order of the same
+/// events gives the base that time order gives. Each customer is taken
+/// through their inputs in time order; at one instant their events come
+/// first (refunds, resolutions and campaign responses after the others, so
+/// after the purchase, ticket or touch they name; then by the bytes of the
+/// [`EventId`], the UUID of the shop's event key), then their explicit moves
+/// in the order they were made, then the base's advance. An event that
+/// arrives in that order costs one step of the rules; an older one
+/// ([`Applied::Revised`]) derives the customer's history again from their
+/// events, explicit moves and the base's advances, and so the history of
+/// whoever referred them when it moves their first purchase (a referrer's
+/// credit is the invitee's first purchase; a follow is no fact of the
+/// followed, so nobody else is revised). There is no bound on lateness.
+///
+/// What a history cannot absorb is refused: a refund or resolution whose
+/// purchase or ticket is not stored yet (send it again once it is), or is
+/// dated after it; and a late event or move that would make one of the
+/// customer's recorded explicit moves illegal
+/// ([`MoveInvalidated`](BaseError::MoveInvalidated)). A refused call returns
+/// an error and changes nothing.
 ///
 /// # Example
 ///
@@ -68,13 +100,17 @@ type FixedSet<K> = HashSet<K, foldhash::fast::FixedState>;
 /// assert_eq!(ana.history().last().unwrap().at, t0 + TimeDelta::days(130));
 /// # Ok::<(), customer_lifecycle::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct CustomerBase {
     policy: Policy,
     slots: Vec<Slot>,
     by_id: FixedMap<CustomerId, u32>,
-    /// Every event id in the base; the payload lives in its customer's slot.
-    event_ids: FixedSet<EventId>,
+    /// Where every event lives: its customer's slot and its position among
+    /// their records.
+    event_index: FixedMap<EventId, (u32, u32)>,
+    /// How much has been refunded of each purchase that has refunds: the
+    /// running total that keeps a refund's check O(1).
+    refunded: FixedMap<EventId, Money>,
     /// Names of [`Channel::Other`] channels, interned.
     other_channels: Vec<String>,
     other_channel_codes: FixedMap<String, u32>,
@@ -82,95 +118,58 @@ pub struct CustomerBase {
     /// stays as small as it was before campaigns existed.
     campaigns: Vec<CampaignId>,
     campaign_codes: FixedMap<CampaignId, u32>,
-    journal: Vec<Entry>,
+    /// Every instant passed to `advance_to`, sorted, each once.
     advances: Vec<DateTime<Utc>>,
     event_count: usize,
 }
 
+/// Two bases are equal when they hold the same customers in the same order
+/// (with the same state and history), the same events, the same advances
+/// and the same policy. Indexes and interning tables, which depend on the
+/// order events arrived in, are not compared.
+impl PartialEq for CustomerBase {
+    fn eq(&self, other: &Self) -> bool {
+        self.policy == other.policy
+            && self.advances == other.advances
+            && self.event_count == other.event_count
+            && self.slots.len() == other.slots.len()
+            && self.slots.iter().zip(&other.slots).enumerate().all(|(slot, (a, b))| {
+                a.customer == b.customer
+                    && a.initial_consent == b.initial_consent
+                    && a.records.len() == b.records.len()
+                    && (0..a.records.len())
+                        .all(|pos| self.event_at(slot as u32, pos) == other.event_at(slot as u32, pos))
+            })
+    }
+}
+
 /// One customer and everything the base keeps about them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Slot {
     customer: Customer,
     initial_consent: Consent,
+    /// Their events, in the order of [`Record::key`] (time order).
     records: Vec<Record>,
-    /// Who referred this customer, and when.
+    /// Who referred this customer, and when first.
     referrers: Vec<(u32, DateTime<Utc>)>,
     /// Positions in `records` of open tickets and complaints.
     open_tickets: Vec<u32>,
 }
 
-/// An event in compact form: the customer is implied by the slot, other
-/// customers and events are positions, channels are codes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Record {
-    pub(crate) id: EventId,
-    pub(crate) at: DateTime<Utc>,
-    /// A channel code: the position in [`Channel::NAMED`], or past it an
-    /// interned other channel.
-    pub(crate) channel: u32,
-    pub(crate) kind: Kind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Kind {
-    Purchase(Money),
-    Refund {
-        amount: Money,
-        purchase: u32,
-    },
-    Engagement(EngagementAction),
-    Feedback(Feedback),
-    TicketOpened,
-    Complaint,
-    TicketResolved {
-        ticket: u32,
-    },
-    Referral {
-        invitee: u32,
-    },
-    Follow {
-        of: Option<u32>,
-    },
-    Consent {
-        purpose: Purpose,
-        granted: bool,
-    },
-    /// A campaign code: see [`CustomerBase::campaign_code_of`].
-    Touch {
-        campaign: u32,
-    },
-    Response {
-        campaign: u32,
-        action: EngagementAction,
-    },
-}
-
-/// The campaign code of a touch or response whose campaign is not yet
-/// interned; [`CustomerBase::apply`] replaces it once the event is valid.
-const PENDING_CAMPAIGN: u32 = u32::MAX;
-
-/// One successful mutating call, in order. Replaying the journal rebuilds
-/// the base exactly; it is what a snapshot stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Entry {
-    /// A customer was added (slot).
-    Add(u32),
-    /// The slot's next record was applied.
-    Event(u32),
-    /// The slot's next explicit transition was made.
-    Transition(u32),
-    /// `advances[i]` was passed to `advance_to`.
-    Advance(u32),
-}
-
 /// What [`CustomerBase::apply`] did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Applied {
     /// The event was new and is now part of the base.
     New,
     /// The same event (same id, same payload) was applied before; nothing changed.
     Duplicate,
+    /// The event was new and older than what the base had seen of its
+    /// customer (or of a referrer its first purchase credits): their
+    /// histories were derived again from the event's instant, as if the
+    /// events had come in time order.
+    Revised,
 }
 
 /// What [`CustomerBase::forget`] erased.
@@ -222,8 +221,6 @@ impl StageCounts {
     }
 }
 
-const NAMED_CHANNELS: u32 = Channel::NAMED.len() as u32;
-
 impl CustomerBase {
     /// An empty base that runs `policy`.
     pub fn new(policy: Policy) -> Self {
@@ -231,12 +228,12 @@ impl CustomerBase {
             policy,
             slots: Vec::new(),
             by_id: FixedMap::default(),
-            event_ids: FixedSet::default(),
+            event_index: FixedMap::default(),
+            refunded: FixedMap::default(),
             other_channels: Vec::new(),
             other_channel_codes: FixedMap::default(),
             campaigns: Vec::new(),
             campaign_codes: FixedMap::default(),
-            journal: Vec::new(),
             advances: Vec::new(),
             event_count: 0,
         }
@@ -264,15 +261,14 @@ impl CustomerBase {
 
     /// The latest instant passed to [`advance_to`](CustomerBase::advance_to).
     pub fn advanced_to(&self) -> Option<DateTime<Utc>> {
-        self.advances.iter().copied().max()
+        self.advances.last().copied()
     }
 
     /// Reserves room for `customers` more customers and `events` more events.
     pub fn reserve(&mut self, customers: usize, events: usize) {
         self.slots.reserve(customers);
         self.by_id.reserve(customers);
-        self.event_ids.reserve(events);
-        self.journal.reserve(customers + events);
+        self.event_index.reserve(events);
     }
 
     /// Releases spare capacity, for a base that is done growing.
@@ -281,12 +277,13 @@ impl CustomerBase {
             slot.records.shrink_to_fit();
         }
         self.slots.shrink_to_fit();
-        self.journal.shrink_to_fit();
-        self.event_ids.shrink_to_fit();
+        self.event_index.shrink_to_fit();
         self.by_id.shrink_to_fit();
     }
 
-    /// Adds a customer, at stage [`Stage::Prospect`].
+    /// Adds a customer, at stage [`Stage::Prospect`], evaluated up to the
+    /// latest [`advance_to`](CustomerBase::advance_to) if that is later than
+    /// their creation.
     ///
     /// # Errors
     ///
@@ -297,7 +294,7 @@ impl CustomerBase {
             return Err(BaseError::DuplicateCustomer { customer: new.id });
         }
         if let Some((key, _)) = new.attributes.iter().find(|(_, v)| !v.is_valid()) {
-            return Err(invalid_number(new.id, key));
+            return Err(invalid_number(new.id, new.key.as_deref(), key));
         }
         let id = new.id;
         let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 customers");
@@ -310,7 +307,10 @@ impl CustomerBase {
             open_tickets: Vec::new(),
         });
         self.by_id.insert(id, index);
-        self.journal.push(Entry::Add(index));
+        // The base's clock applies to everyone, whenever they were added.
+        if let Some(&now) = self.advances.last() {
+            self.slots[index as usize].customer.advance(now, &self.policy);
+        }
         Ok(id)
     }
 
@@ -397,7 +397,7 @@ impl CustomerBase {
         let slot = self.slot_index(id)?;
         let (key, value) = (key.into(), value.into());
         if !value.is_valid() {
-            return Err(invalid_number(id, &key));
+            return Err(invalid_number(id, self.slots[slot].customer.key(), &key));
         }
         self.slots[slot].customer.attributes_mut().insert(key, value);
         Ok(())
@@ -413,32 +413,31 @@ impl CustomerBase {
         Ok(self.slots[slot].customer.attributes_mut().remove(key))
     }
 
-    /// Applies one event: validates it, records it, and re-derives the
-    /// customer's stage (and, for a first purchase, that of whoever referred
-    /// them).
+    /// Applies one event: validates it, records it in its place in the
+    /// customer's time order, and re-derives the customer's stage (and, for a
+    /// first purchase, that of whoever referred them). An event older than
+    /// what the base has seen of the customer revises their history
+    /// ([`Applied::Revised`]); see [the type's docs](CustomerBase).
     ///
     /// # Errors
     ///
     /// Every [`BaseError`] that an event can cause: an unknown customer, an
-    /// event before the customer's creation or older than their last update, a
-    /// negative amount, a refund of an unknown purchase or of more than was
-    /// paid, a resolution of an unknown ticket, a referral or follow of oneself
-    /// or of an unknown customer, or an id seen before with a different
-    /// payload. The base is unchanged after an error.
+    /// event before the customer's creation, a negative amount, a refund of a
+    /// purchase not stored (yet), of a later one or of more than was paid, a
+    /// resolution of a ticket not stored, later or resolved before, a
+    /// referral or follow of oneself or of an unknown customer, an id seen
+    /// before with a different payload, or a late event that would make an
+    /// explicit move illegal. The base is unchanged after an error.
     ///
     /// # Complexity
     ///
-    /// O(1) expected, except refunds and ticket resolutions, which look
-    /// through the customer's own events.
+    /// O(1) expected for an event in time order, except ticket resolutions,
+    /// which look through the customer's open tickets. A revision is
+    /// O(the customer's events, moves and the base's advances), plus the same
+    /// for each referrer it re-derives.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, BaseError> {
-        if self.event_ids.contains(&event.id) {
-            // A re-sent event names its own customer; an id that is not among
-            // that customer's events belongs to someone else's event.
-            let same = self.by_id.get(&event.customer).is_some_and(|&owner| {
-                let records = &self.slots[owner as usize].records;
-                records.iter().rposition(|r| r.id == event.id).is_some_and(|pos| self.event_at(owner, pos) == *event)
-            });
-            return if same {
+        if let Some(&(owner, pos)) = self.event_index.get(&event.id) {
+            return if self.event_at(owner, pos as usize) == *event {
                 Ok(Applied::Duplicate)
             } else {
                 Err(BaseError::ConflictingDuplicate { event: event.id })
@@ -449,9 +448,17 @@ impl CustomerBase {
         if let Kind::Touch { campaign } | Kind::Response { campaign, .. } = &mut kind {
             *campaign = self.campaign_code(event.kind.campaign().expect("touches and responses name a campaign"));
         }
+        // Interning a channel or campaign is invisible if the event is then
+        // refused: the tables only name what records use.
         let channel = self.channel_code(&event.channel);
-        self.commit(slot, Record { id: event.id, at: event.at, channel, kind });
-        Ok(Applied::New)
+        let record = Record { id: event.id, at: event.at, channel, kind };
+        if self.appends(slot, &record) {
+            self.commit(slot, record);
+            Ok(Applied::New)
+        } else {
+            self.revise(slot, record)?;
+            Ok(Applied::Revised)
+        }
     }
 
     /// Applies events in order, stopping at the first error.
@@ -463,7 +470,7 @@ impl CustomerBase {
     pub fn apply_all<I: IntoIterator<Item = Event>>(&mut self, events: I) -> Result<usize, (usize, BaseError)> {
         let mut applied = 0;
         for (i, event) in events.into_iter().enumerate() {
-            if self.apply(&event).map_err(|e| (i, e))? == Applied::New {
+            if self.apply(&event).map_err(|e| (i, e))? != Applied::Duplicate {
                 applied += 1;
             }
         }
@@ -475,30 +482,34 @@ impl CustomerBase {
     /// window closed. Customers already evaluated past `now` are left as they
     /// are.
     ///
+    /// The instant is kept: customers added later are evaluated up to the
+    /// latest advance too, and a revised history takes every advance again
+    /// in its place (after the events and moves of that instant).
+    ///
     /// # Complexity
     ///
     /// O(customers + moves).
     pub fn advance_to(&mut self, now: DateTime<Utc>) {
         for slot in &mut self.slots {
-            if slot.customer.engine.clock < now {
-                run_until(&mut slot.customer, now, &self.policy, true);
-                settle(&mut slot.customer, now, &self.policy);
-            }
+            slot.customer.advance(now, &self.policy);
         }
-        let index = u32::try_from(self.advances.len()).expect("fewer than 2^32 advances");
-        self.advances.push(now);
-        self.journal.push(Entry::Advance(index));
+        if let Err(i) = self.advances.binary_search(&now) {
+            self.advances.insert(i, now);
+        }
     }
 
     /// Moves a customer explicitly, after running their rules up to `at`.
     /// The move stands until the rules derive a different stage from new
-    /// events or the passage of time.
+    /// events or the passage of time. A move dated before the customer's last
+    /// update takes its place in their history, which is derived again
+    /// around it (at one instant, after that instant's events).
     ///
     /// # Errors
     ///
-    /// [`BaseError::UnknownCustomer`]; [`BaseError::OutOfOrder`] when `at` is
-    /// before the customer's last update; [`BaseError::IllegalTransition`]
-    /// when the table of [`Stage::can_move_to`] forbids the move. The base is
+    /// [`BaseError::UnknownCustomer`]; [`BaseError::IllegalTransition`] when
+    /// the table of [`Stage::can_move_to`] forbids the move from the stage
+    /// the customer stands at then; [`BaseError::MoveInvalidated`] when a
+    /// late move would make a later explicit move illegal. The base is
     /// unchanged after an error.
     pub fn transition(
         &mut self,
@@ -510,415 +521,20 @@ impl CustomerBase {
         let slot = self.slot_index(id)?;
         let current = &self.slots[slot].customer;
         if at < current.engine.clock {
-            return Err(BaseError::OutOfOrder {
-                what: "transition".to_owned(),
-                customer: id,
-                at,
-                last: current.engine.clock,
-            });
+            return self.revise_move(slot, to, at, note.into());
         }
         let mut customer = current.clone();
-        run_until(&mut customer, at, &self.policy, true);
-        settle(&mut customer, at, &self.policy);
-        let from = customer.stage();
-        if !from.can_move_to(to) {
-            return Err(BaseError::IllegalTransition { customer: id, from, to });
-        }
-        customer.set_stage(Transition { from, to, at, reason: Reason::Explicit { note: note.into() } });
+        customer.move_explicitly(to, at, note.into(), &self.policy).map_err(|from| BaseError::IllegalTransition {
+            customer: id,
+            customer_key: current.key().map(str::to_owned),
+            from,
+            to,
+        })?;
         self.slots[slot].customer = customer;
-        self.journal.push(Entry::Transition(slot as u32));
         Ok(())
-    }
-
-    /// Erases a customer: their personal data (key, attributes, consent),
-    /// their events, and the other customers' events that name them
-    /// (referrals and follows of them). Every other customer ends exactly as
-    /// in a base built without the erased customer: the base is rebuilt from
-    /// its journal without them, so a referrer's credit for them, and any
-    /// stage it earned, is gone too.
-    ///
-    /// # Errors
-    ///
-    /// [`BaseError::UnknownCustomer`].
-    ///
-    /// # Complexity
-    ///
-    /// O(customers + events): the whole base is rebuilt.
-    pub fn forget(&mut self, id: CustomerId) -> Result<ForgetReport, BaseError> {
-        let gone = self.slot_index(id)? as u32;
-        let erased = &self.slots[gone as usize];
-        let mut report = ForgetReport {
-            events: erased.records.len(),
-            attributes: erased.customer.attributes().len(),
-            transitions: erased.customer.history().len(),
-            ..ForgetReport::default()
-        };
-        let mut fresh = CustomerBase::new(self.policy.clone());
-        let journal = self.journal_entries(|slot, record| {
-            let names_gone = match record.kind {
-                Kind::Referral { invitee } => invitee == gone,
-                Kind::Follow { of } => of == Some(gone),
-                _ => false,
-            };
-            if slot == gone {
-                false
-            } else if names_gone {
-                report.references += 1;
-                false
-            } else {
-                true
-            }
-        });
-        for entry in journal {
-            match entry {
-                JournalEntry::AddCustomer(new) if new.id == id => {}
-                JournalEntry::Transition { customer, .. } if customer == id => {}
-                entry => {
-                    if fresh.replay(entry).is_err() {
-                        report.dropped_moves += 1;
-                    }
-                }
-            }
-        }
-        *self = fresh;
-        Ok(report)
     }
 
     fn slot_index(&self, id: CustomerId) -> Result<usize, BaseError> {
         self.by_id.get(&id).map(|&i| i as usize).ok_or(BaseError::UnknownCustomer { customer: id })
-    }
-
-    fn channel_code(&mut self, channel: &Channel) -> u32 {
-        if let Some(i) = Channel::NAMED.iter().position(|c| c == channel) {
-            return i as u32;
-        }
-        let name = channel.name();
-        if let Some(&code) = self.other_channel_codes.get(name) {
-            return code;
-        }
-        let code = NAMED_CHANNELS + self.other_channels.len() as u32;
-        self.other_channels.push(name.to_owned());
-        self.other_channel_codes.insert(name.to_owned(), code);
-        code
-    }
-
-    fn campaign_code(&mut self, campaign: CampaignId) -> u32 {
-        if let Some(&code) = self.campaign_codes.get(&campaign) {
-            return code;
-        }
-        let code = self.campaigns.len() as u32;
-        self.campaigns.push(campaign);
-        self.campaign_codes.insert(campaign, code);
-        code
-    }
-
-    /// The code of a campaign that some touch or response named, if any did.
-    pub(crate) fn campaign_code_of(&self, campaign: CampaignId) -> Option<u32> {
-        self.campaign_codes.get(&campaign).copied()
-    }
-
-    /// Every customer with their records, in the order they were added; each
-    /// customer's records in the order they were applied (time order).
-    pub(crate) fn records(&self) -> impl ExactSizeIterator<Item = (&Customer, &[Record])> + '_ {
-        self.slots.iter().map(|s| (&s.customer, s.records.as_slice()))
-    }
-
-    /// Every customer's consent when they were added, in the order of
-    /// [`records`](CustomerBase::records).
-    pub(crate) fn initial_consents(&self) -> impl ExactSizeIterator<Item = Consent> + '_ {
-        self.slots.iter().map(|s| s.initial_consent)
-    }
-
-    pub(crate) fn channel(&self, code: u32) -> Channel {
-        match Channel::NAMED.get(code as usize) {
-            Some(named) => named.clone(),
-            None => Channel::Other(self.other_channels[(code - NAMED_CHANNELS) as usize].clone()),
-        }
-    }
-
-    /// The public form of a slot's record.
-    fn event_at(&self, slot: u32, pos: usize) -> Event {
-        let s = &self.slots[slot as usize];
-        let record = &s.records[pos];
-        let id_of = |i: u32| self.slots[i as usize].customer.id();
-        let kind = match record.kind {
-            Kind::Purchase(amount) => EventKind::Purchase { amount },
-            Kind::Refund { amount, purchase } => {
-                EventKind::Refund { amount, purchase: s.records[purchase as usize].id }
-            }
-            Kind::Engagement(action) => EventKind::Engagement { action },
-            Kind::Feedback(feedback) => EventKind::Feedback { feedback },
-            Kind::TicketOpened => EventKind::TicketOpened,
-            Kind::Complaint => EventKind::Complaint,
-            Kind::TicketResolved { ticket } => EventKind::TicketResolved { ticket: s.records[ticket as usize].id },
-            Kind::Referral { invitee } => EventKind::Referral { invitee: id_of(invitee) },
-            Kind::Follow { of } => EventKind::Follow { of: of.map(id_of) },
-            Kind::Consent { purpose, granted } => EventKind::ConsentChange { purpose, granted },
-            Kind::Touch { campaign } => EventKind::Touch { campaign: self.campaigns[campaign as usize] },
-            Kind::Response { campaign, action } => {
-                EventKind::Response { campaign: self.campaigns[campaign as usize], action }
-            }
-        };
-        Event { id: record.id, customer: s.customer.id(), at: record.at, channel: self.channel(record.channel), kind }
-    }
-
-    /// Checks an event against the base without changing anything, and
-    /// returns its compact kind.
-    fn validate(&self, slot: usize, event: &Event) -> Result<Kind, BaseError> {
-        let s = &self.slots[slot];
-        let customer = &s.customer;
-        if event.at < customer.created_at() {
-            return Err(BaseError::BeforeCreation {
-                event: event.id,
-                customer: event.customer,
-                at: event.at,
-                created_at: customer.created_at(),
-            });
-        }
-        if event.at < customer.engine.clock {
-            return Err(BaseError::OutOfOrder {
-                what: format!("event {}", event.id),
-                customer: event.customer,
-                at: event.at,
-                last: customer.engine.clock,
-            });
-        }
-        let negative = |amount: Money| BaseError::NegativeAmount { event: event.id, amount };
-        let other = |id: CustomerId, action: &'static str, role: &'static str| {
-            if id == event.customer {
-                return Err(BaseError::SelfReference { event: event.id, action });
-            }
-            self.by_id.get(&id).copied().ok_or(BaseError::UnknownReferencedCustomer {
-                event: event.id,
-                customer: id,
-                role,
-            })
-        };
-        Ok(match event.kind {
-            EventKind::Purchase { amount } | EventKind::Refund { amount, .. } if amount.is_negative() => {
-                return Err(negative(amount));
-            }
-            EventKind::Purchase { amount } => Kind::Purchase(amount),
-            EventKind::Refund { amount, purchase } => {
-                let unknown = BaseError::UnknownPurchase { event: event.id, purchase };
-                let pos = s.records.iter().position(|r| r.id == purchase).ok_or_else(|| unknown.clone())?;
-                let Kind::Purchase(paid) = s.records[pos].kind else { return Err(unknown) };
-                let earlier = Money::try_sum(s.records.iter().filter_map(|r| match r.kind {
-                    Kind::Refund { amount, purchase } if purchase as usize == pos => Some(amount),
-                    _ => None,
-                }))?;
-                let refunded = earlier.checked_add(amount)?;
-                if refunded > paid {
-                    return Err(BaseError::RefundExceedsPurchase { event: event.id, purchase, refunded, paid });
-                }
-                Kind::Refund { amount, purchase: pos as u32 }
-            }
-            EventKind::Engagement { action } => Kind::Engagement(action),
-            EventKind::Feedback { feedback } => Kind::Feedback(feedback),
-            EventKind::TicketOpened => Kind::TicketOpened,
-            EventKind::Complaint => Kind::Complaint,
-            EventKind::TicketResolved { ticket } => {
-                let pos = s.open_tickets.iter().copied().find(|&p| s.records[p as usize].id == ticket);
-                Kind::TicketResolved { ticket: pos.ok_or(BaseError::UnknownTicket { event: event.id, ticket })? }
-            }
-            EventKind::Referral { invitee } => Kind::Referral { invitee: other(invitee, "refer", "invitee")? },
-            EventKind::Follow { of: None } => Kind::Follow { of: None },
-            EventKind::Follow { of: Some(of) } => Kind::Follow { of: Some(other(of, "follow", "followed customer")?) },
-            EventKind::ConsentChange { purpose, granted } => Kind::Consent { purpose, granted },
-            // Any campaign id is acceptable: the base knows no campaigns, only
-            // the events attributed to them.
-            EventKind::Touch { .. } => Kind::Touch { campaign: PENDING_CAMPAIGN },
-            EventKind::Response { action, .. } => Kind::Response { campaign: PENDING_CAMPAIGN, action },
-        })
-    }
-
-    /// Records a validated event and runs the rules.
-    fn commit(&mut self, slot: usize, record: Record) {
-        let policy = &self.policy;
-        let at = record.at;
-        let pos = self.slots[slot].records.len() as u32;
-        let mut first_purchase = false;
-        let s = &mut self.slots[slot];
-        // Most events (engagement, follows, consent) leave the facts as they
-        // are, and then only the windows closing up to `at` can move anyone.
-        let changes_facts = match record.kind {
-            Kind::Purchase(_) | Kind::Feedback(_) | Kind::Complaint | Kind::Referral { .. } => true,
-            Kind::Engagement(action) => action.is_public_advocacy(),
-            Kind::TicketResolved { ticket } => s.records[ticket as usize].kind == Kind::Complaint,
-            Kind::Refund { .. }
-            | Kind::TicketOpened
-            | Kind::Follow { .. }
-            | Kind::Consent { .. }
-            | Kind::Touch { .. }
-            | Kind::Response { .. } => false,
-        };
-        run_until(&mut s.customer, at, policy, !changes_facts);
-        let facts = &mut s.customer.engine.facts;
-        match record.kind {
-            Kind::Purchase(_) => {
-                facts.purchases += 1;
-                first_purchase = facts.first_purchase.is_none();
-                facts.first_purchase.get_or_insert(at);
-                facts.last_purchase = Some(at);
-            }
-            Kind::Engagement(action) if action.is_public_advocacy() => facts.public_advocacy += 1,
-            Kind::Feedback(feedback) => facts.latest_feedback = Some(feedback),
-            Kind::TicketOpened => s.open_tickets.push(pos),
-            Kind::Complaint => {
-                s.open_tickets.push(pos);
-                facts.open_complaints += 1;
-            }
-            Kind::TicketResolved { ticket } => {
-                s.open_tickets.retain(|&p| p != ticket);
-                if s.records[ticket as usize].kind == Kind::Complaint {
-                    facts.open_complaints -= 1;
-                }
-            }
-            Kind::Consent { purpose, granted } => s.customer.consent_mut().set(purpose, granted, at),
-            Kind::Refund { .. }
-            | Kind::Engagement(_)
-            | Kind::Referral { .. }
-            | Kind::Follow { .. }
-            | Kind::Touch { .. }
-            | Kind::Response { .. } => {}
-        }
-        s.records.push(record);
-        if let Kind::Referral { invitee } = record.kind {
-            let referrer = slot as u32;
-            let invited = &mut self.slots[invitee as usize];
-            if !invited.referrers.iter().any(|&(r, _)| r == referrer) {
-                invited.referrers.push((referrer, at));
-                if let Some(bought) = invited.customer.first_purchase().filter(|&b| b >= at) {
-                    self.slots[slot].customer.engine.facts.add_conversion(bought);
-                }
-            }
-        }
-        let customer = &mut self.slots[slot].customer;
-        if changes_facts {
-            settle(customer, at, policy);
-        } else {
-            customer.engine.clock = customer.engine.clock.max(at);
-        }
-        if first_purchase {
-            // Credit whoever referred this customer before they bought.
-            let referrers = std::mem::take(&mut self.slots[slot].referrers);
-            for &(referrer, _) in referrers.iter().filter(|&&(_, referred_at)| referred_at <= at) {
-                let customer = &mut self.slots[referrer as usize].customer;
-                customer.engine.facts.add_conversion(at);
-                let clock = customer.engine.clock;
-                if at <= clock {
-                    settle(customer, clock, policy);
-                } else {
-                    customer.engine.due = customer.engine.facts.next_change(clock, policy);
-                }
-            }
-            self.slots[slot].referrers = referrers;
-        }
-        self.event_ids.insert(record.id);
-        self.event_count += 1;
-        self.journal.push(Entry::Event(slot as u32));
-    }
-
-    /// The journal in public form, leaving out the events for which `keep`
-    /// (given the slot and the record) says no.
-    fn journal_entries(&self, mut keep: impl FnMut(u32, &Record) -> bool) -> Vec<JournalEntry> {
-        let mut next_record = vec![0usize; self.slots.len()];
-        let mut next_move = vec![0usize; self.slots.len()];
-        let mut out = Vec::with_capacity(self.journal.len());
-        for &entry in &self.journal {
-            match entry {
-                Entry::Add(slot) => {
-                    let s = &self.slots[slot as usize];
-                    let c = &s.customer;
-                    out.push(JournalEntry::AddCustomer(NewCustomer {
-                        id: c.id(),
-                        key: c.key().map(str::to_owned),
-                        created_at: c.created_at(),
-                        consent: s.initial_consent,
-                        attributes: c.attributes().clone(),
-                    }));
-                }
-                Entry::Event(slot) => {
-                    let pos = next_record[slot as usize];
-                    next_record[slot as usize] += 1;
-                    if keep(slot, &self.slots[slot as usize].records[pos]) {
-                        out.push(JournalEntry::Apply(self.event_at(slot, pos)));
-                    }
-                }
-                Entry::Transition(slot) => {
-                    let c = &self.slots[slot as usize].customer;
-                    let cursor = &mut next_move[slot as usize];
-                    let (offset, t) = c.history()[*cursor..]
-                        .iter()
-                        .enumerate()
-                        .find(|(_, t)| matches!(t.reason, Reason::Explicit { .. }))
-                        .expect("journaled moves are in the history");
-                    *cursor += offset + 1;
-                    let Reason::Explicit { note } = &t.reason else { unreachable!() };
-                    out.push(JournalEntry::Transition { customer: c.id(), to: t.to, at: t.at, note: note.clone() });
-                }
-                Entry::Advance(i) => out.push(JournalEntry::AdvanceTo(self.advances[i as usize])),
-            }
-        }
-        out
-    }
-
-    fn replay(&mut self, entry: JournalEntry) -> Result<(), BaseError> {
-        match entry {
-            JournalEntry::AddCustomer(new) => self.add_customer(new).map(drop),
-            JournalEntry::Apply(event) => self.apply(&event).map(drop),
-            JournalEntry::Transition { customer, to, at, note } => self.transition(customer, to, at, note),
-            JournalEntry::AdvanceTo(now) => {
-                self.advance_to(now);
-                Ok(())
-            }
-        }
-    }
-}
-
-fn invalid_number(customer: CustomerId, key: &str) -> BaseError {
-    BaseError::InvalidAttribute { customer, key: key.to_owned(), reason: "numbers must be finite" }
-}
-
-/// Runs the time-based rules over every window that closes before `t` (or
-/// at `t`, when `inclusive`).
-fn run_until(customer: &mut Customer, t: DateTime<Utc>, policy: &Policy, inclusive: bool) {
-    while let Some(due) = customer.engine.due {
-        if due > t || (due == t && !inclusive) {
-            break;
-        }
-        settle(customer, due, policy);
-    }
-}
-
-/// Re-derives the customer's stage at `t` and moves them if the rules'
-/// answer changed. An explicit move stands until the rules' answer changes;
-/// a rule move that the legal-move table forbids from an explicitly set
-/// stage does not happen.
-fn settle(customer: &mut Customer, t: DateTime<Utc>, policy: &Policy) {
-    let derived = customer.engine.facts.derive(t, policy);
-    if derived != customer.engine.derived {
-        customer.engine.derived = derived;
-        let from = customer.stage();
-        if from != derived && from.can_move_to(derived) {
-            let rule = customer.engine.facts.rule_for(from, derived, policy);
-            customer.set_stage(Transition { from, to: derived, at: t, reason: Reason::Rule(rule) });
-        }
-    }
-    let clock = customer.engine.clock.max(t);
-    customer.engine.clock = clock;
-    customer.engine.due = customer.engine.facts.next_change(clock, policy);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_stay_small() {
-        // Campaigns are interned codes, not inline ids, so adding touches and
-        // responses left every record (and the memory budget) as it was.
-        assert_eq!(std::mem::size_of::<Kind>(), 16);
-        assert_eq!(std::mem::size_of::<Record>(), 48);
     }
 }

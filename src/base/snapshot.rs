@@ -4,9 +4,13 @@ use serde::{Deserialize, Serialize};
 use super::{BaseError, CustomerBase};
 use crate::{CustomerId, Event, NewCustomer, Policy, Stage};
 
-/// The whole base as a value: its policy and its journal, every successful
-/// call in order. Restoring replays the journal through the same checks as
-/// the original calls, so a snapshot can never build a base that the calls
+/// The whole base as a value: its policy and its journal, a sequence of
+/// calls that rebuilds it: every customer (with their current attributes) in
+/// the order they were added, then the events, explicit moves and advances
+/// in time order. Since the base does not depend on the order its inputs
+/// came in, this is the same base as the calls that built it, late events
+/// and all. Restoring replays the journal through the same checks as the
+/// original calls, so a snapshot can never build a base that the calls
 /// could not.
 ///
 /// The JSON form is versioned by `format_version`; reading a version this
@@ -32,7 +36,7 @@ pub struct Snapshot {
     pub format_version: u32,
     /// The policy the base runs.
     pub policy: Policy,
-    /// Every successful call, in order.
+    /// The calls that rebuild the base, in the order above.
     pub journal: Vec<JournalEntry>,
 }
 
@@ -41,7 +45,7 @@ impl Snapshot {
     pub const FORMAT_VERSION: u32 = 1;
 }
 
-/// One successful call on a [`CustomerBase`].
+/// One call on a [`CustomerBase`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JournalEntry {

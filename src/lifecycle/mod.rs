@@ -3,8 +3,11 @@
 //! [`Transition`] history, and the [`Policy`] whose rules derive each
 //! customer's stage from their events.
 //!
-//! The rules themselves run inside [`CustomerBase`](crate::CustomerBase);
-//! this module holds the vocabulary and the settings.
+//! Besides the vocabulary and the settings, this module holds the rules
+//! engine (crate-private): the facts the rules read, the rules themselves,
+//! and the steps that move one customer through events, time and explicit
+//! moves. The [`CustomerBase`](crate::CustomerBase) only decides which steps
+//! each customer goes through.
 
 mod policy;
 pub(crate) mod rules;

@@ -173,6 +173,11 @@ policy! {
     /// Days without a purchase after which a customer has churned; more than
     /// `dormant_after_days`.
     churned_after_days: u32 = 365;
+    /// How many days older than a customer's last update an event may be
+    /// (`None`: any age). A late event revises the customer's history; a
+    /// shop that wants to cap that work sets a bound, and older events are
+    /// then refused with [`BaseError::OutOfOrder`](crate::BaseError::OutOfOrder).
+    max_lateness_days: Option<u32> = None;
 }
 
 impl Default for Policy {
@@ -274,6 +279,9 @@ impl PolicyBuilder {
             if value > MAX_DAYS {
                 return fail(field, format!("is {value}; windows are at most {MAX_DAYS} days"));
             }
+        }
+        if let Some(days) = self.max_lateness_days.filter(|&d| d > MAX_DAYS) {
+            return fail("max_lateness_days", format!("is {days}; windows are at most {MAX_DAYS} days"));
         }
         if self.churned_after_days <= self.dormant_after_days {
             return fail(
