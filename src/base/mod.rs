@@ -368,8 +368,7 @@ impl CustomerBase {
             return Some(moved.checked_sub(1).map_or(Stage::Prospect, |i| history[i].to));
         }
         let mut ahead = customer.clone();
-        run_until(&mut ahead, at, &self.policy, true);
-        settle(&mut ahead, at, &self.policy);
+        ahead.evaluate_at(at, &self.policy);
         Some(ahead.stage())
     }
 
