@@ -310,3 +310,21 @@ fn a_late_event_that_would_make_an_explicit_move_illegal_is_refused() {
     assert!(err.to_string().contains("\"b\""), "the error names the customer's key: {err}");
     assert_eq!(s.base, before);
 }
+
+/// A move dated before the customer existed is refused, late moves
+/// notwithstanding (the driver and the as-of law of `segment` found it
+/// accepted), and the base is unchanged.
+#[test]
+fn a_move_before_creation_is_refused() {
+    use chrono::TimeDelta;
+    use customer_lifecycle::{BaseError, CustomerBase, NewCustomer, Policy, Stage};
+
+    let t0 = crate::common::t0();
+    let mut base = CustomerBase::new(Policy::default());
+    let ana = base.add_customer(NewCustomer::with_key("ana", t0 + TimeDelta::hours(481))).unwrap();
+    let before = base.clone();
+    let err = base.transition(ana, Stage::New, t0, "by hand").unwrap_err();
+    assert!(matches!(err, BaseError::MoveBeforeCreation { customer_key: Some(ref k), .. } if k == "ana"), "{err}");
+    assert!(err.to_string().contains("\"ana\""), "{err}");
+    assert_eq!(base, before);
+}

@@ -43,6 +43,18 @@ pub enum BaseError {
         /// The customer's creation time.
         created_at: DateTime<Utc>,
     },
+    /// An explicit move dated before the customer was created.
+    #[error("a move at {at} is before customer {} was created at {created_at}", label(*customer, customer_key.as_deref()))]
+    MoveBeforeCreation {
+        /// The customer.
+        customer: CustomerId,
+        /// Their own key, if they have one.
+        customer_key: Option<String>,
+        /// The move's time.
+        at: DateTime<Utc>,
+        /// The customer's creation time.
+        created_at: DateTime<Utc>,
+    },
     /// The event is older than the policy's
     /// [`max_lateness_days`](crate::Policy::max_lateness_days) allows. With
     /// no bound (the default), late events are accepted and revise the

@@ -505,11 +505,13 @@ impl CustomerBase {
     ///
     /// # Errors
     ///
-    /// [`BaseError::UnknownCustomer`]; [`BaseError::IllegalTransition`] when
-    /// the table of [`Stage::can_move_to`] forbids the move from the stage
-    /// the customer stands at then; [`BaseError::MoveInvalidated`] when a
-    /// late move would make a later explicit move illegal. The base is
-    /// unchanged after an error.
+    /// [`BaseError::UnknownCustomer`];
+    /// [`BaseError::MoveBeforeCreation`] for a move dated before the
+    /// customer was created; [`BaseError::IllegalTransition`] when the table
+    /// of [`Stage::can_move_to`] forbids the move from the stage the customer
+    /// stands at then; [`BaseError::MoveInvalidated`] when a late move would
+    /// make a later explicit move illegal. The base is unchanged after an
+    /// error.
     pub fn transition(
         &mut self,
         id: CustomerId,
@@ -519,6 +521,14 @@ impl CustomerBase {
     ) -> Result<(), BaseError> {
         let slot = self.slot_index(id)?;
         let current = &self.slots[slot].customer;
+        if at < current.created_at() {
+            return Err(BaseError::MoveBeforeCreation {
+                customer: id,
+                customer_key: current.key().map(str::to_owned),
+                at,
+                created_at: current.created_at(),
+            });
+        }
         if at < current.engine.clock {
             return self.revise_move(slot, to, at, note.into());
         }

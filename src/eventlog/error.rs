@@ -179,9 +179,8 @@ pub enum EventLogErrorKind {
         /// The stored creation instant.
         created_at: DateTime<Utc>,
     },
-    /// The event is older than the customer's last stored update, which a
-    /// [`CustomerBase`](crate::CustomerBase) without late-event support
-    /// refuses.
+    /// The event is older than the customer's last stored update by more
+    /// than the policy's lateness bound allows.
     #[error("event at {at} for customer {customer:?} is older than their last update at {last}")]
     OutOfOrder {
         /// The customer key.

@@ -207,16 +207,19 @@ pub struct IngestReport {
 /// the attributes of its `customer` records. Events already stored with
 /// identical content are skipped, so re-ingesting a file changes nothing.
 ///
-/// The base cannot yet take late events: an event older than its
-/// customer's latest stored event or move, or a key first named before the
-/// stored customer's creation, refuses the batch. Within a batch the order
-/// of the lines does not matter.
+/// An event older than its customer's latest stored event is a late event:
+/// the base takes it and derives the customer's history again from its
+/// instant. A key first named before the stored customer's creation refuses
+/// the batch, and so does an event older than the policy's
+/// [`max_lateness_days`](crate::PolicyBuilder::max_lateness_days), when one
+/// is set. Within a batch the order of the lines does not matter.
 ///
 /// # Errors
 ///
 /// An [`EventLogError`] naming the batch's source, the line, the field and
 /// the keys: [`BeforeCreation`](EventLogErrorKind::BeforeCreation),
-/// [`OutOfOrder`](EventLogErrorKind::OutOfOrder),
+/// [`OutOfOrder`](EventLogErrorKind::OutOfOrder) (older than the policy's
+/// lateness bound),
 /// [`UnknownPurchase`](EventLogErrorKind::UnknownPurchase),
 /// [`RefundExceedsPurchase`](EventLogErrorKind::RefundExceedsPurchase),
 /// [`UnknownTicket`](EventLogErrorKind::UnknownTicket),

@@ -442,11 +442,14 @@ impl Driver {
     fn apply(&mut self, event: Event) -> (&'static str, Result<bool, String>) {
         let outcome = self.base.apply(&event);
         let what = event.kind.name();
-        if outcome == Ok(Applied::New) {
+        // New and revised events both join the base; only a duplicate
+        // leaves it as it was.
+        let joined = matches!(outcome, Ok(applied) if applied != Applied::Duplicate);
+        if joined {
             self.accepted.push(event.clone());
         }
         self.events.push(event);
-        (what, outcome.map(|applied| applied == Applied::New).map_err(|e| e.to_string()))
+        (what, outcome.map(|applied| applied != Applied::Duplicate).map_err(|e| e.to_string()))
     }
 
     /// The snapshot, as JSON and back, is the same base; the run goes on
