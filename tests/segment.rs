@@ -358,24 +358,39 @@ fn as_it_stood(full: &CustomerBase, added: &[NewCustomer], told: &[Told], t: Dat
         let attributes = full.get(new.id).unwrap().attributes().clone();
         b.add_customer(NewCustomer { attributes, ..new.clone() }).unwrap();
     }
-    for what in told.iter().filter(|w| w.at() <= t) {
-        if let Told::Event(e) = what
-            && let EventKind::Referral { invitee: other } | EventKind::Follow { of: Some(other) } = e.kind
-            && !b.contains(other)
-        {
-            continue; // names someone not yet in the base
-        }
-        assert!(what.tell(&mut b), "b refused {what:?}, which the base accepted");
-    }
+    // Consent allowed at t and withdrawn since: withdrawn at t in `b`.
+    let mut withdrawn: Vec<(CustomerId, Purpose)> = Vec::new();
     for customer in full.customers().filter(|c| c.created_at() <= t) {
         let then = full.consent_at(customer.id(), t).unwrap();
         for purpose in [Purpose::Profiling, Purpose::Contact] {
             if then.allows(purpose) && !customer.consent().allows(purpose) {
-                let id = EventId::from_key(&format!("withdrawn later {} {purpose:?}", customer.id()));
-                let kind = EventKind::ConsentChange { purpose, granted: false };
-                b.apply(&Event { id, customer: customer.id(), at: t, channel: Channel::Web, kind }).unwrap();
+                withdrawn.push((customer.id(), purpose));
             }
         }
+    }
+    for what in told.iter().filter(|w| w.at() <= t) {
+        if let Told::Event(e) = what {
+            if let EventKind::Referral { invitee: other } | EventKind::Follow { of: Some(other) } = e.kind
+                && !b.contains(other)
+            {
+                continue; // names someone not yet in the base
+            }
+            // Events at one instant are taken in the order of their ids, not
+            // of their arrival: a change of that consent at t itself would
+            // compete with the withdrawal at t, which stands for it.
+            if let EventKind::ConsentChange { purpose, .. } = e.kind
+                && e.at == t
+                && withdrawn.contains(&(e.customer, purpose))
+            {
+                continue;
+            }
+        }
+        assert!(what.tell(&mut b), "b refused {what:?}, which the base accepted");
+    }
+    for (customer, purpose) in withdrawn {
+        let id = EventId::from_key(&format!("withdrawn later {customer} {purpose:?}"));
+        let kind = EventKind::ConsentChange { purpose, granted: false };
+        b.apply(&Event { id, customer, at: t, channel: Channel::Web, kind }).unwrap();
     }
     b.advance_to(t);
     b
