@@ -8,7 +8,7 @@ use std::io::Write;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::campaign::{
-    Arm, AttributionOptions, Audience, Campaign, CampaignKind, Covariate, Cuped, Experiment, SampleRatioTest, Uplift,
+    Arm, AttributionOptions, Audience, Campaign, CampaignKind, Covariate, Cuped, Experiment, Uplift,
     sample_size_per_arm,
 };
 use customer_lifecycle::sim::CampaignSim;
@@ -71,7 +71,7 @@ pub fn section(
     let arms = test.outcomes(&base, Some(&audience), run.start, end)?;
     let (holdout, offer) = (&arms[0], &arms[1]);
     writeln!(out, "\nA/B test: {} customers in the holdout, {} offered", holdout.customers, offer.customers)?;
-    let srm = SampleRatioTest::new(&[holdout.customers, offer.customers], Some(&[1.0, 4.0]))?;
+    let srm = test.sample_ratio(&arms)?;
     writeln!(
         out,
         "  sample ratio 1:4 {} (chi2 = {:.2}, p = {:.3})",

@@ -9,7 +9,7 @@ use super::stats::{normal_quantile, normal_sf, students_t_quantile, students_t_s
 use super::{Audience, CampaignError};
 use std::collections::HashMap;
 
-use super::stats_tests::CrossSums;
+use super::stats_tests::{CrossSums, SampleRatioTest};
 use crate::base::{Kind, Record};
 use crate::{Customer, CustomerBase, CustomerId, Money, Window};
 
@@ -244,6 +244,42 @@ impl Experiment {
             })
             .collect())
     }
+    /// The sample-ratio mismatch test of `outcomes` (one per arm, as
+    /// [`outcomes`](Experiment::outcomes) returns them) against the arms'
+    /// weights: run it before reading any other number of the experiment.
+    ///
+    /// # Errors
+    ///
+    /// [`CampaignError::WeightCount`] when `outcomes` are not one per arm,
+    /// and the errors of [`SampleRatioTest::new`] (fewer than two arms, no
+    /// customer at all).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeDelta, TimeZone, Utc};
+    /// use customer_lifecycle::campaign::{Arm, Experiment};
+    /// use customer_lifecycle::{CustomerBase, NewCustomer, Policy};
+    ///
+    /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut base = CustomerBase::new(Policy::default());
+    /// for i in 0..2000 {
+    ///     base.add_customer(NewCustomer::with_key(i.to_string(), t0))?;
+    /// }
+    /// let test = Experiment::new(3, vec![Arm::holdout("control", 1), Arm::treatment("offer", 3)])?;
+    /// let arms = test.outcomes(&base, None, t0, t0 + TimeDelta::days(30))?;
+    /// assert!(!test.sample_ratio(&arms)?.mismatch); // stable hashing splits 1:3
+    /// # Ok::<(), customer_lifecycle::Error>(())
+    /// ```
+    pub fn sample_ratio(&self, outcomes: &[ArmOutcome]) -> Result<SampleRatioTest, CampaignError> {
+        if outcomes.len() != self.arms.len() {
+            return Err(CampaignError::WeightCount { weights: self.arms.len(), arms: outcomes.len() });
+        }
+        let observed: Vec<u64> = outcomes.iter().map(|o| o.customers).collect();
+        let weights: Vec<f64> = self.arms.iter().map(|a| f64::from(a.weight)).collect();
+        SampleRatioTest::new(&observed, Some(&weights))
+    }
+
     /// Per arm, the outcome and a pre-period covariate of every member, for
     /// a regression-adjusted test ([`Cuped`](crate::campaign::Cuped)): `y`
     /// is what the customer spent between `from` (included) and `to`
