@@ -68,6 +68,51 @@ pub(crate) fn radix_sort_by_key<T: Copy + Default>(values: &mut Vec<T>, bits: u3
     }
 }
 
+/// Parses exactly `YYYY-MM-DD` (four-digit year) naming a real day, for the
+/// CSV readers.
+///
+/// The ten bytes are read directly (the fast path: a real day in years
+/// 0000–9999); anything else goes to [`parse_ymd_general`], so both accept
+/// and refuse exactly the same texts.
+///
+/// O(1).
+#[cfg(feature = "csv")]
+pub(crate) fn parse_ymd(text: &str) -> Option<chrono::NaiveDate> {
+    parse_ymd_fast(text.as_bytes()).or_else(|| parse_ymd_general(text))
+}
+
+/// The fast path of [`parse_ymd`]: `Some` only for a real day written
+/// `YYYY-MM-DD`, `None` for everything it does not vouch for.
+#[cfg(feature = "csv")]
+fn parse_ymd_fast(b: &[u8]) -> Option<chrono::NaiveDate> {
+    let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = b else {
+        return None;
+    };
+    let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+    let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
+    let month = digit(m0)? * 10 + digit(m1)?;
+    let day = digit(d0)? * 10 + digit(d1)?;
+    // chrono's calendar check (month 1–12, the month's length, leap
+    // years) without its format-string machinery; years below 10,000 are
+    // all in its range.
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// The general path of [`parse_ymd`]: chrono's parser behind a shape check
+/// (chrono alone would take `+2020-01-01` or `2020-1-01`).
+#[cfg(feature = "csv")]
+fn parse_ymd_general(text: &str) -> Option<chrono::NaiveDate> {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,7 +124,73 @@ mod tests {
         assert_eq!(percentiles(&[]), Vec::<f64>::new());
     }
 
+    /// Every day of years 0000 to 9999 and of both ends of each month, as
+    /// chrono writes it, reads back through the fast path itself; the next
+    /// day after each month's end is refused by both paths.
+    #[cfg(feature = "csv")]
+    #[test]
+    fn the_date_fast_path_reads_every_real_day_of_four_digit_years() {
+        let first = chrono::NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+        let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        let mut day = first;
+        let mut count = 0;
+        loop {
+            let text = day.format("%Y-%m-%d").to_string();
+            assert_eq!(parse_ymd_fast(text.as_bytes()), Some(day), "{text}");
+            assert_eq!(parse_ymd_general(&text), Some(day), "{text}");
+            count += 1;
+            if day == last {
+                break;
+            }
+            day = day.succ_opt().unwrap();
+        }
+        assert_eq!(count, 3_652_425);
+        for text in [
+            "2023-02-29",
+            "2024-02-30",
+            "1900-02-29",
+            "2100-02-29",
+            "2024-04-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-01-32",
+        ] {
+            assert_eq!((parse_ymd_fast(text.as_bytes()), parse_ymd(text)), (None, None), "{text}");
+        }
+        for text in ["2000-02-29", "2400-02-29", "0000-02-29"] {
+            assert!(parse_ymd_fast(text.as_bytes()).is_some(), "{text}");
+        }
+    }
+
     proptest::proptest! {
+        /// The date reader with its fast path agrees with the general
+        /// (chrono) path on arbitrary text, on text shaped like a date with
+        /// any digits, and on any byte swapped into a real date; the fast
+        /// path never vouches for a text the general path refuses.
+        #[cfg(feature = "csv")]
+        #[test]
+        fn the_date_fast_path_agrees_with_chrono(
+            any in "\\PC{0,12}",
+            shaped in "[0-9]{4}-[0-9]{2}-[0-9]{2}",
+            near in "[0-9+ -]{0,4}[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,3}[ T0-9:]{0,2}",
+            days in 0i64..3_652_425,
+            at in 0usize..10,
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let real = (chrono::NaiveDate::from_ymd_opt(0, 1, 1).unwrap() + chrono::TimeDelta::days(days)).format("%Y-%m-%d").to_string();
+            let mut bytes = real.clone().into_bytes();
+            bytes[at] = byte;
+            let swapped = String::from_utf8_lossy(&bytes).into_owned();
+            for text in [&any, &shaped, &near, &real, &swapped] {
+                let general = parse_ymd_general(text);
+                proptest::prop_assert_eq!(parse_ymd(text), general, "{:?}", text);
+                if let Some(fast) = parse_ymd_fast(text.as_bytes()) {
+                    proptest::prop_assert_eq!(Some(fast), general, "{:?}", text);
+                }
+            }
+        }
+
         /// The radix sort agrees with the standard (stable) sort at every
         /// width, including widths that split into uneven digits and keys
         /// that share some digits; records with equal keys keep their order.

@@ -5,8 +5,6 @@
 use std::io;
 use std::path::Path;
 
-use chrono::NaiveDate;
-
 use crate::{Money, Transaction};
 
 /// What went wrong reading a CSV file. Lines are 1-based physical lines, the
@@ -131,7 +129,8 @@ impl TransactionCsv {
             if key.is_empty() {
                 return Err(row.invalid(0, "empty customer id"));
             }
-            let date = parse_date(row.field(1)).ok_or_else(|| row.invalid(1, "expected a calendar date YYYY-MM-DD"))?;
+            let date = crate::util::parse_ymd(row.field(1))
+                .ok_or_else(|| row.invalid(1, "expected a calendar date YYYY-MM-DD"))?;
             let amount = Money::parse_decimal(row.field(2)).map_err(|e| row.invalid(2, &e.to_string()))?;
             if amount.is_negative() {
                 return Err(row.invalid(2, "a purchase amount cannot be negative"));
@@ -153,19 +152,6 @@ impl TransactionCsv {
             .map_err(|e| CsvError::Io { path: path.display().to_string(), message: e.to_string() })?;
         self.read(io::BufReader::new(file))
     }
-}
-
-/// Parses exactly `YYYY-MM-DD` (four-digit year) naming a real day.
-pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
-    let b = text.as_bytes();
-    let shape = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape {
-        return None;
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 /// A CSV table read row by row with named columns picked out.
@@ -269,6 +255,30 @@ mod tests {
         assert_eq!(read("customer_id,date,amount,Amount, amount\na,2024-01-01,1,2,3\n").unwrap().len(), 1);
         let err = crate::segment::read_feature_csv("customer_id,x,y,x\na,1,2,3\n".as_bytes()).unwrap_err();
         assert_eq!(err, CsvError::DuplicateColumn { column: "x".into() });
+    }
+
+    #[test]
+    fn dates_are_real_days_and_a_bad_one_is_named_as_before() {
+        let log = read("customer_id,date,amount\na,2024-02-29,1\nb,0000-02-29,1\nc,9999-12-31,1\n").unwrap();
+        let days: Vec<String> = log.iter().map(|t| t.date.format("%Y-%m-%d").to_string()).collect();
+        assert_eq!(days, ["2024-02-29", "0000-02-29", "9999-12-31"]);
+        for bad in [
+            "2023-02-29",
+            "1900-02-29",
+            "2024-04-31",
+            "2024-13-01",
+            "2024-00-01",
+            "2024-01-00",
+            "2024-1-1",
+            "20240101",
+            "2024-01-01 ",
+        ] {
+            let err = read(&format!("customer_id,date,amount\na,2024-01-01,1\nb,{bad},1\n")).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("line 3, column \"date\": invalid value {bad:?}: expected a calendar date YYYY-MM-DD")
+            );
+        }
     }
 
     #[test]
