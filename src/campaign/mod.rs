@@ -65,7 +65,7 @@ mod attribution;
 mod campaign;
 mod experiment;
 mod report;
-mod stats;
+pub(crate) mod stats;
 mod stats_tests;
 mod timing;
 

@@ -140,25 +140,7 @@ impl RetentionModel {
     ///
     /// O(iterations × Σ periods).
     pub fn fit_sbg(cohorts: &[&[f64]], options: &FitOptions) -> Result<RetentionFit, ClvError> {
-        check_cohorts(cohorts)?;
-        let scale = total_start(cohorts);
-        let nll = |p: &[f64; 2], grad: &mut [f64; 2]| -> f64 {
-            let mut g3 = [0.0; 3];
-            let value = cohorts_nll(p[0], p[1], 1.0, cohorts, scale, &mut g3);
-            *grad = [g3[0], g3[1]];
-            value
-        };
-        // Both parameters are shapes: only the counts need scaling.
-        let scales = optim::Scales { units: [1.0; 2], weight: scale };
-        let min = optim::minimise(options, ["alpha", "beta"], scales.penalty(options), nll)?;
-        let model = RetentionModel::sbg(min.params[0], min.params[1])?;
-        let standard_errors = scales.standard_errors(optim::standard_errors(&min.params, nll));
-        Ok(RetentionFit {
-            model,
-            log_likelihood: model.log_likelihood(cohorts)?,
-            standard_errors: standard_errors.map(|se| se.to_vec()),
-            report: min.report,
-        })
+        fit_cohorts(cohorts, options, ["alpha", "beta"], |p: &[f64; 2]| (p[0], p[1], 1.0))
     }
 
     /// Fits the BdW to one or more cohorts' survivor counts.
@@ -179,19 +161,7 @@ impl RetentionModel {
     ///
     /// O(iterations × Σ periods).
     pub fn fit_bdw(cohorts: &[&[f64]], options: &FitOptions) -> Result<RetentionFit, ClvError> {
-        check_cohorts(cohorts)?;
-        let scale = total_start(cohorts);
-        let nll = |p: &[f64; 3], grad: &mut [f64; 3]| cohorts_nll(p[0], p[1], p[2], cohorts, scale, grad);
-        let scales = optim::Scales { units: [1.0; 3], weight: scale };
-        let min = optim::minimise(options, ["alpha", "beta", "c"], scales.penalty(options), nll)?;
-        let model = RetentionModel::bdw(min.params[0], min.params[1], min.params[2])?;
-        let standard_errors = scales.standard_errors(optim::standard_errors(&min.params, nll));
-        Ok(RetentionFit {
-            model,
-            log_likelihood: model.log_likelihood(cohorts)?,
-            standard_errors: standard_errors.map(|se| se.to_vec()),
-            report: min.report,
-        })
+        fit_cohorts(cohorts, options, ["alpha", "beta", "c"], |p: &[f64; 3]| (p[0], p[1], p[2]))
     }
 
     /// The log-likelihood of the cohorts (see
@@ -278,6 +248,36 @@ impl RetentionModel {
         }
         Err(ClvError::NotConverged { iterations: MAX_PERIODS, gradient_norm: f64::NAN, parameter: "discount" })
     }
+}
+
+/// The fit of N of (α, β, c), which `model` reads from the searched
+/// parameters (the sBG fixes c = 1). Every parameter is a shape, so only the
+/// counts are scaled (by the cohorts' total starting size).
+fn fit_cohorts<const N: usize>(
+    cohorts: &[&[f64]],
+    options: &FitOptions,
+    names: [&'static str; N],
+    model: impl Fn(&[f64; N]) -> (f64, f64, f64),
+) -> Result<RetentionFit, ClvError> {
+    check_cohorts(cohorts)?;
+    let scale = total_start(cohorts);
+    let nll = |p: &[f64; N], grad: &mut [f64; N]| -> f64 {
+        let (alpha, beta, c) = model(p);
+        let mut all = [0.0; 3];
+        let value = cohorts_nll(alpha, beta, c, cohorts, scale, &mut all);
+        grad.copy_from_slice(&all[..N]);
+        value
+    };
+    let scales = optim::Scales { units: [1.0; N], weight: scale };
+    let min = optim::minimise(options, names, scales.penalty(options), nll)?;
+    let (alpha, beta, c) = model(&min.params);
+    let fitted = RetentionModel::bdw(alpha, beta, c)?;
+    Ok(RetentionFit {
+        model: fitted,
+        log_likelihood: fitted.log_likelihood(cohorts)?,
+        standard_errors: scales.standard_errors(optim::standard_errors(&min.params, nll)).map(|se| se.to_vec()),
+        report: min.report,
+    })
 }
 
 /// ln B(a, b).

@@ -7,22 +7,13 @@ use super::draw::{
     render, short,
 };
 use super::{PlotError, Svg};
-use crate::campaign::{ArmOutcome, TimingProfile, Uplift};
-
-/// z₀.₉₇₅, the two-sided 95% critical value of the standard normal.
-const Z_975: f64 = 1.959_963_984_540_054;
+use crate::campaign::{ArmOutcome, TimingProfile, Uplift, stats};
 
 /// The Wilson score interval for `k` successes in `n > 0` trials, the
-/// interval [`TimingProfile`] gives each cell:
-/// `(p̂ + z²/2n ∓ z√(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n)`.
+/// interval [`TimingProfile`] gives each cell (the campaign module's own).
 fn wilson(k: u64, n: u64) -> [f64; 2] {
-    let n = n as f64;
-    let p = k as f64 / n;
-    let z2 = Z_975 * Z_975;
-    let denominator = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denominator;
-    let half = Z_975 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
-    [(centre - half).max(0.0), (centre + half).min(1.0)]
+    let (lo, hi) = stats::wilson(k, n, stats::z_975());
+    [lo, hi]
 }
 
 /// Draws a point with a vertical 95% interval, in colour `c`.
