@@ -343,7 +343,9 @@ impl CustomerBase {
     /// # Ok::<(), customer_lifecycle::Error>(())
     /// ```
     pub fn write_snapshot(&self, writer: impl Write) -> Result<(), SnapshotError> {
-        let mut out = Hashing { inner: std::io::BufWriter::with_capacity(1 << 16, writer), hash: Xxh3::new() };
+        // The hash sits under the buffer, so that it takes the bytes in
+        // large blocks rather than serde_json's small writes.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, Hashing { inner: writer, hash: Xxh3::new() });
         let header = Header { format_version: Snapshot::STREAM_FORMAT_VERSION, policy: self.policy.clone() };
         write_line(&mut out, &header)?;
         let mut entries = 0u64;
@@ -355,10 +357,11 @@ impl CustomerBase {
             write_line(&mut out, &self.journal_entry(source))?;
             entries += 1;
         }
-        let trailer = TrailerLine { trailer: Trailer { entries, xxh3: format!("{:016x}", out.hash.digest()) } };
-        let mut inner = out.inner;
-        write_line(&mut inner, &trailer)?;
-        inner.flush()?;
+        out.flush()?;
+        let trailer =
+            TrailerLine { trailer: Trailer { entries, xxh3: format!("{:016x}", out.get_ref().hash.digest()) } };
+        write_line(&mut out, &trailer)?;
+        out.flush()?;
         Ok(())
     }
 
