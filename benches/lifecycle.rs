@@ -91,5 +91,33 @@ fn refunds(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply, refunds);
+/// A streamed snapshot of 100,000 simulated customers over a year, written
+/// to a file in the temporary directory and read back (checksum checked,
+/// journal replayed).
+fn snapshot(c: &mut Criterion) {
+    let sim =
+        Simulator::new(SimConfig { customers: 100_000, days: 365, ..SimConfig::default() }, 7).expect("valid settings");
+    let mut base = CustomerBase::new(Policy::default());
+    sim.populate(&mut base).expect("simulated events are valid");
+    base.advance_to(sim.end());
+    let path = std::env::temp_dir().join(format!("customer-lifecycle-bench-{}.jsonl", std::process::id()));
+
+    let mut group = c.benchmark_group("lifecycle");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(base.event_count() as u64));
+    group.bench_function("snapshot/write_read_100k", |b| {
+        b.iter(|| {
+            let file = std::fs::File::create(&path).expect("temporary file");
+            base.write_snapshot(file).expect("written");
+            let file = std::io::BufReader::new(std::fs::File::open(&path).expect("written file"));
+            CustomerBase::read_snapshot(file).expect("read back")
+        });
+    });
+    group.finish();
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    eprintln!("snapshot: {} customers, {} events, {bytes} bytes", base.len(), base.event_count());
+    std::fs::remove_file(&path).ok();
+}
+
+criterion_group!(benches, apply, refunds, snapshot);
 criterion_main!(benches);

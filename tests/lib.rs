@@ -27,3 +27,5 @@ mod score;
 mod segment;
 #[cfg(feature = "sim")]
 mod sim;
+#[cfg(feature = "sim")]
+mod snapshot;

@@ -70,42 +70,77 @@ impl CustomerBase {
     /// The calls that rebuild the base, in public form, leaving out the
     /// events for which `keep` (given the slot and the record) says no:
     /// every customer in the order they were added, then the events,
-    /// explicit moves and advances in time order. At one instant the events
-    /// come first (in the order of [`Record::key`]), then the moves (in each
+    /// explicit moves and advances in time order (see
+    /// [`CustomerBase::journal_order`]).
+    pub(super) fn journal_entries(&self, keep: impl FnMut(u32, &Record) -> bool) -> Vec<JournalEntry> {
+        let order = self.journal_order(keep);
+        let mut out = Vec::with_capacity(self.slots.len() + order.len());
+        out.extend((0..self.slots.len() as u32).map(|slot| self.added_entry(slot)));
+        out.extend(order.into_iter().map(|source| self.journal_entry(source)));
+        out
+    }
+
+    /// The [`JournalEntry::AddCustomer`] of a slot, with the customer's
+    /// current attributes.
+    pub(super) fn added_entry(&self, slot: u32) -> JournalEntry {
+        let s = &self.slots[slot as usize];
+        let c = &s.customer;
+        JournalEntry::AddCustomer(NewCustomer {
+            id: c.id(),
+            key: c.key().map(str::to_owned),
+            created_at: c.created_at(),
+            consent: s.initial_consent,
+            attributes: c.attributes().clone(),
+        })
+    }
+
+    /// Where the timed part of the journal comes from, in journal order:
+    /// the events (leaving out those for which `keep` says no), explicit
+    /// moves and advances in time order. At one instant the events come
+    /// first (in the order of [`Record::key`]), then the moves (in each
     /// customer's order), then the advance: the order in which the rules
-    /// take them, so that replaying never revises a history.
-    pub(super) fn journal_entries(&self, mut keep: impl FnMut(u32, &Record) -> bool) -> Vec<JournalEntry> {
+    /// take them, so that replaying never revises a history. Each source
+    /// is a few words, so that a snapshot can be written entry by entry
+    /// (with [`CustomerBase::journal_entry`]) without holding the entries.
+    pub(super) fn journal_order(&self, mut keep: impl FnMut(u32, &Record) -> bool) -> Vec<Source> {
         /// Where an entry goes in time: instant, class (event, move,
         /// advance), then a tie-break within the class.
         type Order = (DateTime<Utc>, u8, u8, EventId, u32, u32);
-        let mut timed: Vec<(Order, JournalEntry)> = Vec::new();
-        let mut out = Vec::with_capacity(self.slots.len() + self.event_count + self.advances.len());
+        let mut timed: Vec<(Order, Source)> = Vec::with_capacity(self.event_count + self.advances.len());
         for (slot, s) in (0u32..).zip(&self.slots) {
-            let c = &s.customer;
-            out.push(JournalEntry::AddCustomer(NewCustomer {
-                id: c.id(),
-                key: c.key().map(str::to_owned),
-                created_at: c.created_at(),
-                consent: s.initial_consent,
-                attributes: c.attributes().clone(),
-            }));
             for (pos, record) in s.records.iter().enumerate() {
                 if keep(slot, record) {
                     let (at, rank, id) = record.key();
-                    timed.push(((at, 0, rank, id, 0, 0), JournalEntry::Apply(self.event_at(slot, pos))));
+                    timed.push(((at, 0, rank, id, 0, 0), Source::Event(slot, pos as u32)));
                 }
             }
-            for (n, (at, to, note)) in (0u32..).zip(explicit_moves(c)) {
-                let entry = JournalEntry::Transition { customer: c.id(), to, at, note };
-                timed.push(((at, 1, 0, EventId::from(uuid::Uuid::nil()), slot, n), entry));
+            let moves = s.customer.history().iter().enumerate();
+            for (n, (index, t)) in (0u32..).zip(moves.filter(|(_, t)| matches!(t.reason, Reason::Explicit { .. }))) {
+                timed.push(((t.at, 1, 0, EventId::from(uuid::Uuid::nil()), slot, n), Source::Move(slot, index as u32)));
             }
         }
-        for &at in &self.advances {
-            timed.push(((at, 2, 0, EventId::from(uuid::Uuid::nil()), 0, 0), JournalEntry::AdvanceTo(at)));
+        for (index, &at) in self.advances.iter().enumerate() {
+            timed.push(((at, 2, 0, EventId::from(uuid::Uuid::nil()), 0, 0), Source::Advance(index as u32)));
         }
         timed.sort_unstable_by_key(|a| a.0);
-        out.extend(timed.into_iter().map(|(_, entry)| entry));
-        out
+        timed.into_iter().map(|(_, source)| source).collect()
+    }
+
+    /// The journal entry a [`Source`] stands for.
+    pub(super) fn journal_entry(&self, source: Source) -> JournalEntry {
+        match source {
+            Source::Event(slot, pos) => JournalEntry::Apply(self.event_at(slot, pos as usize)),
+            Source::Move(slot, index) => {
+                let c = &self.slots[slot as usize].customer;
+                let t = &c.history()[index as usize];
+                let note = match &t.reason {
+                    Reason::Explicit { note } => note.clone(),
+                    Reason::Rule(_) => unreachable!("journal_order takes explicit moves only"),
+                };
+                JournalEntry::Transition { customer: c.id(), to: t.to, at: t.at, note }
+            }
+            Source::Advance(index) => JournalEntry::AdvanceTo(self.advances[index as usize]),
+        }
     }
 
     pub(super) fn replay(&mut self, entry: JournalEntry) -> Result<(), BaseError> {
@@ -119,6 +154,16 @@ impl CustomerBase {
             }
         }
     }
+}
+
+/// Where a timed journal entry comes from: an event (slot, position among
+/// the slot's records), an explicit move (slot, position in the customer's
+/// history) or an advance (position among the base's advances).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Source {
+    Event(u32, u32),
+    Move(u32, u32),
+    Advance(u32),
 }
 
 /// A customer's explicit moves, `(at, to, note)`, in the order they were made.
