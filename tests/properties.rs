@@ -198,51 +198,13 @@ proptest! {
 
     #[test]
     fn forgetting_equals_never_having_known(events in ordered_events(), victim in 0usize..3) {
-        let gone = cid(KEYS[victim]);
-        // What a base built without them would have received: the accepted
-        // events, less theirs and those that name them.
-        let mut base = fresh_base();
-        let accepted: Vec<&Event> = events.iter().filter(|e| matches!(base.apply(e), Ok(Applied::New | Applied::Revised))).collect();
-        base.forget(gone).unwrap();
-        let mut without = CustomerBase::new(Policy::default());
-        for key in &KEYS[..3] {
-            if cid(key) != gone {
-                without.add_customer(NewCustomer::with_key(*key, t0()).attribute("n", key.len() as i64)).unwrap();
-            }
-        }
-        for e in accepted.into_iter().filter(|e| e.customer != gone) {
-            let names_gone = matches!(e.kind, EventKind::Referral { invitee } if invitee == gone)
-                || matches!(e.kind, EventKind::Follow { of: Some(of) } if of == gone);
-            if !names_gone {
-                prop_assert!(without.apply(e).is_ok());
-            }
-        }
-        prop_assert_eq!(base, without);
+        forgetting_is_never_having_known(&events, victim)?;
     }
 
     #[test]
     fn forgetting_equals_never_having_known_in_any_arrival_order(events in prop::collection::vec(event(), 0..60), victim in 0usize..3) {
         // Unsorted: plenty arrive late and revise histories.
-        let gone = cid(KEYS[victim]);
-        // What a base built without them would have received: the accepted
-        // events, less theirs and those that name them.
-        let mut base = fresh_base();
-        let accepted: Vec<&Event> = events.iter().filter(|e| matches!(base.apply(e), Ok(Applied::New | Applied::Revised))).collect();
-        base.forget(gone).unwrap();
-        let mut without = CustomerBase::new(Policy::default());
-        for key in &KEYS[..3] {
-            if cid(key) != gone {
-                without.add_customer(NewCustomer::with_key(*key, t0()).attribute("n", key.len() as i64)).unwrap();
-            }
-        }
-        for e in accepted.into_iter().filter(|e| e.customer != gone) {
-            let names_gone = matches!(e.kind, EventKind::Referral { invitee } if invitee == gone)
-                || matches!(e.kind, EventKind::Follow { of: Some(of) } if of == gone);
-            if !names_gone {
-                prop_assert!(without.apply(e).is_ok());
-            }
-        }
-        prop_assert_eq!(base, without);
+        forgetting_is_never_having_known(&events, victim)?;
     }
 
     #[test]
@@ -313,4 +275,30 @@ proptest! {
             let _ = CustomerBase::from_json(&text);
         }
     }
+}
+
+/// Forgetting customer `victim` after `events` leaves the base a base built
+/// without them would be: one that received the accepted events, less theirs
+/// and those that name them.
+fn forgetting_is_never_having_known(events: &[Event], victim: usize) -> Result<(), TestCaseError> {
+    let gone = cid(KEYS[victim]);
+    let mut base = fresh_base();
+    let accepted: Vec<&Event> =
+        events.iter().filter(|e| matches!(base.apply(e), Ok(Applied::New | Applied::Revised))).collect();
+    base.forget(gone).unwrap();
+    let mut without = CustomerBase::new(Policy::default());
+    for key in &KEYS[..3] {
+        if cid(key) != gone {
+            without.add_customer(NewCustomer::with_key(*key, t0()).attribute("n", key.len() as i64)).unwrap();
+        }
+    }
+    for e in accepted.into_iter().filter(|e| e.customer != gone) {
+        let names_gone = matches!(e.kind, EventKind::Referral { invitee } if invitee == gone)
+            || matches!(e.kind, EventKind::Follow { of: Some(of) } if of == gone);
+        if !names_gone {
+            prop_assert!(without.apply(e).is_ok());
+        }
+    }
+    prop_assert_eq!(base, without);
+    Ok(())
 }

@@ -377,21 +377,43 @@ const NEWTON_LIMIT: f64 = 0.25;
 /// The Newton step `−H⁻¹g` in the log-parameters at `theta`, with `H` from
 /// forward differences of the gradient (N evaluations, steps of 1e-5), or
 /// `None` when `H` is not positive definite there.
-#[allow(clippy::needless_range_loop)]
 fn newton_step<const N: usize>(
     theta: &[f64; N],
     grad: &[f64; N],
     eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
 ) -> Option<[f64; N]> {
-    const H: f64 = 1e-5;
+    let hessian = forward_hessian(
+        theta,
+        grad,
+        |x| x + 1e-5,
+        |at, g| {
+            eval(at, g);
+        },
+    );
+    let inverse = invert_spd(&hessian)?;
+    Some(mat_vec(&inverse, grad).map(|d| -d))
+}
+
+/// The Hessian at `point` (where the gradient is `grad`) by forward
+/// differences of the gradient, coordinate `j` moved to `step(point[j])`
+/// (the step actually taken, after rounding, divides), then symmetrised:
+/// N evaluations of `grad_fn`.
+#[allow(clippy::needless_range_loop)]
+fn forward_hessian<const N: usize>(
+    point: &[f64; N],
+    grad: &[f64; N],
+    step: impl Fn(f64) -> f64,
+    mut grad_fn: impl FnMut(&[f64; N], &mut [f64; N]),
+) -> [[f64; N]; N] {
     let mut hessian = [[0.0; N]; N];
     let mut moved = [0.0; N];
     for j in 0..N {
-        let mut at = *theta;
-        at[j] += H;
-        eval(&at, &mut moved);
+        let mut at = *point;
+        at[j] = step(point[j]);
+        let h = at[j] - point[j];
+        grad_fn(&at, &mut moved);
         for i in 0..N {
-            hessian[i][j] = (moved[i] - grad[i]) / H;
+            hessian[i][j] = (moved[i] - grad[i]) / h;
         }
     }
     for i in 0..N {
@@ -401,8 +423,7 @@ fn newton_step<const N: usize>(
             hessian[j][i] = mean;
         }
     }
-    let inverse = invert_spd(&hessian)?;
-    Some(mat_vec(&inverse, grad).map(|d| -d))
+    hessian
 }
 
 /// [`ClvError::Unbounded`] naming the log-parameter furthest from 0, as
@@ -425,27 +446,16 @@ pub(crate) fn standard_errors<const N: usize>(
     params: &[f64; N],
     mut grad_fn: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
 ) -> Option<[f64; N]> {
-    let mut hessian = [[0.0; N]; N];
     let mut at = [0.0; N];
-    let mut step = [0.0; N];
     grad_fn(params, &mut at);
-    for j in 0..N {
-        let mut p = *params;
-        p[j] = params[j] * (1.0 + 1e-5);
-        // The step actually taken, after rounding.
-        let h = p[j] - params[j];
-        grad_fn(&p, &mut step);
-        for i in 0..N {
-            hessian[i][j] = (step[i] - at[i]) / h;
-        }
-    }
-    for i in 0..N {
-        for j in 0..i {
-            let mean = 0.5 * (hessian[i][j] + hessian[j][i]);
-            hessian[i][j] = mean;
-            hessian[j][i] = mean;
-        }
-    }
+    let hessian = forward_hessian(
+        params,
+        &at,
+        |x| x * (1.0 + 1e-5),
+        |p, g| {
+            grad_fn(p, g);
+        },
+    );
     let inverse = invert_spd(&hessian)?;
     let errors: [f64; N] = std::array::from_fn(|i| inverse[i][i].sqrt());
     errors.iter().all(|e| e.is_finite() && *e > 0.0).then_some(errors)
