@@ -146,3 +146,36 @@ fn example_prints_the_discrete_and_survivor_contracts() {
         assert!(!err.contains('\n'), "{bad:?}: {err}");
     }
 }
+
+/// The same model as lifetimes' `BetaGeoBetaBinomFitter` (values written by
+/// `scripts/bgbb_lifetimes.py`): at lifetimes' fitted parameters, P(alive) at
+/// the next opportunity and the expected donations in the next five agree to
+/// 1e-9 relative for all 22 patterns, and the two fits agree to 1e-3
+/// (two optimisers stopping at their own tolerances).
+#[test]
+fn bgbb_agrees_with_lifetimes() {
+    let text = std::fs::read_to_string("tests/data/donations_lifetimes.json").unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let param = |name: &str| reference["params"][name].as_f64().unwrap();
+    let theirs = BgBb::new(param("alpha"), param("beta"), param("gamma"), param("delta")).unwrap();
+    let data = donations();
+    let alive = reference["p_alive_next"].as_array().unwrap();
+    let expected = reference["expected_next_5"].as_array().unwrap();
+    assert_eq!((alive.len(), expected.len()), (data.len(), data.len()));
+    let close = |got: f64, want: f64, tolerance: f64| (got - want).abs() <= tolerance * want.abs().max(1e-12);
+    for (i, pattern) in data.iter().enumerate() {
+        let (got, want) = (theirs.p_alive(pattern, 1), alive[i].as_f64().unwrap());
+        assert!(close(got, want, 1e-9), "pattern {i} P(alive): {got} vs lifetimes {want}");
+        let (got, want) = (theirs.expected_purchases(pattern, 5), expected[i].as_f64().unwrap());
+        assert!(close(got, want, 1e-9), "pattern {i} expected: {got} vs lifetimes {want}");
+    }
+    let ours = BgBb::fit(&data, &FitOptions::default()).unwrap().model;
+    for (got, want) in [
+        (ours.alpha(), theirs.alpha()),
+        (ours.beta(), theirs.beta()),
+        (ours.gamma(), theirs.gamma()),
+        (ours.delta(), theirs.delta()),
+    ] {
+        assert!(close(got, want, 1e-3), "{got} vs lifetimes {want}");
+    }
+}
