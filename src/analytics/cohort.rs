@@ -191,6 +191,57 @@ impl CohortTable {
         let active = *c.active.get(offset)?;
         (c.size > 0).then(|| active as f64 / c.size as f64)
     }
+
+    /// The cohorts as survivor counts for the contractual models
+    /// ([`RetentionModel::fit_sbg`](crate::clv::RetentionModel::fit_sbg),
+    /// [`fit_bdw`](crate::clv::RetentionModel::fit_bdw)): for each cohort,
+    /// its start and `active[0], active[1], …` over its *complete* periods.
+    ///
+    /// The as-of day's period is left out of every cohort (it may be
+    /// partial: customers who will still purchase in it would count as
+    /// churned), and so are cohorts with no customers or fewer than two
+    /// complete periods, which say nothing about churn. The counts are
+    /// survivors when customers purchase in every period until they leave
+    /// for good, as subscribers renewing each period do; a customer active
+    /// again after a gap makes a count rise, and the fit then refuses that
+    /// cohort ([`ClvError::InvalidData`](crate::clv::ClvError::InvalidData),
+    /// `row` = its index in the returned list).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::analytics::{CohortPeriod, CohortTable};
+    /// use customer_lifecycle::clv::{FitOptions, RetentionModel};
+    /// use customer_lifecycle::{CustomerId, Money};
+    ///
+    /// let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    /// // Twelve subscribers from January 2024 who pay monthly until they
+    /// // leave: 12, 9, 7, 6, 5 still paying in January to May.
+    /// let mut log = Vec::new();
+    /// for (i, months) in [5, 5, 5, 5, 5, 4, 3, 2, 2, 1, 1, 1].into_iter().enumerate() {
+    ///     for month in 1..=months {
+    ///         log.push((CustomerId::from_key(&i.to_string()), d(&format!("2024-{month:02}-01")), Money::from_minor(999)));
+    ///     }
+    /// }
+    /// let table = CohortTable::from_records(&log, CohortPeriod::Month, d("2024-06-10"));
+    /// let cohorts = table.survivors();
+    /// assert_eq!(cohorts, [(d("2024-01-01"), vec![12.0, 9.0, 7.0, 6.0, 5.0])]);
+    /// let counts: Vec<&[f64]> = cohorts.iter().map(|(_, n)| n.as_slice()).collect();
+    /// let fit = RetentionModel::fit_sbg(&counts, &FitOptions::default())?;
+    /// assert!(fit.model.survival(4) > 0.0);
+    /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+    /// ```
+    ///
+    /// # Complexity
+    ///
+    /// O(c × p) for c cohorts over p periods.
+    pub fn survivors(&self) -> Vec<(NaiveDate, Vec<f64>)> {
+        self.cohorts
+            .iter()
+            .filter(|c| c.size > 0 && c.active.len() > 2)
+            .map(|c| (c.start, c.active[..c.active.len() - 1].iter().map(|&n| n as f64).collect()))
+            .collect()
+    }
 }
 
 impl fmt::Display for CohortTable {
