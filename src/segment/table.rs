@@ -55,7 +55,7 @@ pub(crate) const MISSING_CODE: u32 = u32::MAX;
 /// evaluated over. Computing the features once and evaluating every segment
 /// over them is what makes evaluating many segments cheap.
 ///
-/// A table comes from a [`CustomerBase`] as of an instant
+/// A table comes from a [`CustomerBase`](crate::CustomerBase) as of an instant
 /// ([`FeatureTable::from_base`]), from plain rows ([`FeatureTable::from_rows`]),
 /// or is built column by column; any module's output (RFM scores, P(alive),
 /// influence rank) joins as another column.
