@@ -206,3 +206,18 @@ fn rfm_example_names_the_bad_line() {
     assert!(err.starts_with("line 2, column \"date\""), "{err}");
     assert!(run_rfm("customer_id,date,amount\n", "2024-2-1").unwrap_err().contains("--as-of"));
 }
+
+/// The README is doc-tested as it stands (src/lib.rs includes it), so it
+/// hides no line: a `# ` line would show as is on GitHub.
+#[test]
+fn readme_hides_no_line() {
+    let readme = include_str!("../README.md");
+    let mut in_rust = false;
+    for (n, line) in readme.lines().enumerate() {
+        if line.starts_with("```") {
+            in_rust = line == "```rust";
+        } else if in_rust {
+            assert!(!(line == "#" || line.starts_with("# ")), "README.md line {}: hidden line {line:?}", n + 1);
+        }
+    }
+}
