@@ -105,6 +105,17 @@
 //!
 //! # Examples
 //!
+//! The `cookbook` module (feature `csv`) holds complete programs for the
+//! jobs most users come with — a CLV table from a transaction CSV, the
+//! customers at risk of churn, a segment exported for a campaign and its A/B
+//! test, the top influencers of a follow list, erasing a customer — each
+//! also an example that runs on the data bundled in `examples/data/`
+//! (`cargo run --example clv_table`, `at_risk`, `segment_campaign`,
+//! `top_influencers`, `forget_customer`). Which purchase model to use is
+//! answered in [`clv`](crate::clv#which-model-should-i-use).
+//!
+//! The other examples take your own files:
+//!
 //! - `cargo run --example quickstart`: a simulated base of 10,000 people over
 //!   two years: the stage and phase mix, the conversion between ladder steps
 //!   and three customers' journeys; RFM segments, F.R.Y. and retention
@@ -137,6 +148,9 @@ pub mod analytics;
 mod base;
 pub mod campaign;
 pub mod clv;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+pub mod cookbook;
 mod customer;
 mod error;
 mod event;
