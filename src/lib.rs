@@ -94,6 +94,52 @@
 //!   purchase model's tracking, holdout, frequency/recency and period
 //!   transaction charts, an A/B test and the best time to engage.
 //!
+//! # Design
+//!
+//! The rules every module keeps, and what they mean for your code.
+//!
+//! ## Time is explicit
+//!
+//! The library never reads the clock and never draws operating-system
+//! randomness. Every answer that depends on time takes an instant, a day or
+//! a [`Window`]; everything random takes a seed. The same events give the
+//! same state, scores, fits and segments, bit for bit, on every machine.
+//!
+//! ## Refused calls change nothing
+//!
+//! Bad input is a typed error that says what was wrong and where (the
+//! file, line and field; the customer's own key), never a panic; a call
+//! that fails leaves the base as it was. Applying the same event twice is a
+//! no-op.
+//!
+//! ## Consent and erasure
+//!
+//! [`score`], [`analytics`], [`segment`], [`campaign`] and [`advocacy`]
+//! leave out of their whole-base results a customer who withheld profiling
+//! consent, and say how many they left out; each module's documentation
+//! says how. [`CustomerBase::forget`] erases a customer as if they had never
+//! been there.
+//!
+//! ## Aggregates merge
+//!
+//! A per-customer summary built from part of the data (a date range, a
+//! partition of the customers) combines with the summary of another part,
+//! associatively, into the summary of the whole: so the same code runs on
+//! one thread, on every core, or inside a distributed engine: the
+//! purchases of [`clv::PurchaseAggregate::merge`], the sums of an
+//! experiment's arms in [`campaign::Sums::merge`] and
+//! [`campaign::CrossSums::merge`]. Property tests check the merge laws.
+//!
+//! ## Layers point down
+//!
+//! Data types know nothing of the store; the store knows nothing of scores;
+//! segments, campaigns and advocacy sit on top of scores, models and the
+//! graph; nothing in the library depends on the simulator. Where a
+//! computation low down needs a value computed higher up (a score that uses
+//! a customer's reach in the graph, a network value that uses CLV and
+//! influence rank), you compute it with the higher module, or your own
+//! code, and pass it in.
+//!
 //! # Cargo features
 //!
 //! - `sim` (default): the simulator and the models' `simulate` functions,
