@@ -206,3 +206,176 @@ fn rfm_example_names_the_bad_line() {
     assert!(err.starts_with("line 2, column \"date\""), "{err}");
     assert!(run_rfm("customer_id,date,amount\n", "2024-2-1").unwrap_err().contains("--as-of"));
 }
+
+// The cookbook's recipes (src/cookbook.rs includes their source) run on the
+// bundled data in examples/data/ and print what the cookbook says they print.
+
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../examples/clv_table.rs"]
+mod clv_table;
+
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../examples/at_risk.rs"]
+mod at_risk;
+
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../examples/segment_campaign.rs"]
+mod segment_campaign;
+
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../examples/top_influencers.rs"]
+mod top_influencers;
+
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../examples/forget_customer.rs"]
+mod forget_customer;
+
+/// A file of the bundled data.
+#[cfg(feature = "csv")]
+fn bundled(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data").join(name)
+}
+
+/// What a recipe printed.
+#[cfg(feature = "csv")]
+fn printed(run: impl FnOnce(&mut Vec<u8>) -> Result<(), Box<dyn std::error::Error>>) -> String {
+    let mut out = Vec::new();
+    run(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// Each line is both in the program's output and shown in the cookbook.
+#[cfg(feature = "csv")]
+fn cookbook_shows(output: &str, lines: &[&str]) {
+    let cookbook = include_str!("../src/cookbook.rs");
+    for line in lines {
+        assert!(output.lines().any(|l| l == *line), "the recipe no longer prints {line:?}:\n{output}");
+        assert!(cookbook.contains(&format!("//! {line}\n")), "the cookbook does not show {line:?}");
+    }
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn cookbook_clv_table() {
+    let input = bundled("transactions.csv");
+    let out = printed(|o| clv_table::run(&input, o));
+    cookbook_shows(
+        &out,
+        &[
+            "customer_id,repeat_purchases,p_alive,expected_purchases,clv",
+            "c197,28,0.868,26.16,1669.55",
+            "c040,24,0.964,18.45,1395.52",
+        ],
+    );
+    // One row per customer of the log, most valuable first.
+    let log = std::fs::read_to_string(&input).unwrap();
+    let customers: std::collections::BTreeSet<&str> =
+        log.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let rows: Vec<Vec<f64>> =
+        out.lines().skip(1).map(|l| l.split(',').skip(1).map(|c| c.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), customers.len());
+    assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r[1]) && r[2] >= 0.0 && r[3] >= 0.0));
+    assert!(rows.windows(2).all(|w| w[0][3] >= w[1][3]), "sorted by clv");
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn cookbook_at_risk() {
+    let out = printed(|o| at_risk::run(&bundled("shop.csv"), o));
+    cookbook_shows(
+        &out,
+        &[
+            "69 of 200 customers are at risk of churn",
+            "customer,stage,recency_days,purchases,monetary,open_complaints",
+            "c088,repeat,44,18,960.47,1",
+            "c175,dormant,175,14,794.89,0",
+        ],
+    );
+    let rows: Vec<Vec<&str>> = out.lines().skip(2).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 69);
+    for row in &rows {
+        let (recency, purchases, open): (f64, f64, f64) =
+            (row[2].parse().unwrap(), row[3].parse().unwrap(), row[5].parse().unwrap());
+        assert_ne!(row[1], "churned", "{row:?}");
+        assert!(open > 0.0 || (purchases > 1.0 && recency >= 60.0), "not at risk: {row:?}");
+    }
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn cookbook_segment_campaign() {
+    let out = printed(|o| segment_campaign::run(&bundled("shop.csv"), o));
+    cookbook_shows(
+        &out,
+        &[
+            "Win-back: 82 customers, sample ratio p = 0.269",
+            "control: 36 customers, 3 bought, revenue 146.38",
+            "offer: 46 customers, 5 bought, revenue 221.64",
+            "conversion: +0.025 (p = 0.701)",
+        ],
+    );
+    // The export: one line per member, each in one of the two arms, in the
+    // proportions the outcomes count.
+    let (export, _) = out.split_once("\n\n").unwrap();
+    let arms: Vec<&str> = export.lines().skip(1).map(|l| l.split_once(',').unwrap().1).collect();
+    assert_eq!(arms.len(), 82);
+    assert_eq!(arms.iter().filter(|&&a| a == "control").count(), 36);
+    assert_eq!(arms.iter().filter(|&&a| a == "offer").count(), 46);
+    // Stable assignment: the same list on every run.
+    assert_eq!(out, printed(|o| segment_campaign::run(&bundled("shop.csv"), o)));
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn cookbook_top_influencers() {
+    let out = printed(|o| top_influencers::run(&bundled("follows.csv"), o));
+    let lines = [
+        "account,pagerank,reach_2",
+        "c003,0.1348,111",
+        "c001,0.1052,54",
+        "c005,0.0732,55",
+        "c004,0.0631,79",
+        "c002,0.0616,50",
+    ];
+    cookbook_shows(&out, &lines);
+    // The script makes c001..c005 the accounts most others follow.
+    assert_eq!(out.lines().count(), lines.len());
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn cookbook_forget_customer() {
+    let out = printed(|o| forget_customer::run(&bundled("shop.csv"), "c003", o));
+    cookbook_shows(
+        &out,
+        &[
+            "erased c003: 3 events of their own, 43 events of others naming them",
+            "customers: 200 before, 199 after",
+            "still known: false",
+        ],
+    );
+    // A key the log never named is refused.
+    let mut sink = Vec::new();
+    assert!(forget_customer::run(&bundled("shop.csv"), "nobody", &mut sink).is_err());
+    assert!(sink.is_empty());
+}
+
+/// The README is doc-tested as it stands (src/lib.rs includes it), so it
+/// hides no line: a `# ` line would show as is on GitHub.
+#[test]
+fn readme_hides_no_line() {
+    let readme = include_str!("../README.md");
+    let mut in_rust = false;
+    for (n, line) in readme.lines().enumerate() {
+        if line.starts_with("```") {
+            in_rust = line == "```rust";
+        } else if in_rust {
+            assert!(!(line == "#" || line.starts_with("# ")), "README.md line {}: hidden line {line:?}", n + 1);
+        }
+    }
+}

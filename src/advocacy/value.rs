@@ -10,7 +10,7 @@ use crate::{Customer, CustomerBase, CustomerId, EventKind, Money, Purpose};
 /// What the network value of a set of customers is computed from, one row
 /// per customer. Every column is an input computed elsewhere — the CLV
 /// models, the referral forest, the influence rank — so this layer only
-/// combines them (DESIGN principle 7).
+/// combines them (see [layers point down](crate#layers-point-down)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkInputs {
     /// The customers.

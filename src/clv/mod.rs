@@ -54,6 +54,41 @@
 //! assert!(model.p_alive(4, 28.0, 30.0) > model.p_alive(4, 5.0, 30.0));
 //! # Ok::<(), customer_lifecycle::clv::ClvError>(())
 //! ```
+//!
+//! # Which model should I use
+//!
+//! Ask first how your customers can buy; the answer picks the family, and
+//! the list below the model. Where two fit, the first is the better default.
+//!
+//! - **They buy whenever they like, with no contract (a shop, an app, a
+//!   restaurant): [`ModifiedBgNbd`].** It is the default of
+//!   [`ModelValuation`], fits as quickly as the BG/NBD, and lets a customer
+//!   drop out right after their first purchase, so someone who bought once
+//!   long ago is not taken for certainly alive.
+//! - **The same, when a customer may drop out at any moment, not only
+//!   right after a purchase: [`ParetoNbd`].** The model the literature
+//!   started from, and the benchmark the others are checked against. Its
+//!   likelihood needs hypergeometric series, so it fits more slowly; use it
+//!   to check the modified BG/NBD on your data, or when it fits the holdout
+//!   ([`holdout_table`]) better.
+//! - **The same, to match published results or other tools: [`BgNbd`].**
+//!   Widely used and quick, but its P(alive) of a customer who never bought
+//!   again is always 1: do not use it to find lost one-time buyers.
+//! - **They can buy only at fixed occasions (a yearly donation drive, an
+//!   annual event, each issue of a magazine): [`BgBb`].** It counts
+//!   opportunities taken out of opportunities offered; a model of
+//!   continuous time would read the gaps between occasions as signs of
+//!   leaving.
+//! - **They hold a contract they renew or cancel each period (a
+//!   subscription): [`RetentionModel`].** Leaving is observed, so the
+//!   question is only when: [`RetentionModel::sbg`] when each subscriber's
+//!   chance of cancelling stays the same over their tenure,
+//!   [`RetentionModel::bdw`] when it changes with tenure (falling, as
+//!   subscribers settle in, is the usual case).
+//! - **What each purchase is worth: [`GammaGamma`],** next to any of the
+//!   first three. It assumes that how much a customer spends does not depend
+//!   on how often they buy: check that the two are not correlated across
+//!   your repeat customers before trusting its values.
 
 // The models are written with the literature's one-letter parameter names
 // (r, α, a, b, s, β, p, q, x, T), compare floats exactly where an exact
