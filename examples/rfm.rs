@@ -53,9 +53,8 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     let usage = "usage: rfm --transactions FILE.csv --as-of YYYY-MM-DD";
     let (path, as_of) = (path.ok_or(usage)?, as_of.ok_or(usage)?);
 
-    let log = TransactionCsv::new().read_path(&path).map_err(|e| e.to_string())?;
-    let rfm =
-        Rfm::from_records(log.iter().map(|t| (t.key.as_str(), t.date, t.amount)), as_of).map_err(|e| e.to_string())?;
+    let log = TransactionCsv::new().read_path_log(&path).map_err(|e| e.to_string())?;
+    let rfm = Rfm::from_log(&log, as_of).map_err(|e| e.to_string())?;
     let segments = RfmSegments::default();
 
     let mut csv = csv::Writer::from_writer(out);
