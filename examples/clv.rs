@@ -173,15 +173,12 @@ pub fn run(args: &[String]) -> Result<String, String> {
             let end = end.ok_or_else(|| format!("--calibration-end is required; {USAGE}"))?;
             let calibration_end = parse_day(&end)
                 .ok_or_else(|| format!("--calibration-end {end:?} is not a calendar date YYYY-MM-DD"))?;
-            let log = TransactionCsv::new().read_path(&path).map_err(|e| format!("{path}: {e}"))?;
-            let mut customers =
-                Summary::from_transactions(&log, calibration_end, unit).map_err(|e| e.to_string())?.customers;
+            let log = TransactionCsv::new().read_path_log(&path).map_err(|e| format!("{path}: {e}"))?;
+            let mut customers = Summary::from_log(&log, calibration_end, unit).map_err(|e| e.to_string())?.customers;
             // The contract orders customers by their first row in the file,
-            // rows after the calibration end included.
-            let mut first_row: HashMap<&str, usize> = HashMap::new();
-            for (row, t) in log.iter().enumerate() {
-                first_row.entry(t.key.as_str()).or_insert(row);
-            }
+            // rows after the calibration end included: the order of the
+            // log's keys.
+            let first_row: HashMap<&str, usize> = log.keys().iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
             customers.sort_by_key(|c| first_row[c.customer_id.as_str()]);
             customers
         }

@@ -220,9 +220,9 @@ pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback
 pub use id::{CampaignId, CustomerId, EventId, ParseIdError};
 pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
 pub use money::{Money, MoneyError};
-pub use transactions::Transaction;
 #[cfg(feature = "csv")]
 pub use transactions::csv::{CsvError, TransactionCsv};
+pub use transactions::{LogRow, Transaction, TransactionLog};
 pub use window::{Window, WindowError};
 
 #[cfg(feature = "sim")]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::clv::ClvError;
 use crate::keys::KeyTable;
 use crate::util::radix_sort_by_key;
-use crate::{CustomerBase, EventKind, Money, Transaction};
+use crate::{CustomerBase, EventKind, Money, Transaction, TransactionLog};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
@@ -197,10 +197,22 @@ impl PurchaseAggregate {
                 rows.push(((u64::from(slot) << 32) | u64::from(day.cast_unsigned() ^ (1 << 31)), *amount));
             }
         }
+        PurchaseAggregate::from_rows(rows, span, largest, table.into_keys())
+    }
+
+    /// The aggregate of rows packed as `(customer slot << 32 | day from the
+    /// common era biased to sort as unsigned, amount)`, the slots numbering
+    /// `keys` in order of first row, the days spanning `span` and no amount
+    /// above `largest` (none below 0).
+    fn from_rows(
+        mut rows: Vec<(u64, i64)>,
+        span: Option<(i32, i32)>,
+        largest: i64,
+        keys: Vec<String>,
+    ) -> Result<Self, ClvError> {
         let Some((lo, hi)) = span else {
             return Ok(PurchaseAggregate::new());
         };
-        let keys = table.into_keys();
         // Rows are re-packed with only the bits slots and days need, and
         // ordered by customer slot (the order of first records), then day:
         // the rows of one customer's day are then adjacent.
@@ -467,6 +479,67 @@ impl Summary {
             .into_summary(calibration_end, time_unit)
     }
 
+    /// As [`from_records(log.records(), …)`](Self::from_records), faster:
+    /// the log's customers are already numbered.
+    ///
+    /// # Errors
+    ///
+    /// As [`PurchaseAggregate::from_records`].
+    ///
+    /// # Complexity
+    ///
+    /// O(n) for n rows: no hashing, a radix sort.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::TransactionCsv;
+    /// use customer_lifecycle::clv::{Summary, TimeUnit};
+    ///
+    /// let text = "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n";
+    /// let log = TransactionCsv::new().read_log(text.as_bytes())?;
+    /// let end = "2024-01-10".parse()?;
+    /// let summary = Summary::from_log(&log, end, TimeUnit::Days)?;
+    /// assert_eq!(summary, Summary::from_records(log.records(), end, TimeUnit::Days)?);
+    /// assert_eq!(summary.customers[0].frequency, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_log(
+        log: &TransactionLog,
+        calibration_end: NaiveDate,
+        time_unit: TimeUnit,
+    ) -> Result<Summary, ClvError> {
+        // The customers renumbered in order of their first row on or before
+        // the calibration end, as `from_records` numbers them.
+        let mut slot = vec![u32::MAX; log.keys().len()];
+        let mut keys = Vec::new();
+        let mut rows: Vec<(u64, i64)> = Vec::with_capacity(log.len());
+        let mut span: Option<(i32, i32)> = None;
+        let mut largest: i64 = 0;
+        for r in log.rows() {
+            if r.date > calibration_end {
+                continue;
+            }
+            if r.amount.is_negative() {
+                return Err(ClvError::NegativeAmount {
+                    customer_id: log.key(r).to_owned(),
+                    date: r.date,
+                    amount: r.amount,
+                });
+            }
+            let s = &mut slot[r.customer as usize];
+            if *s == u32::MAX {
+                *s = keys.len() as u32;
+                keys.push(log.key(r).to_owned());
+            }
+            let day = r.date.num_days_from_ce();
+            span = Some(span.map_or((day, day), |(lo, hi)| (lo.min(day), hi.max(day))));
+            largest = largest.max(r.amount.minor_units());
+            rows.push(((u64::from(*s) << 32) | u64::from(day.cast_unsigned() ^ (1 << 31)), r.amount.minor_units()));
+        }
+        PurchaseAggregate::from_rows(rows, span, largest, keys)?.into_summary(calibration_end, time_unit)
+    }
+
     /// As [`from_records`](Self::from_records), over parsed [`Transaction`]s.
     ///
     /// # Errors
@@ -531,7 +604,27 @@ impl Summary {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// The summary of a log is the summary of its records, customers
+        /// whose first row comes after the calibration end included.
+        #[test]
+        fn from_log_is_from_records(records in prop::collection::vec((0u8..12, 0u64..60, -1i64..5000), 0..200)) {
+            let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+            let end = NaiveDate::from_ymd_opt(2024, 2, 15).unwrap();
+            let log = TransactionLog::from_records(records.iter().map(|&(k, d, a)| {
+                (format!("c{k}"), start + chrono::Days::new(d), Money::from_minor(if a < 0 && d % 7 != 0 { 1 } else { a }))
+            }));
+            for unit in [TimeUnit::Days, TimeUnit::Weeks] {
+                prop_assert_eq!(Summary::from_log(&log, end, unit), Summary::from_records(log.records(), end, unit));
+            }
+        }
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
