@@ -173,6 +173,10 @@ pub mod sim;
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;
 
+#[cfg(feature = "store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+pub mod store;
+
 /// The README's examples, compiled and run as doc-tests so they never rot.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
