@@ -35,6 +35,11 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// The durable store failed.
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// A summary, model fit or prediction failed.
     #[error(transparent)]
     Clv(#[from] crate::clv::ClvError),

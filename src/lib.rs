@@ -233,6 +233,10 @@ pub mod sim;
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;
 
+#[cfg(feature = "store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+pub mod store;
+
 /// The README's examples, compiled and run as doc-tests so they never rot.
 /// The README hides no line, so that it reads the same on GitHub; one of
 /// its examples reads CSV, so this runs with the `csv` feature (a default).

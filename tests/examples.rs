@@ -379,3 +379,200 @@ fn readme_hides_no_line() {
         }
     }
 }
+
+/// Runs the `lifecycle` example binary: (exit status, stdout, stderr).
+#[cfg(all(feature = "store", feature = "csv"))]
+fn lifecycle(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(example_binary("lifecycle")).args(args).output().unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
+}
+
+#[cfg(all(feature = "store", feature = "csv"))]
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cl-lifecycle-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[cfg(all(feature = "store", feature = "csv"))]
+#[test]
+fn lifecycle_example_follows_its_contract() {
+    let dir = fresh_dir("contract");
+    let store = dir.join("store");
+    let store = store.to_str().unwrap();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/events.jsonl");
+    let sample_csv = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/events.csv");
+    let as_of = "2024-06-30T00:00:00+02:00";
+
+    // An empty store prints the header only.
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    assert_eq!(lifecycle(&["ingest", "--store", store, empty.to_str().unwrap()]), (0, String::new(), String::new()));
+    assert_eq!(lifecycle(&["stages", "--store", store, "--as-of", as_of]).1, "customer,stage,since\n");
+
+    assert_eq!(lifecycle(&["ingest", "--store", store, sample]), (0, String::new(), String::new()));
+    let (code, stages, _) = lifecycle(&["stages", "--store", store, "--as-of", as_of]);
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = stages.lines().collect();
+    assert_eq!(rows[0], "customer,stage,since");
+    assert!(rows.contains(&"ana,repeat,2024-02-01T09:30:00Z"), "{stages}");
+    let keys: Vec<&str> = rows[1..].iter().map(|r| r.split(',').next().unwrap()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(keys, sorted);
+    // Only customers created by then: none before the first event.
+    assert_eq!(lifecycle(&["stages", "--store", store, "--as-of", "2020-01-01T00:00:00Z"]).1, "customer,stage,since\n");
+
+    // Re-ingesting (in either format) changes nothing.
+    assert_eq!(lifecycle(&["ingest", "--store", store, sample, sample_csv]).0, 0);
+    assert_eq!(lifecycle(&["stages", "--store", store, "--as-of", as_of]).1, stages);
+
+    let (code, history, _) = lifecycle(&["history", "--store", store, "--customer", "ana"]);
+    assert_eq!(code, 0);
+    assert!(history.starts_with("at,from,to,reason\n2024-01-03T12:30:00Z,prospect,new,first_purchase\n"), "{history}");
+
+    // Usage errors exit 2; bad input exits 1; nothing on stdout then.
+    for args in [
+        vec!["stages", "--store", store, "--as-of", "2024-06-30"],
+        vec!["stages", "--store", store],
+        vec!["frobnicate"],
+        vec![],
+        vec!["ingest", "--store", store],
+        vec!["forget", "--store", store],
+    ] {
+        let (code, out, err) = lifecycle(&args);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.lines().count() == 1, "{err}");
+    }
+    for args in [
+        vec!["history", "--store", store, "--customer", "nobody"],
+        vec!["forget", "--store", store, "--customer", "ana", "nobody"],
+        vec!["stages", "--store", dir.join("nothing").to_str().unwrap(), "--as-of", as_of],
+    ] {
+        let (code, out, err) = lifecycle(&args);
+        assert_eq!((code, out.as_str()), (1, ""), "{args:?}: {err}");
+        assert!(err.contains("nobody") || err.contains("no store"), "{err}");
+    }
+    assert_eq!(
+        lifecycle(&["stages", "--store", store, "--as-of", as_of]).1,
+        stages,
+        "a refused forget forgets nothing"
+    );
+
+    assert_eq!(lifecycle(&["forget", "--store", store, "--customer", "ana", "bo"]), (0, String::new(), String::new()));
+    let after = lifecycle(&["stages", "--store", store, "--as-of", as_of]).1;
+    assert!(!after.contains("\nana,") && !after.contains("\nbo,") && after.contains("\ncy,"), "{after}");
+    run_with_closed_stdout("lifecycle", &["stages", "--store", store, "--as-of", as_of]);
+
+    // A damaged record is a clear error, exit 1, not a panic.
+    let file = std::path::Path::new(store).join("customers.redb");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let needle = br#""key":"cy""#;
+    let at = bytes.windows(needle.len()).position(|w| w == needle.as_slice()).expect("cy's record") + 7;
+    bytes[at] ^= 0x01;
+    std::fs::write(&file, bytes).unwrap();
+    let (code, out, err) = lifecycle(&["stages", "--store", store, "--as-of", as_of]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty() || out == "customer,stage,since\n" || !out.contains("cy,"), "{out}");
+    assert!(err.starts_with("error: the store is corrupt") && err.lines().count() == 1, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A keyed event log of about 10,000 events among 1,500 customers, with
+/// referrals, refunds and late lines, written to `path`.
+#[cfg(all(feature = "store", feature = "csv"))]
+fn write_day_log(path: &std::path::Path) {
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use customer_lifecycle::eventlog::{KeyedEvent, KeyedKind, write_jsonl};
+    use customer_lifecycle::{Channel, Money};
+    let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let mut events = Vec::new();
+    for i in 0..10_000u32 {
+        let who = (i * 7919) % 1500;
+        // Every tenth line is a day late: the store revises.
+        let minutes = i64::from(i) * 45 - if i % 10 == 0 { 1440 } else { 0 };
+        let kind = match i % 9 {
+            0 => KeyedKind::Referral { invitee: format!("cust-{}", (who + 1) % 1500) },
+            1 if i > 9 => KeyedKind::Refund { amount: Money::from_minor(100), purchase: format!("ev-{}", i - 8) },
+            _ => KeyedKind::Purchase { amount: Money::from_minor(1000 + i64::from(i % 500)) },
+        };
+        let customer = match &kind {
+            KeyedKind::Refund { .. } => (((i - 8) * 7919) % 1500).to_string(),
+            _ => who.to_string(),
+        };
+        events.push(KeyedEvent {
+            id: format!("ev-{i}"),
+            customer: format!("cust-{customer}"),
+            at: t0 + TimeDelta::minutes(minutes + if matches!(kind, KeyedKind::Refund { .. }) { 1440 } else { 0 }),
+            channel: Channel::Web,
+            kind,
+        });
+    }
+    let mut out = Vec::new();
+    write_jsonl(&mut out, &events).unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+/// `lifecycle ingest` killed at any instant (SIGKILL at a seeded moment, or,
+/// with the `fault-injection` feature, an abort at a named point inside the
+/// commit), then run again, ends exactly as an uninterrupted run.
+#[cfg(all(feature = "store", feature = "csv"))]
+#[test]
+fn lifecycle_ingest_killed_at_any_instant_completes_on_a_rerun() {
+    let dir = fresh_dir("kill");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("day.jsonl");
+    write_day_log(&log);
+    let log = log.to_str().unwrap();
+    let as_of = "2025-01-01T00:00:00Z";
+    let reference_store = dir.join("reference");
+    let started = std::time::Instant::now();
+    assert_eq!(lifecycle(&["ingest", "--store", reference_store.to_str().unwrap(), log]).0, 0);
+    let full_run = started.elapsed();
+    let (_, expected, _) = lifecycle(&["stages", "--store", reference_store.to_str().unwrap(), "--as-of", as_of]);
+    assert!(expected.lines().count() > 1000);
+
+    let mut state = 0x5eed_u64;
+    let mut next = |n: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let (mut killed, mut faulted) = (0, 0);
+    for trial in 0..50 {
+        let store = dir.join(format!("trial-{trial}"));
+        let store = store.to_str().unwrap();
+        let mut command = std::process::Command::new(example_binary("lifecycle"));
+        command
+            .args(["ingest", "--store", store, log])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if cfg!(feature = "fault-injection") && trial % 2 == 0 {
+            let point = match next(3) {
+                0 => "before_commit".to_owned(),
+                1 => "after_commit".to_owned(),
+                _ => format!("after_write:{}", 1 + next(1500)),
+            };
+            let status = command.env("CUSTOMER_LIFECYCLE_FAULT", &point).status().unwrap();
+            assert!(!status.success(), "{point}: the fault point was not reached");
+            faulted += 1;
+        } else {
+            let mut child = command.spawn().unwrap();
+            let wait = full_run.mul_f64(next(1000) as f64 / 1000.0);
+            std::thread::sleep(wait);
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                killed += 1;
+            }
+            child.wait().unwrap();
+        }
+        let (code, _, err) = lifecycle(&["ingest", "--store", store, log]);
+        assert_eq!(code, 0, "trial {trial}: the re-run failed: {err}");
+        let (_, got, _) = lifecycle(&["stages", "--store", store, "--as-of", as_of]);
+        assert!(got == expected, "trial {trial}: the re-run differs from an uninterrupted run");
+        let _ = std::fs::remove_dir_all(store);
+    }
+    assert!(killed + faulted >= 20, "only {killed} kills and {faulted} faults landed");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,3 +29,5 @@ mod segment;
 mod sim;
 #[cfg(feature = "sim")]
 mod snapshot;
+#[cfg(feature = "store")]
+mod store;
