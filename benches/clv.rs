@@ -14,7 +14,8 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{
-    BgNbd, FitData, FitOptions, GammaGamma, ModifiedBgNbd, ParetoNbd, SpendData, Summary, TimeUnit, read_summary_csv,
+    BgNbd, FitData, FitOptions, GammaGamma, History, ModifiedBgNbd, ParetoNbd, PurchaseModel, SpendData, Summary,
+    TimeUnit, read_summary_csv,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -140,8 +141,9 @@ fn predictions(c: &mut Criterion) {
     group.bench_function("1m", |b| {
         b.iter(|| {
             let mut total = 0.0;
-            for &(x, t_x, t) in black_box(&customers) {
-                total += model.p_alive(x, t_x, t) + model.expected_purchases(x, t_x, t, 39.0);
+            for &(frequency, recency, age) in black_box(&customers) {
+                let h = History { frequency, recency, age };
+                total += model.p_alive(h) + model.expected_purchases(h, 39.0);
             }
             total
         });
