@@ -199,8 +199,10 @@ pub trait PurchaseModel {
     /// `DERT = ∫₀^∞ e^(−δτ) dE[X(T, T+τ)] = ∫₀¹ E[X(T, T − ln(1−v)/δ)] dv`
     /// (by parts, then `v = 1 − e^(−δτ)`): the default integrates the
     /// model's own conditional expected purchases over `v` by adaptive
-    /// Gauss–Kronrod quadrature to a relative tolerance of 1e-9. The
-    /// Pareto/NBD overrides it with its closed form.
+    /// Gauss–Kronrod quadrature to a relative tolerance of 1e-9 (1e-6 where
+    /// the expected purchases are themselves less accurate, as next to the
+    /// BG/NBD's removable singularity at `a = 1`). The Pareto/NBD overrides
+    /// it with its closed form.
     ///
     /// # Errors
     ///
