@@ -42,8 +42,8 @@ use std::process::ExitCode;
 
 use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
-    BgBb, BgNbd, ClvError, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, ParetoNbd,
-    RetentionModel, SpendData, Summary, TimeUnit, read_summary_csv,
+    BgBb, BgNbd, ClvError, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, History, ParetoNbd,
+    PurchaseModel, RetentionModel, SpendData, Summary, TimeUnit, read_summary_csv,
 };
 use serde::Serialize;
 
@@ -363,9 +363,10 @@ fn fit_all(customers: Vec<CustomerSummary>) -> Result<Output, String> {
         .map(|c| {
             let expected_avg_value =
                 g.expected_average_value(c.frequency, c.monetary_value).map_err(|e| format!("Gamma-Gamma: {e}"))?;
+            let history = History::from(&c);
             Ok(CustomerOut {
-                expected_purchases_39: b.expected_purchases(c.frequency, c.recency, c.t, 39.0),
-                p_alive: b.p_alive(c.frequency, c.recency, c.t),
+                expected_purchases_39: b.expected_purchases(history, 39.0),
+                p_alive: b.p_alive(history),
                 expected_avg_value,
                 customer_id: c.customer_id,
                 frequency: c.frequency,

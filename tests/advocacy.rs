@@ -5,7 +5,7 @@ use customer_lifecycle::advocacy::{
     network_value, promote_evangelists, rank_audience, retention_vs_acquisition,
 };
 use customer_lifecycle::clv::{
-    BgNbd, FitOptions, GammaGamma, ModelValuation, ModifiedBgNbd, PurchaseModel, Summary, TimeUnit,
+    BgNbd, FitOptions, GammaGamma, ModelChoice, ModelValuation, ModifiedBgNbd, Summary, TimeUnit,
 };
 use customer_lifecycle::relationship::{Direction, EdgeKind, NetworkBuilder, PageRankOptions, pagerank};
 use customer_lifecycle::sim::{SimConfig, Simulator};
@@ -294,7 +294,7 @@ fn a_one_time_buyer_long_gone_is_lost_by_default() {
     let (base, _, end) = simulated();
     let summary = Summary::from_base(&base, end.date_naive(), TimeUnit::Days).unwrap();
     let valuation = ModelValuation::fit(&summary, 4, 91.0, 0.02, &FitOptions::default()).unwrap();
-    assert!(matches!(valuation.purchases, PurchaseModel::ModifiedBgNbd(_)), "the default is the MBG/NBD");
+    assert!(matches!(valuation.purchases, ModelChoice::ModifiedBgNbd(_)), "the default is the MBG/NBD");
 
     // A base of one: "once" bought on day 10 and never again; churn comes
     // only after a year, so P(alive) alone can count them lost in between.

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::AdvocacyError;
-use crate::clv::ModelValuation;
+use crate::clv::{ModelValuation, PurchaseModel};
 use crate::{CustomerBase, EventKind, Money, Purpose, Stage};
 
 /// One period of the [`LeakingBucket`].
@@ -86,7 +86,7 @@ impl fmt::Display for LeakingBucket {
 /// ([`ModelValuation::fit`]): the BG/NBD gives P(alive) = 1 to everyone who
 /// bought only once, however long ago, so with it the bucket would never
 /// count a one-time buyer lost until the base's rules churn them (see
-/// [`PurchaseModel`](crate::clv::PurchaseModel)).
+/// [`ModelChoice`](crate::clv::ModelChoice)).
 ///
 /// # Errors
 ///

@@ -11,10 +11,12 @@
 //!    process (how often, and for how long, a customer buys) and
 //!    [`GammaGamma`] the spend per purchase, each by maximum likelihood with
 //!    [`FitOptions`];
-//! 4. each model predicts expected purchases and the probability that a
-//!    customer is still alive, [`GammaGamma`] the expected value per
-//!    purchase, and `lifetime_value` combines them over a horizon with a
-//!    discount rate;
+//! 4. each model, through the [`PurchaseModel`] trait and a customer's
+//!    [`History`], predicts expected purchases, the probability that a
+//!    customer is still alive, the distribution of a new customer's
+//!    purchases and the discounted expected residual transactions
+//!    ([`PurchaseModel::dert`]); [`GammaGamma`] predicts the expected value
+//!    per purchase, and [`lifetime_value`] combines the two;
 //! 5. `HoldoutData` and `holdout_table` check the predictions against a
 //!    holdout period, the standard check in the literature.
 //!
@@ -22,7 +24,7 @@
 //! came back after the first purchase (`x = 0`) a probability of being
 //! alive of exactly 1, however long ago that purchase was: in it a customer
 //! drops out only right after a repeat purchase. That is a known property
-//! of the model, and it makes [`BgNbd::p_alive`] useless for finding lost
+//! of the model, and it makes the BG/NBD's [`PurchaseModel::p_alive`] useless for finding lost
 //! one-time buyers. The [`ModifiedBgNbd`] (which lets a customer drop out
 //! right after the first purchase too) and the [`ParetoNbd`] do not share
 //! it; prefer the [`ModifiedBgNbd`] where many customers buy once.
@@ -45,13 +47,14 @@
 //! # Example
 //!
 //! ```
-//! use customer_lifecycle::clv::{BgNbd, FitData, FitOptions};
+//! use customer_lifecycle::clv::{BgNbd, FitData, FitOptions, History, PurchaseModel};
 //!
 //! // (x, t_x, T, how many customers have this history), in weeks.
 //! let data = FitData::from_rows([(0, 0.0, 30.0, 60.0), (1, 10.0, 30.0, 25.0), (4, 28.0, 30.0, 15.0), (2, 5.0, 30.0, 10.0)])?;
 //! let fit = BgNbd::fit(&data, &FitOptions::default())?;
 //! let model = fit.model;
-//! assert!(model.p_alive(4, 28.0, 30.0) > model.p_alive(4, 5.0, 30.0));
+//! let recent = History { frequency: 4, recency: 28.0, age: 30.0 };
+//! assert!(model.p_alive(recent) > model.p_alive(History { recency: 5.0, ..recent }));
 //! # Ok::<(), customer_lifecycle::clv::ClvError>(())
 //! ```
 //!
@@ -101,8 +104,10 @@ mod bgnbd;
 #[cfg(feature = "csv")]
 mod csv;
 pub(crate) mod data;
+mod dert;
 mod gamma_gamma;
 mod holdout;
+mod model;
 mod modified_bgnbd;
 mod optim;
 mod pareto_nbd;
@@ -121,13 +126,14 @@ pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
+pub use model::{Fit, History, PurchaseModel};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport, Stop};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use retention::{RetentionFit, RetentionModel};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
-pub use valuation::{Assessment, ModelValuation, PurchaseModel};
-pub use value::{MAX_PERIODS, lifetime_value};
+pub use valuation::{Assessment, ModelChoice, ModelValuation};
+pub use value::{ClvTerms, MAX_PERIODS, lifetime_value, lifetime_value_by_periods};
 
 use crate::{Money, MoneyError};
 

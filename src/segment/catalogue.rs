@@ -48,7 +48,7 @@ impl FeatureTable {
     /// ([`ModelValuation::fit`](crate::clv::ModelValuation::fit)): under the
     /// BG/NBD everyone who bought only once has `p_alive` 1, however long
     /// ago, so a segment such as `p_alive lt 0.3` would never hold a
-    /// one-time buyer (see [`PurchaseModel`](crate::clv::PurchaseModel)).
+    /// one-time buyer (see [`ModelChoice`](crate::clv::ModelChoice)).
     ///
     /// # Errors
     ///
