@@ -24,7 +24,7 @@ use chrono::{NaiveDate, TimeDelta};
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
 use customer_lifecycle::TransactionCsv;
-use customer_lifecycle::clv::{FitData, FitOptions, ParetoNbd, Summary, TimeUnit};
+use customer_lifecycle::clv::{FitData, FitOptions, ParetoNbd, PurchaseModel, Summary, TimeUnit};
 use customer_lifecycle::score::Rfm;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

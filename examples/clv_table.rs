@@ -12,7 +12,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use customer_lifecycle::TransactionCsv;
-use customer_lifecycle::clv::{FitOptions, ModelValuation, Summary, TimeUnit, lifetime_value};
+use customer_lifecycle::clv::{FitOptions, History, ModelValuation, PurchaseModel, Summary, TimeUnit, lifetime_value_by_periods};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/transactions.csv");
@@ -39,17 +39,17 @@ pub fn run(path: &Path, out: &mut impl Write) -> Result<(), Box<dyn Error>> {
 
     let mut rows = Vec::with_capacity(summary.customers.len());
     for c in &summary.customers {
-        let (x, t_x, t) = (c.frequency, c.recency, c.t);
-        let value = valuation.spend.expected_average_value(x, c.monetary_value)?;
-        let clv = lifetime_value(
-            |horizon| model.expected_purchases(x, t_x, t, horizon),
+        let history = History::from(c);
+        let value = valuation.spend.expected_average_value(c.frequency, c.monetary_value)?;
+        let clv = lifetime_value_by_periods(
+            |horizon| model.expected_purchases(history, horizon),
             value,
             valuation.periods,
             valuation.period_length,
             valuation.discount_rate,
         )?;
-        let expected = model.expected_purchases(x, t_x, t, valuation.horizon());
-        rows.push((c.customer_id.as_str(), x, model.p_alive(x, t_x, t), expected, clv));
+        let expected = model.expected_purchases(history, valuation.horizon());
+        rows.push((c.customer_id.as_str(), c.frequency, model.p_alive(history), expected, clv));
     }
     rows.sort_by(|a, b| b.4.total_cmp(&a.4).then(a.0.cmp(b.0)));
 

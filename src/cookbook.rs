@@ -47,7 +47,7 @@
 //! purchases expected over the next year and their lifetime value over it.
 //! [`Summary`](crate::clv::Summary) reduces the log to each customer's
 //! repeat purchases, recency and age; [`ModelValuation::fit`](crate::clv::ModelValuation::fit)
-//! fits the modified BG/NBD and the Gamma-Gamma; [`lifetime_value`](crate::clv::lifetime_value)
+//! fits the modified BG/NBD and the Gamma-Gamma; [`lifetime_value_by_periods`](crate::clv::lifetime_value_by_periods)
 //! discounts the expected purchases times the expected spend per purchase.
 //! See [which purchase model](#which-purchase-model) for the choice of
 //! model.
