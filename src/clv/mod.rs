@@ -63,6 +63,7 @@
 
 mod bgbb;
 mod bgnbd;
+mod covariates;
 #[cfg(feature = "csv")]
 mod csv;
 pub(crate) mod data;
@@ -81,6 +82,10 @@ use chrono::NaiveDate;
 
 pub use bgbb::{BgBb, BgBbFit, DiscretePattern};
 pub use bgnbd::{BgNbd, BgNbdFit};
+pub use covariates::{
+    Coefficient, CovariateData, CovariateError, CovariateFit, CovariateKind, CovariateModel, CovariateOptions,
+    CovariateSpec, CovariateTable, IndividualModel, LikelihoodRatio, MAX_COEFFICIENTS, Process, likelihood_ratio_test,
+};
 #[cfg(feature = "csv")]
 pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};

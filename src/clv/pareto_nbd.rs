@@ -345,7 +345,7 @@ fn ln_tail_with_gradient(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) 
 }
 
 /// The negative log-likelihood and its analytic gradient in `[r, α, s, β]`.
-fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
+pub(crate) fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
     let [r, alpha, s, beta] = *p;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
     let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
