@@ -511,6 +511,55 @@ impl CovariateData {
         })
     }
 
+    /// The customers without covariates, as one group: a fit of it is the
+    /// plain model's, with the covariance the bootstrap needs.
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError::InvalidData`] (wrapped) for an impossible history.
+    pub fn without_covariates(customers: &[CustomerSummary]) -> Result<CovariateData, CovariateError> {
+        FitData::from_rows(customers.iter().map(|c| (c.frequency, c.recency, c.t, 1.0)))?;
+        let histories: Vec<(u32, f64, f64)> = customers.iter().map(|c| (c.frequency, c.recency, c.t)).collect();
+        Ok(CovariateData {
+            slots: Vec::new(),
+            columns: Vec::new(),
+            slot_column: Vec::new(),
+            rows: vec![Vec::new()],
+            groups: vec![histories.clone()],
+            customer_group: vec![0; histories.len()],
+            histories,
+            time_unit: None,
+        })
+    }
+
+    /// The customers at `indices` (with repeats), as a customer bootstrap
+    /// draws them.
+    pub(crate) fn resample(&self, indices: &[usize]) -> CovariateData {
+        let mut group_of = vec![usize::MAX; self.rows.len()];
+        let (mut rows, mut groups) = (Vec::new(), Vec::<Vec<(u32, f64, f64)>>::new());
+        let mut customer_group = Vec::with_capacity(indices.len());
+        for &i in indices {
+            let g = self.customer_group[i];
+            if group_of[g] == usize::MAX {
+                group_of[g] = rows.len();
+                rows.push(self.rows[g].clone());
+                groups.push(Vec::new());
+            }
+            groups[group_of[g]].push(self.histories[i]);
+            customer_group.push(group_of[g]);
+        }
+        CovariateData {
+            slots: self.slots.clone(),
+            columns: self.columns.clone(),
+            slot_column: self.slot_column.clone(),
+            rows,
+            groups,
+            customer_group,
+            histories: indices.iter().map(|&i| self.histories[i]).collect(),
+            time_unit: self.time_unit,
+        }
+    }
+
     /// Records the time unit of the histories, which fits carry along.
     #[must_use]
     pub fn with_time_unit(mut self, time_unit: TimeUnit) -> Self {
@@ -706,10 +755,15 @@ impl CovariateModel {
     /// The linear predictors `(x·γ_purchase, x·γ_dropout)` of a row over
     /// [`columns`](Self::columns).
     fn predictors(&self, row: &[f64]) -> (f64, f64) {
-        let columns = self.columns();
         let (mut purchase, mut dropout) = (0.0, 0.0);
         for c in &self.coefficients {
-            let j = columns.iter().position(|n| *n == c.name).unwrap_or(0);
+            // The column of c's covariate: how many distinct names first
+            // appear before its own first use (no allocation: this runs per
+            // customer and bootstrap draw).
+            let first = self.coefficients.iter().position(|o| o.name == c.name).unwrap_or(0);
+            let j = (0..first)
+                .filter(|&i| self.coefficients[..i].iter().all(|o| o.name != self.coefficients[i].name))
+                .count();
             let x = row.get(j).copied().unwrap_or(0.0);
             if c.process.purchase() {
                 purchase += x * c.value;

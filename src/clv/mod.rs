@@ -69,6 +69,7 @@ mod csv;
 pub(crate) mod data;
 mod gamma_gamma;
 mod holdout;
+mod intervals;
 mod modified_bgnbd;
 mod optim;
 mod pareto_nbd;
@@ -91,6 +92,10 @@ pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
+pub use intervals::{
+    Interval, IntervalOptions, PurchaseIntervals, customer_bootstrap_draws, intervals, parametric_draws, percentile,
+    purchase_intervals, spend_draws, value_intervals,
+};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport, Stop};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
