@@ -917,10 +917,14 @@ fn fit_n<const N: usize>(
     let lambda: Vec<f64> =
         (0..k).map(|s| penalty_of(processes[s]) / (slot_scale[s] * slot_scale[s]) / weight).collect();
 
-    let problem = Problem { kind, groups, z, processes: processes.clone(), lambda };
+    // Warm start: the search's 1 is the fit without covariates (cheap: its
+    // histories compress to patterns), where the coefficients' 0 puts every
+    // customer; from the fixed 1 when that fit fails.
+    let start = warm_start(kind, &plain, &options.fit, time);
+    let problem = Problem { kind, groups, z, processes: processes.clone(), lambda, start };
     let objective = |p: &[f64; N], grad: &mut [f64; N]| problem.eval(p, grad);
     let units = kind.units(time);
-    let scales = optim::Scales { units, weight };
+    let scales = optim::Scales { units: std::array::from_fn(|i| units[i] * start[i]), weight };
     let base_penalty = scales.penalty(&options.fit);
     let penalty: [f64; N] = std::array::from_fn(|i| if i < 4 { base_penalty[i] } else { 0.0 });
     let names: [&'static str; N] = std::array::from_fn(|i| match i {
@@ -974,6 +978,21 @@ fn fit_n<const N: usize>(
     })
 }
 
+/// The canonical parameters of the plain model's fit to the same customers
+/// (α and β divided by the time scale), or 1s when it fails.
+fn warm_start(kind: CovariateKind, plain: &FitData, options: &FitOptions, time: f64) -> [f64; 4] {
+    let fitted = match kind {
+        CovariateKind::ParetoNbd => {
+            ParetoNbd::fit(plain, options).map(|f| [f.model.r(), f.model.alpha(), f.model.s(), f.model.beta()])
+        }
+        CovariateKind::BgNbd => {
+            BgNbd::fit(plain, options).map(|f| [f.model.r(), f.model.alpha(), f.model.a(), f.model.b()])
+        }
+    };
+    let units = kind.units(time);
+    fitted.map_or([1.0; 4], |p| std::array::from_fn(|i| p[i] / units[i]))
+}
+
 /// The canonical objective of a fit with covariates: per distinct
 /// covariate row, its histories (times in canonical units, each customer
 /// weighing 1/W) and its scaled covariates per coefficient.
@@ -984,6 +1003,8 @@ struct Problem {
     processes: Vec<Process>,
     /// The penalty on each canonical coefficient.
     lambda: Vec<f64>,
+    /// The canonical parameters the search's 1 stands for.
+    start: [f64; 4],
 }
 
 impl Problem {
@@ -991,7 +1012,7 @@ impl Problem {
     /// `exp(γ̃)` per coefficient) and its gradient in `p`.
     fn eval<const N: usize>(&self, p: &[f64; N], grad: &mut [f64; N]) -> f64 {
         let k = self.processes.len();
-        let base = [p[0], p[1], p[2], p[3]];
+        let base: [f64; 4] = std::array::from_fn(|i| p[i] * self.start[i]);
         let gamma: Vec<f64> = (0..k).map(|s| p[4 + s].ln()).collect();
         let mut total = 0.0;
         let mut g = [0.0; N];
@@ -1013,6 +1034,7 @@ impl Problem {
             g[1] += local[1] * q[1] / base[1];
             g[2] += local[2] * q[2] / base[2];
             g[3] += local[3] * q[3] / base[3];
+            // (The start's factor is applied once, below.)
             let d_purchase = -local[1] * q[1];
             let d_dropout = match self.kind {
                 CovariateKind::ParetoNbd => -local[3] * q[3],
@@ -1028,6 +1050,9 @@ impl Problem {
                 }
                 g[4 + s] += d * z[s];
             }
+        }
+        for i in 0..4 {
+            g[i] *= self.start[i];
         }
         for s in 0..k {
             total += self.lambda[s] * gamma[s] * gamma[s];
