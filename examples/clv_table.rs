@@ -12,7 +12,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use customer_lifecycle::TransactionCsv;
-use customer_lifecycle::clv::{FitOptions, History, ModelValuation, PurchaseModel, Summary, TimeUnit, lifetime_value_by_periods};
+use customer_lifecycle::clv::{
+    FitOptions, History, ModelValuation, PurchaseModel, Summary, TimeUnit, lifetime_value_by_periods,
+};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/transactions.csv");

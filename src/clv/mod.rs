@@ -101,12 +101,14 @@
 
 mod bgbb;
 mod bgnbd;
+mod covariates;
 #[cfg(feature = "csv")]
 mod csv;
 pub(crate) mod data;
 mod dert;
 mod gamma_gamma;
 mod holdout;
+mod intervals;
 mod model;
 mod modified_bgnbd;
 mod optim;
@@ -121,11 +123,19 @@ use chrono::NaiveDate;
 
 pub use bgbb::{BgBb, BgBbFit, DiscretePattern};
 pub use bgnbd::{BgNbd, BgNbdFit};
+pub use covariates::{
+    Coefficient, CovariateData, CovariateError, CovariateFit, CovariateKind, CovariateModel, CovariateOptions,
+    CovariateSpec, CovariateTable, IndividualModel, LikelihoodRatio, MAX_COEFFICIENTS, Process, likelihood_ratio_test,
+};
 #[cfg(feature = "csv")]
 pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
+pub use intervals::{
+    Interval, IntervalOptions, PurchaseIntervals, customer_bootstrap_draws, intervals, parametric_draws, percentile,
+    purchase_intervals, spend_draws, value_intervals,
+};
 pub use model::{Fit, History, PurchaseModel};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport, Stop};

@@ -400,7 +400,7 @@ fn ln_tail_with_gradient(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) 
 /// Large data are cut into [`BLOCKS`] blocks of consecutive rows, fixed by
 /// the data alone, summed on every core (feature `parallel`) and added in
 /// block order: the same sums for any number of threads.
-fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
+pub(crate) fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
     let rows = data.x.len();
     let parts = if rows < BLOCKS * MIN_BLOCK {
         vec![runs_value_and_gradient(data, p, &data.groups().collect::<Vec<_>>())]

@@ -20,6 +20,9 @@ mod example_program;
 
 mod discrete;
 
+#[cfg(feature = "csv")]
+mod covariates;
+
 fn day(offset: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::TimeDelta::days(offset)
 }
