@@ -411,7 +411,7 @@ pub fn value_intervals(
 #[cfg(all(test, feature = "sim"))]
 mod tests {
     use super::*;
-    use crate::clv::{BgNbd, CustomerSummary};
+    use crate::clv::{BgNbd, CustomerSummary, PurchaseModel};
 
     fn customers(n: usize, seed: u64) -> Vec<CustomerSummary> {
         let sim = BgNbd::new(0.5, 6.0, 0.8, 2.5).unwrap().simulate(n, 40.0, seed).unwrap();
