@@ -47,7 +47,10 @@ fn events(first: usize, count: usize, customers: usize, day: DateTime<Utc>) -> V
             let kind = match next(10) {
                 0..=5 => KeyedKind::Purchase { amount: Money::from_minor(500 + next(20_000) as i64) },
                 6..=8 => KeyedKind::Engagement { action: EngagementAction::ALL[next(8)] },
-                _ => KeyedKind::Referral { invitee: format!("cust-{:07}", next(customers)) },
+                // Anyone but themselves.
+                _ => {
+                    KeyedKind::Referral { invitee: format!("cust-{:07}", (who + 1 + next(customers - 1)) % customers) }
+                }
             };
             KeyedEvent {
                 id: format!("ev-{}", first + i),
@@ -63,7 +66,7 @@ fn events(first: usize, count: usize, customers: usize, day: DateTime<Utc>) -> V
 /// The store of `customers` customers, generated on first use.
 fn store_dir(customers: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/tmp/store-bench-{customers}"));
-    if CustomerStore::exists(&dir) {
+    if dir.join("complete").exists() {
         return dir;
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -82,6 +85,7 @@ fn store_dir(customers: usize) -> PathBuf {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(dir.join("customers.redb")).unwrap().len();
+    std::fs::write(dir.join("complete"), b"").unwrap();
     println!(
         "generated {customers} customers, {} events in {elapsed:.1} s ({:.0} events/s end to end); {bytes} bytes on disk, {:.1} B/event",
         per_day * days,

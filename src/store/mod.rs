@@ -17,7 +17,7 @@
 //! nothing, durable when the call returns. It loads only the customers the
 //! batch names (and whoever referred them, whose credits their first
 //! purchase may move) into an in-memory [`CustomerBase`], applies the batch
-//! there with [`eventlog::ingest`] (the same validation and the same rules
+//! there with [`eventlog::ingest`](crate::eventlog::ingest) (the same validation and the same rules
 //! engine as the base), and writes back those customers. A late event
 //! revises its customer's history, and their referrers', exactly as in the
 //! base: the store after any batches equals the base given the same events.
