@@ -369,6 +369,34 @@ mod tests {
     }
 
     #[test]
+    fn bg_dert_by_the_beta_mixture_matches_the_integral_by_parts() {
+        // Two ways: the models' own (over p, with Tricomi's function) and the
+        // trait's default (by parts over the expected purchases), including
+        // a = 1, the expected purchases' removable singularity.
+        for (r, alpha, a, b) in
+            [(0.243, 4.414, 0.793, 2.426), (0.525, 6.183, 0.891, 1.614), (2.0, 10.0, 1.0, 3.0), (0.5, 2.0, 3.5, 0.4)]
+        {
+            let models: [ModelChoice; 2] =
+                [BgNbd::new(r, alpha, a, b).unwrap().into(), ModifiedBgNbd::new(r, alpha, a, b).unwrap().into()];
+            for model in models {
+                for h in [
+                    History::NEW,
+                    History { frequency: 3, recency: 20.0, age: 39.0 },
+                    History { frequency: 1, recency: 1.0, age: 80.0 },
+                ] {
+                    for delta in [0.0027, 0.05] {
+                        let mixture = model.dert(h, delta).unwrap();
+                        let by_parts = dert::by_parts(|t| model.expected_purchases(h, t), delta).unwrap();
+                        // 5e-6: at a = 1 the expected purchases are taken at
+                        // a = 1 ± 1e-6, which moves them by about that much.
+                        assert!(close(mixture, by_parts, 5e-6), "{model:?} {h:?} δ {delta}: {mixture} vs {by_parts}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn dert_refuses_bad_rates_and_falls_as_the_rate_rises() {
         for model in cdnow() {
             let h = History { frequency: 3, recency: 20.0, age: 30.0 };

@@ -184,6 +184,22 @@ impl PurchaseModel for ModifiedBgNbd {
         self.0.pmf_when(purchases, horizon, Dropout::AlsoAtFirst)
     }
 
+    /// Discounted expected residual transactions, as the [`BgNbd`]'s with
+    /// `p ~ Beta(a, b+x+1)` given alive: see [`PurchaseModel::dert`].
+    ///
+    /// # Formula
+    ///
+    /// `DERT = P(alive) (r+x) ∫₀¹ f(p; a, b+x+1) U(1, 1−r−x; δ(α+T)/p) / p dp`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError::InvalidParameter`] unless `discount_rate` is positive
+    /// and finite; [`ClvError::NonFiniteResult`] when the quadrature does
+    /// not settle.
+    fn dert(&self, history: History, discount_rate: f64) -> Result<f64, ClvError> {
+        self.0.dert_when(history, discount_rate, Dropout::AlsoAtFirst)
+    }
+
     /// Simulates `customers` customers observed for `age` time units after
     /// their first purchase, from a seed (`ChaCha8`).
     ///
