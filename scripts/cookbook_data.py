@@ -6,7 +6,10 @@
 - transactions.csv: the same shop's purchases as a transaction log
   (customer_id,date,amount), the input of the CLV recipe;
 - follows.csv: who follows whom (follower_id,followed_id), the input of the
-  influencers recipe.
+  influencers recipe;
+- 2025-07-01.csv: the next day's events in the same format, the second run
+  of the daily-ingest recipe (one of them repeats the last line of shop.csv,
+  as exports that overlap by a day do).
 
 Deterministic: Python's Mersenne Twister with a fixed seed gives the same
 stream on every platform and release, so running it again rewrites the
@@ -90,6 +93,20 @@ def main():
         w = csv.DictWriter(f, fieldnames=HEADER, lineterminator="\n")
         w.writeheader()
         w.writerows(events)
+    next_day = [dict(events[-1])]
+    day = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
+    for n, key in enumerate(["c001", "c004", "c010"]):
+        at = day + dt.timedelta(hours=9 + 2 * n)
+        row = dict.fromkeys(HEADER, "")
+        row.update(id=f"o-{key}-0701", customer=key, at=stamp(at), channel="web", type="purchase", amount=f"{20 + 5 * n}.00")
+        next_day.append(row)
+    row = dict.fromkeys(HEADER, "")
+    row.update(id="o-c201-1", customer="c201", at=stamp(day + dt.timedelta(hours=16)), channel="store", type="purchase", amount="35.50")
+    next_day.append(row)
+    with open(os.path.join(OUT, "2025-07-01.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=HEADER, lineterminator="\n")
+        w.writeheader()
+        w.writerows(next_day)
     with open(os.path.join(OUT, "transactions.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["customer_id", "date", "amount"])

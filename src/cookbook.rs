@@ -5,6 +5,7 @@
 //! `examples/data/` (written by `scripts/cookbook_data.py`, deterministic):
 //!
 //! ```text
+//! cargo run --example daily_ingest
 //! cargo run --example clv_table
 //! cargo run --example at_risk
 //! cargo run --example segment_campaign
@@ -33,12 +34,33 @@
 //!
 //! # Your own event log into a store, kept daily
 //!
-//! *Placeholder (issue 14 §6): this recipe comes with the store
-//! (`examples/store_daily.rs`). Until then: read each day's file with
-//! [`eventlog::read_path`](crate::eventlog::read_path) and apply it with
-//! [`eventlog::ingest`](crate::eventlog::ingest), which skips events it
-//! has already stored, so feeding a day twice changes nothing; keep the base
-//! between runs with [`CustomerBase::write_snapshot`](crate::CustomerBase::write_snapshot).*
+//! *For the lead: the store work may bring its own store type; this recipe
+//! is written against what exists today (a [`CustomerBase`](crate::CustomerBase)
+//! kept as a snapshot file) and is the place to show it.*
+//!
+//! Once a day, the shop exports the day's events with its own keys (JSON
+//! Lines or CSV, see [`eventlog`](crate::eventlog) for the format). The run
+//! loads the base from its snapshot
+//! ([`CustomerBase::read_snapshot`](crate::CustomerBase::read_snapshot)),
+//! ingests the file ([`eventlog::ingest`](crate::eventlog::ingest): checked
+//! whole, applied all or nothing, events already stored skipped), brings
+//! every stage up to the end of the day
+//! ([`CustomerBase::advance_to`](crate::CustomerBase::advance_to): the
+//! library never reads the clock), and writes the snapshot back
+//! ([`CustomerBase::write_snapshot`](crate::CustomerBase::write_snapshot))
+//! beside the old one before renaming it over.
+//!
+//! ```no_run
+#![doc = include_str!("../examples/daily_ingest.rs")]
+//! ```
+//!
+//! On the bundled data (the history so far, then the next day, whose export
+//! repeats one event of the day before):
+//!
+//! ```text
+//! 2025-06-30: 1223 events applied, 0 already stored; customers: 200 new, 200 in the store
+//! 2025-07-01: 4 events applied, 1 already stored; customers: 1 new, 201 in the store
+//! ```
 //!
 //! # A CLV table from a transaction CSV
 //!
@@ -147,8 +169,8 @@
 //!
 //! # Erasing a customer
 //!
-//! *Placeholder for the lead: the store's own erasure recipe, if the store
-//! work adds one, replaces or extends this section.*
+//! *For the lead: if the store work adds its own erasure (on disk too),
+//! this recipe is the place to show it.*
 //!
 //! A request to be forgotten: [`CustomerBase::forget`](crate::CustomerBase::forget)
 //! erases the customer's key, attributes, consent and events, and the other

@@ -152,13 +152,14 @@
 //! # Examples
 //!
 //! The `cookbook` module (feature `csv`) holds complete programs for the
-//! jobs most users come with — a CLV table from a transaction CSV, the
-//! customers at risk of churn, a segment exported for a campaign and its A/B
-//! test, the top influencers of a follow list, erasing a customer — each
-//! also an example that runs on the data bundled in `examples/data/`
-//! (`cargo run --example clv_table`, `at_risk`, `segment_campaign`,
-//! `top_influencers`, `forget_customer`). Which purchase model to use is
-//! answered in [`clv`](crate::clv#which-model-should-i-use).
+//! jobs most users come with — your own event log kept daily in a store, a
+//! CLV table from a transaction CSV, the customers at risk of churn, a
+//! segment exported for a campaign and its A/B test, the top influencers of
+//! a follow list, erasing a customer — each also an example that runs on
+//! the data bundled in `examples/data/` (`cargo run --example daily_ingest`,
+//! `clv_table`, `at_risk`, `segment_campaign`, `top_influencers`,
+//! `forget_customer`). Which purchase model to use is answered in
+//! [`clv`](crate::clv#which-model-should-i-use).
 //!
 //! The other examples take your own files:
 //!

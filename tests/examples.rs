@@ -576,3 +576,34 @@ fn lifecycle_ingest_killed_at_any_instant_completes_on_a_rerun() {
     assert!(killed + faulted >= 20, "only {killed} kills and {faulted} faults landed");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(feature = "csv")]
+#[allow(dead_code)]
+#[path = "../examples/daily_ingest.rs"]
+mod daily_ingest;
+
+#[cfg(feature = "csv")]
+#[test]
+fn cookbook_daily_ingest() {
+    let dir = std::env::temp_dir().join(format!("customer-lifecycle-daily-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("store.snapshot");
+    let _ = std::fs::remove_file(&store);
+    let day = |file: &str, day: &str| printed(|o| daily_ingest::run(&store, &bundled(file), day.parse()?, o));
+    let mut out = day("shop.csv", "2025-06-30");
+    out += &day("2025-07-01.csv", "2025-07-01");
+    cookbook_shows(
+        &out,
+        &[
+            "2025-06-30: 1223 events applied, 0 already stored; customers: 200 new, 200 in the store",
+            "2025-07-01: 4 events applied, 1 already stored; customers: 1 new, 201 in the store",
+        ],
+    );
+    // A day run twice changes nothing: every event is already stored, and
+    // the store is the same, byte for byte.
+    let kept = std::fs::read(&store).unwrap();
+    let again = day("2025-07-01.csv", "2025-07-01");
+    assert_eq!(again, "2025-07-01: 0 events applied, 5 already stored; customers: 0 new, 201 in the store\n");
+    assert_eq!(std::fs::read(&store).unwrap(), kept);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
