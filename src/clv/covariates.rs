@@ -622,6 +622,20 @@ impl Default for CovariateOptions {
 
 /// A Pareto/NBD or BG/NBD with covariates: the four model parameters (at
 /// covariate value 0) and one coefficient per covariate and process.
+///
+/// The parameterisation is `CLVTools`' (Fader & Hardie 2007), so that
+/// results compare one to one. For customer `i` with covariate row `xᵢ`:
+///
+/// | model | purchase | dropout |
+/// |---|---|---|
+/// | Pareto/NBD | `αᵢ = α·exp(−xᵢ·γ_purchase)` | `βᵢ = β·exp(−xᵢ·γ_dropout)` |
+/// | BG/NBD | `αᵢ = α·exp(−xᵢ·γ_purchase)` | `aᵢ = a·exp(xᵢ·γ_dropout)`, `bᵢ = b·exp(xᵢ·γ_dropout)` |
+///
+/// A positive purchase coefficient means more purchases; a positive
+/// Pareto/NBD dropout coefficient, earlier dropout. Covariates enter raw (no
+/// intercept, no centring): `r, α, …` are the values at `x = 0`. A
+/// customer's likelihood is the plain model's at the customer's own
+/// parameters. The sBG's dropout takes no covariates yet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CovariateModel {
     kind: CovariateKind,
@@ -823,7 +837,7 @@ impl CovariateModel {
     /// # Formula
     ///
     /// `ln L = Σ_i ln L_model(x_i, t_x,i, T_i | r, αᵢ, …)` with each
-    /// customer's parameters as in the [module docs](self); the penalties
+    /// customer's parameters as in the table above; the penalties
     /// add `λ_purchase·Σ γ² + λ_dropout·Σ γ²`.
     ///
     /// # Complexity

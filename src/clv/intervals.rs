@@ -63,7 +63,18 @@ use crate::clv::{
     History, SpendData, gamma_gamma, optim,
 };
 
-/// Settings of a bootstrap.
+/// Settings of a bootstrap for per-customer prediction intervals.
+///
+/// Draws come from [`parametric_draws`] (the fit's normal approximation on
+/// the log scale: cheap, O(parameters²) per draw) or
+/// [`customer_bootstrap_draws`] (a refit on resampled customers per draw:
+/// `draws ×` a fit). Then, per customer, the prediction under every draw is
+/// computed and the interval is the pair of [`percentile`]s (numpy's
+/// "linear") at `(1 ∓ level)/2`: `customers × draws` predictions, which
+/// dominate the parametric bootstrap's cost. Draw `d` is a pure function of
+/// `(seed, d)` (its own `ChaCha8` stream) and each customer's interval of
+/// the draws and the customer, so running either loop in parallel gives
+/// bit-identical results.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IntervalOptions {
     /// The interval's coverage, in (0, 1): 0.9 gives the 5th and 95th
@@ -219,7 +230,8 @@ fn cholesky(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 }
 
 /// The parametric bootstrap's models: `options.draws` draws from the fit's
-/// normal approximation on the log scale (see the [module docs](self)).
+/// normal approximation on the log scale, `N(φ̂, H⁻¹)` with
+/// `φ = (ln r, ln α, ln s|a, ln β|b, γ₁, …)` ([`CovariateFit::covariance`]).
 ///
 /// # Errors
 ///
