@@ -448,6 +448,8 @@ fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, us
     // remembered with the run's number as a stamp.
     let mut at_t = TailCache::new(data.t_levels.values.len());
     let mut at_tx = TailCache::new(data.t_x_levels.values.len());
+    // ln(α + T) and ln(β + T) per distinct T, not per row.
+    let ln_at: Vec<(f64, f64)> = data.t_levels.values.iter().map(|&t| ((alpha + t).ln(), (beta + t).ln())).collect();
     let mut total = 0.0;
     let mut g = [0.0; 4];
     for (run, &(x, start, end)) in runs.iter().enumerate() {
@@ -457,8 +459,10 @@ fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, us
             let count = data.count[i];
             let t = data.t[i];
             weight += count;
-            let alive = -(r + xf) * (alpha + t).ln() - s * (beta + t).ln();
-            let d_alive = [-(alpha + t).ln(), -(r + xf) / (alpha + t), -(beta + t).ln(), -s / (beta + t)];
+            debug_assert_eq!(data.t_levels.values[data.t_levels.index[i] as usize].to_bits(), t.to_bits());
+            let (la, lb) = ln_at[data.t_levels.index[i] as usize];
+            let alive = -(r + xf) * la - s * lb;
+            let d_alive = [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)];
             let (l1, g1) =
                 at_tx.get(run, data.t_x_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, data.t_x[i]));
             let (l2, g2) = at_t.get(run, data.t_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, t));
