@@ -32,11 +32,12 @@
 //!
 //! ```
 //! use customer_lifecycle::clv::{
-//!     BgNbd, CovariateData, CovariateKind, CovariateModel, CovariateOptions, CustomerSummary, IntervalOptions,
-//!     parametric_draws, purchase_intervals,
+//!     CovariateData, CovariateKind, CovariateModel, CovariateOptions, CustomerSummary, History, IntervalOptions,
+//!     PurchaseModel, parametric_draws, purchase_intervals,
 //! };
 //!
-//! let sim = BgNbd::new(0.5, 6.0, 0.8, 2.5)?.simulate(500, 40.0, 1)?;
+//! # #[cfg(feature = "sim")] {
+//! let sim = customer_lifecycle::clv::BgNbd::new(0.5, 6.0, 0.8, 2.5)?.simulate(500, 40.0, 1)?;
 //! let customers: Vec<CustomerSummary> = sim
 //!     .rows()
 //!     .enumerate()
@@ -50,6 +51,7 @@
 //! let (row, (x, t_x, t)) = data.customer(0);
 //! let point = fit.model.individual(row)?.expected_purchases(History { frequency: x, recency: t_x, age: t }, 39.0);
 //! assert!(intervals[0].expected_purchases.lower <= point && point <= intervals[0].expected_purchases.upper);
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
