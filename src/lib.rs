@@ -137,6 +137,7 @@ pub mod analytics;
 mod base;
 pub mod campaign;
 pub mod clv;
+mod consent;
 mod customer;
 mod error;
 mod event;

@@ -12,6 +12,8 @@ mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
+#[cfg(feature = "sim")]
+mod consent;
 mod driver;
 #[cfg(feature = "csv")]
 mod eventlog;

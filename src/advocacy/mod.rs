@@ -21,6 +21,9 @@ pub use value::{NetworkInputs, NetworkOptions, NetworkValue, NetworkValues, netw
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AdvocacyError {
+    /// A customer's purchases less refunds overflowed.
+    #[error(transparent)]
+    Money(#[from] crate::MoneyError),
     /// An input column's length differs from the number of customers.
     #[error("input column {column} has {found} rows, expected {expected}")]
     Length {

@@ -13,6 +13,7 @@ use chrono::{Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::clv::ClvError;
+use crate::consent::{Profiled, end_of_day_at};
 use crate::keys::KeyTable;
 use crate::util::radix_sort_by_key;
 use crate::{CustomerBase, EventKind, Money, Transaction};
@@ -81,6 +82,10 @@ pub struct Summary {
     pub calibration_end: NaiveDate,
     /// One entry per customer.
     pub customers: Vec<CustomerSummary>,
+    /// Customers [`from_base`](Summary::from_base) left out for withheld
+    /// profiling consent (0 for a summary of records).
+    #[serde(default)]
+    pub left_out: usize,
 }
 
 /// One customer's purchases in an aggregate: enough to merge with a later
@@ -338,7 +343,7 @@ impl PurchaseAggregate {
                 }
             })
             .collect();
-        Ok(Summary { time_unit, calibration_end, customers })
+        Ok(Summary { time_unit, calibration_end, customers, left_out: 0 })
     }
 }
 
@@ -488,6 +493,9 @@ impl Summary {
     /// event's calendar day taken in UTC. Customers are keyed by their
     /// external key, or their id when they have none, and appear in the
     /// order they were added. Refunds are not purchases and are ignored.
+    /// Customers who withheld profiling consent at the end of
+    /// `calibration_end` or at their latest change are left out, counted
+    /// in [`left_out`](Summary::left_out).
     ///
     /// # Errors
     ///
@@ -516,8 +524,9 @@ impl Summary {
         time_unit: TimeUnit,
         offset: FixedOffset,
     ) -> Result<Summary, ClvError> {
+        let profiled = Profiled::as_of(base, end_of_day_at(calibration_end, offset));
         let mut records = Vec::new();
-        for customer in base.customers() {
+        for customer in profiled.customers {
             let key = customer.key().map_or_else(|| customer.id().to_string(), str::to_owned);
             for event in base.events(customer.id()).into_iter().flatten() {
                 if let EventKind::Purchase { amount } = event.kind {
@@ -525,7 +534,9 @@ impl Summary {
                 }
             }
         }
-        Summary::from_records(records, calibration_end, time_unit)
+        let mut summary = Summary::from_records(records, calibration_end, time_unit)?;
+        summary.left_out = profiled.left_out;
+        Ok(summary)
     }
 }
 

@@ -183,7 +183,9 @@ impl ModelValuation {
     }
 
     /// Every customer who bought on or before `day`, by label (key or id),
-    /// as the models see them at the end of `day`.
+    /// as the models see them at the end of `day`. Customers who withheld
+    /// profiling consent then or at their latest change are left out, as in
+    /// [`Summary::from_base`].
     ///
     /// # Errors
     ///

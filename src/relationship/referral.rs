@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::consent::{Profiled, net_revenue};
 use crate::{CustomerBase, CustomerId, EventKind, Money, MoneyError};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -177,11 +178,20 @@ pub struct ReferralForest {
     revenue: Vec<Money>,
     first_purchase: Vec<Option<DateTime<Utc>>>,
     invitations: Vec<u32>,
+    left_out: usize,
 }
 
 impl ReferralForest {
+    /// How many customers [`from_base`](Self::from_base) left out for
+    /// withheld profiling consent.
+    pub fn left_out(&self) -> usize {
+        self.left_out
+    }
+
     /// The forest of a base's referrals, counting events at or before
-    /// `as_of`.
+    /// `as_of`. Customers who withheld profiling consent at `as_of` or at
+    /// their latest change are left out (no node: nobody's referrer or
+    /// invitee), counted in [`left_out`](Self::left_out).
     ///
     /// # Errors
     ///
@@ -192,29 +202,24 @@ impl ReferralForest {
     /// O(customers + events + r log r + r·h) for r referrals in forests of
     /// height h (the cycle check walks up the referrer's ancestors).
     pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<Self, ReferralError> {
-        let customers: Vec<CustomerId> = base.customers().map(crate::Customer::id).collect();
+        let Profiled { customers, left_out } = Profiled::as_of(base, as_of);
+        let customers: Vec<CustomerId> = customers.into_iter().map(crate::Customer::id).collect();
         let n = customers.len();
         let index: FixedMap<CustomerId, u32> = customers.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect();
         let mut revenue = vec![Money::ZERO; n];
-        let mut first_purchase = vec![None; n];
+        let mut first_purchase: Vec<Option<DateTime<Utc>>> = vec![None; n];
         let mut invitations = vec![0u32; n];
         // (when, order applied, referrer, invitee)
         let mut referrals = Vec::new();
         for (i, &c) in customers.iter().enumerate() {
+            let net = net_revenue(base, c, as_of)?;
+            (revenue[i], first_purchase[i]) = (net.amount, net.first_purchase);
             for event in base.events(c).into_iter().flatten().filter(|e| e.at <= as_of) {
-                match event.kind {
-                    EventKind::Purchase { amount } => {
-                        revenue[i] = revenue[i].checked_add(amount)?;
-                        first_purchase[i].get_or_insert(event.at);
+                if let EventKind::Referral { invitee } = event.kind {
+                    invitations[i] += 1;
+                    if let Some(&j) = index.get(&invitee) {
+                        referrals.push((event.at, referrals.len(), i as u32, j));
                     }
-                    EventKind::Refund { amount, .. } => revenue[i] = revenue[i].checked_sub(amount)?,
-                    EventKind::Referral { invitee } => {
-                        invitations[i] += 1;
-                        if let Some(&j) = index.get(&invitee) {
-                            referrals.push((event.at, referrals.len(), i as u32, j));
-                        }
-                    }
-                    _ => {}
                 }
             }
         }
@@ -253,7 +258,17 @@ impl ReferralForest {
                 cursor[*p as usize] += 1;
             }
         }
-        Ok(ReferralForest { customers, index, parent, child_offsets, children, revenue, first_purchase, invitations })
+        Ok(ReferralForest {
+            customers,
+            index,
+            parent,
+            child_offsets,
+            children,
+            revenue,
+            first_purchase,
+            invitations,
+            left_out,
+        })
     }
 
     /// Who brought this customer, if anyone.
