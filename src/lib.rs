@@ -139,7 +139,7 @@ pub mod campaign;
 pub mod clv;
 mod consent;
 mod customer;
-mod error;
+pub mod error;
 mod event;
 pub mod eventlog;
 mod group;

@@ -15,6 +15,7 @@ mod common;
 #[cfg(feature = "sim")]
 mod consent;
 mod driver;
+mod errors;
 #[cfg(feature = "csv")]
 mod eventlog;
 #[cfg(feature = "sim")]

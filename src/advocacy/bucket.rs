@@ -117,7 +117,7 @@ pub fn leaking_bucket(
     let mut assessments = Vec::with_capacity(boundaries.len());
     for day in boundaries {
         let end_of_previous = day.pred_opt().unwrap_or(*day);
-        assessments.push(valuation.assess(base, end_of_previous).map_err(|e| AdvocacyError::Model(e.to_string()))?);
+        assessments.push(valuation.assess(base, end_of_previous)?);
     }
     let mut rows = Vec::with_capacity(boundaries.len() - 1);
     for (k, window) in boundaries.windows(2).enumerate() {
@@ -225,13 +225,13 @@ pub fn retention_vs_acquisition(
         }
     }
     let k = points / 100.0;
-    let assessments = valuation.assess(base, day).map_err(|e| AdvocacyError::Model(e.to_string()))?;
+    let assessments = valuation.assess(base, day)?;
     let retention = assessments
         .values()
         .filter(|a| a.p_alive > 1e-12)
         .map(|a| k.min(1.0 - a.p_alive).max(0.0) * a.expected_purchases / a.p_alive * a.value_per_purchase)
         .sum();
-    let mean_value = valuation.spend.expected_average_value(0, 0.0).map_err(|e| AdvocacyError::Model(e.to_string()))?;
+    let mean_value = valuation.spend.expected_average_value(0, 0.0)?;
     let horizon = valuation.horizon();
     let acquisition = (0..valuation.periods)
         .map(|j| {

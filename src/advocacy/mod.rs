@@ -68,10 +68,10 @@ pub enum AdvocacyError {
     },
     /// The referral forest could not be built.
     #[error("referral forest: {0}")]
-    Referral(String),
+    Referral(#[from] crate::relationship::ReferralError),
     /// A model could not value the customers.
     #[error("valuation: {0}")]
-    Model(String),
+    Model(#[from] crate::clv::ClvError),
     /// The base refused a move.
     #[error(transparent)]
     Base(#[from] crate::BaseError),

@@ -305,7 +305,7 @@ impl NetworkInputs {
         rank: &PageRank,
         damping: f64,
     ) -> Result<NetworkInputs, AdvocacyError> {
-        let forest = ReferralForest::from_base(base, as_of).map_err(|e| AdvocacyError::Referral(e.to_string()))?;
+        let forest = ReferralForest::from_base(base, as_of).map_err(AdvocacyError::Referral)?;
         let audience_by_node = rank_audience(rank.scores(), damping);
         let audience_of: HashMap<CustomerId, f64> = network.keys().iter().copied().zip(audience_by_node).collect();
         // Someone created after `as_of` was not yet a customer.

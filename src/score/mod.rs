@@ -1,4 +1,4 @@
-//! Scores over a whole [`CustomerBase`]: [`Rfm`]
+//! Scores over a whole [`CustomerBase`](crate::CustomerBase): [`Rfm`]
 //! quintiles and their named segments, F.R.Y. ([`Fry`]: frequency, reach,
 //! yield, and the decomposition of a revenue change), time-decayed
 //! [`Engagement`], [`FeedbackScores`] (NPS and CSAT) and a composite

@@ -86,7 +86,7 @@ pub struct FeatureTable {
 }
 
 /// A table that cannot be built as asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TableError {
     /// A column's length differs from the number of rows.
@@ -110,7 +110,7 @@ pub enum TableError {
     Money(#[from] MoneyError),
     /// The models could not value the customers.
     #[error("model features: {0}")]
-    Model(String),
+    Model(#[source] crate::clv::ClvError),
     /// A number that is not finite.
     #[error("column {name:?} row {row}: numbers must be finite")]
     NotFinite {
@@ -332,7 +332,7 @@ impl FeatureTable {
         day: chrono::NaiveDate,
         valuation: &crate::clv::ModelValuation,
     ) -> Result<(), TableError> {
-        let assessed = valuation.assess(base, day).map_err(|e| TableError::Model(e.to_string()))?;
+        let assessed = valuation.assess(base, day).map_err(TableError::Model)?;
         self.join_numbers("p_alive", assessed.iter().map(|(k, a)| (k, a.p_alive)), true)?;
         self.join_numbers("expected_purchases", assessed.iter().map(|(k, a)| (k, a.expected_purchases)), true)?;
         self.join_numbers("clv", assessed.iter().map(|(k, a)| (k, a.clv)), true)

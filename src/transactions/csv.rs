@@ -5,6 +5,7 @@
 use std::io;
 use std::path::Path;
 
+use crate::error::IoError;
 use crate::{Money, Transaction};
 
 /// What went wrong reading a CSV file. Lines are 1-based physical lines, the
@@ -13,12 +14,12 @@ use crate::{Money, Transaction};
 #[non_exhaustive]
 pub enum CsvError {
     /// The file could not be read.
-    #[error("cannot read {path}: {message}")]
+    #[error("cannot read {path}: {source}")]
     Io {
         /// The file, or `"input"` for a reader.
         path: String,
-        /// The operating system's message.
-        message: String,
+        /// The operating system's error.
+        source: IoError,
     },
     /// The header lacks a required column.
     #[error("line 1: missing column {column:?}")]
@@ -149,7 +150,7 @@ impl TransactionCsv {
     pub fn read_path(&self, path: impl AsRef<Path>) -> Result<Vec<Transaction>, CsvError> {
         let path = path.as_ref();
         let file = std::fs::File::open(path)
-            .map_err(|e| CsvError::Io { path: path.display().to_string(), message: e.to_string() })?;
+            .map_err(|e| CsvError::Io { path: path.display().to_string(), source: e.into() })?;
         self.read(io::BufReader::new(file))
     }
 }
@@ -171,7 +172,7 @@ pub(crate) struct Row<'a> {
 impl<R: io::Read> Table<R> {
     pub(crate) fn open(input: R, wanted: &[&str]) -> Result<Self, CsvError> {
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
-        let headers = reader.headers().map_err(|e| convert(&e))?.clone();
+        let headers = reader.headers().map_err(convert)?.clone();
         unique_headers(&headers)?;
         let mut columns = Vec::new();
         for name in wanted {
@@ -185,7 +186,7 @@ impl<R: io::Read> Table<R> {
     }
 
     pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>, CsvError> {
-        if !self.reader.read_record(&mut self.record).map_err(|e| convert(&e))? {
+        if !self.reader.read_record(&mut self.record).map_err(convert)? {
             return Ok(None);
         }
         let line = self.record.position().map_or(0, csv::Position::line);
@@ -216,11 +217,12 @@ pub(crate) fn unique_headers(headers: &csv::StringRecord) -> Result<(), CsvError
     }
 }
 
-pub(crate) fn convert(error: &csv::Error) -> CsvError {
+pub(crate) fn convert(error: csv::Error) -> CsvError {
     let line = error.position().map_or(0, csv::Position::line);
-    match error.kind() {
-        csv::ErrorKind::Io(e) => CsvError::Io { path: "input".into(), message: e.to_string() },
-        _ => CsvError::Malformed { line, message: error.to_string() },
+    let message = error.to_string();
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => CsvError::Io { path: "input".into(), source: e.into() },
+        _ => CsvError::Malformed { line, message },
     }
 }
 
