@@ -114,4 +114,4 @@ pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, G
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
 pub use reach::{Reach, reach_counts};
-pub use referral::{Attribution, AttributionOptions, CohortPeriod, ReferralError, ReferralForest, ViralCoefficient};
+pub use referral::{Attribution, AttributionOptions, ReferralError, ReferralForest, ViralCoefficient, ViralPeriod};
