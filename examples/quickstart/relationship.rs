@@ -5,7 +5,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use customer_lifecycle::relationship::{
-    AttributionOptions, Direction, EdgeWeights, Network, PageRankOptions, Reach, ReferralForest, pagerank,
+    Direction, EdgeWeights, Network, PageRankOptions, Reach, ReferralAttributionOptions, ReferralForest, pagerank,
 };
 use customer_lifecycle::{CustomerBase, CustomerId};
 
@@ -22,7 +22,7 @@ pub fn section(
     // Reach follows the word: from followed to follower, referrer to referred.
     let mut reach = Reach::new(network.graph(), Direction::Outgoing);
     let credit: HashMap<CustomerId, _> = ReferralForest::from_base(base, as_of)?
-        .attribution(AttributionOptions::default())?
+        .attribution(ReferralAttributionOptions::default())?
         .into_iter()
         .map(|a| (a.customer, a))
         .collect();

@@ -58,7 +58,7 @@
 //! ```
 //! use chrono::{TimeDelta, TimeZone, Utc};
 //! use customer_lifecycle::relationship::{
-//!     pagerank, AttributionOptions, Direction, EdgeWeights, Network, PageRankOptions, Reach, ReferralForest,
+//!     pagerank, ReferralAttributionOptions, Direction, EdgeWeights, Network, PageRankOptions, Reach, ReferralForest,
 //! };
 //! use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
 //!
@@ -83,7 +83,7 @@
 //! let rank = pagerank(network.graph(), &endorsement)?;
 //! let mut reach = Reach::new(network.graph(), Direction::Outgoing);
 //! let forest = ReferralForest::from_base(&base, as_of)?;
-//! let credit = forest.attribution(AttributionOptions::default())?;
+//! let credit = forest.attribution(ReferralAttributionOptions::default())?;
 //!
 //! let mut rows = Vec::new();
 //! for (node, score) in rank.top(10) {
@@ -114,4 +114,6 @@ pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, G
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
 pub use reach::{Reach, reach_counts};
-pub use referral::{Attribution, AttributionOptions, ReferralError, ReferralForest, ViralCoefficient, ViralPeriod};
+pub use referral::{
+    Attribution, ReferralAttributionOptions, ReferralError, ReferralForest, ViralCoefficient, ViralPeriod,
+};

@@ -38,16 +38,16 @@ pub enum ReferralError {
 ///
 /// Defaults: depth 3, decay 0.5 (a referral's referral counts half).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct AttributionOptions {
+pub struct ReferralAttributionOptions {
     /// Levels below the customer that count (1 = direct referrals only).
     pub depth: u32,
     /// The weight of level k is `decay^(k−1)`, in `[0, 1]`.
     pub decay: f64,
 }
 
-impl Default for AttributionOptions {
+impl Default for ReferralAttributionOptions {
     fn default() -> Self {
-        AttributionOptions { depth: 3, decay: 0.5 }
+        ReferralAttributionOptions { depth: 3, decay: 0.5 }
     }
 }
 
@@ -147,7 +147,7 @@ pub struct ViralCoefficient {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use customer_lifecycle::relationship::{AttributionOptions, ReferralForest};
+/// use customer_lifecycle::relationship::{ReferralAttributionOptions, ReferralForest};
 /// use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
@@ -166,7 +166,7 @@ pub struct ViralCoefficient {
 ///
 /// let forest = ReferralForest::from_base(&base, t0 + TimeDelta::days(30))?;
 /// assert_eq!(forest.parent(bo), Some(ana));
-/// let credit = forest.attribution(AttributionOptions::default())?;
+/// let credit = forest.attribution(ReferralAttributionOptions::default())?;
 /// assert_eq!(credit[0].customer, ana);
 /// assert_eq!(credit[0].direct_revenue.to_string(), "40.00");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -320,8 +320,8 @@ impl ReferralForest {
     /// # Complexity
     ///
     /// O(Σ over referrers of their descendants down to `depth`) ≤ O(n · depth).
-    pub fn attribution(&self, options: AttributionOptions) -> Result<Vec<Attribution>, ReferralError> {
-        let AttributionOptions { depth, decay } = options;
+    pub fn attribution(&self, options: ReferralAttributionOptions) -> Result<Vec<Attribution>, ReferralError> {
+        let ReferralAttributionOptions { depth, decay } = options;
         if depth == 0 {
             return Err(ReferralError::InvalidDepth { depth });
         }
@@ -478,7 +478,7 @@ mod tests {
         assert_eq!(forest.children(a).collect::<Vec<_>>(), [b, c]);
         assert_eq!(forest.roots().collect::<Vec<_>>(), [a]);
 
-        let credit = forest.attribution(AttributionOptions { depth: 2, decay: 0.5 }).unwrap();
+        let credit = forest.attribution(ReferralAttributionOptions { depth: 2, decay: 0.5 }).unwrap();
         assert_eq!(credit.len(), 2);
         let ca = &credit[0];
         assert_eq!((ca.customer, ca.direct_referred, ca.direct_converted), (a, 2, 2));
@@ -491,13 +491,13 @@ mod tests {
             (b, 2, 1, Money::from_minor(1000))
         );
         // Depth 1 is the direct level only.
-        let direct = forest.attribution(AttributionOptions { depth: 1, decay: 0.0 }).unwrap();
+        let direct = forest.attribution(ReferralAttributionOptions { depth: 1, decay: 0.0 }).unwrap();
         assert_eq!(direct[0].revenue, Money::from_minor(2500));
-        assert!(forest.attribution(AttributionOptions { depth: 0, decay: 0.5 }).is_err());
-        assert!(forest.attribution(AttributionOptions { depth: 2, decay: 1.5 }).is_err());
+        assert!(forest.attribution(ReferralAttributionOptions { depth: 0, decay: 0.5 }).is_err());
+        assert!(forest.attribution(ReferralAttributionOptions { depth: 2, decay: 1.5 }).is_err());
         // As of day 3, d had not bought yet.
         let early = ReferralForest::from_base(&world.base, world.at(3)).unwrap();
-        assert_eq!(early.attribution(AttributionOptions::default()).unwrap()[1].converted, 0);
+        assert_eq!(early.attribution(ReferralAttributionOptions::default()).unwrap()[1].converted, 0);
     }
 
     #[test]
