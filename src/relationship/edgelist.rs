@@ -127,7 +127,7 @@ impl EdgeListHeader {
         }
     }
 
-    /// The direction [`Reach`](super::Reach) walks to follow word of mouth:
+    /// The direction [`ReachCounter`](super::ReachCounter) walks to follow word of mouth:
     /// along the stored edges for both headers (from the followed to the
     /// follower; from source to target).
     pub const fn reach_direction(self) -> Direction {
