@@ -182,7 +182,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
             for (row, t) in log.iter().enumerate() {
                 first_row.entry(t.key.as_str()).or_insert(row);
             }
-            customers.sort_by_key(|c| first_row[c.customer_id.as_str()]);
+            customers.sort_by_key(|c| first_row[c.key.as_str()]);
             customers
         }
         _ => return Err(USAGE.to_owned()),
@@ -370,7 +370,7 @@ fn fit_all(customers: Vec<CustomerSummary>) -> Result<Output, String> {
                 expected_purchases_39: b.expected_purchases(c.frequency, c.recency, c.t, 39.0),
                 p_alive: b.p_alive(c.frequency, c.recency, c.t),
                 expected_avg_value,
-                customer_id: c.customer_id,
+                customer_id: c.key,
                 frequency: c.frequency,
                 recency: c.recency,
                 t: c.t,

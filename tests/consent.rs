@@ -100,7 +100,7 @@ fn check_law(base: &CustomerBase, t: DateTime<Utc>) -> Result<(), TestCaseError>
 
     let summary = Summary::from_base(base, day, TimeUnit::Weeks).unwrap();
     prop_assert_eq!(summary.left_out, n);
-    prop_assert!(summary.customers.iter().all(|c| !labels.contains(&c.customer_id)));
+    prop_assert!(summary.customers.iter().all(|c| !labels.contains(&c.key)));
     let valuation = ModelValuation::fit(&summary, 13, 4.0, 0.01, &FitOptions::default()).unwrap();
     let assessed = valuation.assess(base, day).unwrap();
     prop_assert!(assessed.keys().all(|label| !labels.contains(label)));

@@ -53,13 +53,16 @@ impl TimeUnit {
 /// let c: CustomerSummary = serde_json::from_str(
 ///     r#"{"customer_id":"7","frequency":2,"recency":30.43,"T":38.86,"monetary_value":22.35}"#,
 /// )?;
-/// assert_eq!(c.t, 38.86);
+/// assert_eq!((c.key.as_str(), c.t), ("7", 38.86));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerSummary {
-    /// The customer's key as it appeared in the log.
-    pub customer_id: String,
+    /// The customer's key as it appeared in the log (the shop's own key,
+    /// not a [`CustomerId`](crate::CustomerId)); `customer_id` in serde
+    /// and CSV.
+    #[serde(rename = "customer_id")]
+    pub key: String,
     /// Repeat purchases: distinct purchase days − 1.
     pub frequency: u32,
     /// Time from the first purchase day to the last one.
@@ -335,7 +338,7 @@ impl PurchaseAggregate {
                     (c.total.minor_units() - c.first_day_amount.minor_units()) as f64 / 100.0 / f64::from(repeat_days)
                 };
                 CustomerSummary {
-                    customer_id: c.customer_id,
+                    key: c.customer_id,
                     frequency: repeat_days,
                     recency: (c.last_day - c.first_day).num_days() as f64 / unit,
                     t: (calibration_end - c.first_day).num_days() as f64 / unit,

@@ -209,7 +209,7 @@ impl ModelValuation {
                 value_per_purchase: value,
                 clv,
             };
-            out.insert(c.customer_id.clone(), assessment);
+            out.insert(c.key.clone(), assessment);
         }
         Ok(out)
     }
