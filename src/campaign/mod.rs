@@ -72,7 +72,7 @@ mod timing;
 pub use attribution::{AttributionModel, AttributionOptions};
 pub use campaign::{Audience, Campaign, CampaignBuilder, CampaignKind};
 pub use experiment::{
-    Arm, ArmOutcome, Covariate, Experiment, Moments, ProportionTest, Uplift, WelchTest, assignment_hash,
+    Arm, ArmOutcome, Covariate, Experiment, Moments, Proportion, ProportionTest, Uplift, WelchTest, assignment_hash,
     sample_size_per_arm,
 };
 pub use report::{CampaignReport, Roi, StageBreakdown, report};
