@@ -279,8 +279,8 @@ mod networkx {
 mod from_base {
     use chrono::{DateTime, TimeDelta, TimeZone, Utc};
     use customer_lifecycle::relationship::{
-        Direction, EdgeKind, EdgeWeights, GraphError, LiveEdgeSamples, Network, PageRankOptions, ReachCounter, celf,
-        pagerank, simulate_spread,
+        Direction, EdgeKind, EdgeWeights, GraphError, LiveEdgeSamples, MonteCarloOptions, Network, PageRankOptions,
+        ReachCounter, celf, pagerank, simulate_spread,
     };
     use customer_lifecycle::{Channel, CustomerBase, CustomerId, Event, EventId, EventKind, NewCustomer, Policy};
 
@@ -340,7 +340,7 @@ mod from_base {
         let weights = EdgeWeights { follows: 0.5, referral: 0.25 };
         let network = Network::from_base(&base, t(30), weights).unwrap();
         let c0 = network.node(&ids[0]).unwrap();
-        let spread = simulate_spread(network.graph(), &[c0], 4000, 5).unwrap();
+        let spread = simulate_spread(network.graph(), &[c0], MonteCarloOptions::new().runs(4000).rng_seed(5)).unwrap();
         // c1, c2, c3 each with 1/2; c4 directly (1/4) or through c3 (1/2 · 1/2).
         let exact = 1.0 + 1.5 + (1.0 - 0.75 * 0.75);
         assert!(spread.low < exact && exact < spread.high, "{spread:?} vs {exact}");

@@ -106,7 +106,9 @@ mod rank;
 mod reach;
 mod referral;
 
-pub use diffusion::{DiffusionError, LiveEdgeSamples, Selection, Spread, celf, greedy, simulate_spread};
+pub use diffusion::{
+    DiffusionError, LiveEdgeSamples, MonteCarloOptions, Selection, Spread, celf, greedy, simulate_spread,
+};
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 pub use edgelist::{EdgeList, EdgeListError, EdgeListHeader, read_edge_list};
