@@ -154,6 +154,17 @@ mod transactions;
 mod util;
 mod window;
 
+// Public dependencies: their types appear in this crate's API (chrono's
+// dates and times everywhere, uuid behind the ids, serde_json's `Value` in
+// `Segment::from_value`), so users can name the very versions this crate
+// was built with.
+#[doc(no_inline)]
+pub use chrono;
+#[doc(no_inline)]
+pub use serde_json;
+#[doc(no_inline)]
+pub use uuid;
+
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
 pub use error::{Error, Result};
