@@ -461,7 +461,7 @@ impl Summary {
     ///     ("a", d("2024-03-01"), Money::from_minor(999)), // after the calibration end
     /// ];
     /// let s = Summary::from_records(log, d("2024-01-10"), TimeUnit::Days)?;
-    /// assert_eq!(s.customers[0].customer_id, "b");
+    /// assert_eq!(s.customers[0].key, "b");
     /// let a = &s.customers[1];
     /// assert_eq!((a.frequency, a.recency, a.t, a.monetary_value), (1, 4.0, 9.0, 5.0));
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
