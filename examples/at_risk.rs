@@ -34,7 +34,7 @@ pub fn run(path: &Path, out: &mut impl Write) -> Result<(), Box<dyn Error>> {
 
     // Every customer's features as they stood at the start of July 2025.
     let as_of = Utc.with_ymd_and_hms(2025, 7, 1, 0, 0, 0).unwrap();
-    let table = FeatureTable::from_base(&base, as_of);
+    let table = FeatureTable::from_base(&base, as_of)?;
     // More than one purchase and none for 60 days, or an open complaint,
     // and not yet churned (see `ready_segments`).
     let at_risk = ready_segments().into_iter().find(|s| s.name == "at risk of churn").ok_or("no such segment")?;

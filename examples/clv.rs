@@ -355,7 +355,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
             // rows after the calibration end included: the order of the
             // log's keys.
             let first_row: HashMap<&str, usize> = log.keys().iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-            customers.sort_by_key(|c| first_row[c.customer_id.as_str()]);
+            customers.sort_by_key(|c| first_row[c.key.as_str()]);
             customers
         }
         _ => return Err(USAGE.to_owned()),
@@ -591,7 +591,7 @@ fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, Strin
                 expected_avg_value,
                 expected_avg_value_lower: at(2).map(|v| v.lower),
                 expected_avg_value_upper: at(2).map(|v| v.upper),
-                customer_id: c.customer_id,
+                customer_id: c.key,
                 frequency: c.frequency,
                 recency: c.recency,
                 t: c.t,

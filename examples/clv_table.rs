@@ -51,7 +51,7 @@ pub fn run(path: &Path, out: &mut impl Write) -> Result<(), Box<dyn Error>> {
             valuation.discount_rate,
         )?;
         let expected = model.expected_purchases(history, valuation.horizon());
-        rows.push((c.customer_id.as_str(), c.frequency, model.p_alive(history), expected, clv));
+        rows.push((c.key.as_str(), c.frequency, model.p_alive(history), expected, clv));
     }
     rows.sort_by(|a, b| b.4.total_cmp(&a.4).then(a.0.cmp(b.0)));
 

@@ -43,7 +43,7 @@ pub fn run(path: &Path, out: &mut impl Write) -> Result<(), Box<dyn Error>> {
             {"field": "recency_days", "ge": 42}]}}"#,
     )?;
     let start = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap();
-    let table = FeatureTable::from_base(&base, start);
+    let table = FeatureTable::from_base(&base, start)?;
     let members = table.evaluate(&lapsing)?;
     // Table rows are labelled by key; the campaign names customers by id.
     let audience: Audience = table.labels_of(&members).into_iter().map(CustomerId::from_key).collect();

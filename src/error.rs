@@ -1,5 +1,10 @@
-//! The crate-wide [`Error`], which every module's error converts into, and
-//! the [`Result`] alias.
+//! The crate-wide [`Error`], which every module's error converts into, the
+//! [`Result`] alias, and [`IoError`], the shareable I/O cause the readers'
+//! errors keep as their [`source`](std::error::Error::source).
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
 
 /// Any error of this crate. Each variant wraps the error of one module, so
 /// `?` works across modules and a caller can still match on the detail.
@@ -54,8 +59,20 @@ pub enum Error {
     Scoring(#[from] crate::score::ScoreError),
     /// A CSV file could not be read.
     #[cfg(feature = "csv")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
     #[error(transparent)]
     Csv(#[from] crate::CsvError),
+    /// An edge list could not be read.
+    #[cfg(feature = "csv")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+    #[error(transparent)]
+    EdgeList(#[from] crate::relationship::EdgeListError),
+    /// A segment definition was invalid.
+    #[error(transparent)]
+    Definition(#[from] crate::segment::DefinitionError),
+    /// A feature table could not be built or read as asked.
+    #[error(transparent)]
+    Table(#[from] crate::segment::TableError),
     /// A relationship graph refused an edge.
     #[error(transparent)]
     Graph(#[from] crate::relationship::GraphError),
@@ -77,3 +94,50 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An I/O error as the cause of another error: the [`io::Error`] itself,
+/// shared so that the errors holding it stay `Clone`, and compared by kind
+/// and message so that they stay `PartialEq`.
+///
+/// It displays as the I/O error does; [`get_ref`](IoError::get_ref) gives
+/// the [`io::Error`], for its [`kind`](io::Error::kind) or its raw OS code.
+#[derive(Debug, Clone)]
+pub struct IoError(Arc<io::Error>);
+
+impl IoError {
+    /// The I/O error.
+    pub fn get_ref(&self) -> &io::Error {
+        &self.0
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl From<io::Error> for IoError {
+    fn from(error: io::Error) -> Self {
+        IoError(Arc::new(error))
+    }
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}

@@ -195,11 +195,12 @@ pub mod analytics;
 mod base;
 pub mod campaign;
 pub mod clv;
+mod consent;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 pub mod cookbook;
 mod customer;
-mod error;
+pub mod error;
 mod event;
 pub mod eventlog;
 mod group;
@@ -213,6 +214,17 @@ pub mod segment;
 mod transactions;
 mod util;
 mod window;
+
+// Public dependencies: their types appear in this crate's API (chrono's
+// dates and times everywhere, uuid behind the ids, serde_json's `Value` in
+// `Segment::from_value`), so users can name the very versions this crate
+// was built with.
+#[doc(no_inline)]
+pub use chrono;
+#[doc(no_inline)]
+pub use serde_json;
+#[doc(no_inline)]
+pub use uuid;
 
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};

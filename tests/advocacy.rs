@@ -231,7 +231,7 @@ fn the_leaking_bucket_adds_up() {
     assert!(leaking_bucket(&base, &[boundaries[1], boundaries[0]], &valuation, 0.5).is_err());
 
     // The same valuation feeds segments.
-    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&base, end);
+    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&base, end).unwrap();
     table.add_model_features(&base, end.date_naive(), &valuation).unwrap();
     let at_risk = customer_lifecycle::segment::Segment::from_json(
         r#"{"name": "fading", "where": {"all": [{"field": "p_alive", "lt": 0.3}, {"field": "clv", "gt": 0}]}}"#,
@@ -315,7 +315,7 @@ fn a_one_time_buyer_long_gone_is_lost_by_default() {
     assert_eq!(leaking_bucket(&s.base, &[start, end], &bg, threshold).unwrap().rows[0].lost, 0);
 
     // The same default reaches segments.
-    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&s.base, day(299));
+    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&s.base, day(299)).unwrap();
     table.add_model_features(&s.base, d(299), &valuation).unwrap();
     let fading = customer_lifecycle::segment::Segment::from_json(
         r#"{"name": "fading", "where": {"field": "p_alive", "lt": 0.5}}"#,

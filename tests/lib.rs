@@ -12,7 +12,10 @@ mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
+#[cfg(feature = "sim")]
+mod consent;
 mod driver;
+mod errors;
 #[cfg(feature = "csv")]
 mod eventlog;
 #[cfg(feature = "sim")]

@@ -101,7 +101,7 @@ fn funnel() -> Funnel {
             median_days_to_purchase: None,
             p90_days_to_purchase: None,
         },
-        excluded: 0,
+        left_out: 0,
     }
 }
 
@@ -138,7 +138,7 @@ fn stage_flows_colour_the_rows_with_customers_and_leave_the_rest_empty() {
         Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap(),
     )
     .unwrap();
-    let matrix = TransitionMatrix { period, counts, excluded: 0 };
+    let matrix = TransitionMatrix { period, counts, left_out: 0 };
     let chart = Chart::new(
         &plot::stage_flows(&matrix).unwrap(),
         (800, 500),

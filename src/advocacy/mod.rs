@@ -49,6 +49,9 @@ pub use value::{NetworkInputs, NetworkOptions, NetworkValue, NetworkValues, netw
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AdvocacyError {
+    /// A customer's purchases less refunds overflowed.
+    #[error(transparent)]
+    Money(#[from] crate::MoneyError),
     /// An input column's length differs from the number of customers.
     #[error("input column {column} has {found} rows, expected {expected}")]
     Length {
@@ -93,10 +96,10 @@ pub enum AdvocacyError {
     },
     /// The referral forest could not be built.
     #[error("referral forest: {0}")]
-    Referral(String),
+    Referral(#[from] crate::relationship::ReferralError),
     /// A model could not value the customers.
     #[error("valuation: {0}")]
-    Model(String),
+    Model(#[from] crate::clv::ClvError),
     /// The base refused a move.
     #[error(transparent)]
     Base(#[from] crate::BaseError),

@@ -7,8 +7,8 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::consent::{Profiled, end_of_day};
 use crate::group::group_fold_ids;
-use crate::score::consenting_purchases;
 use crate::{CustomerBase, CustomerId, Money};
 
 /// The length of a cohort period: calendar months or quarters.
@@ -97,7 +97,7 @@ pub struct CohortTable {
     /// (empty cohorts included), oldest first.
     pub cohorts: Vec<Cohort>,
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 impl CohortTable {
@@ -148,7 +148,7 @@ impl CohortTable {
             None => last - (63 - recent.leading_zeros() as i32),
         };
         let Some(lowest) = groups.iter().map(|&(_, (recent, list))| first(recent, list)).min() else {
-            return CohortTable { period, as_of, cohorts: Vec::new(), excluded: 0 };
+            return CohortTable { period, as_of, cohorts: Vec::new(), left_out: 0 };
         };
         let mut cohorts: Vec<Cohort> = (lowest..=last)
             .map(|p| Cohort { start: period.start(p), size: 0, active: vec![0; (last - p) as usize + 1] })
@@ -167,7 +167,7 @@ impl CohortTable {
                 bits &= bits - 1;
             }
         }
-        CohortTable { period, as_of, cohorts, excluded: 0 }
+        CohortTable { period, as_of, cohorts, left_out: 0 }
     }
 
     /// The table of the purchase events of a base's consenting customers,
@@ -177,9 +177,9 @@ impl CohortTable {
     ///
     /// As [`from_records`](Self::from_records), over the base's purchases.
     pub fn from_base(base: &CustomerBase, period: CohortPeriod, as_of: NaiveDate) -> CohortTable {
-        let (records, excluded) = consenting_purchases(base);
-        let mut table = CohortTable::from_records(&records, period, as_of);
-        table.excluded = excluded;
+        let profiled = Profiled::as_of(base, end_of_day(as_of));
+        let mut table = CohortTable::from_records(&profiled.purchases(base), period, as_of);
+        table.left_out = profiled.left_out;
         table
     }
 

@@ -74,7 +74,7 @@ pub use plan::{Audience, Campaign, CampaignBuilder, CampaignKind};
 pub use report::{CampaignReport, Roi, StageBreakdown, report};
 pub use stats_tests::{
     BayesianEffect, ConfidenceSequence, Correction, CrossSums, Cuped, Effect, EffectTest, MidExperimentPower, Moments,
-    ProportionTest, SampleRatioTest, Sums, Uplift, WelchTest, adjust_p_values, sample_size_per_arm,
+    Proportion, ProportionTest, SampleRatioTest, Sums, Uplift, WelchTest, adjust_p_values, sample_size_per_arm,
 };
 pub use timing::{HourOfWeek, TimingCell, TimingProfile};
 

@@ -485,9 +485,8 @@ impl CovariateData {
         let (mut rows, mut groups) = (Vec::new(), Vec::<Vec<(u32, f64, f64)>>::new());
         let mut customer_group = Vec::with_capacity(customers.len());
         for c in customers {
-            let full = table
-                .get(&c.customer_id)
-                .ok_or_else(|| CovariateError::MissingCustomer { customer_id: c.customer_id.clone() })?;
+            let full =
+                table.get(&c.key).ok_or_else(|| CovariateError::MissingCustomer { customer_id: c.key.clone() })?;
             let row: Vec<f64> = table_columns.iter().map(|&j| full[j]).collect();
             // +0.0 and −0.0 are one row.
             let bits: Vec<u64> = row.iter().map(|v| (v + 0.0).to_bits()).collect();
@@ -1166,7 +1165,7 @@ impl CovariateModel {
                 IndividualModel::BgNbd(m) => m.simulate(1, t, customer_seed)?,
             };
             let (x, t_x, t, _) = one.rows().next().expect("one customer");
-            out.push(CustomerSummary { customer_id: key.clone(), frequency: x, recency: t_x, t, monetary_value: 0.0 });
+            out.push(CustomerSummary { key: key.clone(), frequency: x, recency: t_x, t, monetary_value: 0.0 });
         }
         Ok(out)
     }
@@ -1268,7 +1267,7 @@ mod tests {
             .flat_map(|(x, tx, tt, n)| std::iter::repeat_n((x, tx, tt), n as usize))
             .enumerate()
             .map(|(i, (x, tx, tt))| CustomerSummary {
-                customer_id: format!("c{i}"),
+                key: format!("c{i}"),
                 frequency: x,
                 recency: tx,
                 t: tt,
@@ -1372,8 +1371,8 @@ mod tests {
             Err(CovariateError::DuplicateCovariate { .. })
         ));
         let customers = vec![
-            CustomerSummary { customer_id: "x".into(), frequency: 1, recency: 2.0, t: 5.0, monetary_value: 0.0 },
-            CustomerSummary { customer_id: "z".into(), frequency: 0, recency: 0.0, t: 5.0, monetary_value: 0.0 },
+            CustomerSummary { key: "x".into(), frequency: 1, recency: 2.0, t: 5.0, monetary_value: 0.0 },
+            CustomerSummary { key: "z".into(), frequency: 0, recency: 0.0, t: 5.0, monetary_value: 0.0 },
         ];
         let spec = CovariateSpec::all(&t);
         assert_eq!(

@@ -82,7 +82,7 @@ impl HoldoutData {
         // A fixed-seed hasher: the library never draws on operating-system
         // randomness.
         let index: HashMap<&str, usize, foldhash::fast::FixedState> =
-            calibration.customers.iter().enumerate().map(|(i, c)| (c.customer_id.as_str(), i)).collect();
+            calibration.customers.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
         let mut days: Vec<(usize, NaiveDate)> =
             later.iter().filter_map(|(key, day)| index.get(key.as_ref()).map(|&i| (i, *day))).collect();
         days.sort_unstable();

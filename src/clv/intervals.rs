@@ -41,7 +41,7 @@
 //! let customers: Vec<CustomerSummary> = sim
 //!     .rows()
 //!     .enumerate()
-//!     .map(|(i, (x, t_x, t, _))| CustomerSummary { customer_id: i.to_string(), frequency: x, recency: t_x, t, monetary_value: 0.0 })
+//!     .map(|(i, (x, t_x, t, _))| CustomerSummary { key: i.to_string(), frequency: x, recency: t_x, t, monetary_value: 0.0 })
 //!     .collect();
 //! let data = CovariateData::without_covariates(&customers)?;
 //! let fit = CovariateModel::fit(CovariateKind::BgNbd, &data, &CovariateOptions::default())?;
@@ -433,7 +433,7 @@ mod tests {
             .flat_map(|(x, tx, t, c)| std::iter::repeat_n((x, tx, t), c as usize))
             .enumerate()
             .map(|(i, (x, tx, t))| CustomerSummary {
-                customer_id: i.to_string(),
+                key: i.to_string(),
                 frequency: x,
                 recency: tx,
                 t,

@@ -13,6 +13,7 @@ use chrono::{Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::clv::ClvError;
+use crate::consent::{Profiled, end_of_day_at};
 use crate::keys::KeyTable;
 use crate::util::radix_sort_by_key;
 use crate::{CustomerBase, EventKind, Money, Transaction, TransactionLog};
@@ -52,13 +53,16 @@ impl TimeUnit {
 /// let c: CustomerSummary = serde_json::from_str(
 ///     r#"{"customer_id":"7","frequency":2,"recency":30.43,"T":38.86,"monetary_value":22.35}"#,
 /// )?;
-/// assert_eq!(c.t, 38.86);
+/// assert_eq!((c.key.as_str(), c.t), ("7", 38.86));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerSummary {
-    /// The customer's key as it appeared in the log.
-    pub customer_id: String,
+    /// The customer's key as it appeared in the log (the shop's own key,
+    /// not a [`CustomerId`](crate::CustomerId)); `customer_id` in serde
+    /// and CSV.
+    #[serde(rename = "customer_id")]
+    pub key: String,
     /// Repeat purchases: distinct purchase days − 1.
     pub frequency: u32,
     /// Time from the first purchase day to the last one.
@@ -81,6 +85,10 @@ pub struct Summary {
     pub calibration_end: NaiveDate,
     /// One entry per customer.
     pub customers: Vec<CustomerSummary>,
+    /// Customers [`from_base`](Summary::from_base) left out for withheld
+    /// profiling consent (0 for a summary of records).
+    #[serde(default)]
+    pub left_out: usize,
 }
 
 /// One customer's purchases in an aggregate: enough to merge with a later
@@ -342,7 +350,7 @@ impl PurchaseAggregate {
                     (c.total.minor_units() - c.first_day_amount.minor_units()) as f64 / 100.0 / f64::from(repeat_days)
                 };
                 CustomerSummary {
-                    customer_id: c.customer_id,
+                    key: c.customer_id,
                     frequency: repeat_days,
                     recency: (c.last_day - c.first_day).num_days() as f64 / unit,
                     t: (calibration_end - c.first_day).num_days() as f64 / unit,
@@ -350,7 +358,7 @@ impl PurchaseAggregate {
                 }
             })
             .collect();
-        Ok(Summary { time_unit, calibration_end, customers })
+        Ok(Summary { time_unit, calibration_end, customers, left_out: 0 })
     }
 }
 
@@ -465,7 +473,7 @@ impl Summary {
     ///     ("a", d("2024-03-01"), Money::from_minor(999)), // after the calibration end
     /// ];
     /// let s = Summary::from_records(log, d("2024-01-10"), TimeUnit::Days)?;
-    /// assert_eq!(s.customers[0].customer_id, "b");
+    /// assert_eq!(s.customers[0].key, "b");
     /// let a = &s.customers[1];
     /// assert_eq!((a.frequency, a.recency, a.t, a.monetary_value), (1, 4.0, 9.0, 5.0));
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
@@ -561,6 +569,9 @@ impl Summary {
     /// event's calendar day taken in UTC. Customers are keyed by their
     /// external key, or their id when they have none, and appear in the
     /// order they were added. Refunds are not purchases and are ignored.
+    /// Customers who withheld profiling consent at the end of
+    /// `calibration_end` or at their latest change are left out, counted
+    /// in [`left_out`](Summary::left_out).
     ///
     /// # Errors
     ///
@@ -589,8 +600,9 @@ impl Summary {
         time_unit: TimeUnit,
         offset: FixedOffset,
     ) -> Result<Summary, ClvError> {
+        let profiled = Profiled::as_of(base, end_of_day_at(calibration_end, offset));
         let mut records = Vec::new();
-        for customer in base.customers() {
+        for customer in profiled.customers {
             let key = customer.key().map_or_else(|| customer.id().to_string(), str::to_owned);
             for event in base.events(customer.id()).into_iter().flatten() {
                 if let EventKind::Purchase { amount } = event.kind {
@@ -598,7 +610,9 @@ impl Summary {
                 }
             }
         }
-        Summary::from_records(records, calibration_end, time_unit)
+        let mut summary = Summary::from_records(records, calibration_end, time_unit)?;
+        summary.left_out = profiled.left_out;
+        Ok(summary)
     }
 }
 

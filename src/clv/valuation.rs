@@ -265,7 +265,9 @@ impl<M: PurchaseModel> ModelValuation<M> {
     }
 
     /// Every customer who bought on or before `day`, by label (key or id),
-    /// as the models see them at the end of `day`.
+    /// as the models see them at the end of `day`. Customers who withheld
+    /// profiling consent then or at their latest change are left out, as in
+    /// [`Summary::from_base`].
     ///
     /// # Errors
     ///
@@ -289,7 +291,7 @@ impl<M: PurchaseModel> ModelValuation<M> {
                 value_per_purchase: value,
                 clv,
             };
-            out.insert(c.customer_id.clone(), assessment);
+            out.insert(c.key.clone(), assessment);
         }
         Ok(out)
     }

@@ -73,6 +73,12 @@ pub enum EdgeListError {
         /// The line.
         line: u64,
     },
+    /// The input could not be read.
+    #[error("cannot read input: {source}")]
+    Io {
+        /// The operating system's error.
+        source: crate::error::IoError,
+    },
     /// The input could not be read as CSV.
     #[error("line {line}: {message}")]
     Read {
@@ -122,7 +128,7 @@ impl EdgeListHeader {
         }
     }
 
-    /// The direction [`Reach`](super::Reach) walks to follow word of mouth:
+    /// The direction [`ReachCounter`](super::ReachCounter) walks to follow word of mouth:
     /// along the stored edges for both headers (from the followed to the
     /// follower; from source to target).
     pub const fn reach_direction(self) -> Direction {
@@ -204,7 +210,7 @@ pub fn read_edge_list<R: Read>(mut input: R) -> Result<EdgeList, EdgeListError> 
     // the csv reader's own line numbers count skipped blank lines into the
     // following record.
     let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(|e| EdgeListError::Read { line: 0, message: e.to_string() })?;
+    input.read_to_end(&mut bytes).map_err(|e| EdgeListError::Io { source: e.into() })?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let line_at = |position: Option<&csv::Position>| {
         let Some(position) = position else { return 0 };

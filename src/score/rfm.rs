@@ -8,8 +8,9 @@ use std::hash::Hash;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::consent::{Profiled, end_of_day};
 use crate::group::group_fold;
-use crate::score::{ScoreError, consenting_purchases};
+use crate::score::ScoreError;
 use crate::transactions::{LogRow, TransactionLog};
 use crate::{CustomerBase, CustomerId, Money};
 
@@ -180,7 +181,7 @@ pub struct RfmRow<K> {
 pub struct Rfm<K = CustomerId> {
     as_of: NaiveDate,
     rows: Vec<RfmRow<K>>,
-    excluded: usize,
+    left_out: usize,
 }
 
 impl<K: Hash + Eq + Clone> Rfm<K> {
@@ -271,7 +272,7 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
                 score: RfmScore { r: 6 - qr[i], f: qf[i], m: qm[i] },
             })
             .collect();
-        Ok(Rfm { as_of, rows, excluded: 0 })
+        Ok(Rfm { as_of, rows, left_out: 0 })
     }
 
     /// The as-of day.
@@ -285,8 +286,8 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
     }
 
     /// How many customers were left out for withheld profiling consent.
-    pub fn excluded(&self) -> usize {
-        self.excluded
+    pub fn left_out(&self) -> usize {
+        self.left_out
     }
 
     /// How many scored customers fall in each segment of `segments`, in the
@@ -372,7 +373,7 @@ impl<'a> Rfm<&'a str> {
 impl Rfm<CustomerId> {
     /// RFM over the purchase events of a base, with each purchase's day
     /// taken in UTC. Customers who withheld profiling consent are left out
-    /// and counted in [`excluded`](Rfm::excluded); ties are broken in the
+    /// and counted in [`left_out`](Rfm::left_out); ties are broken in the
     /// order customers were added. Refunds are not purchases and do not
     /// count.
     ///
@@ -397,13 +398,13 @@ impl Rfm<CustomerId> {
     /// base.apply(&Event { id: EventId::from_key("o1"), customer: ana, at: t, channel: Channel::Web, kind: EventKind::Purchase { amount: "20.00".parse()? } })?;
     /// let rfm = Rfm::from_base(&base, "2024-05-11".parse()?)?;
     /// assert_eq!(rfm.rows()[0].recency_days, 10);
-    /// assert_eq!(rfm.excluded(), 0);
+    /// assert_eq!(rfm.left_out(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_base(base: &CustomerBase, as_of: NaiveDate) -> Result<Self, ScoreError> {
-        let (records, excluded) = consenting_purchases(base);
-        let mut rfm = Rfm::from_records(records, as_of)?;
-        rfm.excluded = excluded;
+        let profiled = Profiled::as_of(base, end_of_day(as_of));
+        let mut rfm = Rfm::from_records(profiled.purchases(base), as_of)?;
+        rfm.left_out = profiled.left_out;
         Ok(rfm)
     }
 }

@@ -18,7 +18,7 @@
 //! let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
 //! let mut base = CustomerBase::new(Policy::default());
 //! base.add_customer(NewCustomer::with_key("ana", t0))?;
-//! let table = FeatureTable::from_base(&base, t0);
+//! let table = FeatureTable::from_base(&base, t0)?;
 //! assert_eq!(table.labels(), ["ana"]);
 //! assert_eq!(table.value("stage", 0), Some(Value::Text("prospect".into())));
 //! # Ok::<(), customer_lifecycle::Error>(())
@@ -30,8 +30,9 @@ use chrono::{DateTime, Utc};
 
 use super::definition::Value;
 use super::table::{FeatureTable, TableError};
+use crate::consent::{Profiled, may, net_revenue};
 use crate::event::{EventKind, Feedback, Purpose};
-use crate::{Channel, Customer, CustomerBase, CustomerId, Money};
+use crate::{Channel, Customer, CustomerBase, CustomerId};
 
 /// The values of `nps_category`, best first.
 const NPS_CATEGORIES: [&str; 3] = ["promoter", "passive", "detractor"];
@@ -65,7 +66,7 @@ impl FeatureTable {
         day: chrono::NaiveDate,
         valuation: &crate::clv::ModelValuation,
     ) -> Result<(), TableError> {
-        let assessed = valuation.assess(base, day).map_err(|e| TableError::Model(e.to_string()))?;
+        let assessed = valuation.assess(base, day).map_err(TableError::Model)?;
         self.join_numbers("p_alive", assessed.iter().map(|(k, a)| (k, a.p_alive)), true)?;
         self.join_numbers("expected_purchases", assessed.iter().map(|(k, a)| (k, a.expected_purchases)), true)?;
         self.join_numbers("clv", assessed.iter().map(|(k, a)| (k, a.clv)), true)
@@ -125,11 +126,12 @@ impl FeatureTable {
     /// - **Consent** errs on the protective side: a customer counts as
     ///   allowing a purpose only if they allowed it at `as_of` *and* allow it
     ///   now (as if every later withdrawal had been made at `as_of`). So a
-    ///   customer who has withheld profiling by `as_of` or since is left out
-    ///   of every segment that uses a profiling feature, has no RFM,
-    ///   engagement or health score, and is not in the population the RFM
-    ///   quintiles rank. Every feature but the consents is a profiling
-    ///   feature.
+    ///   customer who has withheld profiling by `as_of` or since has no row
+    ///   (they are counted in [`left_out`](FeatureTable::left_out)): they
+    ///   are in no segment, move nobody's RFM quintiles, influence rank or
+    ///   reach. `consent_contact` says whether a row's customer allows
+    ///   contact in the same sense. Every feature but the consents is a
+    ///   profiling feature.
     /// - **Attributes** are the values the base holds now: it keeps no
     ///   history of them, and they describe who the customer is (region,
     ///   tier, signup source) rather than what they did. (`b` holds the
@@ -141,13 +143,19 @@ impl FeatureTable {
     /// itself depends on it (see [`CustomerBase`]): a base fed in time
     /// order gives the law exactly.
     ///
+    /// # Errors
+    ///
+    /// [`TableError::Money`] when a customer's purchases less refunds
+    /// overflow.
+    ///
     /// # Complexity
     ///
     /// O(customers + events), and a copy of each customer the base has not
     /// evaluated up to `as_of`.
     #[allow(clippy::too_many_lines)]
-    pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>) -> Self {
-        let present: Vec<&Customer> = base.customers().filter(|c| c.created_at() <= as_of).collect();
+    pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<Self, TableError> {
+        let Profiled { customers: present, left_out } =
+            Profiled::among(base, base.customers().filter(|c| c.created_at() <= as_of), as_of);
         let row_of: HashMap<CustomerId, usize> = present.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
         let n = present.len();
         let mut table = FeatureTable::new(present.iter().map(|c| c.label()).collect());
@@ -168,26 +176,20 @@ impl FeatureTable {
         let mut referrals = vec![Some(0.0); n];
         let mut consent = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut attributes: Vec<(String, Vec<Option<Value>>)> = Vec::new();
-        let mut eligible = vec![true; n];
         for (row, customer) in present.iter().enumerate() {
             let stage_then = base.stage_at(customer.id(), as_of).unwrap_or_else(|| customer.stage());
             stage.push(Some(stage_then.name().to_owned()));
             phase.push(stage_then.phase().map(|p| p.name().to_owned()));
             tenure.push(days(customer.created_at()));
-            let mut cents = Money::ZERO;
             let mut purchases = 0.0;
             let mut last_purchase = None;
             let mut open_ids = Vec::new();
-            let consent_then = base.consent_at(customer.id(), as_of).unwrap_or_default();
-            let allows = |purpose| consent_then.allows(purpose) && customer.consent().allows(purpose);
             for event in base.events(customer.id()).into_iter().flatten().filter(|e| e.at <= as_of) {
                 match event.kind {
-                    EventKind::Purchase { amount } => {
+                    EventKind::Purchase { .. } => {
                         purchases += 1.0;
-                        cents = cents.checked_add(amount).unwrap_or(cents);
                         last_purchase = Some(event.at);
                     }
-                    EventKind::Refund { amount, .. } => cents = cents.checked_sub(amount).unwrap_or(cents),
                     EventKind::Complaint => {
                         complaints[row] = complaints[row].map(|c| c + 1.0);
                         open_ids.push(event.id);
@@ -217,12 +219,11 @@ impl FeatureTable {
                 }
             }
             frequency[row] = Some(purchases);
-            monetary[row] = Some(cents.to_f64());
+            monetary[row] = Some(net_revenue(base, customer.id(), as_of)?.amount.to_f64());
             recency[row] = last_purchase.and_then(days);
             open[row] = Some(open_ids.len() as f64);
-            eligible[row] = allows(Purpose::Profiling);
-            consent.0.push(Some(allows(Purpose::Profiling)));
-            consent.1.push(Some(allows(Purpose::Contact)));
+            consent.0.push(Some(true));
+            consent.1.push(Some(may(base, customer, Purpose::Contact, as_of)));
             for (key, value) in customer.attributes() {
                 let name = format!("attribute.{key}");
                 let i = attributes.iter().position(|(k, _)| *k == name).unwrap_or_else(|| {
@@ -256,7 +257,7 @@ impl FeatureTable {
         for (name, values) in influence_columns(base, &present, &row_of, as_of) {
             table.add_numbers(name, values, true).expect("distinct names of finite values");
         }
-        let (numbers, segments) = score_columns(base, &present, &row_of, &eligible, as_of);
+        let (numbers, segments) = score_columns(base, &present, &row_of, as_of);
         for (name, values) in numbers {
             table.add_numbers(name, values, true).expect("distinct names of finite values");
         }
@@ -277,8 +278,8 @@ impl FeatureTable {
         for (name, values) in attributes {
             table.add_cells(&name, values, true).expect("attributes are finite");
         }
-        table.set_profiling_withheld((0..n).filter(|&row| !eligible[row]));
-        table
+        table.left_out = left_out;
+        Ok(table)
     }
 }
 
@@ -349,24 +350,22 @@ fn influence_columns(
 }
 
 /// RFM scores, engagement and health from [`score`](crate::score), by row
-/// of `present`. Only the `eligible` rows (who allow profiling as of
-/// `as_of` and now) have them, and only they make up the population the
-/// RFM quintiles rank; RFM counts the purchases up to the instant `as_of`
+/// of `present` (who all allow profiling as of `as_of` and now: they alone
+/// make up the population the RFM quintiles rank); RFM counts the purchases up to the instant `as_of`
 /// and the recency in days to its day.
 #[allow(clippy::type_complexity)]
 fn score_columns(
     base: &CustomerBase,
     present: &[&Customer],
     row_of: &HashMap<CustomerId, usize>,
-    eligible: &[bool],
     as_of: DateTime<Utc>,
 ) -> ([(&'static str, Vec<Option<f64>>); 6], Vec<Option<String>>) {
     use crate::score::{Engagement, EngagementConfig, Health, Rfm, RfmSegments};
     let n = present.len();
-    let row_of = |id: &CustomerId| row_of.get(id).copied().filter(|&row| eligible[row]);
+    let row_of = |id: &CustomerId| row_of.get(id).copied();
     let mut rfm = [vec![None; n], vec![None; n], vec![None; n], vec![None; n]];
     let mut segment = vec![None; n];
-    let purchases = present.iter().zip(eligible).filter(|&(_, &e)| e).flat_map(|(customer, _)| {
+    let purchases = present.iter().flat_map(|customer| {
         base.events(customer.id()).into_iter().flatten().filter_map(|event| match event.kind {
             EventKind::Purchase { amount } if event.at <= as_of => Some((customer.id(), event.at.date_naive(), amount)),
             _ => None,

@@ -72,7 +72,7 @@ pub struct Explanation {
     pub member: bool,
     /// Whether consent kept them out (they withheld profiling consent and
     /// the segment uses a profiling feature).
-    pub excluded_by_consent: bool,
+    pub left_out: bool,
     /// The clauses, depth first; the first is the whole predicate.
     pub clauses: Vec<ClauseOutcome>,
 }
@@ -218,8 +218,8 @@ impl FeatureTable {
         self.check(segment)?;
         let mut clauses = Vec::new();
         let held = self.explain_into(&segment.predicate, row, "where", &mut clauses);
-        let excluded = held && self.uses_profiling(segment) && self.profiling_withheld().contains(row);
-        Ok(Explanation { member: held && !excluded, excluded_by_consent: excluded, clauses })
+        let left_out = held && self.uses_profiling(segment) && self.profiling_withheld().contains(row);
+        Ok(Explanation { member: held && !left_out, left_out, clauses })
     }
 
     fn explain_into(&self, predicate: &Predicate, row: usize, path: &str, out: &mut Vec<ClauseOutcome>) -> bool {

@@ -15,8 +15,12 @@
 //! [`SegmentChange`] and [`MigrationMatrix`] compare two evaluations, and
 //! [`FeatureTable::explain`] says why a customer is in or out.
 //!
-//! Consent: a customer who withheld profiling consent is never a member of
-//! a segment that uses a profiling feature.
+//! Consent: a customer who withheld profiling consent as of the table's date
+//! or at their latest change has no row in
+//! [`FeatureTable::from_base`] (counted in [`FeatureTable::left_out`]); in a
+//! table of your own, rows marked with
+//! [`FeatureTable::set_profiling_withheld`] are never members of a segment
+//! that uses a profiling feature.
 //!
 //! # Example
 //!

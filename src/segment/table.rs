@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use super::definition::Value;
 use super::membership::Membership;
+use crate::MoneyError;
 
 /// The declared type of a feature, when it has one. A definition that
 /// compares a typed feature with a value of another type is refused;
@@ -81,10 +82,13 @@ pub struct FeatureTable {
     index: HashMap<String, usize>,
     /// Rows whose customer withheld profiling consent.
     withheld: Membership,
+    /// Customers [`from_base`](FeatureTable::from_base) left out (no row)
+    /// for withheld profiling consent.
+    pub(super) left_out: usize,
 }
 
 /// A table that cannot be built as asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TableError {
     /// A column's length differs from the number of rows.
@@ -103,9 +107,12 @@ pub enum TableError {
         /// The name.
         name: String,
     },
+    /// A customer's purchases less refunds overflowed.
+    #[error("monetary feature: {0}")]
+    Money(#[from] MoneyError),
     /// The models could not value the customers.
     #[error("model features: {0}")]
-    Model(String),
+    Model(#[source] crate::clv::ClvError),
     /// A number that is not finite.
     #[error("column {name:?} row {row}: numbers must be finite")]
     NotFinite {
@@ -150,7 +157,13 @@ impl FeatureTable {
     /// A table with these row labels (customer keys or ids) and no column.
     pub fn new(labels: Vec<String>) -> Self {
         let rows = labels.len();
-        FeatureTable { labels, columns: Vec::new(), index: HashMap::new(), withheld: Membership::empty(rows) }
+        FeatureTable {
+            labels,
+            columns: Vec::new(),
+            index: HashMap::new(),
+            withheld: Membership::empty(rows),
+            left_out: 0,
+        }
     }
 
     /// How many rows.
@@ -186,6 +199,13 @@ impl FeatureTable {
     /// The rows whose customer withheld profiling consent.
     pub fn profiling_withheld(&self) -> &Membership {
         &self.withheld
+    }
+
+    /// How many customers of the base [`from_base`](FeatureTable::from_base)
+    /// left out (they have no row) for withheld profiling consent; 0 for a
+    /// table built otherwise.
+    pub fn left_out(&self) -> usize {
+        self.left_out
     }
 
     pub(crate) fn column(&self, name: &str) -> Option<&Column> {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use crate::error::IoError;
 use crate::keys::{KeyTable, Prepared};
 use crate::transactions::{LogRow, TransactionLog};
 use crate::{Money, Transaction};
@@ -17,12 +18,12 @@ use crate::{Money, Transaction};
 #[non_exhaustive]
 pub enum CsvError {
     /// The file could not be read.
-    #[error("cannot read {path}: {message}")]
+    #[error("cannot read {path}: {source}")]
     Io {
         /// The file, or `"input"` for a reader.
         path: String,
-        /// The operating system's message.
-        message: String,
+        /// The operating system's error.
+        source: IoError,
     },
     /// The header lacks a required column.
     #[error("line 1: missing column {column:?}")]
@@ -165,7 +166,7 @@ impl TransactionCsv {
     /// distinct key and piece to join the pieces.
     pub fn read_log<R: io::Read>(&self, mut input: R) -> Result<TransactionLog, CsvError> {
         let mut bytes = Vec::new();
-        input.read_to_end(&mut bytes).map_err(|e| CsvError::Io { path: "input".into(), message: e.to_string() })?;
+        input.read_to_end(&mut bytes).map_err(|e| CsvError::Io { path: "input".into(), source: e.into() })?;
         self.parse(&bytes)
     }
 
@@ -177,8 +178,8 @@ impl TransactionCsv {
     /// [`read`](Self::read).
     pub fn read_path_log(&self, path: impl AsRef<Path>) -> Result<TransactionLog, CsvError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|e| CsvError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let bytes =
+            std::fs::read(path).map_err(|e| CsvError::Io { path: path.display().to_string(), source: e.into() })?;
         self.parse(&bytes)
     }
 
@@ -420,7 +421,7 @@ pub(crate) struct Row<'a> {
 impl<R: io::Read> Table<R> {
     pub(crate) fn open(input: R, wanted: &[&str]) -> Result<Self, CsvError> {
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
-        let headers = reader.headers().map_err(|e| convert(&e))?.clone();
+        let headers = reader.headers().map_err(convert)?.clone();
         unique_headers(&headers)?;
         let mut columns = Vec::new();
         for name in wanted {
@@ -434,7 +435,7 @@ impl<R: io::Read> Table<R> {
     }
 
     pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>, CsvError> {
-        if !self.reader.read_record(&mut self.record).map_err(|e| convert(&e))? {
+        if !self.reader.read_record(&mut self.record).map_err(convert)? {
             return Ok(None);
         }
         let line = self.record.position().map_or(0, csv::Position::line);
@@ -465,11 +466,12 @@ pub(crate) fn unique_headers(headers: &csv::StringRecord) -> Result<(), CsvError
     }
 }
 
-pub(crate) fn convert(error: &csv::Error) -> CsvError {
+pub(crate) fn convert(error: csv::Error) -> CsvError {
     let line = error.position().map_or(0, csv::Position::line);
-    match error.kind() {
-        csv::ErrorKind::Io(e) => CsvError::Io { path: "input".into(), message: e.to_string() },
-        _ => CsvError::Malformed { line, message: error.to_string() },
+    let message = error.to_string();
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => CsvError::Io { path: "input".into(), source: e.into() },
+        _ => CsvError::Malformed { line, message },
     }
 }
 

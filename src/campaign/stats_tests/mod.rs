@@ -22,7 +22,7 @@ pub use effect::{Effect, EffectTest};
 pub use moments::Moments;
 pub(crate) use moments::Welford;
 pub use power::MidExperimentPower;
-pub use proportion::ProportionTest;
+pub use proportion::{Proportion, ProportionTest};
 pub use sample_size::sample_size_per_arm;
 pub use sequential::ConfidenceSequence;
 pub use srm::SampleRatioTest;

@@ -5,6 +5,16 @@ use serde::{Deserialize, Serialize};
 use super::super::CampaignError;
 use super::super::stats::{normal_sf, z_975};
 
+/// A group's conversions out of its size, one side of a
+/// [`ProportionTest`] (named fields, so the two counts cannot be swapped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proportion {
+    /// How many converted.
+    pub conversions: u64,
+    /// How many there were.
+    pub n: u64,
+}
+
 /// The two-proportion z-test of group B against group A, with the 95%
 /// confidence interval of the difference.
 ///
@@ -23,9 +33,11 @@ use super::super::stats::{normal_sf, z_975};
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::campaign::ProportionTest;
+/// use customer_lifecycle::campaign::{Proportion, ProportionTest};
 ///
-/// let test = ProportionTest::new(1000, 100, 1000, 130)?;
+/// let a = Proportion { conversions: 100, n: 1000 };
+/// let b = Proportion { conversions: 130, n: 1000 };
+/// let test = ProportionTest::new(a, b)?;
 /// assert_eq!(test.rate_a, 0.1);
 /// assert!((test.diff - 0.03).abs() < 1e-12);
 /// assert!((test.z - 2.1027).abs() < 1e-4);
@@ -49,15 +61,15 @@ pub struct ProportionTest {
 }
 
 impl ProportionTest {
-    /// The test of `conv_b` conversions out of `n_b` against `conv_a` out of
-    /// `n_a`.
+    /// The test of group `b`'s conversions against group `a`'s.
     ///
     /// # Errors
     ///
     /// [`CampaignError::EmptyGroup`] for n = 0,
     /// [`CampaignError::ConversionsAboveCount`], and
     /// [`CampaignError::DegeneratePooledRate`] when the pooled rate is 0 or 1.
-    pub fn new(n_a: u64, conv_a: u64, n_b: u64, conv_b: u64) -> Result<Self, CampaignError> {
+    pub fn new(a: Proportion, b: Proportion) -> Result<Self, CampaignError> {
+        let (n_a, conv_a, n_b, conv_b) = (a.n, a.conversions, b.n, b.conversions);
         for (group, n, conversions) in [("a", n_a, conv_a), ("b", n_b, conv_b)] {
             if n == 0 {
                 return Err(CampaignError::EmptyGroup { group });

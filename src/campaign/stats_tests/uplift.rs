@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::experiment::ArmOutcome;
-use super::{ProportionTest, WelchTest};
+use super::{Proportion, ProportionTest, WelchTest};
 
 /// The uplift of a treatment arm over its control on conversion, revenue
 /// per customer and movement up the ladder. Each test is `None` where it is
@@ -46,15 +46,16 @@ impl Uplift {
     pub fn between(control: &ArmOutcome, treatment: &ArmOutcome) -> Self {
         Uplift {
             conversion: ProportionTest::new(
-                control.customers,
-                control.conversions,
-                treatment.customers,
-                treatment.conversions,
+                Proportion { conversions: control.conversions, n: control.customers },
+                Proportion { conversions: treatment.conversions, n: treatment.customers },
             )
             .ok(),
             revenue_per_customer: WelchTest::new(control.revenue_per_customer, treatment.revenue_per_customer).ok(),
-            moved_up: ProportionTest::new(control.customers, control.moved_up, treatment.customers, treatment.moved_up)
-                .ok(),
+            moved_up: ProportionTest::new(
+                Proportion { conversions: control.moved_up, n: control.customers },
+                Proportion { conversions: treatment.moved_up, n: treatment.customers },
+            )
+            .ok(),
         }
     }
 }
