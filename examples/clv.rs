@@ -35,6 +35,10 @@
 //! along a ridge) is an error naming the model and the parameter, such as
 //! `error: BG/NBD: the data cannot pin down a: …`, with exit status 1; so
 //! is a standard output closed early, with one `error:` line.
+//!
+//! `--order key` (with `--summary` or `--transactions`) prints the customers
+//! sorted by the bytes of their keys instead of in input order, the order a
+//! partitioned computation can reproduce (`--order input` is the default).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -122,8 +126,8 @@ struct CustomerOut {
     expected_avg_value: f64,
 }
 
-const USAGE: &str = "usage: clv --summary FILE.csv | clv --transactions FILE.csv --time-unit days|weeks \
-     --calibration-end YYYY-MM-DD | clv --discrete FILE.csv [--horizon N] | clv --survivors N0,N1,... [--periods N]";
+const USAGE: &str = "usage: clv --summary FILE.csv [--order input|key] | clv --transactions FILE.csv --time-unit \
+     days|weeks --calibration-end YYYY-MM-DD [--order input|key] | clv --discrete FILE.csv [--horizon N] | clv --survivors N0,N1,... [--periods N]";
 
 /// Runs the example on its command-line arguments and returns the JSON text.
 ///
@@ -137,6 +141,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let mut unit = None;
     let mut end = None;
     let (mut discrete, mut survivors, mut horizon, mut periods) = (None, None, None, None);
+    let mut order = None;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let mut value = || rest.next().cloned().ok_or_else(|| format!("{flag} needs a value; {USAGE}"));
@@ -149,17 +154,23 @@ pub fn run(args: &[String]) -> Result<String, String> {
             "--survivors" => survivors = Some(value()?),
             "--horizon" => horizon = Some(value()?),
             "--periods" => periods = Some(value()?),
+            "--order" => order = Some(value()?),
             other => return Err(format!("unknown argument {other:?}; {USAGE}")),
         }
     }
-    let continuous = summary.is_some() || transactions.is_some() || unit.is_some() || end.is_some();
+    let by_key = match order.as_deref() {
+        None | Some("input") => false,
+        Some("key") => true,
+        Some(other) => return Err(format!("--order must be input or key, not {other:?}; {USAGE}")),
+    };
+    let continuous = summary.is_some() || transactions.is_some() || unit.is_some() || end.is_some() || order.is_some();
     match (discrete, survivors) {
         (Some(path), None) if !continuous && periods.is_none() => return discrete_json(&path, horizon.as_deref()),
         (None, Some(counts)) if !continuous && horizon.is_none() => return survivors_json(&counts, periods.as_deref()),
         (None, None) if horizon.is_none() && periods.is_none() => {}
         _ => return Err(USAGE.to_owned()),
     }
-    let customers = match (summary, transactions) {
+    let mut customers = match (summary, transactions) {
         (Some(path), None) if unit.is_none() && end.is_none() => {
             let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
             read_summary_csv(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?
@@ -187,6 +198,10 @@ pub fn run(args: &[String]) -> Result<String, String> {
         }
         _ => return Err(USAGE.to_owned()),
     };
+    if by_key {
+        // String order is byte order.
+        customers.sort_unstable_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    }
     let json = serde_json::to_string(&fit_all(customers)?).map_err(|e| e.to_string())?;
     Ok(json)
 }
