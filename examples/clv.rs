@@ -57,6 +57,10 @@
 //! along a ridge) is an error naming the model and the parameter, such as
 //! `error: BG/NBD: the data cannot pin down a: …`, with exit status 1; so
 //! is a standard output closed early, with one `error:` line.
+//!
+//! `--order key` (with `--summary` or `--transactions`) prints the customers
+//! sorted by the bytes of their keys instead of in input order, the order a
+//! partitioned computation can reproduce (`--order input` is the default).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -211,7 +215,7 @@ struct CustomerOut {
 }
 
 const USAGE: &str = "usage: clv --summary FILE.csv | clv --transactions FILE.csv --time-unit days|weeks \
-     --calibration-end YYYY-MM-DD | clv --discrete FILE.csv [--horizon N] | clv --survivors N0,N1,... [--periods N]; \
+     --calibration-end YYYY-MM-DD [--order input|key] | clv --discrete FILE.csv [--horizon N] | clv --survivors N0,N1,... [--periods N]; \
      with --summary or --transactions: [--covariates COV.csv [--purchase-covariates a,b] [--dropout-covariates c]] \
      [--intervals LEVEL [--draws N] [--seed N]]";
 
@@ -307,6 +311,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let mut end = None;
     let (mut discrete, mut survivors, mut horizon, mut periods) = (None, None, None, None);
     let mut extras = Extras::default();
+    let mut order = None;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let mut value = || rest.next().cloned().ok_or_else(|| format!("{flag} needs a value; {USAGE}"));
@@ -325,17 +330,28 @@ pub fn run(args: &[String]) -> Result<String, String> {
             "--intervals" => extras.intervals = Some(value()?),
             "--draws" => extras.draws = Some(value()?),
             "--seed" => extras.seed = Some(value()?),
+            "--order" => order = Some(value()?),
             other => return Err(format!("unknown argument {other:?}; {USAGE}")),
         }
     }
-    let continuous = summary.is_some() || transactions.is_some() || unit.is_some() || end.is_some() || extras.any();
+    let by_key = match order.as_deref() {
+        None | Some("input") => false,
+        Some("key") => true,
+        Some(other) => return Err(format!("--order must be input or key, not {other:?}; {USAGE}")),
+    };
+    let continuous = summary.is_some()
+        || transactions.is_some()
+        || unit.is_some()
+        || end.is_some()
+        || extras.any()
+        || order.is_some();
     match (discrete, survivors) {
         (Some(path), None) if !continuous && periods.is_none() => return discrete_json(&path, horizon.as_deref()),
         (None, Some(counts)) if !continuous && horizon.is_none() => return survivors_json(&counts, periods.as_deref()),
         (None, None) if horizon.is_none() && periods.is_none() => {}
         _ => return Err(USAGE.to_owned()),
     }
-    let customers = match (summary, transactions) {
+    let mut customers = match (summary, transactions) {
         (Some(path), None) if unit.is_none() && end.is_none() => {
             let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
             read_summary_csv(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?
@@ -360,6 +376,10 @@ pub fn run(args: &[String]) -> Result<String, String> {
         }
         _ => return Err(USAGE.to_owned()),
     };
+    if by_key {
+        // String order is byte order.
+        customers.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    }
     let plan = extras.plan()?;
     let json = serde_json::to_string(&fit_all(customers, &plan)?).map_err(|e| e.to_string())?;
     Ok(json)

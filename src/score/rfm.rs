@@ -275,6 +275,59 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
         Ok(Rfm { as_of, rows, left_out: 0 })
     }
 
+    /// As [`from_records`](Rfm::from_records), with ties in each ranking
+    /// broken by the customers' keys (ascending, in `K`'s order: byte order
+    /// for string keys) instead of their order of first appearance. Row
+    /// order means nothing in a partitioned table, so this is the rule a
+    /// distributed computation can reproduce; the rows still come in the
+    /// order of each customer's first record.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_records`](Rfm::from_records).
+    ///
+    /// # Complexity
+    ///
+    /// As [`from_records`](Rfm::from_records), plus a sort of the customers
+    /// by key.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use customer_lifecycle::score::Rfm;
+    /// use customer_lifecycle::Money;
+    ///
+    /// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    /// let m = Money::from_minor;
+    /// // Equal values: by input order "b" ranks first, by key "a" does.
+    /// let log = [("b", d("2024-01-01"), m(100)), ("a", d("2024-01-01"), m(100))];
+    /// let rfm = Rfm::from_records_ties_by_key(log, d("2024-01-31"))?;
+    /// assert_eq!((rfm.rows()[0].customer, rfm.rows()[0].score.code()), ("b", 155));
+    /// assert_eq!((rfm.rows()[1].customer, rfm.rows()[1].score.code()), ("a", 511));
+    /// # Ok::<(), customer_lifecycle::score::ScoreError>(())
+    /// ```
+    pub fn from_records_ties_by_key(
+        records: impl IntoIterator<Item = (K, NaiveDate, Money)>,
+        as_of: NaiveDate,
+    ) -> Result<Self, ScoreError>
+    where
+        K: Ord,
+    {
+        let mut rfm = Rfm::from_records(records, as_of)?;
+        let mut order: Vec<usize> = (0..rfm.rows.len()).collect();
+        order.sort_unstable_by(|&a, &b| rfm.rows[a].customer.cmp(&rfm.rows[b].customer));
+        // Rank in key order: the position then breaks ties by key.
+        let values = |f: &dyn Fn(&RfmRow<K>) -> i64| order.iter().map(|&i| f(&rfm.rows[i])).collect::<Vec<i64>>();
+        let qr = quintiles(&values(&|r| r.recency_days));
+        let qf = quintiles(&values(&|r| r.frequency as i64));
+        let qm = quintiles(&values(&|r| r.monetary.minor_units()));
+        for (k, &i) in order.iter().enumerate() {
+            rfm.rows[i].score = RfmScore { r: 6 - qr[k], f: qf[k], m: qm[k] };
+        }
+        Ok(rfm)
+    }
+
     /// The as-of day.
     pub fn as_of(&self) -> NaiveDate {
         self.as_of
@@ -673,6 +726,32 @@ mod tests {
             Rfm::from_records(negative, day).unwrap_err(),
             ScoreError::NegativeAmount { record: 1, date: day, amount: Money::from_minor(-5) }
         );
+    }
+
+    #[test]
+    fn ties_by_key_do_not_depend_on_record_order() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+        // Many ties in every ranking: 30 customers, 3 distinct values each.
+        let records: Vec<(String, NaiveDate, Money)> = (0..90u32)
+            .map(|i| (format!("c{:02}", (i * 7) % 30), day(1 + i % 3), Money::from_minor(i64::from(100 * (i % 2)))))
+            .collect();
+        let as_of = day(20);
+        let scores = |rfm: Rfm<String>| {
+            let mut rows: Vec<(String, u16)> =
+                rfm.rows().iter().map(|r| (r.customer.clone(), r.score.code())).collect();
+            rows.sort();
+            rows
+        };
+        let forward = scores(Rfm::from_records_ties_by_key(records.clone(), as_of).unwrap());
+        let mut reversed = records.clone();
+        reversed.reverse();
+        assert_eq!(scores(Rfm::from_records_ties_by_key(reversed.clone(), as_of).unwrap()), forward);
+        // Input-order ties do depend on it here, so the test can tell them apart.
+        assert_ne!(scores(Rfm::from_records(reversed, as_of).unwrap()), forward);
+        // Records sorted by key: both rules agree.
+        let mut sorted = records;
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(scores(Rfm::from_records(sorted, as_of).unwrap()), forward);
     }
 
     #[test]

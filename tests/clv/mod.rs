@@ -544,6 +544,38 @@ mod example {
         assert!((customers[0]["expected_avg_value"].as_f64().unwrap() - expected).abs() < 1e-9);
     }
 
+    /// `--order key` sorts the customers by key bytes and changes nothing
+    /// else; the default stays the input order; other values are refused.
+    #[test]
+    fn order_key_sorts_customers_by_key_bytes() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cdnow_summary.csv");
+        let ids = |value: &serde_json::Value| -> Vec<String> {
+            value["customers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["customer_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let input: serde_json::Value = serde_json::from_str(&run(&args(&["--summary", path])).unwrap()).unwrap();
+        let by_key: serde_json::Value =
+            serde_json::from_str(&run(&args(&["--summary", path, "--order", "key"])).unwrap()).unwrap();
+        // Input order is numeric here; byte order puts "10" before "2".
+        assert_eq!(ids(&input)[..3], ["1", "2", "3"]);
+        assert_eq!(ids(&by_key)[..4], ["1", "10", "100", "1000"]);
+        let mut sorted = ids(&input);
+        sorted.sort();
+        assert_eq!(ids(&by_key), sorted);
+        // The same fits and the same customers, only reordered.
+        assert_eq!(input["bgnbd"], by_key["bgnbd"]);
+        assert_eq!(input["gamma_gamma"], by_key["gamma_gamma"]);
+        let mut reordered = input["customers"].as_array().unwrap().clone();
+        reordered.sort_by(|x, y| x["customer_id"].as_str().cmp(&y["customer_id"].as_str()));
+        assert_eq!(&reordered, by_key["customers"].as_array().unwrap());
+        let refused = run(&args(&["--summary", path, "--order", "random"])).unwrap_err();
+        assert!(refused.contains("--order must be input or key"), "{refused}");
+    }
+
     /// A log of 400 customers from a small deterministic generator: each
     /// joins in the first 60 days, buys at its own rate and stops at its
     /// own time; the calibration ends on day 151. With `own_spend`, each
