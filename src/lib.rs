@@ -114,11 +114,14 @@
 //!
 //! ## Consent and erasure
 //!
-//! [`score`], [`analytics`], [`segment`], [`campaign`] and [`advocacy`]
-//! leave out of their whole-base results a customer who withheld profiling
-//! consent, and say how many they left out; each module's documentation
-//! says how. [`CustomerBase::forget`] erases a customer as if they had never
-//! been there.
+//! A customer who withheld profiling consent, as of a computation's time or
+//! at their latest recorded change, is left out of every whole-base result
+//! ([`score`], [`analytics`], [`segment`], [`campaign`], [`advocacy`],
+//! [`clv`] and [`relationship`] built from a base): absent from the input,
+//! so they move nobody else's quintile edges, reach or cohort sizes, and
+//! counted under one name, `left_out`. [`CustomerBase::forget`] and
+//! `store::CustomerStore::forget_all` (feature `store`) erase a customer as if they had
+//! never been there.
 //!
 //! ## Aggregates merge
 //!

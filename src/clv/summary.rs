@@ -2,7 +2,7 @@
 //! frequency, recency, age `T` and mean repeat value, with purchases on the
 //! same calendar day collapsed into one as the literature does.
 //!
-//! [`PurchaseAggregate`] is the mergeable intermediate (DESIGN principle 4):
+//! [`PurchaseAggregate`] is the mergeable intermediate (see [aggregates merge](crate#aggregates-merge)):
 //! it is built from the purchases of one date range, merges with the
 //! aggregate of a disjoint range, and turns into a [`Summary`] once a
 //! calibration end and a time unit are chosen.

@@ -14,7 +14,7 @@ use crate::{CustomerBase, CustomerId, EventKind, Money, Window};
 ///
 /// The graph is not this module's: the caller computes reach (with the
 /// relationship module, or their own graph) and passes it in, so that scores
-/// do not depend on the graph (DESIGN principle 7).
+/// do not depend on the graph (see [layers point down](crate#layers-point-down)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reach {
     /// People one hop away.

@@ -12,7 +12,7 @@
 //! a field (or method) named `left_out`. The scores read the
 //! base and nothing above it; values that come from higher layers (a
 //! customer's reach in the relationship graph) are passed in by the caller
-//! (DESIGN principle 7).
+//! (see [layers point down](crate#layers-point-down)).
 //!
 //! # Example
 //!
