@@ -29,9 +29,10 @@ pub enum Error {
     /// An advocacy figure could not be computed.
     #[error(transparent)]
     Advocacy(#[from] crate::advocacy::AdvocacyError),
-    /// An event log was refused.
+    /// An event log was refused (boxed: the error names file, line, field
+    /// and keys, and would make every `Result` of the crate large).
     #[error(transparent)]
-    EventLog(#[from] crate::eventlog::EventLogError),
+    EventLog(Box<crate::eventlog::EventLogError>),
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] crate::SnapshotError),
@@ -44,7 +45,7 @@ pub enum Error {
     #[cfg(feature = "store")]
     #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(Box<crate::store::StoreError>),
     /// A summary, model fit or prediction failed.
     #[error(transparent)]
     Clv(#[from] crate::clv::ClvError),
@@ -90,6 +91,19 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
+}
+
+impl From<crate::eventlog::EventLogError> for Error {
+    fn from(error: crate::eventlog::EventLogError) -> Self {
+        Error::EventLog(Box::new(error))
+    }
+}
+
+#[cfg(feature = "store")]
+impl From<crate::store::StoreError> for Error {
+    fn from(error: crate::store::StoreError) -> Self {
+        Error::Store(Box::new(error))
+    }
 }
 
 /// `Result` with this crate's [`Error`].

@@ -118,3 +118,14 @@ fn advocacy_keeps_the_model_error_as_its_source() {
     let source = err.source().and_then(|s| s.downcast_ref::<ClvError>());
     assert_eq!(source, Some(&cause));
 }
+
+/// The crate's `Result` stays small enough to return everywhere (clippy's
+/// `result_large_err` limit is 128 bytes): the large module errors are boxed.
+#[test]
+fn the_crate_error_is_small() {
+    assert!(
+        std::mem::size_of::<customer_lifecycle::Error>() < 128,
+        "{}",
+        std::mem::size_of::<customer_lifecycle::Error>()
+    );
+}
