@@ -68,6 +68,37 @@ pub(crate) fn par_map_min<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(
     }
 }
 
+/// Fills `out` in `blocks` fixed consecutive blocks (the same cut as
+/// [`pieces`], whatever the number of threads), calling `f(start, block)`
+/// with each block's first index; the blocks run on the thread pool with
+/// the `parallel` feature. Returns each block's `f` result in block order,
+/// so a total summed from them in order does not depend on the threads.
+pub(crate) fn par_fill_blocks<T: Send, R: Send>(
+    out: &mut [T],
+    blocks: usize,
+    f: impl Fn(usize, &mut [T]) -> R + Sync + Send,
+) -> Vec<R> {
+    let blocks = blocks.max(1);
+    let n = out.len();
+    let mut cut: Vec<(usize, &mut [T])> = Vec::with_capacity(blocks);
+    let mut rest = out;
+    for i in 0..blocks {
+        let (from, to) = (i * n / blocks, (i + 1) * n / blocks);
+        let (block, tail) = rest.split_at_mut(to - from);
+        cut.push((from, block));
+        rest = tail;
+    }
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        cut.into_par_iter().map(|(from, block)| f(from, block)).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        cut.into_iter().map(|(from, block)| f(from, block)).collect()
+    }
+}
+
 /// `items` cut into `pieces` consecutive slices (at least one) of nearly
 /// equal length.
 pub(crate) fn pieces<T>(items: &[T], pieces: usize) -> Vec<&[T]> {

@@ -153,9 +153,23 @@ impl<'g> ReachCounter<'g> {
 /// # Ok::<(), customer_lifecycle::relationship::GraphError>(())
 /// ```
 pub fn reach_counts(graph: &Graph, hops: u32, direction: Direction) -> Vec<u32> {
-    let mut reach = ReachCounter::new(graph, direction);
-    graph.nodes().map(|node| reach.count(&[node], hops).expect("every node is in the graph") as u32).collect()
+    let n = graph.node_count();
+    let mut counts = vec![0u32; n];
+    // Each block has its own workspace; counts are integers, so the result
+    // is the same for any cut and any number of threads.
+    let blocks = if n < PARALLEL_MIN_NODES { 1 } else { crate::util::threads() * 4 };
+    crate::util::par_fill_blocks(&mut counts, blocks, |from, block| {
+        let mut reach = ReachCounter::new(graph, direction);
+        for (i, slot) in block.iter_mut().enumerate() {
+            let node = NodeIndex::new(from + i);
+            *slot = reach.count(&[node], hops).expect("every node is in the graph") as u32;
+        }
+    });
+    counts
 }
+
+/// Below this many nodes [`reach_counts`] stays on one thread.
+const PARALLEL_MIN_NODES: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -207,6 +221,36 @@ mod tests {
         r.epoch = u32::MAX - 1;
         for _ in 0..4 {
             assert_eq!(r.count(&[NodeIndex::new(0)], 2).unwrap(), 2);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 6, ..proptest::prelude::ProptestConfig::default() })]
+        #[test]
+        fn reach_counts_are_the_same_for_any_thread_count(seed in proptest::prelude::any::<u64>(), extra in 0usize..3000) {
+            let n = PARALLEL_MIN_NODES + extra;
+            let mut state = seed | 1;
+            let edges: Vec<(usize, usize)> = (0..2 * n)
+                .map(|_| {
+                    let mut draw = || {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        (state % n as u64) as usize
+                    };
+                    (draw(), draw())
+                })
+                .collect();
+            let g = graph(n, &edges);
+            for direction in [Direction::Outgoing, Direction::Incoming] {
+                let one = crate::util::on_threads(1, || reach_counts(&g, 2, direction));
+                // The one-workspace walk the blocks must reproduce.
+                let mut r = ReachCounter::new(&g, direction);
+                let serial: Vec<u32> = g.nodes().map(|v| r.count(&[v], 2).unwrap() as u32).collect();
+                proptest::prop_assert_eq!(&one, &serial);
+                proptest::prop_assert_eq!(&crate::util::on_threads(2, || reach_counts(&g, 2, direction)), &one);
+                proptest::prop_assert_eq!(&crate::util::on_threads(3, || reach_counts(&g, 2, direction)), &one);
+            }
         }
     }
 }
