@@ -172,27 +172,31 @@ pub fn intervals<const K: usize>(
     level: f64,
     customers: usize,
     draws: usize,
-    predict: impl Fn(usize, usize) -> Result<[f64; K], ClvError>,
+    predict: impl Fn(usize, usize) -> Result<[f64; K], ClvError> + Sync + Send,
 ) -> Result<Vec<[Interval; K]>, ClvError> {
     check_level(level)?;
     if draws < 2 {
         return Err(ClvError::InvalidOption { name: "draws", value: draws as f64 });
     }
-    (0..customers)
-        .map(|customer| {
-            let mut samples: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(draws));
-            for draw in 0..draws {
-                let values = predict(draw, customer)?;
-                for (sample, value) in samples.iter_mut().zip(values) {
-                    if !value.is_finite() {
-                        return Err(ClvError::NonFiniteResult { quantity: "a bootstrap prediction" });
-                    }
-                    sample.push(value);
+    // Customers are independent: each is computed whole on one thread and the
+    // results kept in customer order, so the intervals (and which error is
+    // reported: the first customer's in order) do not depend on the threads.
+    let indices: Vec<usize> = (0..customers).collect();
+    crate::util::par_map_min(&indices, 64, |&customer| {
+        let mut samples: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(draws));
+        for draw in 0..draws {
+            let values = predict(draw, customer)?;
+            for (sample, value) in samples.iter_mut().zip(values) {
+                if !value.is_finite() {
+                    return Err(ClvError::NonFiniteResult { quantity: "a bootstrap prediction" });
                 }
+                sample.push(value);
             }
-            Ok(samples.map(|mut s| interval_of(&mut s, level)))
-        })
-        .collect()
+        }
+        Ok(samples.map(|mut s| interval_of(&mut s, level)))
+    })
+    .into_iter()
+    .collect()
 }
 
 /// A standard normal from two uniforms (Box–Muller, one of the pair).
@@ -254,20 +258,21 @@ pub fn parametric_draws(fit: &CovariateFit, options: &IntervalOptions) -> Result
     let model = &fit.model;
     let mut mean: Vec<f64> = model.params().iter().map(|p| p.ln()).collect();
     mean.extend(model.coefficients().iter().map(|c| c.value));
-    (0..options.draws)
-        .map(|d| {
-            let phi = normal_draw(&mean, &factor, options.seed, d);
-            let params = [phi[0].exp(), phi[1].exp(), phi[2].exp(), phi[3].exp()];
-            let mut coefficients = model.coefficients().to_vec();
-            for (c, v) in coefficients.iter_mut().zip(&phi[4..]) {
-                c.value = *v;
-            }
-            CovariateModel::new(model.kind(), params, coefficients).map_err(|e| match e {
-                CovariateError::Clv(e) => e,
-                _ => ClvError::NonFiniteResult { quantity: "a bootstrap draw" },
-            })
+    let draws: Vec<usize> = (0..options.draws).collect();
+    crate::util::par_map(&draws, |&d| {
+        let phi = normal_draw(&mean, &factor, options.seed, d);
+        let params = [phi[0].exp(), phi[1].exp(), phi[2].exp(), phi[3].exp()];
+        let mut coefficients = model.coefficients().to_vec();
+        for (c, v) in coefficients.iter_mut().zip(&phi[4..]) {
+            c.value = *v;
+        }
+        CovariateModel::new(model.kind(), params, coefficients).map_err(|e| match e {
+            CovariateError::Clv(e) => e,
+            _ => ClvError::NonFiniteResult { quantity: "a bootstrap draw" },
         })
-        .collect()
+    })
+    .into_iter()
+    .collect()
 }
 
 /// The customer bootstrap's models: per draw, the customers resampled with
@@ -291,14 +296,16 @@ pub fn customer_bootstrap_draws(
 ) -> Result<Vec<CovariateModel>, CovariateError> {
     options.validate()?;
     let n = data.customers();
-    (0..options.draws)
-        .map(|d| {
-            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-            rng.set_stream(d as u64);
-            let indices: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            CovariateModel::fit(kind, &data.resample(&indices), fit_options).map(|f| f.model)
-        })
-        .collect()
+    // One draw per task (each is a whole fit), kept in draw order.
+    let draws: Vec<usize> = (0..options.draws).collect();
+    crate::util::par_map(&draws, |&d| {
+        let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+        rng.set_stream(d as u64);
+        let indices: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+        CovariateModel::fit(kind, &data.resample(&indices), fit_options).map(|f| f.model)
+    })
+    .into_iter()
+    .collect()
 }
 
 /// The parametric bootstrap's Gamma-Gamma models: draws from the normal
@@ -501,6 +508,40 @@ mod tests {
         };
         let (small, large) = (width(300), width(3000));
         assert!(large < 0.6 * small, "{small} vs {large}");
+    }
+
+    #[test]
+    fn results_are_the_same_on_any_number_of_threads() {
+        let data = CovariateData::without_covariates(&customers(300, 3)).unwrap();
+        let fit = CovariateModel::fit(CovariateKind::BgNbd, &data, &CovariateOptions::default()).unwrap();
+        let options = IntervalOptions { level: 0.9, draws: 24, seed: 9 };
+        // Debug text of f64 round-trips, so equal text means equal bits.
+        let run = |threads: usize| {
+            crate::util::on_threads(threads, || {
+                let draws = parametric_draws(&fit, &options).unwrap();
+                let found = purchase_intervals(&draws, &data, 39.0, 0.9).unwrap();
+                let boot = customer_bootstrap_draws(
+                    CovariateKind::BgNbd,
+                    &data,
+                    &CovariateOptions::default(),
+                    &IntervalOptions { draws: 3, ..options },
+                )
+                .unwrap();
+                // The error reported is the first customer's in order.
+                let failed = intervals(0.9, 300, 4, |_, i| {
+                    if i % 97 == 5 {
+                        Err(ClvError::InvalidOption { name: "probe", value: i as f64 })
+                    } else {
+                        Ok([1.0])
+                    }
+                });
+                format!("{draws:?}{found:?}{boot:?}{failed:?}")
+            })
+        };
+        let one = run(1);
+        assert!(one.contains("value: 5.0"), "{}", &one[one.len().saturating_sub(200)..]);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
     }
 
     #[test]
