@@ -100,6 +100,7 @@ impl TransactionLog {
 
     /// Assembles a log from parts known to be consistent: `keys` distinct,
     /// in order of their first row, each with a row.
+    #[cfg(feature = "csv")]
     pub(crate) fn from_parts(keys: Vec<String>, rows: Vec<LogRow>) -> TransactionLog {
         debug_assert!(rows.iter().all(|r| (r.customer as usize) < keys.len()));
         TransactionLog { keys, rows }
