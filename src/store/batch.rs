@@ -10,7 +10,7 @@ use super::{
     corrupt, decode_counts, encode_counts, fault, followers_of, guarded, interned, load, load_num, meta_get, put_meta,
     referrers_of, translate,
 };
-use crate::eventlog::{EventBatch, KeyedKind, Resolution, ingest};
+use crate::eventlog::{EventBatch, KeyedKind, Resolution, ingest_disposable};
 use crate::{AttributeValue, CustomerBase, EventId, EventKind};
 
 /// The customers a batch works on, loaded into a base.
@@ -185,8 +185,10 @@ impl CustomerStore {
             }
         }
         let loaded = work.slot_count();
-        let report = ingest(&mut work, batch)?;
+        // Resolved once; the work base is thrown away on error (the
+        // transaction is dropped), so it needs no copy to roll back.
         let resolution = batch.resolve();
+        let report = ingest_disposable(&mut work, batch, &resolution)?;
         times.resize_with(work.slot_count() as usize, AttributeTimes::new);
         keep_newer_attributes(&mut work, batch, &resolution, &mut times, &old_attributes);
 
