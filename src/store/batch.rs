@@ -10,7 +10,7 @@ use super::{
     corrupt, decode_counts, encode_counts, fault, followers_of, guarded, interned, load, load_num, meta_get, put_meta,
     referrers_of, translate,
 };
-use crate::eventlog::{EventBatch, KeyedKind, Resolution, ingest};
+use crate::eventlog::{EventBatch, KeyedKind, Resolution, ingest_disposable};
 use crate::{AttributeValue, CustomerBase, EventId, EventKind};
 
 /// The customers a batch works on, loaded into a base.
@@ -185,8 +185,10 @@ impl CustomerStore {
             }
         }
         let loaded = work.slot_count();
-        let report = ingest(&mut work, batch)?;
+        // Resolved once; the work base is thrown away on error (the
+        // transaction is dropped), so it needs no copy to roll back.
         let resolution = batch.resolve();
+        let report = ingest_disposable(&mut work, batch, &resolution)?;
         times.resize_with(work.slot_count() as usize, AttributeTimes::new);
         keep_newer_attributes(&mut work, batch, &resolution, &mut times, &old_attributes);
 
@@ -210,6 +212,7 @@ impl CustomerStore {
         let mut customers = txn.open_table(CUSTOMERS)?;
         let mut events = txn.open_table(EVENTS)?;
         let mut referrers = txn.open_table(REFERRERS)?;
+        let mut new_ids: Vec<(EventId, u32)> = Vec::new();
         for (n, &slot) in written.iter().enumerate() {
             let parts = work.slot_parts(slot);
             let num = global[slot as usize];
@@ -226,10 +229,9 @@ impl CustomerStore {
             customers.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
             counts[parts.customer.stage() as usize] += 1;
             let old = old_ids.get(slot as usize);
-            for record in parts.records.iter().filter(|r| old.is_none_or(|ids| !ids.contains(&r.id))) {
-                let bytes = record.id.as_uuid().as_bytes();
-                events.insert(bytes.as_slice(), seal("events", Key::Id(bytes), &num.to_le_bytes()).as_slice())?;
-            }
+            new_ids.extend(
+                parts.records.iter().filter(|r| old.is_none_or(|ids| !ids.contains(&r.id))).map(|r| (r.id, num)),
+            );
             if (slot as usize) < touched || slot >= loaded {
                 let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
                 if !list.is_empty() {
@@ -237,6 +239,13 @@ impl CustomerStore {
                 }
             }
             fault::point_n("after_write", n + 1);
+        }
+        // In key order: consecutive inserts land in the same B-tree leaves
+        // instead of one random leaf each.
+        new_ids.sort_unstable_by_key(|&(id, _)| id.as_uuid().into_bytes());
+        for (id, num) in new_ids {
+            let bytes = id.as_uuid().as_bytes();
+            events.insert(bytes.as_slice(), seal("events", Key::Id(bytes), &num.to_le_bytes()).as_slice())?;
         }
         put_meta(&mut meta, "counts", &encode_counts(&counts))?;
         let stored_events =
