@@ -267,6 +267,7 @@ pub fn ingest(base: &mut CustomerBase, batch: &EventBatch) -> Result<IngestRepor
 /// # Errors
 ///
 /// As [`ingest`].
+#[cfg(feature = "store")]
 pub(crate) fn ingest_disposable(
     base: &mut CustomerBase,
     batch: &EventBatch,
