@@ -33,6 +33,7 @@
 //! # Example
 //!
 //! ```
+//! # #[cfg(feature = "sim")] {
 //! use customer_lifecycle::clv::{
 //!     Coefficient, CovariateData, CovariateKind, CovariateModel, CovariateOptions, CovariateTable, Process,
 //! };
@@ -52,6 +53,7 @@
 //! let fit = CovariateModel::fit(CovariateKind::ParetoNbd, &data, &CovariateOptions::default())?;
 //! let loyal = fit.model.coefficients()[0].value;
 //! assert!((loyal - 2f64.ln()).abs() < 0.3, "{loyal}");
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -148,6 +150,7 @@ pub enum CovariateError {
 /// # Example
 ///
 /// ```
+/// # #[cfg(feature = "csv")] {
 /// use customer_lifecycle::clv::CovariateTable;
 /// use customer_lifecycle::segment::read_feature_csv;
 ///
@@ -155,6 +158,7 @@ pub enum CovariateError {
 /// let table = CovariateTable::from_features(&features, None)?;
 /// assert_eq!(table.names(), &["age", "female"]);
 /// assert_eq!(table.get("b"), Some(&[51.0, 0.0][..]));
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

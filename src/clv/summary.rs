@@ -501,6 +501,7 @@ impl Summary {
     /// # Example
     ///
     /// ```
+    /// # #[cfg(feature = "csv")] {
     /// use customer_lifecycle::TransactionCsv;
     /// use customer_lifecycle::clv::{Summary, TimeUnit};
     ///
@@ -510,6 +511,7 @@ impl Summary {
     /// let summary = Summary::from_log(&log, end, TimeUnit::Days)?;
     /// assert_eq!(summary, Summary::from_records(log.records(), end, TimeUnit::Days)?);
     /// assert_eq!(summary.customers[0].frequency, 1);
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_log(

@@ -371,6 +371,7 @@ impl<'a> Rfm<&'a str> {
     /// # Example
     ///
     /// ```
+    /// # #[cfg(feature = "csv")] {
     /// use customer_lifecycle::TransactionCsv;
     /// use customer_lifecycle::score::Rfm;
     ///
@@ -379,6 +380,7 @@ impl<'a> Rfm<&'a str> {
     /// let rfm = Rfm::from_log(&log, "2024-01-10".parse()?)?;
     /// assert_eq!(rfm, Rfm::from_records(log.records(), "2024-01-10".parse()?)?);
     /// assert_eq!((rfm.rows()[0].customer, rfm.rows()[0].frequency), ("ana", 2));
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_log(log: &'a TransactionLog, as_of: NaiveDate) -> Result<Self, ScoreError> {
