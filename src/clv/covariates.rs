@@ -1143,14 +1143,30 @@ pub struct LikelihoodRatio {
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::clv::{CovariateFit, likelihood_ratio_test};
-/// # fn fits() -> (CovariateFit, CovariateFit) { unimplemented!() }
-/// # if false {
-/// let (restricted, full) = fits();
+/// # #[cfg(feature = "sim")] {
+/// use customer_lifecycle::clv::{
+///     Coefficient, CovariateData, CovariateKind, CovariateModel, CovariateOptions, CovariateTable, Process,
+///     likelihood_ratio_test,
+/// };
+///
+/// // A "loyal" flag that doubles the purchase rate: the fit without it is rejected.
+/// let truth = CovariateModel::new(
+///     CovariateKind::ParetoNbd,
+///     [0.8, 10.0, 0.6, 12.0],
+///     vec![Coefficient::new("loyal", Process::Purchase, 2f64.ln())],
+/// )?;
+/// let mut table = CovariateTable::new(vec!["loyal".into()])?;
+/// for i in 0..2000 {
+///     table.push(format!("c{i}"), vec![f64::from(i % 2)])?;
+/// }
+/// let customers = truth.simulate(&table, 52.0, 7)?;
+/// let options = CovariateOptions::default();
+/// let full = CovariateModel::fit(CovariateKind::ParetoNbd, &CovariateData::new(&customers, &table, &truth.spec())?, &options)?;
+/// let restricted = CovariateModel::fit(CovariateKind::ParetoNbd, &CovariateData::without_covariates(&customers)?, &options)?;
 /// let test = likelihood_ratio_test(&restricted, &full)?;
-/// assert!(test.p_value <= 1.0);
+/// assert!(test.p_value < 0.01, "{test:?}");
 /// # }
-/// # Ok::<(), customer_lifecycle::clv::CovariateError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn likelihood_ratio_test(
     restricted: &CovariateFit,
