@@ -1,26 +1,32 @@
 //! [`CustomerStore`]: the customer base kept durably on disk, in a `redb`
 //! embedded database, for a shop that runs it every day.
 //!
-//! Each customer is one record: their key, creation, consent, attributes,
-//! their events in compact form, their explicit moves and their derived
-//! state (stage, since, transitions with reasons), so that opening a store
-//! replays nothing and reads one record per customer. Side tables map event
-//! ids to their owner (for duplicates and for the purchase a refund names),
-//! who referred and who follows whom (the facts that tie customers
+//! Each customer is one record of their derived state, checkpointed: key,
+//! creation, consent, attributes, stage, transitions with reasons and the
+//! rules' running summary, in a compact binary codec; so opening a store
+//! replays nothing and reading a customer reads one record. Their events
+//! are rows of their own, keyed by (customer number, sequence) in time
+//! order, so a day's batch appends rows. Side tables map a 64-bit hash of
+//! each event id to its owner (for duplicates and for the purchase a refund
+//! names), who referred and who follows whom (the facts that tie customers
 //! together), interned channel and campaign names, and the store's metadata
-//! (policy, format version, stage counts). Every value carries a format
-//! version byte and an XXH3-64 checksum of its table, key and payload,
-//! verified on every read: a damaged value is a
-//! [`StoreError::Corrupt`], never a different answer.
+//! (policy, format version, stage counts, the instants the time rules were
+//! advanced to). Every value carries a format version byte and an XXH3
+//! checksum of its table, key and payload, verified on every read: a
+//! damaged value is a [`StoreError::Corrupt`], never a different answer.
 //!
 //! A batch ([`CustomerStore::apply_batch`]) is one write transaction: all or
-//! nothing, durable when the call returns. It loads only the customers the
-//! batch names (and whoever referred them, whose credits their first
-//! purchase may move) into an in-memory [`CustomerBase`], applies the batch
-//! there with [`eventlog::ingest`](crate::eventlog::ingest) (the same validation and the same rules
-//! engine as the base), and writes back those customers. A late event
-//! revises its customer's history, and their referrers', exactly as in the
-//! base: the store after any batches equals the base given the same events.
+//! nothing, durable when the call returns. It loads the checkpointed state
+//! of the customers the batch names (and of whoever referred them, whose
+//! credits their first purchase may move) into an in-memory
+//! [`CustomerBase`], applies the batch there with
+//! [`eventlog::ingest`](crate::eventlog::ingest) (the same validation and
+//! the same rules engine as the base), and writes back what changed. When
+//! every new event of a customer comes after their clock, the events are
+//! applied to the checkpoint without reading their older events; a late
+//! event loads that customer's history (and their referrers') and revises
+//! it exactly as the base does: the store after any batches equals the
+//! base given the same events.
 //!
 //! Erasure ([`forget`](CustomerStore::forget),
 //! [`forget_all`](CustomerStore::forget_all)) touches the forgotten and the
@@ -77,7 +83,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
 
-use codec::{Key, Stored, decode_customer, decode_nums, decode_pairs, seal, unseal};
+use codec::{Key, SHARED, Stored, decode_nums, decode_pairs, decode_record, decode_state, seal, unseal, unseal_row};
 
 use crate::base::Record;
 use crate::customer::Customer;
@@ -85,7 +91,12 @@ use crate::{AttributeValue, CampaignId, Consent, CustomerBase, Policy, Stage, St
 
 pub(crate) const CUSTOMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("customers");
 pub(crate) const NAMES: TableDefinition<u32, &[u8]> = TableDefinition::new("names");
-pub(crate) const EVENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("events");
+/// Event rows: (customer number, sequence) to the event.
+pub(crate) const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("events");
+/// The id index: a 64-bit hash of an event id to its owner and a checksum.
+pub(crate) const IDS: TableDefinition<u64, u64> = TableDefinition::new("ids");
+/// Owners of the hashes that several customers' events share.
+pub(crate) const SHARED_IDS: TableDefinition<u64, &[u8]> = TableDefinition::new("shared ids");
 pub(crate) const REFERRERS: TableDefinition<u32, &[u8]> = TableDefinition::new("referrers");
 pub(crate) const FOLLOWERS: TableDefinition<u32, &[u8]> = TableDefinition::new("followers");
 pub(crate) const CHANNELS: TableDefinition<u32, &[u8]> = TableDefinition::new("channels");
@@ -147,9 +158,14 @@ pub struct BatchReport {
     pub duplicates: usize,
     /// `customer` records that set attributes.
     pub attribute_updates: usize,
-    /// Customer records written (those the batch named, and referrers whose
-    /// credits were derived again).
+    /// Customer records written: those whose state the batch changed (the
+    /// customers it names, and referrers whose credits moved).
     pub customers_written: usize,
+    /// Customers whose older events the batch read, to revise their
+    /// history (late events, and the referrers whose credits those move)
+    /// or to compare a repeated event id; the others took their new events
+    /// on their checkpointed state alone.
+    pub histories_loaded: usize,
 }
 
 /// A customer as the store keeps them.
@@ -276,11 +292,7 @@ fn corrupt(table: &'static str, key: &dyn std::fmt::Display) -> StoreError {
 fn load(table: &impl ReadableTable<&'static str, &'static [u8]>, key: &str) -> Result<Option<Stored>, StoreError> {
     let Some(value) = table.get(key)? else { return Ok(None) };
     let payload = unseal("customers", Key::Text(key), value.value())?;
-    let stored = decode_customer(payload).ok_or_else(|| corrupt("customers", &key))?;
-    if stored.customer.key() != Some(key) {
-        return Err(corrupt("customers", &key));
-    }
-    Ok(Some(stored))
+    Ok(Some(decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?))
 }
 
 /// The key of customer number `num`.
@@ -302,6 +314,98 @@ fn load_num(
         return Err(corrupt("customers", &key));
     }
     Ok(stored)
+}
+
+/// The event rows of a stored customer, in time order.
+fn load_records(
+    events: &impl ReadableTable<(u64, u32), &'static [u8]>,
+    stored: &Stored,
+) -> Result<Vec<Record>, StoreError> {
+    let num = u64::from(stored.num);
+    let mut records = Vec::with_capacity(stored.count as usize);
+    for entry in events.range((num, 0)..(num, stored.count))? {
+        let (key, value) = entry?;
+        let (_, seq) = key.value();
+        let row = Key::Row(num, seq);
+        if seq as usize != records.len() {
+            return Err(corrupt("events", &row.label()));
+        }
+        let payload = unseal_row(row, value.value())?;
+        records.push(decode_record(payload, stored.epoch, seq).ok_or_else(|| corrupt("events", &row.label()))?);
+    }
+    if records.len() != stored.count as usize {
+        return Err(corrupt("events", &Key::Row(num, records.len() as u32).label()));
+    }
+    Ok(records)
+}
+
+/// The owners of the events whose ids hash to `hash`.
+fn owners_of(
+    ids: &impl ReadableTable<u64, u64>,
+    shared: &impl ReadableTable<u64, &'static [u8]>,
+    hash: u64,
+) -> Result<Vec<u32>, StoreError> {
+    let Some(value) = ids.get(hash)? else { return Ok(Vec::new()) };
+    let owner = codec::unpack_owner(hash, value.value())?;
+    if owner != SHARED {
+        return Ok(vec![owner]);
+    }
+    let list = shared.get(hash)?.ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))?;
+    decode_nums(unseal("shared ids", Key::Hash(hash), list.value())?)
+        .ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))
+}
+
+/// Sets the owners of `hash` (none: the entry goes).
+fn set_owners(
+    ids: &mut redb::Table<'_, u64, u64>,
+    shared: &mut redb::Table<'_, u64, &'static [u8]>,
+    hash: u64,
+    owners: &[u32],
+) -> Result<(), StoreError> {
+    match owners {
+        [] => {
+            ids.remove(hash)?;
+            shared.remove(hash)?;
+        }
+        [owner] => {
+            ids.insert(hash, codec::pack_owner(hash, *owner))?;
+            shared.remove(hash)?;
+        }
+        _ => {
+            ids.insert(hash, codec::pack_owner(hash, SHARED))?;
+            let list = seal("shared ids", Key::Hash(hash), &codec::encode_nums(owners));
+            shared.insert(hash, list.as_slice())?;
+        }
+    }
+    Ok(())
+}
+
+/// Notes that customer `num` owns an event whose id hashes to `hash`.
+fn index_add(
+    ids: &mut redb::Table<'_, u64, u64>,
+    shared: &mut redb::Table<'_, u64, &'static [u8]>,
+    hash: u64,
+    num: u32,
+) -> Result<(), StoreError> {
+    let mut owners = owners_of(ids, shared, hash)?;
+    if owners.contains(&num) {
+        return Ok(());
+    }
+    owners.push(num);
+    set_owners(ids, shared, hash, &owners)
+}
+
+/// Notes that customer `num` no longer owns an event whose id hashes to
+/// `hash`.
+fn index_remove(
+    ids: &mut redb::Table<'_, u64, u64>,
+    shared: &mut redb::Table<'_, u64, &'static [u8]>,
+    hash: u64,
+    num: u32,
+) -> Result<(), StoreError> {
+    let mut owners = owners_of(ids, shared, hash)?;
+    owners.retain(|&o| o != num);
+    set_owners(ids, shared, hash, &owners)
 }
 
 /// Who referred customer `num`, and when first.
@@ -346,6 +450,11 @@ fn interned(
         ids.push(CampaignId::from_uuid(uuid::Uuid::from_bytes(bytes)));
     }
     Ok((names, ids))
+}
+
+/// The instants the store's time rules were advanced to, sorted.
+fn advances(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    codec::decode_instants(&meta_get(meta, "advances")?).ok_or_else(|| corrupt("meta", &"advances"))
 }
 
 fn encode_counts(counts: &[u64; 8]) -> Vec<u8> {
@@ -404,9 +513,12 @@ impl CustomerStore {
                     put_meta(&mut meta, "counts", &encode_counts(&[0; 8]))?;
                     put_meta(&mut meta, "next", &0u32.to_le_bytes())?;
                     put_meta(&mut meta, "events", &0u64.to_le_bytes())?;
+                    put_meta(&mut meta, "advances", &codec::encode_instants(&[]))?;
                     txn.open_table(CUSTOMERS)?;
                     txn.open_table(NAMES)?;
                     txn.open_table(EVENTS)?;
+                    txn.open_table(IDS)?;
+                    txn.open_table(SHARED_IDS)?;
                     txn.open_table(REFERRERS)?;
                     txn.open_table(FOLLOWERS)?;
                     txn.open_table(CHANNELS)?;
@@ -555,10 +667,7 @@ impl CustomerStore {
                 let (key, value) = entry?;
                 let key = key.value();
                 let payload = unseal("customers", Key::Text(key), value.value())?;
-                let stored = decode_customer(payload).ok_or_else(|| corrupt("customers", &key))?;
-                if stored.customer.key() != Some(key) {
-                    return Err(corrupt("customers", &key));
-                }
+                let stored = decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?;
                 Ok(StoredCustomer { customer: stored.customer })
             })
         }))
@@ -618,7 +727,9 @@ impl CustomerStore {
         guarded(|| {
             let txn = self.db.begin_read()?;
             let customers = txn.open_table(CUSTOMERS)?;
+            let events = txn.open_table(EVENTS)?;
             let (channels, campaigns) = interned(&txn.open_table(CHANNELS)?, &txn.open_table(CAMPAIGNS)?)?;
+            let advances = advances(&txn.open_table(META)?)?;
             let referrers = txn.open_table(REFERRERS)?;
             let mut all: Vec<Stored> = Vec::new();
             for entry in customers.range::<&str>(..)? {
@@ -631,10 +742,11 @@ impl CustomerStore {
             let local = |num: u32| slot_of.get(&num).copied().ok_or_else(|| corrupt("names", &num));
             let mut base = CustomerBase::new(self.policy.clone());
             base.preload_interned(channels, campaigns);
+            base.preload_advances(advances);
             let mut lists = Vec::with_capacity(all.len());
             for stored in all {
                 lists.push(referrers_of(&referrers, stored.num)?);
-                let records = translate(&stored.records, &local)?;
+                let records = translate(&load_records(&events, &stored)?, &local)?;
                 base.load_slot(stored.customer, stored.initial_consent, records, stored.open_tickets);
             }
             for (slot, list) in lists.into_iter().enumerate() {
