@@ -78,7 +78,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
@@ -754,6 +754,39 @@ impl CustomerStore {
                 base.set_referrers(slot as u32, list);
             }
             Ok(base)
+        })
+    }
+
+    /// Where the file's bytes go, for measuring: one line per table with
+    /// its entries' bytes, the database's metadata bytes (offsets, headers)
+    /// and the unused bytes in its pages.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`].
+    #[doc(hidden)]
+    pub fn space_report(&self) -> Result<String, StoreError> {
+        use std::fmt::Write;
+        guarded(|| {
+            let txn = self.db.begin_read()?;
+            let mut out = String::new();
+            let mut line = |name: &str, stats: redb::TableStats| {
+                let _ = writeln!(
+                    out,
+                    "{name:>10}: {:>12} stored, {:>12} metadata, {:>12} fragmented, {:>8} leaf pages",
+                    stats.stored_bytes(),
+                    stats.metadata_bytes(),
+                    stats.fragmented_bytes(),
+                    stats.leaf_pages()
+                );
+            };
+            line("customers", txn.open_table(CUSTOMERS)?.stats()?);
+            line("names", txn.open_table(NAMES)?.stats()?);
+            line("events", txn.open_table(EVENTS)?.stats()?);
+            line("ids", txn.open_table(IDS)?.stats()?);
+            line("referrers", txn.open_table(REFERRERS)?.stats()?);
+            line("followers", txn.open_table(FOLLOWERS)?.stats()?);
+            Ok(out)
         })
     }
 
