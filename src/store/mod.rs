@@ -73,6 +73,7 @@ mod error;
 #[doc(hidden)]
 pub mod fault;
 mod forget;
+mod overlay;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -119,6 +120,8 @@ pub struct CustomerStore {
 enum Db {
     Write(Database),
     Read(redb::ReadOnlyDatabase),
+    /// Opened for reading only, repaired in memory.
+    Repaired(Database),
 }
 
 impl std::fmt::Debug for Db {
@@ -126,6 +129,7 @@ impl std::fmt::Debug for Db {
         f.write_str(match self {
             Db::Write(_) => "Db::Write",
             Db::Read(_) => "Db::Read",
+            Db::Repaired(_) => "Db::Repaired",
         })
     }
 }
@@ -133,7 +137,7 @@ impl std::fmt::Debug for Db {
 impl Db {
     fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
         match self {
-            Db::Write(db) => db.begin_read(),
+            Db::Write(db) | Db::Repaired(db) => db.begin_read(),
             Db::Read(db) => db.begin_read(),
         }
     }
@@ -141,7 +145,7 @@ impl Db {
     fn writable(&mut self) -> Result<&mut Database, StoreError> {
         match self {
             Db::Write(db) => Ok(db),
-            Db::Read(_) => Err(StoreError::ReadOnly),
+            Db::Read(_) | Db::Repaired(_) => Err(StoreError::ReadOnly),
         }
     }
 }
@@ -551,9 +555,8 @@ impl CustomerStore {
     ///
     /// # Errors
     ///
-    /// As [`open`](Self::open); [`StoreError::Database`] also when the
-    /// database needs the repair that only a writer may make (after a crash:
-    /// open it for writing once).
+    /// As [`open`](Self::open). A store whose writer was killed is read as
+    /// of its last commit, without the repair that the next writer makes.
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::open_with(dir.as_ref(), true)
     }
@@ -565,7 +568,18 @@ impl CustomerStore {
                 return Err(StoreError::Path { path: dir.display().to_string(), reason: "no store there".to_owned() });
             }
             let db = if read_only {
-                Db::Read(Database::builder().open_read_only(&file)?)
+                match Database::builder().open_read_only(&file) {
+                    Ok(db) => Db::Read(db),
+                    // Left by a writer that did not close (killed, say):
+                    // repaired in memory, read as of its last commit; the
+                    // file is repaired when a writer next opens it.
+                    Err(redb::DatabaseError::RepairAborted) => {
+                        let overlay = overlay::Overlay::open(&file)
+                            .map_err(|e| StoreError::Database { message: e.to_string() })?;
+                        Db::Repaired(Database::builder().create_with_backend(overlay)?)
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             } else {
                 Db::Write(Database::open(&file)?)
             };
