@@ -129,6 +129,39 @@ fn a_day_in_time_order_reads_no_older_event_and_a_late_one_reads_one_history() {
 }
 
 #[test]
+fn advances_survive_reopening_and_revisions_take_them_as_the_base_does() {
+    let dir = TempDir::new("advance");
+    let mut store = CustomerStore::create(dir.path(), Policy::default()).unwrap();
+    let mut base = CustomerBase::new(Policy::default());
+    let batch = sample();
+    store.apply_batch(&batch).unwrap();
+    ingest(&mut base, &batch).unwrap();
+    let later = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap();
+    store.advance_to(later).unwrap();
+    base.advance_to(later);
+    assert_same(&store, &base);
+    assert!(store.stage_counts().unwrap().off_ladder() > 0, "the advance moved someone");
+    drop(store);
+
+    let mut store = CustomerStore::open(dir.path()).unwrap();
+    assert_same(&store, &base);
+    // A late purchase revises ana's history (which then takes the advance
+    // again), and a new customer is evaluated up to the advance.
+    let late = concat!(
+        r#"{"id":"late-1","customer":"ana","at":"2024-05-02T10:00:00Z","channel":"web","type":"purchase","amount":"3"}"#,
+        "\n",
+        r#"{"id":"new-1","customer":"newcomer","at":"2024-05-03T10:00:00Z","channel":"web","type":"purchase","amount":"3"}"#,
+    );
+    let late = read_jsonl(late.as_bytes(), "late.jsonl").unwrap();
+    let report = store.apply_batch(&late).unwrap();
+    assert!(report.histories_loaded >= 1);
+    ingest(&mut base, &late).unwrap();
+    assert_same(&store, &base);
+    let newcomer = store.get("newcomer").unwrap().unwrap();
+    assert_eq!(newcomer.customer().as_of(), later, "evaluated up to the advance");
+}
+
+#[test]
 fn a_batch_with_one_bad_line_is_refused_whole_and_the_store_is_unchanged() {
     let dir = TempDir::new("bad-line");
     let mut store = CustomerStore::create(dir.path(), Policy::default()).unwrap();

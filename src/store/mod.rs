@@ -771,6 +771,77 @@ impl CustomerStore {
         })
     }
 
+    /// Runs every customer's time rules up to `now` (dormancy, churn, a
+    /// lapsed loyalty window): whoever crossed a window since their last
+    /// update moves, dated the instant it closed; customers evaluated past
+    /// `now` are left as they are. The instant is kept with the store:
+    /// customers created later are evaluated up to it, and a history that a
+    /// late event revises takes it again in its place, exactly as
+    /// [`CustomerBase::advance_to`] does. One write transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::ReadOnly`]; [`StoreError::Corrupt`] when a record
+    /// fails its checks; [`StoreError::Database`]. The store is unchanged
+    /// after an error.
+    ///
+    /// # Complexity
+    ///
+    /// O(customers + their moves): every state is read, those that move
+    /// are written.
+    pub fn advance_to(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        guarded(|| {
+            let txn = self.db.writable()?.begin_write()?;
+            {
+                let mut meta = txn.open_table(META)?;
+                let mut counts =
+                    decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
+                let mut after: Option<String> = None;
+                loop {
+                    let chunk: Vec<Stored> = {
+                        let table = txn.open_table(CUSTOMERS)?;
+                        let range = match &after {
+                            None => table.range::<&str>(..)?,
+                            Some(key) => table
+                                .range::<&str>((std::ops::Bound::Excluded(key.as_str()), std::ops::Bound::Unbounded))?,
+                        };
+                        let mut chunk = Vec::new();
+                        for entry in range.take(4096) {
+                            let (key, value) = entry?;
+                            let key = key.value();
+                            let payload = unseal("customers", Key::Text(key), value.value())?;
+                            chunk.push(decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?);
+                        }
+                        chunk
+                    };
+                    let Some(last) = chunk.last() else { break };
+                    after = Some(last.customer.key().expect("keyed customers").to_owned());
+                    let mut table = txn.open_table(CUSTOMERS)?;
+                    for mut stored in chunk {
+                        if stored.customer.engine.clock >= now {
+                            continue;
+                        }
+                        let before = stored.customer.stage();
+                        stored.customer.advance(now, &self.policy);
+                        counts[before as usize] -= 1;
+                        counts[stored.customer.stage() as usize] += 1;
+                        let key = stored.customer.key().expect("keyed customers");
+                        let payload = codec::encode_state(&stored);
+                        table.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
+                    }
+                }
+                let mut instants = advances(&meta)?;
+                if let Err(i) = instants.binary_search(&now) {
+                    instants.insert(i, now);
+                }
+                put_meta(&mut meta, "advances", &codec::encode_instants(&instants))?;
+                put_meta(&mut meta, "counts", &encode_counts(&counts))?;
+            }
+            txn.commit()?;
+            Ok(())
+        })
+    }
+
     /// Where the file's bytes go, for measuring: one line per table with
     /// its entries' bytes, the database's metadata bytes (offsets, headers)
     /// and the unused bytes in its pages.
