@@ -85,6 +85,10 @@ fn store_dir(customers: usize) -> PathBuf {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(dir.join("customers.redb")).unwrap().len();
+    print!("{}", store.space_report().unwrap());
+    store.compact().unwrap();
+    let compacted = std::fs::metadata(dir.join("customers.redb")).unwrap().len();
+    println!("compacted: {compacted} bytes, {:.1} B/event", compacted as f64 / (per_day * days) as f64);
     std::fs::write(dir.join("complete"), b"").unwrap();
     println!(
         "generated {customers} customers, {} events in {elapsed:.1} s ({:.0} events/s end to end); {bytes} bytes on disk, {:.1} B/event",

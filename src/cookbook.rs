@@ -34,21 +34,17 @@
 //!
 //! # Your own event log into a store, kept daily
 //!
-//! *For the lead: the store work may bring its own store type; this recipe
-//! is written against what exists today (a [`CustomerBase`](crate::CustomerBase)
-//! kept as a snapshot file) and is the place to show it.*
-//!
 //! Once a day, the shop exports the day's events with its own keys (JSON
 //! Lines or CSV, see [`eventlog`](crate::eventlog) for the format). The run
-//! loads the base from its snapshot
-//! ([`CustomerBase::read_snapshot`](crate::CustomerBase::read_snapshot)),
-//! ingests the file ([`eventlog::ingest`](crate::eventlog::ingest): checked
-//! whole, applied all or nothing, events already stored skipped), brings
-//! every stage up to the end of the day
-//! ([`CustomerBase::advance_to`](crate::CustomerBase::advance_to): the
-//! library never reads the clock), and writes the snapshot back
-//! ([`CustomerBase::write_snapshot`](crate::CustomerBase::write_snapshot))
-//! beside the old one before renaming it over.
+//! opens the [`CustomerStore`](crate::store::CustomerStore) (a directory,
+//! created on the first day), applies the file as one batch
+//! ([`apply_batch`](crate::store::CustomerStore::apply_batch): checked
+//! whole, committed all or nothing and durably, events already stored
+//! skipped; it reads only the customers the file names), and brings every
+//! stage up to the end of the day
+//! ([`advance_to`](crate::store::CustomerStore::advance_to): the library
+//! never reads the clock). Nothing is replayed and nothing rewritten: each
+//! customer's state is checkpointed, and a day's events are appended.
 //!
 //! ```no_run
 #![doc = include_str!("../examples/daily_ingest.rs")]

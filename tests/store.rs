@@ -93,6 +93,75 @@ fn the_sample_in_the_store_equals_the_base_and_survives_reopening() {
 }
 
 #[test]
+fn a_day_in_time_order_reads_no_older_event_and_a_late_one_reads_one_history() {
+    let dir = TempDir::new("append");
+    let mut store = CustomerStore::create(dir.path(), Policy::default()).unwrap();
+    let day = |n: u32, day: u32| {
+        let lines: String = (0..20)
+            .map(|c| {
+                format!(
+                    r#"{{"id":"d{day}-{c}-{n}","customer":"c{c}","at":"2024-03-{day:02}T10:00:00Z","channel":"web","type":"purchase","amount":"12.50"}}"#
+                ) + "\n"
+            })
+            .collect();
+        read_jsonl(lines.as_bytes(), "day.jsonl").unwrap()
+    };
+    let first = store.apply_batch(&day(0, 1)).unwrap();
+    assert_eq!((first.customers_created, first.histories_loaded), (20, 0));
+    for d in 2..6 {
+        let report = store.apply_batch(&day(0, d)).unwrap();
+        assert_eq!((report.events_applied, report.histories_loaded), (20, 0), "day {d}");
+    }
+    let late =
+        r#"{"id":"late","customer":"c3","at":"2024-03-02T09:00:00Z","channel":"store","type":"purchase","amount":"1"}"#;
+    let report = store.apply_batch(&read_jsonl(late.as_bytes(), "late.jsonl").unwrap()).unwrap();
+    assert_eq!((report.events_applied, report.histories_loaded), (1, 1));
+    // Re-sending a day compares with the stored events.
+    let again = store.apply_batch(&day(0, 5)).unwrap();
+    assert_eq!((again.events_applied, again.duplicates, again.histories_loaded), (0, 20, 20));
+
+    let mut base = CustomerBase::new(Policy::default());
+    for d in 1..6 {
+        ingest(&mut base, &day(0, d)).unwrap();
+    }
+    ingest(&mut base, &read_jsonl(late.as_bytes(), "late.jsonl").unwrap()).unwrap();
+    assert_same(&store, &base);
+}
+
+#[test]
+fn advances_survive_reopening_and_revisions_take_them_as_the_base_does() {
+    let dir = TempDir::new("advance");
+    let mut store = CustomerStore::create(dir.path(), Policy::default()).unwrap();
+    let mut base = CustomerBase::new(Policy::default());
+    let batch = sample();
+    store.apply_batch(&batch).unwrap();
+    ingest(&mut base, &batch).unwrap();
+    let later = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap();
+    store.advance_to(later).unwrap();
+    base.advance_to(later);
+    assert_same(&store, &base);
+    assert!(store.stage_counts().unwrap().off_ladder() > 0, "the advance moved someone");
+    drop(store);
+
+    let mut store = CustomerStore::open(dir.path()).unwrap();
+    assert_same(&store, &base);
+    // A late purchase revises ana's history (which then takes the advance
+    // again), and a new customer is evaluated up to the advance.
+    let late = concat!(
+        r#"{"id":"late-1","customer":"ana","at":"2024-05-02T10:00:00Z","channel":"web","type":"purchase","amount":"3"}"#,
+        "\n",
+        r#"{"id":"new-1","customer":"newcomer","at":"2024-05-03T10:00:00Z","channel":"web","type":"purchase","amount":"3"}"#,
+    );
+    let late = read_jsonl(late.as_bytes(), "late.jsonl").unwrap();
+    let report = store.apply_batch(&late).unwrap();
+    assert!(report.histories_loaded >= 1);
+    ingest(&mut base, &late).unwrap();
+    assert_same(&store, &base);
+    let newcomer = store.get("newcomer").unwrap().unwrap();
+    assert_eq!(newcomer.customer().as_of(), later, "evaluated up to the advance");
+}
+
+#[test]
 fn a_batch_with_one_bad_line_is_refused_whole_and_the_store_is_unchanged() {
     let dir = TempDir::new("bad-line");
     let mut store = CustomerStore::create(dir.path(), Policy::default()).unwrap();
@@ -126,7 +195,9 @@ type Spec = (u8, u8, u16, u8, u16, u8);
 fn valid_events(specs: &[Spec]) -> Vec<KeyedEvent> {
     let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
     let mut specs = specs.to_vec();
-    specs.sort_by_key(|s| (s.2, s.3));
+    // By the instant each spec becomes, so a refund or resolution comes
+    // after what it names.
+    specs.sort_by_key(|s| (s.2 % 500, s.3 % 4));
     let mut purchases: BTreeMap<u8, Vec<String>> = BTreeMap::new();
     let mut tickets: BTreeMap<u8, Vec<String>> = BTreeMap::new();
     let mut out = Vec::new();

@@ -155,6 +155,15 @@ impl CustomerBase {
         let conversions = self.conversions_of(&records, None);
         let moves = explicit_moves(&s.customer);
         let (customer, open_tickets) = self.derive_or_refuse(slot, &records, &moves, conversions)?;
+        let lacking = (customer.first_purchase() != s.customer.first_purchase())
+            .then(|| s.referrers.iter().map(|&(r, _)| r).find(|r| self.partial.contains(r)))
+            .flatten();
+        if let Some(referrer) = lacking {
+            // Their credits are derived from their referrals: a store loads
+            // them whole and tries again.
+            self.wants_history.push(referrer);
+            return Err(BaseError::UnknownCustomer { customer: self.slots[referrer as usize].customer.id() });
+        }
         let credits = self.credits(slot, customer.first_purchase())?;
 
         // Nothing can fail from here on.

@@ -22,7 +22,7 @@ mod record;
 mod snapshot;
 mod validate;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -127,6 +127,12 @@ pub struct CustomerBase {
     /// Every instant passed to `advance_to`, sorted, each once.
     advances: Vec<DateTime<Utc>>,
     event_count: usize,
+    /// Slots loaded by a store without their older records (see `parts`):
+    /// they take events on the fast path only.
+    partial: HashSet<u32, foldhash::fast::FixedState>,
+    /// Partial slots that an event needed the whole history of: the store
+    /// loads them whole and tries again.
+    wants_history: Vec<u32>,
 }
 
 /// Two bases are equal when they hold the same customers in the same order
@@ -248,6 +254,8 @@ impl CustomerBase {
             campaign_codes: FixedMap::default(),
             advances: Vec::new(),
             event_count: 0,
+            partial: HashSet::default(),
+            wants_history: Vec::new(),
         }
     }
 
@@ -467,6 +475,7 @@ impl CustomerBase {
             self.commit(slot, record);
             Ok(Applied::New)
         } else {
+            self.needs_history(slot, event.customer)?;
             self.revise(slot, record)?;
             Ok(Applied::Revised)
         }
@@ -542,6 +551,7 @@ impl CustomerBase {
             });
         }
         if at < current.engine.clock {
+            self.needs_history(slot, id)?;
             return self.revise_move(slot, to, at, note.into());
         }
         let mut customer = current.clone();
@@ -552,6 +562,17 @@ impl CustomerBase {
             to,
         })?;
         self.slots[slot].customer = customer;
+        Ok(())
+    }
+
+    /// Refuses to revise a slot that a store loaded without its older
+    /// records, noting it so the store loads it whole and tries again. A
+    /// base that no store made has no such slot.
+    fn needs_history(&mut self, slot: usize, id: CustomerId) -> Result<(), BaseError> {
+        if self.partial.contains(&(slot as u32)) {
+            self.wants_history.push(slot as u32);
+            return Err(BaseError::UnknownCustomer { customer: id });
+        }
         Ok(())
     }
 

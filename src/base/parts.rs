@@ -49,6 +49,27 @@ impl CustomerBase {
         slot
     }
 
+    /// Marks the slot as loaded without its older records: its customer
+    /// takes events only on the fast path, and an event that would revise
+    /// their history (or their referrer's credits) is refused and noted in
+    /// [`take_wants_history`](Self::take_wants_history).
+    pub(crate) fn mark_partial(&mut self, slot: u32) {
+        self.partial.insert(slot);
+    }
+
+    /// The partial slots whose whole history an event needed, since the
+    /// last call.
+    pub(crate) fn take_wants_history(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.wants_history)
+    }
+
+    /// Sets the instants passed to `advance_to` (sorted, each once), as a
+    /// store kept them, without running anyone's rules: the loaded
+    /// customers are evaluated up to them already.
+    pub(crate) fn preload_advances(&mut self, advances: Vec<DateTime<Utc>>) {
+        self.advances = advances;
+    }
+
     /// Sets who referred the customer at `slot` (slot numbers, first instants).
     pub(crate) fn set_referrers(&mut self, slot: u32, referrers: Vec<(u32, DateTime<Utc>)>) {
         self.slots[slot as usize].referrers = referrers;

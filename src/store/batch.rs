@@ -1,27 +1,68 @@
 //! [`CustomerStore::apply_batch`]: one batch, one write transaction.
+//!
+//! The customers a batch touches are loaded into a work [`CustomerBase`]
+//! in one of two ways. *Whole*: their checkpointed state and every event
+//! row, so the base can revise their history. *Partial*: their state only;
+//! the base takes their new events on its fast path, one step of the rules
+//! each, and the new events become rows after their stored ones. A
+//! customer is loaded whole when the batch holds an event of theirs at or
+//! before their clock, names one of their stored events (a refund's
+//! purchase, a resolution's ticket, a repeated id) or names their key
+//! before their creation; and so are the referrers of a customer loaded
+//! whole, whose credits a revision may move. Anything else the base finds
+//! it needs the history for (events at one instant that arrive out of
+//! their order, a first purchase that credits a referrer's past) it
+//! refuses on a partial slot and names; the store then loads those
+//! customers whole and applies the batch again, within the same
+//! transaction, so the result is always the base's.
 
 use std::collections::{HashMap, HashSet};
 
-use redb::{ReadableTable, WriteTransaction};
+use chrono::{DateTime, Utc};
+use redb::WriteTransaction;
 
-use super::codec::{AttributeTimes, Key, Stored, encode_customer, encode_nums, encode_pairs, seal, unseal};
+use super::codec::{AttributeTimes, Key, Stored, encode_nums, encode_pairs, encode_record, encode_state, id_hash};
+use super::codec::{seal, seal_row};
 use super::{
-    BatchReport, CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, META, NAMES, REFERRERS, StoreError,
-    corrupt, decode_counts, encode_counts, fault, followers_of, guarded, interned, load, load_num, meta_get, put_meta,
-    referrers_of, translate,
+    BatchReport, CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, IDS, META, NAMES, REFERRERS,
+    SHARED_IDS, StoreError, advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded, index_add,
+    interned, load, load_num, load_records, meta_get, owners_of, put_meta, referrers_of, translate,
 };
-use crate::eventlog::{EventBatch, KeyedKind, Resolution, ingest_disposable};
-use crate::{AttributeValue, CustomerBase, EventId, EventKind};
+use crate::base::{Kind, Record};
+use crate::eventlog::{EventBatch, Resolution, ingest_disposable};
+use crate::{AttributeValue, CustomerBase, CustomerId, EventId, EventKind};
 
-/// The customers a batch works on, loaded into a base.
+/// A stored customer loaded for a batch.
 struct Loaded {
-    /// Customers loaded with their records: those the batch names or whose
-    /// events it repeats (`touched` first), then their referrers.
-    full: Vec<Stored>,
-    touched: usize,
-    /// Customers that loaded records name, loaded without records: enough
-    /// for the rules to read their first purchase.
-    stubs: Vec<Stored>,
+    stored: Stored,
+    /// Their event rows, when loaded whole.
+    records: Option<Vec<Record>>,
+    /// Who referred them, when the batch names them (then their list may
+    /// change and is written back).
+    referrers: Option<Vec<(u32, DateTime<Utc>)>>,
+    /// Their state as stored, to write back only what changed.
+    payload: Vec<u8>,
+}
+
+/// The customers a batch works on, by store number.
+#[derive(Default)]
+struct Working {
+    loaded: Vec<Loaded>,
+    index: HashMap<u32, usize>,
+}
+
+impl Working {
+    fn get(&self, num: u32) -> Option<&Loaded> {
+        self.index.get(&num).map(|&i| &self.loaded[i])
+    }
+
+    fn push(&mut self, stored: Stored) -> usize {
+        let i = self.loaded.len();
+        self.index.insert(stored.num, i);
+        let payload = encode_state(&stored);
+        self.loaded.push(Loaded { stored, records: None, referrers: None, payload });
+        i
+    }
 }
 
 impl CustomerStore {
@@ -44,8 +85,10 @@ impl CustomerStore {
     ///
     /// # Complexity
     ///
-    /// O(n log n) for n events, plus the size of the customers the batch
-    /// names and of their referrers; not the size of the store.
+    /// O(n log n) for n events, plus the states of the customers the batch
+    /// names and of their referrers; plus the histories of the customers
+    /// with late events (and of their referrers). Not the size of the
+    /// store.
     pub fn apply_batch(&mut self, batch: &EventBatch) -> Result<BatchReport, StoreError> {
         guarded(|| {
             let txn = self.db.writable()?.begin_write()?;
@@ -57,145 +100,129 @@ impl CustomerStore {
         })
     }
 
-    fn load_for(txn: &WriteTransaction, batch: &EventBatch) -> Result<Loaded, StoreError> {
+    /// Loads the customers `resolution` touches: whole those in `whole` and
+    /// those the rules above say, partial the others.
+    fn load_for(txn: &WriteTransaction, resolution: &Resolution, whole: &HashSet<u32>) -> Result<Working, StoreError> {
         let customers = txn.open_table(CUSTOMERS)?;
         let names = txn.open_table(NAMES)?;
         let events = txn.open_table(EVENTS)?;
+        let ids = txn.open_table(IDS)?;
+        let shared = txn.open_table(SHARED_IDS)?;
         let referrers = txn.open_table(REFERRERS)?;
-        let mut keys: Vec<&str> = Vec::new();
-        for e in batch.events() {
-            keys.push(&e.customer);
-            match &e.kind {
-                KeyedKind::Referral { invitee } => keys.push(invitee),
-                KeyedKind::Follow { of: Some(of) } => keys.push(of),
-                _ => {}
+        let mut work = Working::default();
+        let mut full: HashSet<u32> = whole.clone();
+        let mut by_id: HashMap<CustomerId, u32> = HashMap::with_capacity(resolution.customers.len());
+        for seen in &resolution.customers {
+            if let Some(stored) = load(&customers, &seen.key)? {
+                if seen.at < stored.customer.created_at() {
+                    full.insert(stored.num);
+                }
+                by_id.insert(stored.customer.id(), stored.num);
+                work.push(stored);
             }
         }
-        keys.sort_unstable();
-        keys.dedup();
-        let mut full: Vec<Stored> = Vec::new();
-        let mut have: HashSet<u32> = HashSet::new();
-        for key in keys {
-            if let Some(stored) = load(&customers, key)? {
-                have.insert(stored.num);
-                full.push(stored);
-            }
-        }
-        // Whoever stored an event id the batch uses: a conflicting duplicate
-        // may name another customer.
-        for e in batch.events() {
-            let id = EventId::from_key(&e.id);
-            let bytes = id.as_uuid().as_bytes();
-            if let Some(value) = events.get(bytes.as_slice())? {
-                let owner = decode_owner(bytes, value.value())?;
-                if have.insert(owner) {
-                    full.push(load_num(&names, &customers, owner)?);
+        // Whoever stored an id the batch uses: a duplicate is told from a
+        // conflict by comparing with their stored event.
+        let batch_ids: HashSet<EventId> = resolution.events.iter().map(|r| r.event.id).collect();
+        for resolved in &resolution.events {
+            for owner in owners_of(&ids, &shared, id_hash(resolved.event.id))? {
+                full.insert(owner);
+                if work.get(owner).is_none() {
+                    let stored = load_num(&names, &customers, owner)?;
+                    by_id.insert(stored.customer.id(), owner);
+                    work.push(stored);
                 }
             }
         }
-        let touched = full.len();
+        for resolved in &resolution.events {
+            let event = &resolved.event;
+            let Some(&num) = by_id.get(&event.customer) else { continue };
+            let late = event.at <= work.get(num).expect("loaded").stored.customer.engine.clock;
+            let names_stored = match event.kind {
+                EventKind::Refund { purchase: named, .. } | EventKind::TicketResolved { ticket: named } => {
+                    !batch_ids.contains(&named)
+                }
+                _ => false,
+            };
+            if late || names_stored {
+                full.insert(num);
+            }
+        }
+        // Who referred the touched customers: their credits may move.
+        let touched = work.loaded.len();
         for i in 0..touched {
-            for (referrer, _) in referrers_of(&referrers, full[i].num)? {
-                if have.insert(referrer) {
-                    full.push(load_num(&names, &customers, referrer)?);
+            let list = referrers_of(&referrers, work.loaded[i].stored.num)?;
+            let whole = full.contains(&work.loaded[i].stored.num);
+            for &(referrer, _) in &list {
+                if whole {
+                    full.insert(referrer);
+                }
+                if work.get(referrer).is_none() {
+                    work.push(load_num(&names, &customers, referrer)?);
                 }
             }
+            work.loaded[i].referrers = Some(list);
         }
-        let mut stubs = Vec::new();
-        for stored in &full {
-            for record in &stored.records {
-                if let crate::base::Kind::Referral { invitee: n } | crate::base::Kind::Follow { of: Some(n) } =
-                    record.kind
-                    && have.insert(n)
-                {
-                    let mut stub = load_num(&names, &customers, n)?;
-                    stub.records.clear();
-                    stub.open_tickets.clear();
-                    stubs.push(stub);
+        // Histories of those loaded whole, and the customers they name
+        // (whose first purchases their credits read).
+        let mut i = 0;
+        while i < work.loaded.len() {
+            if full.contains(&work.loaded[i].stored.num) && work.loaded[i].records.is_none() {
+                let records = load_records(&events, &work.loaded[i].stored)?;
+                for record in &records {
+                    if let Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } = record.kind
+                        && work.get(n).is_none()
+                    {
+                        work.push(load_num(&names, &customers, n)?);
+                    }
                 }
+                work.loaded[i].records = Some(records);
             }
+            i += 1;
         }
-        Ok(Loaded { full, touched, stubs })
+        Ok(work)
     }
 
     // One transaction's steps in order: load, apply, write back.
     #[allow(clippy::too_many_lines)]
     fn apply_in(&self, txn: &WriteTransaction, batch: &EventBatch) -> Result<BatchReport, StoreError> {
-        let Loaded { mut full, touched, stubs } = Self::load_for(txn, batch)?;
-        // A key named before the instant it was first seen: the customer is
-        // created at the earliest instant their key appears, whatever order
-        // the batches come in.
-        let mut first_seen: HashMap<&str, chrono::DateTime<chrono::Utc>> = HashMap::new();
-        for e in batch.events() {
-            let named = match &e.kind {
-                KeyedKind::Referral { invitee: other } | KeyedKind::Follow { of: Some(other) } => Some(other.as_str()),
-                _ => None,
-            };
-            for key in std::iter::once(e.customer.as_str()).chain(named) {
-                let at = first_seen.entry(key).or_insert(e.at);
-                *at = (*at).min(e.at);
-            }
-        }
-        for stored in &mut full[..touched] {
-            let key = stored.customer.key().expect("keyed customers");
-            if let Some(&at) = first_seen.get(key)
-                && at < stored.customer.created_at()
-            {
-                stored.customer.set_created_at(at);
-                if stored.records.is_empty() {
-                    // Nothing has happened to them: their rules stand at
-                    // their creation.
-                    stored.customer.engine.clock = at;
-                }
-            }
-        }
+        // Resolved once: every event id is computed here and nowhere else.
+        let resolution = batch.resolve();
         let (old_channels, old_campaigns) = interned(&txn.open_table(CHANNELS)?, &txn.open_table(CAMPAIGNS)?)?;
         let (channel_count, campaign_count) = (old_channels.len(), old_campaigns.len());
-
-        // Store numbers to the work base's slots and back.
-        let mut global: Vec<u32> = full.iter().chain(&stubs).map(|s| s.num).collect();
-        let slot_of: HashMap<u32, u32> = global.iter().enumerate().map(|(i, &n)| (n, i as u32)).collect();
-        let local = |num: u32| slot_of.get(&num).copied().ok_or_else(|| corrupt("names", &num));
-        let mut work = CustomerBase::new(self.policy.clone());
-        work.preload_interned(old_channels, old_campaigns);
-        let mut old_stages = Vec::with_capacity(full.len());
-        let mut old_ids: Vec<HashSet<EventId>> = Vec::with_capacity(full.len());
-        let mut old_attributes = Vec::with_capacity(full.len());
-        let mut times: Vec<AttributeTimes> = Vec::with_capacity(full.len());
-        {
-            let referrers = txn.open_table(REFERRERS)?;
-            let mut lists = Vec::with_capacity(touched);
-            for (i, stored) in full.into_iter().enumerate() {
-                if i < touched {
-                    lists.push(referrers_of(&referrers, stored.num)?);
+        let advances = advances(&txn.open_table(META)?)?;
+        let mut whole: HashSet<u32> = HashSet::new();
+        let (working, mut work, report) = loop {
+            let working = Self::load_for(txn, &resolution, &whole)?;
+            let mut work = self.work_base(&working, &resolution, &old_channels, &old_campaigns, &advances)?;
+            // The work base is thrown away on error (the transaction is
+            // dropped), so it needs no copy to roll back.
+            match ingest_disposable(&mut work, batch, &resolution) {
+                Ok(report) => break (working, work, report),
+                Err(e) => {
+                    let wanted = work.take_wants_history();
+                    if wanted.is_empty() {
+                        return Err(e.into());
+                    }
+                    let before = whole.len();
+                    whole.extend(wanted.into_iter().map(|slot| working.loaded[slot as usize].stored.num));
+                    if whole.len() == before {
+                        return Err(e.into());
+                    }
                 }
-                old_stages.push(stored.customer.stage());
-                old_ids.push(stored.records.iter().map(|r| r.id).collect());
-                old_attributes.push(stored.customer.attributes().clone());
-                times.push(stored.attribute_times);
-                let records = translate(&stored.records, &local)?;
-                work.load_slot(stored.customer, stored.initial_consent, records, stored.open_tickets);
             }
-            for stub in stubs {
-                work.load_slot(stub.customer, stub.initial_consent, Vec::new(), Vec::new());
-            }
-            for (slot, list) in lists.into_iter().enumerate() {
-                let list = list.into_iter().map(|(r, at)| Ok((local(r)?, at))).collect::<Result<_, StoreError>>()?;
-                work.set_referrers(slot as u32, list);
-            }
-        }
-        let loaded = work.slot_count();
-        // Resolved once; the work base is thrown away on error (the
-        // transaction is dropped), so it needs no copy to roll back.
-        let resolution = batch.resolve();
-        let report = ingest_disposable(&mut work, batch, &resolution)?;
+        };
+        let loaded = working.loaded.len() as u32;
+        let mut times: Vec<AttributeTimes> = working.loaded.iter().map(|l| l.stored.attribute_times.clone()).collect();
         times.resize_with(work.slot_count() as usize, AttributeTimes::new);
+        let old_attributes: Vec<_> = working.loaded.iter().map(|l| l.stored.customer.attributes().clone()).collect();
         keep_newer_attributes(&mut work, batch, &resolution, &mut times, &old_attributes);
 
-        // Write back: the customers loaded with records, and the new ones.
+        // Numbers for the new customers.
         let mut meta = txn.open_table(META)?;
         let mut next = u32::from_le_bytes(meta_get(&meta, "next")?.try_into().map_err(|_| corrupt("meta", &"next"))?);
         let mut names = txn.open_table(NAMES)?;
+        let mut global: Vec<u32> = working.loaded.iter().map(|l| l.stored.num).collect();
         for slot in loaded..work.slot_count() {
             let key = work.slot_parts(slot).customer.key().expect("keyed customers").to_owned();
             names.insert(next, seal("names", Key::Num(next), key.as_bytes()).as_slice())?;
@@ -204,48 +231,96 @@ impl CustomerStore {
         }
         put_meta(&mut meta, "next", &next.to_le_bytes())?;
         let to_global = |slot: u32| Ok(global[slot as usize]);
-        let written: Vec<u32> = (0..old_stages.len() as u32).chain(loaded..work.slot_count()).collect();
+
         let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
-        for stage in &old_stages {
-            counts[*stage as usize] -= 1;
-        }
         let mut customers = txn.open_table(CUSTOMERS)?;
         let mut events = txn.open_table(EVENTS)?;
         let mut referrers = txn.open_table(REFERRERS)?;
-        let mut new_ids: Vec<(EventId, u32)> = Vec::new();
-        for (n, &slot) in written.iter().enumerate() {
+        let mut new_ids: Vec<(u64, u32)> = Vec::new();
+        let mut written = 0;
+        for slot in 0..work.slot_count() {
             let parts = work.slot_parts(slot);
             let num = global[slot as usize];
             let key = parts.customer.key().expect("keyed customers");
+            let old = working.loaded.get(slot as usize);
             let records = translate(parts.records, &to_global)?;
-            let payload = encode_customer(
+            // Rows from `from` on are (re)written; `offset` is the position
+            // of the slot's first record among the customer's rows.
+            let (offset, from, old_count) = match old {
+                None => (0, 0, 0),
+                Some(Loaded { records: None, stored, .. }) => (stored.count, 0, stored.count),
+                Some(Loaded { records: Some(old_records), stored, .. }) => {
+                    let same = old_records.iter().zip(&records).take_while(|(a, b)| a.id == b.id).count();
+                    (0, same, stored.count)
+                }
+            };
+            let count = offset + records.len() as u32;
+            let epoch = old.map_or_else(|| parts.customer.created_at().timestamp(), |l| l.stored.epoch);
+            let mut open_tickets =
+                old.filter(|l| l.records.is_none()).map_or_else(Vec::new, |l| l.stored.open_tickets.clone());
+            open_tickets.extend(parts.open_tickets.iter().map(|&p| p + offset));
+            let stored = Stored {
                 num,
-                parts.customer,
-                parts.initial_consent,
-                parts.open_tickets,
-                &times[slot as usize],
-                &records,
-            );
-            customers.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
-            counts[parts.customer.stage() as usize] += 1;
-            let old = old_ids.get(slot as usize);
-            new_ids.extend(
-                parts.records.iter().filter(|r| old.is_none_or(|ids| !ids.contains(&r.id))).map(|r| (r.id, num)),
-            );
-            if (slot as usize) < touched || slot >= loaded {
-                let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
-                if !list.is_empty() {
-                    referrers.insert(num, seal("referrers", Key::Num(num), &encode_pairs(&list)).as_slice())?;
+                count,
+                epoch,
+                customer: parts.customer.clone(),
+                initial_consent: parts.initial_consent,
+                open_tickets,
+                attribute_times: std::mem::take(&mut times[slot as usize]),
+            };
+            let payload = encode_state(&stored);
+            if old.is_none_or(|l| l.payload != payload) {
+                customers.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
+                if let Some(l) = old {
+                    counts[l.stored.customer.stage() as usize] -= 1;
+                }
+                counts[stored.customer.stage() as usize] += 1;
+                written += 1;
+                fault::point_n("after_write", written);
+            }
+            let row_num = u64::from(num);
+            for seq in count..old_count {
+                events.remove((row_num, seq))?;
+            }
+            let old_ids: HashSet<EventId> = match old {
+                Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
+                _ => HashSet::new(),
+            };
+            for (pos, record) in records.iter().enumerate().skip(from) {
+                let seq = offset + pos as u32;
+                let mut record = *record;
+                if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
+                    *p += offset;
+                }
+                let row = seal_row(Key::Row(row_num, seq), &encode_record(&record, epoch));
+                events.insert((row_num, seq), row.as_slice())?;
+                if !old_ids.contains(&record.id) {
+                    new_ids.push((id_hash(record.id), num));
                 }
             }
-            fault::point_n("after_write", n + 1);
+            let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
+            let known = old.map(|l| l.referrers.as_ref());
+            match known {
+                // Loaded without their list: the batch cannot change it.
+                Some(None) => {}
+                Some(Some(before)) if *before == list => {}
+                _ if list.is_empty() && known.is_none() => {}
+                _ => {
+                    if list.is_empty() {
+                        referrers.remove(num)?;
+                    } else {
+                        referrers.insert(num, seal("referrers", Key::Num(num), &encode_pairs(&list)).as_slice())?;
+                    }
+                }
+            }
         }
-        // In key order: consecutive inserts land in the same B-tree leaves
-        // instead of one random leaf each.
-        new_ids.sort_unstable_by_key(|&(id, _)| id.as_uuid().into_bytes());
-        for (id, num) in new_ids {
-            let bytes = id.as_uuid().as_bytes();
-            events.insert(bytes.as_slice(), seal("events", Key::Id(bytes), &num.to_le_bytes()).as_slice())?;
+        // In key order: consecutive inserts land in the same B-tree leaves.
+        new_ids.sort_unstable();
+        new_ids.dedup();
+        let mut ids = txn.open_table(IDS)?;
+        let mut shared = txn.open_table(SHARED_IDS)?;
+        for (hash, num) in new_ids {
+            index_add(&mut ids, &mut shared, hash, num)?;
         }
         put_meta(&mut meta, "counts", &encode_counts(&counts))?;
         let stored_events =
@@ -254,7 +329,7 @@ impl CustomerStore {
 
         // Who follows whom, for erasure.
         let mut followers = txn.open_table(FOLLOWERS)?;
-        for resolved in resolution.events {
+        for resolved in &resolution.events {
             if let EventKind::Follow { of: Some(of) } = resolved.event.kind {
                 let follower = global[work.slot_of(resolved.event.customer).expect("applied") as usize];
                 let followed = global[work.slot_of(of).expect("applied") as usize];
@@ -282,8 +357,59 @@ impl CustomerStore {
             events_applied: report.events_applied,
             duplicates: report.duplicates,
             attribute_updates: report.attribute_updates,
-            customers_written: written.len(),
+            customers_written: written,
+            histories_loaded: working.loaded.iter().filter(|l| l.records.is_some() && l.stored.count > 0).count(),
         })
+    }
+
+    /// The work base of the loaded customers, in their order: slot `i` is
+    /// `working.loaded[i]`.
+    fn work_base(
+        &self,
+        working: &Working,
+        resolution: &Resolution,
+        channels: &[String],
+        campaigns: &[crate::CampaignId],
+        advances: &[DateTime<Utc>],
+    ) -> Result<CustomerBase, StoreError> {
+        let local = |num: u32| working.index.get(&num).map(|&i| i as u32).ok_or_else(|| corrupt("names", &num));
+        let mut work = CustomerBase::new(self.policy.clone());
+        work.preload_interned(channels.to_vec(), campaigns.to_vec());
+        work.preload_advances(advances.to_vec());
+        let first_seen: HashMap<&str, DateTime<Utc>> =
+            resolution.customers.iter().map(|c| (c.key.as_str(), c.at)).collect();
+        for (slot, l) in working.loaded.iter().enumerate() {
+            let mut customer = l.stored.customer.clone();
+            // A key named before the instant it was first seen: the customer
+            // is created at the earliest instant their key appears, whatever
+            // order the batches come in.
+            if let Some(&at) = first_seen.get(customer.key().expect("keyed customers"))
+                && at < customer.created_at()
+            {
+                customer.set_created_at(at);
+                if l.stored.count == 0 {
+                    // Nothing has happened to them: their rules stand at
+                    // their creation.
+                    customer.engine.clock = at;
+                }
+            }
+            if let Some(records) = &l.records {
+                let records = translate(records, &local)?;
+                work.load_slot(customer, l.stored.initial_consent, records, l.stored.open_tickets.clone());
+            } else {
+                work.load_slot(customer, l.stored.initial_consent, Vec::new(), Vec::new());
+                if l.stored.count > 0 {
+                    work.mark_partial(slot as u32);
+                }
+            }
+        }
+        for (slot, l) in working.loaded.iter().enumerate() {
+            if let Some(list) = &l.referrers {
+                let list = list.iter().map(|&(r, at)| Ok((local(r)?, at))).collect::<Result<_, StoreError>>()?;
+                work.set_referrers(slot as u32, list);
+            }
+        }
+        Ok(work)
     }
 }
 
@@ -301,7 +427,7 @@ fn keep_newer_attributes(
 ) {
     // The batch's updates come in time order: the last one per attribute is
     // its newest, and the value ingest left.
-    let mut newest: HashMap<(u32, &str), (chrono::DateTime<chrono::Utc>, &str)> = HashMap::new();
+    let mut newest: HashMap<(u32, &str), (DateTime<Utc>, &str)> = HashMap::new();
     for update in &resolution.attributes {
         let slot = work.slot_of(update.customer).expect("ingested");
         let line = &batch.events()[update.index];
@@ -322,12 +448,4 @@ fn keep_newer_attributes(
             }
         }
     }
-}
-
-/// The owner number stored for an event id.
-pub(super) fn decode_owner(id: &[u8], value: &[u8]) -> Result<u32, StoreError> {
-    let payload = unseal("events", Key::Id(id), value)?;
-    Ok(u32::from_le_bytes(
-        payload.try_into().map_err(|_| StoreError::Corrupt { table: "events", key: Key::Id(id).label() })?,
-    ))
 }

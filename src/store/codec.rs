@@ -1,19 +1,27 @@
-//! How the store's values are laid out: every value is a format-version
+//! How the store's values are laid out. Every value is a format-version
 //! byte, a payload and an XXH3-64 checksum of the table's name, the key and
-//! the payload, verified on every read; a customer's payload holds their
-//! derived state (JSON) and their events in a compact binary form.
+//! the payload, verified on every read; an event row carries the low 32
+//! bits of that checksum (rows are the bulk of the file, and 32 bits still
+//! catch all but one damaged row in four billion). A customer's state is a
+//! hand-written binary codec (varints, instants counted from their
+//! creation); each event is a row of its own.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::StoreError;
 use crate::base::{Kind, Record};
 use crate::event::{EngagementAction, Feedback, Purpose};
-use crate::{Consent, CsatScore, Customer, EventId, Money, NpsScore};
+use crate::lifecycle::{Reason, Rule, Transition};
+use crate::{
+    AttributeValue, Consent, ConsentState, CsatScore, Customer, CustomerId, EventId, Money, NewCustomer, NpsScore,
+    Stage,
+};
 
 /// The layout version of every value (and of the store, in its metadata).
-pub(super) const FORMAT: u8 = 1;
+/// 2: events in rows of their own, states in a binary codec, the id index
+/// keyed by a 64-bit hash.
+pub(super) const FORMAT: u8 = 2;
 
 fn checksum(table: &str, key: &[u8], body: &[u8]) -> u64 {
     let mut h = Xxh3::new();
@@ -33,8 +41,10 @@ pub(super) enum Key<'a> {
     Text(&'a str),
     /// A customer or interning number.
     Num(u32),
-    /// An event id's bytes.
-    Id(&'a [u8]),
+    /// An event row: customer number and sequence.
+    Row(u64, u32),
+    /// An id index entry: the 64-bit hash of an event id.
+    Hash(u64),
 }
 
 impl Key<'_> {
@@ -42,7 +52,8 @@ impl Key<'_> {
         match self {
             Key::Text(text) => text.as_bytes().into(),
             Key::Num(num) => num.to_be_bytes().to_vec().into(),
-            Key::Id(id) => (*id).into(),
+            Key::Row(num, seq) => [num.to_be_bytes().as_slice(), &seq.to_be_bytes()].concat().into(),
+            Key::Hash(hash) => hash.to_be_bytes().to_vec().into(),
         }
     }
 
@@ -50,11 +61,8 @@ impl Key<'_> {
         match self {
             Key::Text(text) => (*text).to_owned(),
             Key::Num(num) => num.to_string(),
-            Key::Id(id) => id.iter().fold(String::with_capacity(32), |mut hex, b| {
-                use std::fmt::Write;
-                let _ = write!(hex, "{b:02x}");
-                hex
-            }),
+            Key::Row(num, seq) => format!("{num}/{seq}"),
+            Key::Hash(hash) => format!("{hash:016x}"),
         }
     }
 }
@@ -84,6 +92,65 @@ pub(super) fn unseal<'a>(table: &'static str, key: Key<'_>, value: &'a [u8]) -> 
         return Err(corrupt());
     }
     Ok(&body[1..])
+}
+
+/// An event row ready to store: version, payload, the low 32 bits of the
+/// checksum.
+pub(super) fn seal_row(key: Key<'_>, payload: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(payload.len() + 5);
+    value.push(FORMAT);
+    value.extend_from_slice(payload);
+    let sum = checksum("events", &key.bytes(), &value) as u32;
+    value.extend_from_slice(&sum.to_le_bytes());
+    value
+}
+
+/// The payload of an event row, once its version and checksum are right.
+///
+/// # Errors
+///
+/// [`StoreError::Corrupt`] naming the row.
+pub(super) fn unseal_row<'a>(key: Key<'_>, value: &'a [u8]) -> Result<&'a [u8], StoreError> {
+    let corrupt = || StoreError::Corrupt { table: "events", key: key.label() };
+    if value.len() < 5 || value[0] != FORMAT {
+        return Err(corrupt());
+    }
+    let (body, sum) = value.split_at(value.len() - 4);
+    if checksum("events", &key.bytes(), body) as u32 != u32::from_le_bytes(sum.try_into().expect("four bytes")) {
+        return Err(corrupt());
+    }
+    Ok(&body[1..])
+}
+
+/// The id index's key for an event id: 64 bits of its UUID (itself a hash
+/// of the shop's event key).
+pub(super) fn id_hash(id: EventId) -> u64 {
+    let bytes = id.as_uuid().as_u128();
+    ((bytes >> 64) as u64) ^ (bytes as u64)
+}
+
+/// The owner number that marks an id index entry shared by several
+/// customers' events (a 64-bit collision); the owners are then listed in
+/// the `shared ids` table.
+pub(super) const SHARED: u32 = u32::MAX;
+
+/// An id index value: the owner's number and 32 bits of checksum.
+pub(super) fn pack_owner(hash: u64, owner: u32) -> u64 {
+    let sum = checksum("ids", &hash.to_be_bytes(), &owner.to_le_bytes()) as u32;
+    (u64::from(owner) << 32) | u64::from(sum)
+}
+
+/// The owner of an id index value, once its checksum is right.
+///
+/// # Errors
+///
+/// [`StoreError::Corrupt`] naming the hash.
+pub(super) fn unpack_owner(hash: u64, value: u64) -> Result<u32, StoreError> {
+    let owner = (value >> 32) as u32;
+    if pack_owner(hash, owner) != value {
+        return Err(StoreError::Corrupt { table: "ids", key: Key::Hash(hash).label() });
+    }
+    Ok(owner)
 }
 
 /// Appends `n` as a LEB128 varint.
@@ -148,44 +215,90 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Appends an instant: seconds as a zigzag varint difference from `base`,
-/// then nanoseconds.
+/// Appends an instant as seconds from `base` (zigzag) with two bits saying
+/// how fine its fraction is (none, milliseconds, microseconds,
+/// nanoseconds), then the fraction in that unit: a whole second takes one
+/// varint, a millisecond instant two.
 pub(super) fn put_instant(out: &mut Vec<u8>, at: DateTime<Utc>, base: i64) {
-    put_varint(out, zigzag(at.timestamp().wrapping_sub(base)));
-    put_varint(out, u64::from(at.timestamp_subsec_nanos()));
+    let nanos = at.timestamp_subsec_nanos();
+    let (tag, fraction) = match nanos {
+        0 => (0, 0),
+        n if n % 1_000_000 == 0 => (1, n / 1_000_000),
+        n if n % 1_000 == 0 => (2, n / 1_000),
+        n => (3, n),
+    };
+    put_varint(out, (zigzag(at.timestamp().wrapping_sub(base)) << 2) | tag);
+    if tag != 0 {
+        put_varint(out, u64::from(fraction));
+    }
 }
 
 pub(super) fn read_instant(r: &mut Reader<'_>, base: i64) -> Option<DateTime<Utc>> {
-    let secs = base.checked_add(unzigzag(r.varint()?))?;
-    DateTime::from_timestamp(secs, r.u32()?)
+    let head = r.varint()?;
+    let secs = base.checked_add(unzigzag(head >> 2))?;
+    let nanos = match head & 3 {
+        0 => 0,
+        1 => r.u32()?.checked_mul(1_000_000)?,
+        2 => r.u32()?.checked_mul(1_000)?,
+        _ => r.u32()?,
+    };
+    if nanos >= 1_000_000_000 {
+        return None;
+    }
+    DateTime::from_timestamp(secs, nanos)
 }
 
-/// A customer's derived state as stored: everything but their events.
-#[derive(Serialize, Deserialize)]
-pub(super) struct State {
-    pub customer: Customer,
-    pub initial_consent: Consent,
-    pub open_tickets: Vec<u32>,
-    /// For each attribute, the instant and event key of the `customer`
-    /// record that set it: a record that arrives later but is older does
-    /// not override a newer one.
-    #[serde(default)]
-    pub attribute_times: AttributeTimes,
+fn put_option_instant(out: &mut Vec<u8>, at: Option<DateTime<Utc>>, base: i64) {
+    match at {
+        None => out.push(0),
+        Some(at) => {
+            out.push(1);
+            put_instant(out, at, base);
+        }
+    }
 }
 
-/// Attribute name to the instant and event key of the record that set it.
+/// Reads what [`put_option_instant`] wrote into `out`; `None` when it is
+/// malformed.
+fn read_option_instant(r: &mut Reader<'_>, base: i64, out: &mut Option<DateTime<Utc>>) -> Option<()> {
+    *out = match r.u8()? {
+        0 => None,
+        1 => Some(read_instant(r, base)?),
+        _ => return None,
+    };
+    Some(())
+}
+
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    put_varint(out, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn read_text(r: &mut Reader<'_>) -> Option<String> {
+    let n = usize::try_from(r.varint()?).ok()?;
+    String::from_utf8(r.bytes(n)?.to_vec()).ok()
+}
+
+/// Attribute name to the instant and event key of the record that set it:
+/// a record that arrives later but is older does not override a newer one.
 pub(super) type AttributeTimes = std::collections::BTreeMap<String, (DateTime<Utc>, String)>;
 
-/// A customer as stored: their number, state and events (naming other
-/// customers by number).
+/// A customer as stored, without their events: their number, how many
+/// event rows they have, the instant their times count from, their derived
+/// state and their bookkeeping.
 #[derive(Debug, Clone)]
 pub(super) struct Stored {
     pub num: u32,
+    /// Their event rows are sequences `0..count`, in time order.
+    pub count: u32,
+    /// The second their event rows' times count from, fixed when they
+    /// were created (their creation may move earlier later).
+    pub epoch: i64,
     pub customer: Customer,
     pub initial_consent: Consent,
+    /// Positions (sequences) of their open tickets and complaints.
     pub open_tickets: Vec<u32>,
     pub attribute_times: AttributeTimes,
-    pub records: Vec<Record>,
 }
 
 fn action_code(action: EngagementAction) -> u8 {
@@ -196,133 +309,333 @@ fn action_of(code: u8) -> Option<EngagementAction> {
     EngagementAction::ALL.get(usize::from(code)).copied()
 }
 
-/// Encodes a customer's payload.
-pub(super) fn encode_customer(
-    num: u32,
-    customer: &Customer,
-    initial_consent: Consent,
-    open_tickets: &[u32],
-    attribute_times: &AttributeTimes,
-    records: &[Record],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256 + records.len() * 28);
-    out.extend_from_slice(&num.to_le_bytes());
-    let state = State {
-        customer: customer.clone(),
-        initial_consent,
-        open_tickets: open_tickets.to_vec(),
-        attribute_times: attribute_times.clone(),
+fn stage_of(code: u8) -> Option<Stage> {
+    Stage::ALL.get(usize::from(code)).copied()
+}
+
+/// Every rule, in code order.
+const RULES: [Rule; 11] = [
+    Rule::FirstPurchase,
+    Rule::Satisfaction,
+    Rule::RepeatPurchase,
+    Rule::Loyalty,
+    Rule::Advocacy,
+    Rule::UnresolvedComplaint,
+    Rule::Detractor,
+    Rule::Lapsed,
+    Rule::Dormancy,
+    Rule::Churn,
+    Rule::Reactivation,
+];
+
+fn rule_code(rule: Rule) -> u8 {
+    // A match, not a search: a new rule must be given a code here.
+    match rule {
+        Rule::FirstPurchase => 0,
+        Rule::Satisfaction => 1,
+        Rule::RepeatPurchase => 2,
+        Rule::Loyalty => 3,
+        Rule::Advocacy => 4,
+        Rule::UnresolvedComplaint => 5,
+        Rule::Detractor => 6,
+        Rule::Lapsed => 7,
+        Rule::Dormancy => 8,
+        Rule::Churn => 9,
+        Rule::Reactivation => 10,
+    }
+}
+
+fn feedback_code(feedback: Feedback) -> u8 {
+    match feedback {
+        Feedback::Nps(s) => s.get(),
+        Feedback::Csat(s) => 0x80 | s.get(),
+    }
+}
+
+fn feedback_of(b: u8) -> Option<Feedback> {
+    Some(if b & 0x80 == 0 {
+        Feedback::Nps(NpsScore::new(b).ok()?)
+    } else {
+        Feedback::Csat(CsatScore::new(b & 0x7f).ok()?)
+    })
+}
+
+fn put_consent(out: &mut Vec<u8>, consent: &Consent, base: i64) {
+    for state in [consent.profiling, consent.contact] {
+        out.push(u8::from(state.granted));
+        put_option_instant(out, state.changed_at, base);
+    }
+}
+
+fn read_consent(r: &mut Reader<'_>, base: i64) -> Option<Consent> {
+    let mut state = || -> Option<ConsentState> {
+        let granted = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let mut changed_at = None;
+        read_option_instant(r, base, &mut changed_at)?;
+        Some(ConsentState { granted, changed_at })
     };
-    let json = serde_json::to_vec(&state).expect("a customer serialises");
-    put_varint(&mut out, json.len() as u64);
-    out.extend_from_slice(&json);
-    put_varint(&mut out, records.len() as u64);
-    let mut base = 0;
-    for record in records {
-        out.extend_from_slice(record.id.as_uuid().as_bytes());
-        put_instant(&mut out, record.at, base);
-        base = record.at.timestamp();
-        put_varint(&mut out, u64::from(record.channel));
-        match record.kind {
-            Kind::Purchase(amount) => {
-                out.push(0);
-                put_varint(&mut out, zigzag(amount.minor_units()));
+    let profiling = state()?;
+    let contact = state()?;
+    Some(Consent { profiling, contact })
+}
+
+fn put_attribute(out: &mut Vec<u8>, value: &AttributeValue) {
+    match value {
+        AttributeValue::Text(text) => {
+            out.push(0);
+            put_text(out, text);
+        }
+        AttributeValue::Integer(n) => {
+            out.push(1);
+            put_varint(out, zigzag(*n));
+        }
+        AttributeValue::Number(x) => {
+            out.push(2);
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        AttributeValue::Bool(b) => out.push(3 + u8::from(*b)),
+        AttributeValue::Date(date) => {
+            out.push(5);
+            put_varint(out, zigzag(i64::from(date.num_days_from_ce())));
+        }
+    }
+}
+
+fn read_attribute(r: &mut Reader<'_>) -> Option<AttributeValue> {
+    Some(match r.u8()? {
+        0 => AttributeValue::Text(read_text(r)?),
+        1 => AttributeValue::Integer(unzigzag(r.varint()?)),
+        2 => AttributeValue::Number(f64::from_le_bytes(r.bytes(8)?.try_into().ok()?)),
+        3 => AttributeValue::Bool(false),
+        4 => AttributeValue::Bool(true),
+        5 => AttributeValue::Date(NaiveDate::from_num_days_from_ce_opt(i32::try_from(unzigzag(r.varint()?)).ok()?)?),
+        _ => return None,
+    })
+}
+
+/// Encodes a customer's state (everything but their key, which is the
+/// record's key, and their events, which are rows of their own).
+pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
+    let c = &stored.customer;
+    let mut out = Vec::with_capacity(64);
+    put_varint(&mut out, u64::from(stored.num));
+    put_varint(&mut out, u64::from(stored.count));
+    put_instant(&mut out, c.created_at(), 0);
+    let base = c.created_at().timestamp();
+    put_varint(&mut out, zigzag(stored.epoch.wrapping_sub(base)));
+    put_consent(&mut out, c.consent(), base);
+    put_consent(&mut out, &stored.initial_consent, base);
+    put_varint(&mut out, c.attributes().len() as u64);
+    for (name, value) in c.attributes() {
+        put_text(&mut out, name);
+        put_attribute(&mut out, value);
+    }
+    put_varint(&mut out, stored.attribute_times.len() as u64);
+    for (name, (at, key)) in &stored.attribute_times {
+        put_text(&mut out, name);
+        put_instant(&mut out, *at, base);
+        put_text(&mut out, key);
+    }
+    put_varint(&mut out, c.history().len() as u64);
+    for t in c.history() {
+        out.extend_from_slice(&[t.from as u8, t.to as u8]);
+        put_instant(&mut out, t.at, base);
+        match &t.reason {
+            Reason::Rule(rule) => out.push(rule_code(*rule)),
+            Reason::Explicit { note } => {
+                out.push(0xff);
+                put_text(&mut out, note);
             }
-            Kind::Refund { amount, purchase } => {
-                out.push(1);
-                put_varint(&mut out, zigzag(amount.minor_units()));
-                put_varint(&mut out, u64::from(purchase));
-            }
-            Kind::Engagement(action) => out.extend_from_slice(&[2, action_code(action)]),
-            Kind::Feedback(Feedback::Nps(s)) => out.extend_from_slice(&[3, s.get()]),
-            Kind::Feedback(Feedback::Csat(s)) => out.extend_from_slice(&[3, 0x80 | s.get()]),
-            Kind::TicketOpened => out.push(4),
-            Kind::Complaint => out.push(5),
-            Kind::TicketResolved { ticket } => {
-                out.push(6);
-                put_varint(&mut out, u64::from(ticket));
-            }
-            Kind::Referral { invitee } => {
-                out.push(7);
-                put_varint(&mut out, u64::from(invitee));
-            }
-            Kind::Follow { of: None } => out.push(8),
-            Kind::Follow { of: Some(of) } => {
-                out.push(9);
-                put_varint(&mut out, u64::from(of));
-            }
-            Kind::Consent { purpose, granted } => {
-                out.extend_from_slice(&[10, u8::from(purpose == Purpose::Contact), u8::from(granted)]);
-            }
-            Kind::Touch { campaign } => {
-                out.push(11);
-                put_varint(&mut out, u64::from(campaign));
-            }
-            Kind::Response { campaign, action } => {
-                out.push(12);
-                put_varint(&mut out, u64::from(campaign));
-                out.push(action_code(action));
-            }
+        }
+    }
+    let engine = &c.engine;
+    let facts = &engine.facts;
+    put_varint(&mut out, u64::from(facts.purchases));
+    put_option_instant(&mut out, facts.first_purchase, base);
+    put_option_instant(&mut out, facts.last_purchase, base);
+    match facts.latest_feedback {
+        None => out.push(0),
+        Some(feedback) => out.extend_from_slice(&[1, feedback_code(feedback)]),
+    }
+    put_varint(&mut out, u64::from(facts.open_complaints));
+    put_varint(&mut out, u64::from(facts.public_advocacy));
+    put_varint(&mut out, facts.conversions.len() as u64);
+    for &at in &facts.conversions {
+        put_instant(&mut out, at, base);
+    }
+    out.push(engine.derived as u8);
+    put_instant(&mut out, engine.clock, base);
+    put_option_instant(&mut out, engine.due, base);
+    put_varint(&mut out, stored.open_tickets.len() as u64);
+    for &pos in &stored.open_tickets {
+        put_varint(&mut out, u64::from(pos));
+    }
+    out
+}
+
+/// Decodes a customer's state stored under `key`; `None` when it is
+/// malformed.
+pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
+    let mut r = Reader::new(payload);
+    let num = r.u32()?;
+    let count = r.u32()?;
+    let created_at = read_instant(&mut r, 0)?;
+    let base = created_at.timestamp();
+    let epoch = base.checked_add(unzigzag(r.varint()?))?;
+    let consent = read_consent(&mut r, base)?;
+    let initial_consent = read_consent(&mut r, base)?;
+    let mut attributes = std::collections::BTreeMap::new();
+    for _ in 0..r.varint()? {
+        let name = read_text(&mut r)?;
+        let value = read_attribute(&mut r)?;
+        attributes.insert(name, value);
+    }
+    let mut attribute_times = AttributeTimes::new();
+    for _ in 0..r.varint()? {
+        let name = read_text(&mut r)?;
+        let at = read_instant(&mut r, base)?;
+        attribute_times.insert(name, (at, read_text(&mut r)?));
+    }
+    let mut customer = Customer::from_new(NewCustomer {
+        id: CustomerId::from_key(key),
+        key: Some(key.to_owned()),
+        created_at,
+        consent,
+        attributes,
+    });
+    for _ in 0..r.varint()? {
+        let from = stage_of(r.u8()?)?;
+        let to = stage_of(r.u8()?)?;
+        let at = read_instant(&mut r, base)?;
+        let reason = match r.u8()? {
+            0xff => Reason::Explicit { note: read_text(&mut r)? },
+            code => Reason::Rule(*RULES.get(usize::from(code))?),
+        };
+        customer.set_stage(Transition { from, to, at, reason });
+    }
+    let engine = &mut customer.engine;
+    let facts = &mut engine.facts;
+    facts.purchases = r.u32()?;
+    read_option_instant(&mut r, base, &mut facts.first_purchase)?;
+    read_option_instant(&mut r, base, &mut facts.last_purchase)?;
+    facts.latest_feedback = match r.u8()? {
+        0 => None,
+        1 => Some(feedback_of(r.u8()?)?),
+        _ => return None,
+    };
+    facts.open_complaints = r.u32()?;
+    facts.public_advocacy = r.u32()?;
+    let n = usize::try_from(r.varint()?).ok()?;
+    facts.conversions = Vec::with_capacity(n.min(payload.len()));
+    for _ in 0..n {
+        facts.conversions.push(read_instant(&mut r, base)?);
+    }
+    engine.derived = stage_of(r.u8()?)?;
+    engine.clock = read_instant(&mut r, base)?;
+    read_option_instant(&mut r, base, &mut engine.due)?;
+    let n = usize::try_from(r.varint()?).ok()?;
+    let mut open_tickets = Vec::with_capacity(n.min(payload.len()));
+    for _ in 0..n {
+        open_tickets.push(r.u32()?);
+    }
+    if !r.is_empty() || open_tickets.iter().any(|&p| p >= count) {
+        return None;
+    }
+    Some(Stored { num, count, epoch, customer, initial_consent, open_tickets, attribute_times })
+}
+
+/// Encodes one event row: the record at position `pos` of its customer,
+/// its time counted from their `epoch`. Positions it names (a refund's
+/// purchase, a resolution's ticket) are earlier positions.
+pub(super) fn encode_record(record: &Record, epoch: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32);
+    out.extend_from_slice(record.id.as_uuid().as_bytes());
+    put_instant(&mut out, record.at, epoch);
+    put_varint(&mut out, u64::from(record.channel));
+    match record.kind {
+        Kind::Purchase(amount) => {
+            out.push(0);
+            put_varint(&mut out, zigzag(amount.minor_units()));
+        }
+        Kind::Refund { amount, purchase } => {
+            out.push(1);
+            put_varint(&mut out, zigzag(amount.minor_units()));
+            put_varint(&mut out, u64::from(purchase));
+        }
+        Kind::Engagement(action) => out.extend_from_slice(&[2, action_code(action)]),
+        Kind::Feedback(feedback) => out.extend_from_slice(&[3, feedback_code(feedback)]),
+        Kind::TicketOpened => out.push(4),
+        Kind::Complaint => out.push(5),
+        Kind::TicketResolved { ticket } => {
+            out.push(6);
+            put_varint(&mut out, u64::from(ticket));
+        }
+        Kind::Referral { invitee } => {
+            out.push(7);
+            put_varint(&mut out, u64::from(invitee));
+        }
+        Kind::Follow { of: None } => out.push(8),
+        Kind::Follow { of: Some(of) } => {
+            out.push(9);
+            put_varint(&mut out, u64::from(of));
+        }
+        Kind::Consent { purpose, granted } => {
+            out.extend_from_slice(&[10, u8::from(purpose == Purpose::Contact), u8::from(granted)]);
+        }
+        Kind::Touch { campaign } => {
+            out.push(11);
+            put_varint(&mut out, u64::from(campaign));
+        }
+        Kind::Response { campaign, action } => {
+            out.push(12);
+            put_varint(&mut out, u64::from(campaign));
+            out.push(action_code(action));
         }
     }
     out
 }
 
-/// Decodes a customer's payload; `None` when it is malformed.
-pub(super) fn decode_customer(payload: &[u8]) -> Option<Stored> {
+/// Decodes the event row at position `pos`; `None` when it is malformed.
+pub(super) fn decode_record(payload: &[u8], epoch: i64, pos: u32) -> Option<Record> {
     let mut r = Reader::new(payload);
-    let num = u32::from_le_bytes(r.bytes(4)?.try_into().ok()?);
-    let len = usize::try_from(r.varint()?).ok()?;
-    let state: State = serde_json::from_slice(r.bytes(len)?).ok()?;
-    let n = usize::try_from(r.varint()?).ok()?;
-    let mut records = Vec::with_capacity(n.min(payload.len() / 20));
-    let mut base = 0;
-    for pos in 0..n {
-        let id = EventId::from_uuid(uuid::Uuid::from_bytes(r.bytes(16)?.try_into().ok()?));
-        let at = read_instant(&mut r, base)?;
-        base = at.timestamp();
-        let channel = r.u32()?;
-        let earlier = |p: u32| (p < pos as u32).then_some(p);
-        let money = |r: &mut Reader<'_>| Some(Money::from_minor(unzigzag(r.varint()?)));
-        let kind = match r.u8()? {
-            0 => Kind::Purchase(money(&mut r)?),
-            1 => Kind::Refund { amount: money(&mut r)?, purchase: earlier(r.u32()?)? },
-            2 => Kind::Engagement(action_of(r.u8()?)?),
-            3 => {
-                let b = r.u8()?;
-                Kind::Feedback(if b & 0x80 == 0 {
-                    Feedback::Nps(NpsScore::new(b).ok()?)
-                } else {
-                    Feedback::Csat(CsatScore::new(b & 0x7f).ok()?)
-                })
-            }
-            4 => Kind::TicketOpened,
-            5 => Kind::Complaint,
-            6 => Kind::TicketResolved { ticket: earlier(r.u32()?)? },
-            7 => Kind::Referral { invitee: r.u32()? },
-            8 => Kind::Follow { of: None },
-            9 => Kind::Follow { of: Some(r.u32()?) },
-            10 => {
-                let purpose = if r.u8()? == 1 { Purpose::Contact } else { Purpose::Profiling };
-                Kind::Consent { purpose, granted: r.u8()? == 1 }
-            }
-            11 => Kind::Touch { campaign: r.u32()? },
-            12 => Kind::Response { campaign: r.u32()?, action: action_of(r.u8()?)? },
-            _ => return None,
-        };
-        records.push(Record { id, at, channel, kind });
-    }
-    if !r.is_empty() {
-        return None;
-    }
-    Some(Stored {
-        num,
-        customer: state.customer,
-        initial_consent: state.initial_consent,
-        open_tickets: state.open_tickets,
-        attribute_times: state.attribute_times,
-        records,
-    })
+    let id = EventId::from_uuid(uuid::Uuid::from_bytes(r.bytes(16)?.try_into().ok()?));
+    let at = read_instant(&mut r, epoch)?;
+    let channel = r.u32()?;
+    let earlier = |p: u32| (p < pos).then_some(p);
+    let money = |r: &mut Reader<'_>| Some(Money::from_minor(unzigzag(r.varint()?)));
+    let kind = match r.u8()? {
+        0 => Kind::Purchase(money(&mut r)?),
+        1 => Kind::Refund { amount: money(&mut r)?, purchase: earlier(r.u32()?)? },
+        2 => Kind::Engagement(action_of(r.u8()?)?),
+        3 => Kind::Feedback(feedback_of(r.u8()?)?),
+        4 => Kind::TicketOpened,
+        5 => Kind::Complaint,
+        6 => Kind::TicketResolved { ticket: earlier(r.u32()?)? },
+        7 => Kind::Referral { invitee: r.u32()? },
+        8 => Kind::Follow { of: None },
+        9 => Kind::Follow { of: Some(r.u32()?) },
+        10 => {
+            let purpose = match r.u8()? {
+                0 => Purpose::Profiling,
+                1 => Purpose::Contact,
+                _ => return None,
+            };
+            let granted = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return None,
+            };
+            Kind::Consent { purpose, granted }
+        }
+        11 => Kind::Touch { campaign: r.u32()? },
+        12 => Kind::Response { campaign: r.u32()?, action: action_of(r.u8()?)? },
+        _ => return None,
+    };
+    r.is_empty().then_some(Record { id, at, channel, kind })
 }
 
 /// Encodes a list of `(customer number, instant)` pairs.
@@ -344,6 +657,34 @@ pub(super) fn decode_pairs(payload: &[u8]) -> Option<Vec<(u32, DateTime<Utc>)>> 
         pairs.push((r.u32()?, read_instant(&mut r, 0)?));
     }
     r.is_empty().then_some(pairs)
+}
+
+/// Encodes a sorted list of instants.
+pub(super) fn encode_instants(instants: &[DateTime<Utc>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(instants.len() * 6 + 2);
+    put_varint(&mut out, instants.len() as u64);
+    let mut base = 0;
+    for &at in instants {
+        put_instant(&mut out, at, base);
+        base = at.timestamp();
+    }
+    out
+}
+
+pub(super) fn decode_instants(payload: &[u8]) -> Option<Vec<DateTime<Utc>>> {
+    let mut r = Reader::new(payload);
+    let n = usize::try_from(r.varint()?).ok()?;
+    let mut instants: Vec<DateTime<Utc>> = Vec::with_capacity(n.min(payload.len()));
+    let mut base = 0;
+    for _ in 0..n {
+        let at = read_instant(&mut r, base)?;
+        if instants.last().is_some_and(|&last| last >= at) {
+            return None;
+        }
+        base = at.timestamp();
+        instants.push(at);
+    }
+    r.is_empty().then_some(instants)
 }
 
 /// Encodes a list of customer numbers.
@@ -382,6 +723,45 @@ mod tests {
             }
         }
         assert!(unseal("customers", Key::Text("bo"), &value).is_err(), "a value moved to another key");
+    }
+
+    #[test]
+    fn a_flipped_bit_in_a_row_or_an_index_value_is_caught() {
+        let key = Key::Row(7, 3);
+        let value = seal_row(key, b"row");
+        assert_eq!(unseal_row(key, &value).unwrap(), b"row");
+        for byte in 0..value.len() {
+            for bit in 0..8 {
+                let mut bad = value.clone();
+                bad[byte] ^= 1 << bit;
+                assert!(unseal_row(key, &bad).is_err(), "byte {byte} bit {bit}");
+            }
+        }
+        assert!(unseal_row(Key::Row(7, 4), &value).is_err(), "a row moved to another sequence");
+        let packed = pack_owner(42, 9);
+        assert_eq!(unpack_owner(42, packed).unwrap(), 9);
+        for bit in 0..64 {
+            assert!(unpack_owner(42, packed ^ (1 << bit)).is_err(), "bit {bit}");
+        }
+        assert!(unpack_owner(43, packed).is_err());
+    }
+
+    #[test]
+    fn instants_round_trip_at_every_precision() {
+        let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        for nanos in [0, 5_000_000, 999_000_000, 7_000, 1, 999_999_999] {
+            for secs in [-86_400 * 400, -1, 0, 1, 3_600, 86_400 * 4_000] {
+                let at = t + chrono::TimeDelta::seconds(secs) + chrono::TimeDelta::nanoseconds(nanos);
+                let mut out = Vec::new();
+                put_instant(&mut out, at, t.timestamp());
+                let mut r = Reader::new(&out);
+                assert_eq!(read_instant(&mut r, t.timestamp()), Some(at));
+                assert!(r.is_empty());
+            }
+        }
+        let mut out = Vec::new();
+        put_instant(&mut out, t + chrono::TimeDelta::milliseconds(86_400_123), t.timestamp());
+        assert_eq!(out.len(), 4, "a day and some milliseconds on: {out:?}");
     }
 
     #[test]

@@ -3,14 +3,31 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use redb::{Database, ReadableTable};
 
-use super::codec::{Key, Stored, encode_customer, encode_nums, encode_pairs, seal};
+use super::codec::{Key, Stored, encode_nums, encode_pairs, encode_record, encode_state, id_hash, seal, seal_row};
 use super::{
-    CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, META, NAMES, REFERRERS, StoreError, corrupt, decode_counts,
-    encode_counts, fault, followers_of, guarded, load, load_num, meta_get, put_meta, referrers_of,
+    CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, Db, EVENTS, FILE, FOLLOWERS, IDS, META, NAMES, REFERRERS,
+    SHARED_IDS, StoreError, advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded,
+    index_remove, load, load_num, load_records, meta_get, put_meta, referrers_of,
 };
 use crate::ForgetReport;
 use crate::base::{Kind, Record, conversions_of, derive, explicit_moves};
+
+/// Copies every entry of `table` from one transaction to another.
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+    table: redb::TableDefinition<'_, K, V>,
+) -> Result<(), StoreError> {
+    let source = from.open_table(table)?;
+    let mut target = to.open_table(table)?;
+    for entry in source.iter()? {
+        let (key, value) = entry?;
+        target.insert(key.value(), value.value())?;
+    }
+    Ok(())
+}
 
 impl CustomerStore {
     /// Erases one customer: see [`forget_all`](Self::forget_all), which
@@ -54,16 +71,48 @@ impl CustomerStore {
         Ok(report)
     }
 
-    /// Compacts the database file: pages no commit uses any more are
-    /// dropped, and with them the bytes of forgotten customers.
+    /// Compacts the database: every live value is copied into a fresh file
+    /// that then replaces the old one, so that no byte of a forgotten
+    /// customer survives in a page the database merely marked free.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Database`].
+    /// [`StoreError::ReadOnly`]; [`StoreError::Path`] when the fresh file
+    /// cannot replace the old; [`StoreError::Database`]. The store is
+    /// unchanged after an error.
+    ///
+    /// # Complexity
+    ///
+    /// O(the live data).
     pub fn compact(&mut self) -> Result<(), StoreError> {
         guarded(|| {
-            let db = self.db.writable()?;
-            while db.compact()? {}
+            self.db.writable()?;
+            let file = self.dir.join(FILE);
+            let tmp = self.dir.join(format!("{FILE}.compact"));
+            let path_error =
+                |e: std::io::Error| StoreError::Path { path: self.dir.display().to_string(), reason: e.to_string() };
+            let _ = std::fs::remove_file(&tmp);
+            {
+                let fresh = Database::create(&tmp)?;
+                let from = self.db.begin_read()?;
+                let to = fresh.begin_write()?;
+                copy_table(&from, &to, CUSTOMERS)?;
+                copy_table(&from, &to, NAMES)?;
+                copy_table(&from, &to, EVENTS)?;
+                copy_table(&from, &to, IDS)?;
+                copy_table(&from, &to, SHARED_IDS)?;
+                copy_table(&from, &to, REFERRERS)?;
+                copy_table(&from, &to, FOLLOWERS)?;
+                copy_table(&from, &to, CHANNELS)?;
+                copy_table(&from, &to, CAMPAIGNS)?;
+                copy_table(&from, &to, META)?;
+                to.commit()?;
+            }
+            std::fs::rename(&tmp, &file).map_err(path_error)?;
+            if let Ok(dir) = std::fs::File::open(&self.dir) {
+                let _ = dir.sync_all();
+            }
+            self.db = Db::Write(Database::open(&file)?);
             Ok(())
         })
     }
@@ -81,25 +130,29 @@ impl CustomerStore {
             let mut customers = txn.open_table(CUSTOMERS)?;
             let mut names = txn.open_table(NAMES)?;
             let mut events = txn.open_table(EVENTS)?;
+            let mut ids = txn.open_table(IDS)?;
+            let mut shared = txn.open_table(SHARED_IDS)?;
             let mut referrers = txn.open_table(REFERRERS)?;
             let mut followers = txn.open_table(FOLLOWERS)?;
             let mut meta = txn.open_table(META)?;
+            let advances = advances(&meta)?;
             let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
             let mut stored_events =
                 u64::from_le_bytes(meta_get(&meta, "events")?.try_into().map_err(|_| corrupt("meta", &"events"))?);
 
-            let mut gone: Vec<Stored> = Vec::new();
+            let mut gone: Vec<(Stored, Vec<Record>)> = Vec::new();
             let mut gone_nums = HashSet::new();
             for key in keys {
                 let key = key.as_ref();
                 let stored =
                     load(&customers, key)?.ok_or_else(|| StoreError::UnknownCustomer { key: key.to_owned() })?;
                 if gone_nums.insert(stored.num) {
-                    gone.push(stored);
+                    let records = load_records(&events, &stored)?;
+                    gone.push((stored, records));
                 }
             }
             let mut affected = BTreeSet::new();
-            for g in &gone {
+            for (g, _) in &gone {
                 affected.extend(referrers_of(&referrers, g.num)?.into_iter().map(|(r, _)| r));
                 affected.extend(followers_of(&followers, g.num)?);
             }
@@ -107,9 +160,11 @@ impl CustomerStore {
 
             for num in affected {
                 let stored = load_num(&names, &customers, num)?;
-                let mut map = vec![u32::MAX; stored.records.len()];
-                let mut records: Vec<Record> = Vec::with_capacity(stored.records.len());
-                for (pos, record) in stored.records.iter().enumerate() {
+                let old_records = load_records(&events, &stored)?;
+                let mut map = vec![u32::MAX; old_records.len()];
+                let mut records: Vec<Record> = Vec::with_capacity(old_records.len());
+                let mut dropped = Vec::new();
+                for (pos, record) in old_records.iter().enumerate() {
                     let names_gone = match record.kind {
                         Kind::Referral { invitee } => gone_nums.contains(&invitee),
                         Kind::Follow { of: Some(of) } => gone_nums.contains(&of),
@@ -118,7 +173,7 @@ impl CustomerStore {
                     if names_gone {
                         report.references += 1;
                         stored_events -= 1;
-                        events.remove(record.id.as_uuid().as_bytes().as_slice())?;
+                        dropped.push(record.id);
                         continue;
                     }
                     let mut record = *record;
@@ -147,7 +202,7 @@ impl CustomerStore {
                         stored.initial_consent,
                         &records,
                         &moves,
-                        &[],
+                        &advances,
                         conversions.clone(),
                         &self.policy,
                     ) {
@@ -161,19 +216,35 @@ impl CustomerStore {
                 counts[stored.customer.stage() as usize] -= 1;
                 counts[customer.stage() as usize] += 1;
                 let key = customer.key().expect("keyed customers").to_owned();
-                let payload = encode_customer(
+                let row_num = u64::from(num);
+                for seq in 0..stored.count {
+                    events.remove((row_num, seq))?;
+                }
+                for (seq, record) in (0u32..).zip(&records) {
+                    let row = seal_row(Key::Row(row_num, seq), &encode_record(record, stored.epoch));
+                    events.insert((row_num, seq), row.as_slice())?;
+                }
+                for id in dropped {
+                    // Another of their events may share the hash.
+                    let hash = id_hash(id);
+                    if !records.iter().any(|r| id_hash(r.id) == hash) {
+                        index_remove(&mut ids, &mut shared, hash, num)?;
+                    }
+                }
+                let new = Stored {
                     num,
-                    &customer,
-                    stored.initial_consent,
-                    &open_tickets,
-                    &stored.attribute_times,
-                    &records,
-                );
-                customers.insert(key.as_str(), seal("customers", Key::Text(&key), &payload).as_slice())?;
+                    count: records.len() as u32,
+                    epoch: stored.epoch,
+                    customer,
+                    initial_consent: stored.initial_consent,
+                    open_tickets,
+                    attribute_times: stored.attribute_times,
+                };
+                customers.insert(key.as_str(), seal("customers", Key::Text(&key), &encode_state(&new)).as_slice())?;
             }
 
-            for g in &gone {
-                for record in &g.records {
+            for (g, records) in &gone {
+                for record in records {
                     match record.kind {
                         Kind::Referral { invitee } if !gone_nums.contains(&invitee) => {
                             let mut list = referrers_of(&referrers, invitee)?;
@@ -197,13 +268,17 @@ impl CustomerStore {
                         }
                         _ => {}
                     }
-                    events.remove(record.id.as_uuid().as_bytes().as_slice())?;
+                    index_remove(&mut ids, &mut shared, id_hash(record.id), g.num)?;
+                }
+                let row_num = u64::from(g.num);
+                for seq in 0..g.count {
+                    events.remove((row_num, seq))?;
                 }
                 let c = &g.customer;
-                report.events += g.records.len();
+                report.events += records.len();
                 report.attributes += c.attributes().len();
                 report.transitions += c.history().len();
-                stored_events -= g.records.len() as u64;
+                stored_events -= records.len() as u64;
                 counts[c.stage() as usize] -= 1;
                 customers.remove(c.key().expect("keyed customers"))?;
                 names.remove(g.num)?;

@@ -1,26 +1,32 @@
 //! [`CustomerStore`]: the customer base kept durably on disk, in a `redb`
 //! embedded database, for a shop that runs it every day.
 //!
-//! Each customer is one record: their key, creation, consent, attributes,
-//! their events in compact form, their explicit moves and their derived
-//! state (stage, since, transitions with reasons), so that opening a store
-//! replays nothing and reads one record per customer. Side tables map event
-//! ids to their owner (for duplicates and for the purchase a refund names),
-//! who referred and who follows whom (the facts that tie customers
+//! Each customer is one record of their derived state, checkpointed: key,
+//! creation, consent, attributes, stage, transitions with reasons and the
+//! rules' running summary, in a compact binary codec; so opening a store
+//! replays nothing and reading a customer reads one record. Their events
+//! are rows of their own, keyed by (customer number, sequence) in time
+//! order, so a day's batch appends rows. Side tables map a 64-bit hash of
+//! each event id to its owner (for duplicates and for the purchase a refund
+//! names), who referred and who follows whom (the facts that tie customers
 //! together), interned channel and campaign names, and the store's metadata
-//! (policy, format version, stage counts). Every value carries a format
-//! version byte and an XXH3-64 checksum of its table, key and payload,
-//! verified on every read: a damaged value is a
-//! [`StoreError::Corrupt`], never a different answer.
+//! (policy, format version, stage counts, the instants the time rules were
+//! advanced to). Every value carries a format version byte and an XXH3
+//! checksum of its table, key and payload, verified on every read: a
+//! damaged value is a [`StoreError::Corrupt`], never a different answer.
 //!
 //! A batch ([`CustomerStore::apply_batch`]) is one write transaction: all or
-//! nothing, durable when the call returns. It loads only the customers the
-//! batch names (and whoever referred them, whose credits their first
-//! purchase may move) into an in-memory [`CustomerBase`], applies the batch
-//! there with [`eventlog::ingest`](crate::eventlog::ingest) (the same validation and the same rules
-//! engine as the base), and writes back those customers. A late event
-//! revises its customer's history, and their referrers', exactly as in the
-//! base: the store after any batches equals the base given the same events.
+//! nothing, durable when the call returns. It loads the checkpointed state
+//! of the customers the batch names (and of whoever referred them, whose
+//! credits their first purchase may move) into an in-memory
+//! [`CustomerBase`], applies the batch there with
+//! [`eventlog::ingest`](crate::eventlog::ingest) (the same validation and
+//! the same rules engine as the base), and writes back what changed. When
+//! every new event of a customer comes after their clock, the events are
+//! applied to the checkpoint without reading their older events; a late
+//! event loads that customer's history (and their referrers') and revises
+//! it exactly as the base does: the store after any batches equals the
+//! base given the same events.
 //!
 //! Erasure ([`forget`](CustomerStore::forget),
 //! [`forget_all`](CustomerStore::forget_all)) touches the forgotten and the
@@ -67,17 +73,18 @@ mod error;
 #[doc(hidden)]
 pub mod fault;
 mod forget;
+mod overlay;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
 
-use codec::{Key, Stored, decode_customer, decode_nums, decode_pairs, seal, unseal};
+use codec::{Key, SHARED, Stored, decode_nums, decode_pairs, decode_record, decode_state, seal, unseal, unseal_row};
 
 use crate::base::Record;
 use crate::customer::Customer;
@@ -85,7 +92,12 @@ use crate::{AttributeValue, CampaignId, Consent, CustomerBase, Policy, Stage, St
 
 pub(crate) const CUSTOMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("customers");
 pub(crate) const NAMES: TableDefinition<u32, &[u8]> = TableDefinition::new("names");
-pub(crate) const EVENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("events");
+/// Event rows: (customer number, sequence) to the event.
+pub(crate) const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("events");
+/// The id index: a 64-bit hash of an event id to its owner and a checksum.
+pub(crate) const IDS: TableDefinition<u64, u64> = TableDefinition::new("ids");
+/// Owners of the hashes that several customers' events share.
+pub(crate) const SHARED_IDS: TableDefinition<u64, &[u8]> = TableDefinition::new("shared ids");
 pub(crate) const REFERRERS: TableDefinition<u32, &[u8]> = TableDefinition::new("referrers");
 pub(crate) const FOLLOWERS: TableDefinition<u32, &[u8]> = TableDefinition::new("followers");
 pub(crate) const CHANNELS: TableDefinition<u32, &[u8]> = TableDefinition::new("channels");
@@ -108,6 +120,8 @@ pub struct CustomerStore {
 enum Db {
     Write(Database),
     Read(redb::ReadOnlyDatabase),
+    /// Opened for reading only, repaired in memory.
+    Repaired(Database),
 }
 
 impl std::fmt::Debug for Db {
@@ -115,6 +129,7 @@ impl std::fmt::Debug for Db {
         f.write_str(match self {
             Db::Write(_) => "Db::Write",
             Db::Read(_) => "Db::Read",
+            Db::Repaired(_) => "Db::Repaired",
         })
     }
 }
@@ -122,7 +137,7 @@ impl std::fmt::Debug for Db {
 impl Db {
     fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
         match self {
-            Db::Write(db) => db.begin_read(),
+            Db::Write(db) | Db::Repaired(db) => db.begin_read(),
             Db::Read(db) => db.begin_read(),
         }
     }
@@ -130,7 +145,7 @@ impl Db {
     fn writable(&mut self) -> Result<&mut Database, StoreError> {
         match self {
             Db::Write(db) => Ok(db),
-            Db::Read(_) => Err(StoreError::ReadOnly),
+            Db::Read(_) | Db::Repaired(_) => Err(StoreError::ReadOnly),
         }
     }
 }
@@ -147,9 +162,14 @@ pub struct BatchReport {
     pub duplicates: usize,
     /// `customer` records that set attributes.
     pub attribute_updates: usize,
-    /// Customer records written (those the batch named, and referrers whose
-    /// credits were derived again).
+    /// Customer records written: those whose state the batch changed (the
+    /// customers it names, and referrers whose credits moved).
     pub customers_written: usize,
+    /// Customers whose older events the batch read, to revise their
+    /// history (late events, and the referrers whose credits those move)
+    /// or to compare a repeated event id; the others took their new events
+    /// on their checkpointed state alone.
+    pub histories_loaded: usize,
 }
 
 /// A customer as the store keeps them.
@@ -276,11 +296,7 @@ fn corrupt(table: &'static str, key: &dyn std::fmt::Display) -> StoreError {
 fn load(table: &impl ReadableTable<&'static str, &'static [u8]>, key: &str) -> Result<Option<Stored>, StoreError> {
     let Some(value) = table.get(key)? else { return Ok(None) };
     let payload = unseal("customers", Key::Text(key), value.value())?;
-    let stored = decode_customer(payload).ok_or_else(|| corrupt("customers", &key))?;
-    if stored.customer.key() != Some(key) {
-        return Err(corrupt("customers", &key));
-    }
-    Ok(Some(stored))
+    Ok(Some(decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?))
 }
 
 /// The key of customer number `num`.
@@ -302,6 +318,98 @@ fn load_num(
         return Err(corrupt("customers", &key));
     }
     Ok(stored)
+}
+
+/// The event rows of a stored customer, in time order.
+fn load_records(
+    events: &impl ReadableTable<(u64, u32), &'static [u8]>,
+    stored: &Stored,
+) -> Result<Vec<Record>, StoreError> {
+    let num = u64::from(stored.num);
+    let mut records = Vec::with_capacity(stored.count as usize);
+    for entry in events.range((num, 0)..(num, stored.count))? {
+        let (key, value) = entry?;
+        let (_, seq) = key.value();
+        let row = Key::Row(num, seq);
+        if seq as usize != records.len() {
+            return Err(corrupt("events", &row.label()));
+        }
+        let payload = unseal_row(row, value.value())?;
+        records.push(decode_record(payload, stored.epoch, seq).ok_or_else(|| corrupt("events", &row.label()))?);
+    }
+    if records.len() != stored.count as usize {
+        return Err(corrupt("events", &Key::Row(num, records.len() as u32).label()));
+    }
+    Ok(records)
+}
+
+/// The owners of the events whose ids hash to `hash`.
+fn owners_of(
+    ids: &impl ReadableTable<u64, u64>,
+    shared: &impl ReadableTable<u64, &'static [u8]>,
+    hash: u64,
+) -> Result<Vec<u32>, StoreError> {
+    let Some(value) = ids.get(hash)? else { return Ok(Vec::new()) };
+    let owner = codec::unpack_owner(hash, value.value())?;
+    if owner != SHARED {
+        return Ok(vec![owner]);
+    }
+    let list = shared.get(hash)?.ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))?;
+    decode_nums(unseal("shared ids", Key::Hash(hash), list.value())?)
+        .ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))
+}
+
+/// Sets the owners of `hash` (none: the entry goes).
+fn set_owners(
+    ids: &mut redb::Table<'_, u64, u64>,
+    shared: &mut redb::Table<'_, u64, &'static [u8]>,
+    hash: u64,
+    owners: &[u32],
+) -> Result<(), StoreError> {
+    match owners {
+        [] => {
+            ids.remove(hash)?;
+            shared.remove(hash)?;
+        }
+        [owner] => {
+            ids.insert(hash, codec::pack_owner(hash, *owner))?;
+            shared.remove(hash)?;
+        }
+        _ => {
+            ids.insert(hash, codec::pack_owner(hash, SHARED))?;
+            let list = seal("shared ids", Key::Hash(hash), &codec::encode_nums(owners));
+            shared.insert(hash, list.as_slice())?;
+        }
+    }
+    Ok(())
+}
+
+/// Notes that customer `num` owns an event whose id hashes to `hash`.
+fn index_add(
+    ids: &mut redb::Table<'_, u64, u64>,
+    shared: &mut redb::Table<'_, u64, &'static [u8]>,
+    hash: u64,
+    num: u32,
+) -> Result<(), StoreError> {
+    let mut owners = owners_of(ids, shared, hash)?;
+    if owners.contains(&num) {
+        return Ok(());
+    }
+    owners.push(num);
+    set_owners(ids, shared, hash, &owners)
+}
+
+/// Notes that customer `num` no longer owns an event whose id hashes to
+/// `hash`.
+fn index_remove(
+    ids: &mut redb::Table<'_, u64, u64>,
+    shared: &mut redb::Table<'_, u64, &'static [u8]>,
+    hash: u64,
+    num: u32,
+) -> Result<(), StoreError> {
+    let mut owners = owners_of(ids, shared, hash)?;
+    owners.retain(|&o| o != num);
+    set_owners(ids, shared, hash, &owners)
 }
 
 /// Who referred customer `num`, and when first.
@@ -346,6 +454,11 @@ fn interned(
         ids.push(CampaignId::from_uuid(uuid::Uuid::from_bytes(bytes)));
     }
     Ok((names, ids))
+}
+
+/// The instants the store's time rules were advanced to, sorted.
+fn advances(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    codec::decode_instants(&meta_get(meta, "advances")?).ok_or_else(|| corrupt("meta", &"advances"))
 }
 
 fn encode_counts(counts: &[u64; 8]) -> Vec<u8> {
@@ -404,9 +517,12 @@ impl CustomerStore {
                     put_meta(&mut meta, "counts", &encode_counts(&[0; 8]))?;
                     put_meta(&mut meta, "next", &0u32.to_le_bytes())?;
                     put_meta(&mut meta, "events", &0u64.to_le_bytes())?;
+                    put_meta(&mut meta, "advances", &codec::encode_instants(&[]))?;
                     txn.open_table(CUSTOMERS)?;
                     txn.open_table(NAMES)?;
                     txn.open_table(EVENTS)?;
+                    txn.open_table(IDS)?;
+                    txn.open_table(SHARED_IDS)?;
                     txn.open_table(REFERRERS)?;
                     txn.open_table(FOLLOWERS)?;
                     txn.open_table(CHANNELS)?;
@@ -439,9 +555,8 @@ impl CustomerStore {
     ///
     /// # Errors
     ///
-    /// As [`open`](Self::open); [`StoreError::Database`] also when the
-    /// database needs the repair that only a writer may make (after a crash:
-    /// open it for writing once).
+    /// As [`open`](Self::open). A store whose writer was killed is read as
+    /// of its last commit, without the repair that the next writer makes.
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::open_with(dir.as_ref(), true)
     }
@@ -453,7 +568,18 @@ impl CustomerStore {
                 return Err(StoreError::Path { path: dir.display().to_string(), reason: "no store there".to_owned() });
             }
             let db = if read_only {
-                Db::Read(Database::builder().open_read_only(&file)?)
+                match Database::builder().open_read_only(&file) {
+                    Ok(db) => Db::Read(db),
+                    // Left by a writer that did not close (killed, say):
+                    // repaired in memory, read as of its last commit; the
+                    // file is repaired when a writer next opens it.
+                    Err(redb::DatabaseError::RepairAborted) => {
+                        let overlay = overlay::Overlay::open(&file)
+                            .map_err(|e| StoreError::Database { message: e.to_string() })?;
+                        Db::Repaired(Database::builder().create_with_backend(overlay)?)
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             } else {
                 Db::Write(Database::open(&file)?)
             };
@@ -555,10 +681,7 @@ impl CustomerStore {
                 let (key, value) = entry?;
                 let key = key.value();
                 let payload = unseal("customers", Key::Text(key), value.value())?;
-                let stored = decode_customer(payload).ok_or_else(|| corrupt("customers", &key))?;
-                if stored.customer.key() != Some(key) {
-                    return Err(corrupt("customers", &key));
-                }
+                let stored = decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?;
                 Ok(StoredCustomer { customer: stored.customer })
             })
         }))
@@ -618,7 +741,9 @@ impl CustomerStore {
         guarded(|| {
             let txn = self.db.begin_read()?;
             let customers = txn.open_table(CUSTOMERS)?;
+            let events = txn.open_table(EVENTS)?;
             let (channels, campaigns) = interned(&txn.open_table(CHANNELS)?, &txn.open_table(CAMPAIGNS)?)?;
+            let advances = advances(&txn.open_table(META)?)?;
             let referrers = txn.open_table(REFERRERS)?;
             let mut all: Vec<Stored> = Vec::new();
             for entry in customers.range::<&str>(..)? {
@@ -631,10 +756,11 @@ impl CustomerStore {
             let local = |num: u32| slot_of.get(&num).copied().ok_or_else(|| corrupt("names", &num));
             let mut base = CustomerBase::new(self.policy.clone());
             base.preload_interned(channels, campaigns);
+            base.preload_advances(advances);
             let mut lists = Vec::with_capacity(all.len());
             for stored in all {
                 lists.push(referrers_of(&referrers, stored.num)?);
-                let records = translate(&stored.records, &local)?;
+                let records = translate(&load_records(&events, &stored)?, &local)?;
                 base.load_slot(stored.customer, stored.initial_consent, records, stored.open_tickets);
             }
             for (slot, list) in lists.into_iter().enumerate() {
@@ -642,6 +768,110 @@ impl CustomerStore {
                 base.set_referrers(slot as u32, list);
             }
             Ok(base)
+        })
+    }
+
+    /// Runs every customer's time rules up to `now` (dormancy, churn, a
+    /// lapsed loyalty window): whoever crossed a window since their last
+    /// update moves, dated the instant it closed; customers evaluated past
+    /// `now` are left as they are. The instant is kept with the store:
+    /// customers created later are evaluated up to it, and a history that a
+    /// late event revises takes it again in its place, exactly as
+    /// [`CustomerBase::advance_to`] does. One write transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::ReadOnly`]; [`StoreError::Corrupt`] when a record
+    /// fails its checks; [`StoreError::Database`]. The store is unchanged
+    /// after an error.
+    ///
+    /// # Complexity
+    ///
+    /// O(customers + their moves): every state is read, those that move
+    /// are written.
+    pub fn advance_to(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        guarded(|| {
+            let txn = self.db.writable()?.begin_write()?;
+            {
+                let mut meta = txn.open_table(META)?;
+                let mut counts =
+                    decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
+                let mut after: Option<String> = None;
+                loop {
+                    let chunk: Vec<Stored> = {
+                        let table = txn.open_table(CUSTOMERS)?;
+                        let range = match &after {
+                            None => table.range::<&str>(..)?,
+                            Some(key) => table
+                                .range::<&str>((std::ops::Bound::Excluded(key.as_str()), std::ops::Bound::Unbounded))?,
+                        };
+                        let mut chunk = Vec::new();
+                        for entry in range.take(4096) {
+                            let (key, value) = entry?;
+                            let key = key.value();
+                            let payload = unseal("customers", Key::Text(key), value.value())?;
+                            chunk.push(decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?);
+                        }
+                        chunk
+                    };
+                    let Some(last) = chunk.last() else { break };
+                    after = Some(last.customer.key().expect("keyed customers").to_owned());
+                    let mut table = txn.open_table(CUSTOMERS)?;
+                    for mut stored in chunk {
+                        if stored.customer.engine.clock >= now {
+                            continue;
+                        }
+                        let before = stored.customer.stage();
+                        stored.customer.advance(now, &self.policy);
+                        counts[before as usize] -= 1;
+                        counts[stored.customer.stage() as usize] += 1;
+                        let key = stored.customer.key().expect("keyed customers");
+                        let payload = codec::encode_state(&stored);
+                        table.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
+                    }
+                }
+                let mut instants = advances(&meta)?;
+                if let Err(i) = instants.binary_search(&now) {
+                    instants.insert(i, now);
+                }
+                put_meta(&mut meta, "advances", &codec::encode_instants(&instants))?;
+                put_meta(&mut meta, "counts", &encode_counts(&counts))?;
+            }
+            txn.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Where the file's bytes go, for measuring: one line per table with
+    /// its entries' bytes, the database's metadata bytes (offsets, headers)
+    /// and the unused bytes in its pages.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`].
+    #[doc(hidden)]
+    pub fn space_report(&self) -> Result<String, StoreError> {
+        use std::fmt::Write;
+        guarded(|| {
+            let txn = self.db.begin_read()?;
+            let mut out = String::new();
+            let mut line = |name: &str, stats: redb::TableStats| {
+                let _ = writeln!(
+                    out,
+                    "{name:>10}: {:>12} stored, {:>12} metadata, {:>12} fragmented, {:>8} leaf pages",
+                    stats.stored_bytes(),
+                    stats.metadata_bytes(),
+                    stats.fragmented_bytes(),
+                    stats.leaf_pages()
+                );
+            };
+            line("customers", txn.open_table(CUSTOMERS)?.stats()?);
+            line("names", txn.open_table(NAMES)?.stats()?);
+            line("events", txn.open_table(EVENTS)?.stats()?);
+            line("ids", txn.open_table(IDS)?.stats()?);
+            line("referrers", txn.open_table(REFERRERS)?.stats()?);
+            line("followers", txn.open_table(FOLLOWERS)?.stats()?);
+            Ok(out)
         })
     }
 
