@@ -131,9 +131,49 @@ impl<S: BuildHasher> KeyTable<S> {
         slot
     }
 
+    /// The slots of `keys`, appended to `out` in order, new keys taking the
+    /// next slots in order: what [`insert`](Self::insert) of each key in
+    /// turn gives, done in three short loops (prepare every key, find every
+    /// key, insert those not found) so that the cache misses of one key
+    /// overlap those of the next. `prepared` is scratch space.
+    ///
+    /// # Panics
+    ///
+    /// As [`insert`](Self::insert).
+    pub(crate) fn insert_all(&mut self, keys: &[&str], prepared: &mut Vec<Prepared>, out: &mut Vec<u32>) {
+        prepared.clear();
+        prepared.extend(keys.iter().map(|key| self.prepare(key)));
+        let from = out.len();
+        out.extend(keys.iter().zip(prepared.iter()).map(|(key, &p)| self.find(key, p).unwrap_or(u32::MAX)));
+        // A key not found is new here, or first seen earlier in `keys`.
+        for ((key, &p), slot) in keys.iter().zip(prepared.iter()).zip(&mut out[from..]) {
+            if *slot == u32::MAX {
+                *slot = self.insert(key, p);
+            }
+        }
+    }
+
     /// The keys, indexed by slot.
     pub(crate) fn into_keys(self) -> Vec<String> {
         self.keys
+    }
+
+    /// Joins the tables of consecutive pieces of one input: the first
+    /// table's slots stay, and every later table's keys, in their slot
+    /// order, are looked up or added in turn, which numbers every key by its
+    /// first appearance in the whole input. Returns the joined table and,
+    /// for each later table, the joined slot of each of its slots.
+    ///
+    /// # Panics
+    ///
+    /// When `tables` is empty, and as [`insert`](Self::insert).
+    pub(crate) fn join(tables: impl IntoIterator<Item = Self>) -> (Self, Vec<Vec<u32>>) {
+        let mut tables = tables.into_iter();
+        let mut joined = tables.next().expect("one table at least");
+        let remaps = tables
+            .map(|table| table.keys.iter().map(|key| joined.insert(key, joined.prepare(key))).collect())
+            .collect();
+        (joined, remaps)
     }
 }
 
@@ -164,6 +204,43 @@ mod tests {
             for (slot, name) in table.into_keys().iter().enumerate() {
                 prop_assert_eq!(reference[name.as_str()], slot as u32);
             }
+        }
+    }
+
+    proptest! {
+        /// Batched insertion and the join of pieces number keys exactly as
+        /// one insertion after another over the whole input does.
+        #[test]
+        fn batches_and_pieces_number_keys_as_one_pass(
+            keys in prop::collection::vec("[abc]{0,2}|[ab]{17}", 0..200),
+            cuts in prop::collection::vec(0usize..200, 0..4),
+            batch in 1usize..9,
+        ) {
+            let mut one: KeyTable = KeyTable::default();
+            let expected: Vec<u32> = keys.iter().map(|k| one.insert(k, one.prepare(k))).collect();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(keys.len())).collect();
+            cuts.push(0);
+            cuts.push(keys.len());
+            cuts.sort_unstable();
+            let mut tables = Vec::new();
+            let mut local = Vec::new();
+            for piece in cuts.windows(2).map(|w| &keys[w[0]..w[1]]) {
+                let mut table: KeyTable = KeyTable::default();
+                let (mut prepared, mut slots) = (Vec::new(), Vec::new());
+                for chunk in piece.chunks(batch) {
+                    let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                    table.insert_all(&chunk, &mut prepared, &mut slots);
+                }
+                tables.push(table);
+                local.push(slots);
+            }
+            let (joined, remaps) = KeyTable::join(tables);
+            let mut got = local[0].clone();
+            for (slots, remap) in local[1..].iter().zip(&remaps) {
+                got.extend(slots.iter().map(|&s| remap[s as usize]));
+            }
+            prop_assert_eq!(got, expected);
+            prop_assert_eq!(joined.into_keys(), one.into_keys());
         }
     }
 

@@ -223,33 +223,15 @@ impl TransactionCsv {
         let fields = table.reader_fields;
         let wanted = [table.columns[0].1, table.columns[1].1, table.columns[2].1];
         let body = &bytes[header_end + 1..];
-        // Pieces end at line ends; pieces are large, or there is one.
-        let pieces = if body.len() >= PLAIN_PIECE { pieces.clamp(1, body.len() / (PLAIN_PIECE / 2)) } else { 1 };
-        let mut cuts = vec![0];
-        for i in 1..pieces {
-            let at = (body.len() * i / pieces).max(*cuts.last().expect("a cut"));
-            let cut = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |nl| at + nl + 1);
-            cuts.push(cut);
-        }
-        cuts.push(body.len());
-        let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let ranges = crate::util::line_pieces(body, pieces, PLAIN_PIECE);
         let parsed = crate::util::par_map(&ranges, |&(from, to)| parse_piece(&body[from..to], fields, wanted));
-        let mut parsed = parsed.into_iter().collect::<Option<Vec<Piece>>>()?.into_iter();
-        // The first piece's slots are the global ones; every later piece's
-        // keys, in their order of first row, are looked up or added in turn,
-        // which gives every key its place in the order of first row in the
-        // whole file.
-        let Piece { table: mut global, rows: first_rows } = parsed.next().expect("one piece at least");
-        let mut rest: Vec<(Vec<u32>, Vec<LogRow>)> = Vec::new();
-        for Piece { table, rows } in parsed {
-            let local = table.into_keys();
-            let remap = local.iter().map(|key| global.insert(key, global.prepare(key))).collect();
-            rest.push((remap, rows));
-        }
-        let total = first_rows.len() + rest.iter().map(|(_, rows)| rows.len()).sum::<usize>();
-        let mut rows = first_rows;
-        rows.reserve_exact(total - rows.len());
-        for (remap, piece) in rest {
+        let parsed = parsed.into_iter().collect::<Option<Vec<Piece>>>()?;
+        // Every key numbered by its first row in the whole file.
+        let (tables, pieces): (Vec<KeyTable>, Vec<Vec<LogRow>>) = parsed.into_iter().map(|p| (p.table, p.rows)).unzip();
+        let (global, remaps) = KeyTable::join(tables);
+        let mut pieces = pieces.into_iter();
+        let mut rows = pieces.next().expect("one piece at least");
+        for (remap, piece) in remaps.iter().zip(pieces) {
             rows.extend(piece.iter().map(|r| LogRow { customer: remap[r.customer as usize], ..*r }));
         }
         Some(TransactionLog::from_parts(global.into_keys(), rows))
@@ -324,8 +306,7 @@ fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece>
                 checked
             }
         };
-        batch.rows.push((customer, date, amount));
-        if batch.rows.len() == Batch::SIZE {
+        if batch.push(customer, date, amount) {
             batch.add_to(&mut table, &mut rows);
         }
         pos = end + 1;
@@ -334,33 +315,38 @@ fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece>
     Some(Piece { table, rows })
 }
 
-/// Rows whose keys are looked up together: preparing a batch of keys, then
-/// finding them, each in a short loop of its own, lets the processor
-/// overlap the cache misses of the table across rows.
+/// Rows whose keys are numbered together, by [`KeyTable::insert_all`].
 #[derive(Default)]
 struct Batch<'a> {
-    rows: Vec<(&'a str, NaiveDate, Money)>,
+    keys: Vec<&'a str>,
+    values: Vec<(NaiveDate, Money)>,
     prepared: Vec<Prepared>,
-    found: Vec<Option<u32>>,
+    slots: Vec<u32>,
 }
 
-impl Batch<'_> {
+impl<'a> Batch<'a> {
     /// Rows per batch: enough to overlap their look-ups, few enough for L1.
     const SIZE: usize = 64;
+
+    /// Adds a row; true when the batch is full.
+    fn push(&mut self, customer: &'a str, date: NaiveDate, amount: Money) -> bool {
+        self.keys.push(customer);
+        self.values.push((date, amount));
+        self.keys.len() == Self::SIZE
+    }
 
     /// Numbers the batch's keys in `table` and appends its rows to `out`,
     /// leaving the batch empty.
     fn add_to(&mut self, table: &mut KeyTable, out: &mut Vec<LogRow>) {
-        self.prepared.clear();
-        self.prepared.extend(self.rows.iter().map(|r| table.prepare(r.0)));
-        self.found.clear();
-        self.found.extend(self.rows.iter().zip(&self.prepared).map(|(r, &p)| table.find(r.0, p)));
-        for ((&(key, date, amount), &prepared), &found) in self.rows.iter().zip(&self.prepared).zip(&self.found) {
-            // New here, or first seen earlier in this batch, when not found.
-            let customer = found.unwrap_or_else(|| table.insert(key, prepared));
-            out.push(LogRow { customer, date, amount });
-        }
-        self.rows.clear();
+        self.slots.clear();
+        table.insert_all(&self.keys, &mut self.prepared, &mut self.slots);
+        out.extend(self.slots.iter().zip(&self.values).map(|(&customer, &(date, amount))| LogRow {
+            customer,
+            date,
+            amount,
+        }));
+        self.keys.clear();
+        self.values.clear();
     }
 }
 
