@@ -296,7 +296,8 @@ fn read_plain(bytes: &[u8], pieces: usize) -> Option<EdgeList> {
     let parsed = crate::util::par_map(&ranges, |&(from, to)| shape.piece(&body[from..to]));
     let parsed = parsed.into_iter().collect::<Option<Vec<EdgePiece>>>()?;
     // Every id numbered by its first appearance in the whole file.
-    let (tables, pieces): (Vec<KeyTable>, Vec<Vec<Slots>>) = parsed.into_iter().map(|p| (p.table, p.edges)).unzip();
+    let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<Slots>>) =
+        parsed.into_iter().map(|p| (p.table, p.edges)).unzip();
     let (table, remaps) = KeyTable::join(tables);
     let mut builder = NetworkBuilder::with_keys(table.into_keys()).allow_self_loops(true);
     let node = |slot: u32| NodeIndex::new(slot as usize);
@@ -322,8 +323,8 @@ type Slots = (u32, u32, f64);
 
 /// One piece of a plain edge list, parsed: its ids numbered by first
 /// appearance in the piece, and its edges.
-struct EdgePiece {
-    table: KeyTable,
+struct EdgePiece<'a> {
+    table: KeyTable<&'a str>,
     edges: Vec<Slots>,
 }
 
@@ -341,7 +342,7 @@ impl Shape<'_> {
     /// The piece `text` of whole lines, or `None` for anything the general
     /// reader must see (invalid UTF-8, a quote, a carriage return, a blank
     /// line, a wrong number of cells or a bad weight).
-    fn piece(&self, piece: &[u8]) -> Option<EdgePiece> {
+    fn piece<'a>(&self, piece: &'a [u8]) -> Option<EdgePiece<'a>> {
         let text = std::str::from_utf8(piece).ok()?;
         if memchr::memchr2(b'"', b'\r', piece).is_some() {
             return None;
@@ -350,10 +351,10 @@ impl Shape<'_> {
         // Ids in the file's column order, which numbers them.
         let (first, second) = if from < to { (from, to) } else { (to, from) };
         let weight_last = weight == Some(self.cells - 1);
-        let mut table: KeyTable = KeyTable::default();
+        let mut table: KeyTable<&str> = KeyTable::default();
         let mut edges = Vec::with_capacity(piece.len() / 16);
         let (mut ids, mut weights, mut prepared, mut slots) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut add = |ids: &mut Vec<&str>, weights: &mut Vec<f64>, table: &mut KeyTable| {
+        let mut add = |ids: &mut Vec<&'a str>, weights: &mut Vec<f64>, table: &mut KeyTable<&'a str>| {
             slots.clear();
             table.insert_all(ids, &mut prepared, &mut slots);
             let pairs = slots.chunks_exact(2).map(|s| if from < to { (s[0], s[1]) } else { (s[1], s[0]) });

@@ -227,7 +227,8 @@ impl TransactionCsv {
         let parsed = crate::util::par_map(&ranges, |&(from, to)| parse_piece(&body[from..to], fields, wanted));
         let parsed = parsed.into_iter().collect::<Option<Vec<Piece>>>()?;
         // Every key numbered by its first row in the whole file.
-        let (tables, pieces): (Vec<KeyTable>, Vec<Vec<LogRow>>) = parsed.into_iter().map(|p| (p.table, p.rows)).unzip();
+        let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<LogRow>>) =
+            parsed.into_iter().map(|p| (p.table, p.rows)).unzip();
         let (global, remaps) = KeyTable::join(tables);
         let mut pieces = pieces.into_iter();
         let mut rows = pieces.next().expect("one piece at least");
@@ -244,8 +245,8 @@ const PLAIN_PIECE: usize = if cfg!(test) { 64 } else { 1 << 18 };
 
 /// One piece of a plain file, parsed: its keys numbered by first row in
 /// the piece.
-struct Piece {
-    table: KeyTable,
+struct Piece<'a> {
+    table: KeyTable<&'a str>,
     rows: Vec<LogRow>,
 }
 
@@ -253,12 +254,12 @@ struct Piece {
 /// line, `wanted` the customer, date and amount columns; `None` for
 /// anything the general parser must see (invalid UTF-8, a quote, a carriage
 /// return, a blank line, a wrong field count or a bad value).
-fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece> {
+fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece<'_>> {
     let text = std::str::from_utf8(piece).ok()?;
     if memchr::memchr2(b'"', b'\r', piece).is_some() {
         return None;
     }
-    let mut table: KeyTable = KeyTable::default();
+    let mut table: KeyTable<&str> = KeyTable::default();
     // About 24 bytes a row in typical logs; a guess only.
     let mut rows = Vec::with_capacity(piece.len() / 20);
     let mut at = [(0usize, 0usize); 3];
@@ -337,7 +338,7 @@ impl<'a> Batch<'a> {
 
     /// Numbers the batch's keys in `table` and appends its rows to `out`,
     /// leaving the batch empty.
-    fn add_to(&mut self, table: &mut KeyTable, out: &mut Vec<LogRow>) {
+    fn add_to(&mut self, table: &mut KeyTable<&'a str>, out: &mut Vec<LogRow>) {
         self.slots.clear();
         table.insert_all(&self.keys, &mut self.prepared, &mut self.slots);
         out.extend(self.slots.iter().zip(&self.values).map(|(&customer, &(date, amount))| LogRow {
