@@ -54,8 +54,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     let usage = "usage: rfm --transactions FILE.csv --as-of YYYY-MM-DD";
     let (path, as_of) = (path.ok_or(usage)?, as_of.ok_or(usage)?);
 
-    let log = TransactionCsv::new().read_path_log(&path).map_err(|e| e.to_string())?;
-    let rfm = Rfm::from_log(&log, as_of).map_err(|e| e.to_string())?;
+    let rfm = Rfm::read_path(&TransactionCsv::new(), &path, as_of).map_err(|e| e.to_string())?;
     let segments = RfmSegments::default();
 
     let mut csv = csv::Writer::from_writer(out);
@@ -66,7 +65,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     let mut number = String::new();
     for row in rfm.rows() {
         let s = row.score;
-        csv.write_field(row.customer).map_err(fail)?;
+        csv.write_field(&row.customer).map_err(fail)?;
         let numbers: [&dyn std::fmt::Display; 3] = [&row.recency_days, &row.frequency, &row.monetary];
         for value in numbers {
             number.clear();

@@ -35,12 +35,19 @@ pub(crate) struct Prepared {
     len: u32,
 }
 
-/// String keys to dense slots, hashed by `S`. See the module docs.
-#[derive(Default)]
-pub(crate) struct KeyTable<S = FixedState> {
+/// String keys to dense slots, hashed by `S`, each key kept as a `K`: an
+/// owned `String`, or a `&str` borrowed from the input while it is parsed
+/// (no allocation per key). See the module docs.
+pub(crate) struct KeyTable<K = String, S = FixedState> {
     table: HashTable<Entry>,
-    keys: Vec<String>,
+    keys: Vec<K>,
     state: S,
+}
+
+impl<K, S: Default> Default for KeyTable<K, S> {
+    fn default() -> Self {
+        KeyTable { table: HashTable::new(), keys: Vec::new(), state: S::default() }
+    }
 }
 
 /// The first 16 bytes of `key` as two little-endian words, zero-padded: by
@@ -69,7 +76,7 @@ fn head(key: &[u8]) -> [u64; 2] {
     }
 }
 
-impl<S: BuildHasher> KeyTable<S> {
+impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
     /// The number of distinct keys seen.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -98,7 +105,9 @@ impl<S: BuildHasher> KeyTable<S> {
         debug_assert!(prepared == self.prepare(key));
         let Prepared { hash, head, len } = prepared;
         let keys = &self.keys;
-        let eq = |e: &Entry| e.len == len && e.head == head && (len as usize <= HEAD || keys[e.slot as usize] == key);
+        let eq = |e: &Entry| {
+            e.len == len && e.head == head && (len as usize <= HEAD || keys[e.slot as usize].as_ref() == key)
+        };
         self.table.find(hash, eq).map(|e| e.slot)
     }
 
@@ -108,7 +117,10 @@ impl<S: BuildHasher> KeyTable<S> {
     /// # Panics
     ///
     /// At 2^32 distinct keys.
-    pub(crate) fn insert(&mut self, key: &str, prepared: Prepared) -> u32 {
+    pub(crate) fn insert<'k>(&mut self, key: &'k str, prepared: Prepared) -> u32
+    where
+        K: From<&'k str>,
+    {
         if let Some(slot) = self.find(key, prepared) {
             return slot;
         }
@@ -123,17 +135,68 @@ impl<S: BuildHasher> KeyTable<S> {
                 let bytes = (u128::from(e.head[0]) | (u128::from(e.head[1]) << 64)).to_le_bytes();
                 state.hash_one(&bytes[..len])
             } else {
-                state.hash_one(keys[e.slot as usize].as_bytes())
+                state.hash_one(keys[e.slot as usize].as_ref().as_bytes())
             }
         };
         table.insert_unique(hash, Entry { head, len, slot }, rehash);
-        keys.push(key.to_owned());
+        keys.push(K::from(key));
         slot
     }
 
+    /// The slots of `keys`, appended to `out` in order, new keys taking the
+    /// next slots in order: what [`insert`](Self::insert) of each key in
+    /// turn gives, done in three short loops (prepare every key, find every
+    /// key, insert those not found) so that the cache misses of one key
+    /// overlap those of the next. `prepared` is scratch space.
+    ///
+    /// # Panics
+    ///
+    /// As [`insert`](Self::insert).
+    pub(crate) fn insert_all<'k>(&mut self, keys: &[&'k str], prepared: &mut Vec<Prepared>, out: &mut Vec<u32>)
+    where
+        K: From<&'k str>,
+    {
+        prepared.clear();
+        prepared.extend(keys.iter().map(|key| self.prepare(key)));
+        let from = out.len();
+        out.extend(keys.iter().zip(prepared.iter()).map(|(key, &p)| self.find(key, p).unwrap_or(u32::MAX)));
+        // A key not found is new here, or first seen earlier in `keys`.
+        for ((key, &p), slot) in keys.iter().zip(prepared.iter()).zip(&mut out[from..]) {
+            if *slot == u32::MAX {
+                *slot = self.insert(key, p);
+            }
+        }
+    }
+
     /// The keys, indexed by slot.
-    pub(crate) fn into_keys(self) -> Vec<String> {
+    pub(crate) fn into_keys(self) -> Vec<K> {
         self.keys
+    }
+
+    /// The same table with owned keys.
+    pub(crate) fn into_owned(self) -> KeyTable<String, S> {
+        let KeyTable { table, keys, state } = self;
+        KeyTable { table, keys: keys.iter().map(|k| k.as_ref().to_owned()).collect(), state }
+    }
+
+    /// Joins the tables of consecutive pieces of one input: the first
+    /// table's slots stay, and every later table's keys, in their slot
+    /// order, are looked up or added in turn, which numbers every key by its
+    /// first appearance in the whole input. Returns the joined table and,
+    /// for each later table, the joined slot of each of its slots.
+    ///
+    /// # Panics
+    ///
+    /// When `tables` is empty, and as [`insert`](Self::insert).
+    pub(crate) fn join(tables: impl IntoIterator<Item = Self>) -> (KeyTable<String, S>, Vec<Vec<u32>>) {
+        let mut tables = tables.into_iter();
+        let mut joined = tables.next().expect("one table at least").into_owned();
+        let remaps = tables
+            .map(|table| {
+                table.keys.iter().map(|key| joined.insert(key.as_ref(), joined.prepare(key.as_ref()))).collect()
+            })
+            .collect();
+        (joined, remaps)
     }
 }
 
@@ -167,6 +230,43 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// Batched insertion and the join of pieces number keys exactly as
+        /// one insertion after another over the whole input does.
+        #[test]
+        fn batches_and_pieces_number_keys_as_one_pass(
+            keys in prop::collection::vec("[abc]{0,2}|[ab]{17}", 0..200),
+            cuts in prop::collection::vec(0usize..200, 0..4),
+            batch in 1usize..9,
+        ) {
+            let mut one: KeyTable = KeyTable::default();
+            let expected: Vec<u32> = keys.iter().map(|k| one.insert(k, one.prepare(k))).collect();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(keys.len())).collect();
+            cuts.push(0);
+            cuts.push(keys.len());
+            cuts.sort_unstable();
+            let mut tables = Vec::new();
+            let mut local = Vec::new();
+            for piece in cuts.windows(2).map(|w| &keys[w[0]..w[1]]) {
+                let mut table: KeyTable<&str> = KeyTable::default();
+                let (mut prepared, mut slots) = (Vec::new(), Vec::new());
+                for chunk in piece.chunks(batch) {
+                    let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                    table.insert_all(&chunk, &mut prepared, &mut slots);
+                }
+                tables.push(table);
+                local.push(slots);
+            }
+            let (joined, remaps) = KeyTable::join(tables);
+            let mut got = local[0].clone();
+            for (slots, remap) in local[1..].iter().zip(&remaps) {
+                got.extend(slots.iter().map(|&s| remap[s as usize]));
+            }
+            prop_assert_eq!(got, expected);
+            prop_assert_eq!(joined.into_keys(), one.into_keys());
+        }
+    }
+
     #[test]
     fn heads_are_the_zero_padded_prefix() {
         let text: Vec<u8> = (1..=40).collect();
@@ -195,7 +295,7 @@ mod tests {
 
     #[test]
     fn equality_tells_keys_apart_when_hashes_collide() {
-        let mut table: KeyTable<std::hash::BuildHasherDefault<Collide>> = KeyTable::default();
+        let mut table: KeyTable<String, std::hash::BuildHasherDefault<Collide>> = KeyTable::default();
         let mut slot = |key: &str| table.insert(key, table.prepare(key));
         let keys = ["ab", "ab\0", "", "\0", "0123456789abcdef", "0123456789abcdefX", "0123456789abcdefY", "é"];
         assert_eq!(keys.map(&mut slot), [0, 1, 2, 3, 4, 5, 6, 7]);

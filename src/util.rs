@@ -54,6 +54,23 @@ pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) 
     }
 }
 
+/// `body` cut into at most `pieces` consecutive ranges of whole lines
+/// (each but the last ends just after a `\n`), none shorter than about
+/// `least / 2` bytes unless there is only one: the pieces a text reader
+/// parses at once.
+#[cfg(feature = "csv")]
+pub(crate) fn line_pieces(body: &[u8], pieces: usize, least: usize) -> Vec<(usize, usize)> {
+    let pieces = if body.len() >= least { pieces.clamp(1, body.len() / (least / 2).max(1)) } else { 1 };
+    let mut cuts = vec![0];
+    for i in 1..pieces {
+        let at = (body.len() * i / pieces).max(*cuts.last().expect("a cut"));
+        let cut = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |nl| at + nl + 1);
+        cuts.push(cut);
+    }
+    cuts.push(body.len());
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
 /// As [`par_map`], handing each thread at least `min` items at a time.
 pub(crate) fn par_map_min<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     #[cfg(feature = "parallel")]

@@ -103,6 +103,16 @@ impl<K: Eq + Hash + Clone> NetworkBuilder<K> {
         NetworkBuilder { builder: GraphBuilder::new(0), keys: Vec::new(), index: FixedMap::default() }
     }
 
+    /// A builder whose nodes are `keys`, in order, all distinct.
+    #[cfg(feature = "csv")]
+    pub(crate) fn with_keys(keys: Vec<K>) -> Self {
+        let mut index = FixedMap::default();
+        index.reserve(keys.len());
+        index.extend(keys.iter().enumerate().map(|(i, key)| (key.clone(), NodeIndex::new(i))));
+        debug_assert_eq!(index.len(), keys.len(), "distinct keys");
+        NetworkBuilder { builder: GraphBuilder::new(keys.len()), keys, index }
+    }
+
     /// Whether self-loops are accepted (default `false`).
     #[must_use]
     pub fn allow_self_loops(mut self, allow: bool) -> Self {

@@ -207,11 +207,10 @@ impl TransactionCsv {
         Ok(TransactionLog::from_parts(keys.into_keys(), rows))
     }
 
-    /// The log of a plain file (no quotes, no carriage returns, no blank
-    /// lines, a leading byte-order mark or bad rows) parsed in `pieces`
-    /// pieces at once, or `None` when the file is not plain: the general
-    /// parser then decides, and reports the first bad line.
-    fn parse_plain(&self, bytes: &[u8], pieces: usize) -> Option<TransactionLog> {
+    /// The body of a file whose header is plain (no quotes, no carriage
+    /// return, no byte-order mark) and names the columns, with its number of
+    /// fields and the customer, date and amount columns; `None` otherwise.
+    fn plain_body<'b>(&self, bytes: &'b [u8]) -> Option<(&'b [u8], usize, [usize; 3])> {
         let header_end = memchr::memchr(b'\n', bytes)?;
         let header = &bytes[..header_end];
         if header.is_empty() || header.starts_with(b"\xef\xbb\xbf") || memchr::memchr2(b'"', b'\r', header).is_some() {
@@ -220,36 +219,26 @@ impl TransactionCsv {
         // The header through the general parser: the same column errors
         // (which make the general path run again and report them).
         let table = Table::open(&bytes[..=header_end], &[&self.customer, &self.date, &self.amount]).ok()?;
-        let fields = table.reader_fields;
         let wanted = [table.columns[0].1, table.columns[1].1, table.columns[2].1];
-        let body = &bytes[header_end + 1..];
-        // Pieces end at line ends; pieces are large, or there is one.
-        let pieces = if body.len() >= PLAIN_PIECE { pieces.clamp(1, body.len() / (PLAIN_PIECE / 2)) } else { 1 };
-        let mut cuts = vec![0];
-        for i in 1..pieces {
-            let at = (body.len() * i / pieces).max(*cuts.last().expect("a cut"));
-            let cut = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |nl| at + nl + 1);
-            cuts.push(cut);
-        }
-        cuts.push(body.len());
-        let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        Some((&bytes[header_end + 1..], table.reader_fields, wanted))
+    }
+
+    /// The log of a plain file (no quotes, no carriage returns, no blank
+    /// lines, a leading byte-order mark or bad rows) parsed in `pieces`
+    /// pieces at once, or `None` when the file is not plain: the general
+    /// parser then decides, and reports the first bad line.
+    fn parse_plain(&self, bytes: &[u8], pieces: usize) -> Option<TransactionLog> {
+        let (body, fields, wanted) = self.plain_body(bytes)?;
+        let ranges = crate::util::line_pieces(body, pieces, PLAIN_PIECE);
         let parsed = crate::util::par_map(&ranges, |&(from, to)| parse_piece(&body[from..to], fields, wanted));
-        let mut parsed = parsed.into_iter().collect::<Option<Vec<Piece>>>()?.into_iter();
-        // The first piece's slots are the global ones; every later piece's
-        // keys, in their order of first row, are looked up or added in turn,
-        // which gives every key its place in the order of first row in the
-        // whole file.
-        let Piece { table: mut global, rows: first_rows } = parsed.next().expect("one piece at least");
-        let mut rest: Vec<(Vec<u32>, Vec<LogRow>)> = Vec::new();
-        for Piece { table, rows } in parsed {
-            let local = table.into_keys();
-            let remap = local.iter().map(|key| global.insert(key, global.prepare(key))).collect();
-            rest.push((remap, rows));
-        }
-        let total = first_rows.len() + rest.iter().map(|(_, rows)| rows.len()).sum::<usize>();
-        let mut rows = first_rows;
-        rows.reserve_exact(total - rows.len());
-        for (remap, piece) in rest {
+        let parsed = parsed.into_iter().collect::<Option<Vec<Piece>>>()?;
+        // Every key numbered by its first row in the whole file.
+        let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<LogRow>>) =
+            parsed.into_iter().map(|p| (p.table, p.rows)).unzip();
+        let (global, remaps) = KeyTable::join(tables);
+        let mut pieces = pieces.into_iter();
+        let mut rows = pieces.next().expect("one piece at least");
+        for (remap, piece) in remaps.iter().zip(pieces) {
             rows.extend(piece.iter().map(|r| LogRow { customer: remap[r.customer as usize], ..*r }));
         }
         Some(TransactionLog::from_parts(global.into_keys(), rows))
@@ -262,23 +251,41 @@ const PLAIN_PIECE: usize = if cfg!(test) { 64 } else { 1 << 18 };
 
 /// One piece of a plain file, parsed: its keys numbered by first row in
 /// the piece.
-struct Piece {
-    table: KeyTable,
+struct Piece<'a> {
+    table: KeyTable<&'a str>,
     rows: Vec<LogRow>,
 }
 
 /// Parses a piece of whole lines of a plain file with `fields` fields a
-/// line, `wanted` the customer, date and amount columns; `None` for
-/// anything the general parser must see (invalid UTF-8, a quote, a carriage
-/// return, a blank line, a wrong field count or a bad value).
-fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece> {
+/// line, `wanted` the customer, date and amount columns, into its keys and
+/// rows; `None` for anything the general parser must see.
+fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece<'_>> {
+    let mut table: KeyTable<&str> = KeyTable::default();
+    // About 24 bytes a row in typical logs; a guess only.
+    let mut rows = Vec::with_capacity(piece.len() / 20);
+    plain_rows(piece, fields, wanted, &mut table, |customer, date, amount| {
+        rows.push(LogRow { customer, date, amount });
+    })?;
+    Some(Piece { table, rows })
+}
+
+/// Calls `row(slot, date, amount)` for each row of a piece of whole lines
+/// of a plain file with `fields` fields a line, `wanted` the customer, date
+/// and amount columns, numbering customers in `table` in order of first
+/// row; `None` for anything the general parser must see (invalid UTF-8, a
+/// quote, a carriage return, a blank line, a wrong field count or a bad
+/// value), perhaps after some calls.
+fn plain_rows<'a>(
+    piece: &'a [u8],
+    fields: usize,
+    wanted: [usize; 3],
+    table: &mut KeyTable<&'a str>,
+    mut row: impl FnMut(u32, NaiveDate, Money),
+) -> Option<()> {
     let text = std::str::from_utf8(piece).ok()?;
     if memchr::memchr2(b'"', b'\r', piece).is_some() {
         return None;
     }
-    let mut table: KeyTable = KeyTable::default();
-    // About 24 bytes a row in typical logs; a guess only.
-    let mut rows = Vec::with_capacity(piece.len() / 20);
     let mut at = [(0usize, 0usize); 3];
     let mut batch = Batch::default();
     // The last date read whole: its text and day.
@@ -324,43 +331,118 @@ fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece>
                 checked
             }
         };
-        batch.rows.push((customer, date, amount));
-        if batch.rows.len() == Batch::SIZE {
-            batch.add_to(&mut table, &mut rows);
+        if batch.push(customer, date, amount) {
+            batch.flush(table, &mut row);
         }
         pos = end + 1;
     }
-    batch.add_to(&mut table, &mut rows);
-    Some(Piece { table, rows })
+    batch.flush(table, &mut row);
+    Some(())
 }
 
-/// Rows whose keys are looked up together: preparing a batch of keys, then
-/// finding them, each in a short loop of its own, lets the processor
-/// overlap the cache misses of the table across rows.
+/// Rows whose keys are numbered together, by [`KeyTable::insert_all`].
 #[derive(Default)]
 struct Batch<'a> {
-    rows: Vec<(&'a str, NaiveDate, Money)>,
+    keys: Vec<&'a str>,
+    values: Vec<(NaiveDate, Money)>,
     prepared: Vec<Prepared>,
-    found: Vec<Option<u32>>,
+    slots: Vec<u32>,
 }
 
-impl Batch<'_> {
+impl<'a> Batch<'a> {
     /// Rows per batch: enough to overlap their look-ups, few enough for L1.
     const SIZE: usize = 64;
 
-    /// Numbers the batch's keys in `table` and appends its rows to `out`,
+    /// Adds a row; true when the batch is full.
+    fn push(&mut self, customer: &'a str, date: NaiveDate, amount: Money) -> bool {
+        self.keys.push(customer);
+        self.values.push((date, amount));
+        self.keys.len() == Self::SIZE
+    }
+
+    /// Numbers the batch's keys in `table` and hands each row to `row`,
     /// leaving the batch empty.
-    fn add_to(&mut self, table: &mut KeyTable, out: &mut Vec<LogRow>) {
-        self.prepared.clear();
-        self.prepared.extend(self.rows.iter().map(|r| table.prepare(r.0)));
-        self.found.clear();
-        self.found.extend(self.rows.iter().zip(&self.prepared).map(|(r, &p)| table.find(r.0, p)));
-        for ((&(key, date, amount), &prepared), &found) in self.rows.iter().zip(&self.prepared).zip(&self.found) {
-            // New here, or first seen earlier in this batch, when not found.
-            let customer = found.unwrap_or_else(|| table.insert(key, prepared));
-            out.push(LogRow { customer, date, amount });
+    fn flush(&mut self, table: &mut KeyTable<&'a str>, row: &mut impl FnMut(u32, NaiveDate, Money)) {
+        self.slots.clear();
+        table.insert_all(&self.keys, &mut self.prepared, &mut self.slots);
+        for (&slot, &(date, amount)) in self.slots.iter().zip(&self.values) {
+            row(slot, date, amount);
         }
-        self.rows.clear();
+        self.keys.clear();
+        self.values.clear();
+    }
+}
+
+/// A per-customer summary folded straight from a file's rows, without the
+/// rows being kept: what [`TransactionCsv::fold_path`] computes.
+pub(crate) trait CustomerFold: Sync {
+    /// The summary of one customer.
+    type Acc: Send;
+    /// The summary of no rows.
+    fn empty(&self) -> Self::Acc;
+    /// Adds a row.
+    fn add(&self, acc: &mut Self::Acc, date: NaiveDate, amount: Money);
+    /// Adds the summary of later rows of the same customer.
+    fn merge(&self, acc: &mut Self::Acc, later: Self::Acc);
+}
+
+impl TransactionCsv {
+    /// Every customer's key, in order of first row, and summary of their
+    /// rows, read from the file at `path`: the same as folding
+    /// [`read_path_log`](Self::read_path_log)'s rows in file order when
+    /// `fold` merges as it adds, with the same errors, in pieces on every
+    /// core for a plain file and without keeping the rows.
+    pub(crate) fn fold_path<F: CustomerFold>(
+        &self,
+        path: impl AsRef<Path>,
+        fold: &F,
+    ) -> Result<(Vec<String>, Vec<F::Acc>), CsvError> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).map_err(|e| CsvError::Io { path: path.display().to_string(), source: e.into() })?;
+        if let Some(folded) = self.fold_plain(&bytes, crate::util::threads(), fold) {
+            return Ok(folded);
+        }
+        let (keys, rows) = self.parse_general(&bytes)?.into_parts();
+        let mut accs: Vec<F::Acc> = keys.iter().map(|_| fold.empty()).collect();
+        for r in &rows {
+            fold.add(&mut accs[r.customer as usize], r.date, r.amount);
+        }
+        Ok((keys, accs))
+    }
+
+    /// [`fold_path`](Self::fold_path) of a plain file in `pieces` pieces, or
+    /// `None` when the file is not plain.
+    fn fold_plain<F: CustomerFold>(&self, bytes: &[u8], pieces: usize, fold: &F) -> Option<(Vec<String>, Vec<F::Acc>)> {
+        let (body, fields, wanted) = self.plain_body(bytes)?;
+        let ranges = crate::util::line_pieces(body, pieces, PLAIN_PIECE);
+        let parsed = crate::util::par_map(&ranges, |&(from, to)| {
+            let mut table: KeyTable<&str> = KeyTable::default();
+            let mut accs: Vec<F::Acc> = Vec::new();
+            plain_rows(&body[from..to], fields, wanted, &mut table, |slot, date, amount| {
+                if slot as usize == accs.len() {
+                    accs.push(fold.empty());
+                }
+                fold.add(&mut accs[slot as usize], date, amount);
+            })?;
+            Some((table, accs))
+        });
+        let parsed = parsed.into_iter().collect::<Option<Vec<_>>>()?;
+        let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<F::Acc>>) = parsed.into_iter().unzip();
+        let (table, remaps) = KeyTable::join(tables);
+        let mut pieces = pieces.into_iter();
+        let mut accs = pieces.next().expect("one piece at least");
+        for (remap, piece) in remaps.iter().zip(pieces) {
+            for (&to, acc) in remap.iter().zip(piece) {
+                // A customer new to the file so far takes the next slot.
+                if to as usize == accs.len() {
+                    accs.push(acc);
+                } else {
+                    fold.merge(&mut accs[to as usize], acc);
+                }
+            }
+        }
+        Some((table.into_keys(), accs))
     }
 }
 
@@ -554,8 +636,57 @@ mod tests {
                 if let Some(log) = reader.parse_plain(text.as_bytes(), pieces) {
                     prop_assert_eq!(Ok(log), reference.clone(), "{} pieces", pieces);
                 }
+                // Folded in pieces, each customer's rows arrive in file order.
+                if let Some(folded) = reader.fold_plain(text.as_bytes(), pieces, &Collect) {
+                    let (keys, rows) = reference.clone().expect("a plain file reads").into_parts();
+                    let mut grouped = vec![Vec::new(); keys.len()];
+                    for r in rows {
+                        grouped[r.customer as usize].push((r.date, r.amount));
+                    }
+                    prop_assert_eq!(folded, (keys, grouped), "{} pieces", pieces);
+                }
             }
         }
+    }
+
+    /// Folds each customer's rows into a list.
+    struct Collect;
+
+    impl CustomerFold for Collect {
+        type Acc = Vec<(NaiveDate, Money)>;
+
+        fn empty(&self) -> Self::Acc {
+            Vec::new()
+        }
+
+        fn add(&self, acc: &mut Self::Acc, date: NaiveDate, amount: Money) {
+            acc.push((date, amount));
+        }
+
+        fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
+            acc.extend(later);
+        }
+    }
+
+    #[test]
+    fn a_file_folds_as_its_rows_do() {
+        let path = std::env::temp_dir().join(format!("fold-path-{}.csv", std::process::id()));
+        // Plain, then with a quoted field (the general path).
+        for text in [
+            "customer_id,date,amount\nb,2024-01-02,1\na,2024-01-01,2\nb,2024-01-03,3\n",
+            "customer_id,date,amount\n\"b\",2024-01-02,1\na,2024-01-01,2\nb,2024-01-03,3\n",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let (keys, rows) = TransactionCsv::new().fold_path(&path, &Collect).unwrap();
+            assert_eq!(keys, ["b", "a"]);
+            let day = |d: u32| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+            assert_eq!(rows[0], [(day(2), Money::from_minor(100)), (day(3), Money::from_minor(300))]);
+            assert_eq!(rows[1], [(day(1), Money::from_minor(200))]);
+        }
+        std::fs::write(&path, "customer_id,date,amount\nb,2024-01-02,1\na,2024-13-01,2\n").unwrap();
+        let err = TransactionCsv::new().fold_path(&path, &Collect).unwrap_err();
+        assert!(matches!(err, CsvError::InvalidField { line: 3, .. }), "{err}");
+        std::fs::remove_file(&path).unwrap();
     }
 
     proptest! {

@@ -98,6 +98,12 @@ impl TransactionLog {
         TransactionLog { keys: table.into_keys(), rows }
     }
 
+    /// The keys and rows, as [`from_parts`](Self::from_parts) takes them.
+    #[cfg(feature = "csv")]
+    pub(crate) fn into_parts(self) -> (Vec<String>, Vec<LogRow>) {
+        (self.keys, self.rows)
+    }
+
     /// Assembles a log from parts known to be consistent: `keys` distinct,
     /// in order of their first row, each with a row.
     #[cfg(feature = "csv")]
