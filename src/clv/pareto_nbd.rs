@@ -367,7 +367,7 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4]) -> f64 {
 
 /// `ln ∫_t^∞ (α+τ)^−(r+x) (β+τ)^−(s+1) dτ` and its gradient in
 /// `[r, α, s, β]`, by the chain rule through the series' own gradient.
-fn ln_tail_with_gradient(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) -> (f64, [f64; 4]) {
+pub(crate) fn ln_tail_with_gradient(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) -> (f64, [f64; 4]) {
     let rsx = r + s + x;
     let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
     if alpha >= beta {
@@ -460,26 +460,14 @@ fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, us
             let t = data.t[i];
             weight += count;
             debug_assert_eq!(data.t_levels.values[data.t_levels.index[i] as usize].to_bits(), t.to_bits());
-            let (la, lb) = ln_at[data.t_levels.index[i] as usize];
-            let alive = -(r + xf) * la - s * lb;
-            let d_alive = [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)];
-            let (l1, g1) =
+            let ln_t = ln_at[data.t_levels.index[i] as usize];
+            let tail_tx =
                 at_tx.get(run, data.t_x_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, data.t_x[i]));
-            let (l2, g2) = at_t.get(run, data.t_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, t));
-            let ln_integral = log_sub_exp(l1, l2);
-            let dead = s.ln() + ln_integral;
-            let bracket = log_add_exp(alive, dead);
+            let tail_t = at_t.get(run, data.t_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, t));
+            let (bracket, d) = bracket_with_gradient(p, xf, t, ln_t, tail_tx, tail_t);
             total += count * bracket;
-            let w_alive = (alive - bracket).exp();
-            let w_dead = (dead - bracket).exp();
-            // d ln(J₁ − J₂) = (d ln J₁ − ρ d ln J₂)/(1 − ρ), ρ = J₂/J₁.
-            let rho = (l2 - l1).exp();
             for k in 0..4 {
-                let mut d_dead = if w_dead > 0.0 { (g1[k] - rho * g2[k]) / (1.0 - rho) } else { 0.0 };
-                if k == 2 {
-                    d_dead += 1.0 / s;
-                }
-                g[k] += count * (w_alive * d_alive[k] + w_dead * d_dead);
+                g[k] += count * d[k];
             }
         }
         total += weight * (ln_gamma(r + xf) - lg_r + r * ln_alpha + s * ln_beta);
@@ -489,6 +477,39 @@ fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, us
         g[3] += weight * s / beta;
     }
     (total, g)
+}
+
+/// `ln(A + s·I)` of [`bracket`] and its gradient in `[r, α, s, β]` for a
+/// history with `x` repeat purchases observed for `t`, from `ln(α + T)`,
+/// `ln(β + T)` and the two tails of [`ln_tail_with_gradient`] (at `t_x` and
+/// at `T`), which callers share between histories where they can.
+pub(crate) fn bracket_with_gradient(
+    p: &[f64; 4],
+    xf: f64,
+    t: f64,
+    (la, lb): (f64, f64),
+    (l1, g1): (f64, [f64; 4]),
+    (l2, g2): (f64, [f64; 4]),
+) -> (f64, [f64; 4]) {
+    let [r, alpha, s, beta] = *p;
+    let alive = -(r + xf) * la - s * lb;
+    let d_alive = [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)];
+    let ln_integral = log_sub_exp(l1, l2);
+    let dead = s.ln() + ln_integral;
+    let bracket = log_add_exp(alive, dead);
+    let w_alive = (alive - bracket).exp();
+    let w_dead = (dead - bracket).exp();
+    // d ln(J₁ − J₂) = (d ln J₁ − ρ d ln J₂)/(1 − ρ), ρ = J₂/J₁.
+    let rho = (l2 - l1).exp();
+    let mut d = [0.0; 4];
+    for k in 0..4 {
+        let mut d_dead = if w_dead > 0.0 { (g1[k] - rho * g2[k]) / (1.0 - rho) } else { 0.0 };
+        if k == 2 {
+            d_dead += 1.0 / s;
+        }
+        d[k] = w_alive * d_alive[k] + w_dead * d_dead;
+    }
+    (bracket, d)
 }
 
 /// Tails with their gradients, one per level of a column, valid for the
