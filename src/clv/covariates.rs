@@ -1235,9 +1235,12 @@ fn pareto_cells(
     for i in range {
         let (xf, t, count) = (f64::from(cells.x[i]), cells.t[i], cells.count[i]);
         let ln_t = ((alpha + t).ln(), (beta + t).ln());
-        let tail_tx = pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, cells.t_x[i]);
-        let tail_t = pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, t);
-        let (bracket, d) = pareto_nbd::bracket_with_gradient(q, xf, t, ln_t, tail_tx, tail_t);
+        let (bracket, d) = pareto_nbd::pattern_with_gradient(q, xf, cells.t_x[i], t, ln_t, || {
+            (
+                pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, cells.t_x[i]),
+                pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, t),
+            )
+        });
         let (lg, dg) = by_x[cells.x_level[i] as usize];
         total += count * (bracket + lg + r * ln_alpha + s * ln_beta);
         g[0] += count * (d[0] + dg + ln_alpha);
