@@ -353,11 +353,13 @@ fn bracket(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t_x: f64, t: f64) -> (
 }
 
 /// The `z` (or `w`) at `t_x` beyond which the tails' series, whose terms
-/// shrink like `zᵏ`, take more terms than [`ln_integral_by_quadrature`]
-/// takes nodes: where `α` and `β` differ by a factor of ten or more and
+/// shrink like `zᵏ`, take more terms (thousands) than
+/// [`ln_integral_by_quadrature`] takes nodes, even shared between the
+/// histories of one `x` and `t_x`: where `α` and `β` differ by a factor of
+/// a hundred or more and
 /// `t_x` is small beside them (a fit far out on the ridge of large `s` and
 /// `β`, as on data whose dropout rates barely vary).
-const SERIES_LIMIT: f64 = 0.9;
+const SERIES_LIMIT: f64 = 0.99;
 
 /// Whether the tails' series converge slowly for a history whose last
 /// purchase was at `t_x` (the series at `T` converges faster).
@@ -412,11 +414,13 @@ pub(crate) fn ln_integral_by_quadrature(p: &[f64; 4], xf: f64, t_x: f64, t: f64)
                 let u = mid + side * half * node;
                 let y = u.exp();
                 let (a, b) = (d1 + y, d2 + y);
-                let e = weight * half * (u - c1 * a.ln() - c2 * b.ln() - reference).exp();
+                // One of α + τ and β + τ is m + τ = e^u itself.
+                let (ln_a, ln_b) = if d1 == 0.0 { (u, b.ln()) } else { (a.ln(), u) };
+                let e = weight * half * (u - c1 * ln_a - c2 * ln_b - reference).exp();
                 sum += e;
-                moments[0] += e * a.ln();
+                moments[0] += e * ln_a;
                 moments[1] += e / a;
-                moments[2] += e * b.ln();
+                moments[2] += e * ln_b;
                 moments[3] += e / b;
             }
         }
