@@ -4,7 +4,8 @@
 //! and 200 draws (≤ 10 s on two cores).
 //!
 //! Customers are simulated from the models with covariates at fixed seeds,
-//! each observed for its own `T` (spread over a year, whole days in weeks).
+//! each from their own parameters over their own `T` (spread over a year,
+//! whole days in weeks).
 //! Covariates: two binary flags and one standard-normal score, so that every
 //! customer has a covariate row of their own (the worst case: no two share
 //! one likelihood call); the number of distinct rows is printed.
@@ -14,7 +15,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use customer_lifecycle::clv::{
     Coefficient, CovariateData, CovariateKind, CovariateModel, CovariateOptions, CovariateTable, CustomerSummary,
-    IntervalOptions, Process, parametric_draws, purchase_intervals,
+    IndividualModel, IntervalOptions, Process, PurchaseModel, parametric_draws, purchase_intervals,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -49,15 +50,27 @@ fn data(kind: CovariateKind) -> CovariateData {
         table.push(format!("c{i}"), row).expect("finite");
     }
     let model = truth(kind);
-    // Each customer observed for 52 weeks, then cut to their own T.
-    let simulated = model.simulate(&table, 52.0, SEED).expect("simulates");
-    let customers: Vec<CustomerSummary> = simulated
-        .into_iter()
+    // Each customer observed for their own T (26 to 78 weeks), simulated
+    // from their own parameters over exactly that span.
+    let columns = model.columns();
+    let customers: Vec<CustomerSummary> = table
+        .keys()
+        .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .map(|(i, key)| {
+            let full = table.get(key).expect("a row");
+            let row: Vec<f64> =
+                columns.iter().map(|c| full[table.names().iter().position(|n| n == c).expect("a column")]).collect();
             let t = f64::from(183 + (i % 365) as u32) / 7.0;
-            let (frequency, recency) = if c.recency <= t { (c.frequency, c.recency) } else { (0, 0.0) };
-            CustomerSummary { frequency, recency: if frequency == 0 { 0.0 } else { recency }, t, ..c }
+            let seed = SEED ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let one = match model.individual(&row).expect("finite parameters") {
+                IndividualModel::ParetoNbd(m) => m.simulate(1, t, seed),
+                IndividualModel::BgNbd(m) => m.simulate(1, t, seed),
+                _ => unreachable!("two models"),
+            }
+            .expect("simulates");
+            let (frequency, recency, t, _) = one.rows().next().expect("one customer");
+            CustomerSummary { key: key.clone(), frequency, recency, t, monetary_value: 0.0 }
         })
         .collect();
     let data = CovariateData::new(&customers, &table, &model.spec()).expect("joins");

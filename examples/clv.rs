@@ -559,23 +559,14 @@ fn covariate_parts(fit: &CovariateFit, names: [&'static str; 4]) -> CovariatesOu
 }
 
 fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, String> {
-    let options = FitOptions::default();
     let data = FitData::from_summary(&customers).map_err(|e| e.to_string())?;
     let spend = SpendData::from_summary(&customers).map_err(|e| e.to_string())?;
-    let mut gg = GammaGamma::fit(&spend, &options);
     // Spend that varies between customers no more than chance explains has
     // its maximum at q → ∞, or so far out on a flat ridge that the search
     // does not settle; the weakest of a few L2 penalties that settles gives
     // the finite point on that ridge the output needs, with almost the same
     // predictions.
-    for penalty in RIDGE_PENALTIES {
-        let Err(failed @ (ClvError::Unbounded { .. } | ClvError::NotConverged { .. })) = &gg else {
-            break;
-        };
-        eprintln!("note: Gamma-Gamma: {failed}; fitting with an L2 penalty of {penalty:e}");
-        gg = GammaGamma::fit(&spend, &FitOptions { l2_penalty: penalty, ..options });
-    }
-    let gg = gg.map_err(|e| format!("Gamma-Gamma: {e}"))?;
+    let gg = on_ridge("Gamma-Gamma", |o| GammaGamma::fit(&spend, o))?;
     let g = gg.model;
     let (bgnbd, pareto_nbd, purchase) = purchase_fits(&customers, &data, plan)?;
     let bounds = match plan.intervals {
@@ -633,6 +624,22 @@ fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, Strin
     })
 }
 
+/// A fit, or when its maximum runs off along a ridge (or the search does
+/// not settle there), the fit with the weakest of [`RIDGE_PENALTIES`] that
+/// settles, with a note on standard error.
+fn on_ridge<T>(name: &str, fit: impl Fn(&FitOptions) -> Result<T, ClvError>) -> Result<T, String> {
+    let options = FitOptions::default();
+    let mut result = fit(&options);
+    for penalty in RIDGE_PENALTIES {
+        let Err(failed @ (ClvError::Unbounded { .. } | ClvError::NotConverged { .. })) = &result else {
+            break;
+        };
+        eprintln!("note: {name}: {failed}; fitting with an L2 penalty of {penalty:e}");
+        result = fit(&FitOptions { l2_penalty: penalty, ..options });
+    }
+    result.map_err(|e| format!("{name}: {e}"))
+}
+
 /// The purchase fits: the plain ones, or with covariates. The per-customer
 /// predictions come from the BG/NBD of either; with covariates, at each
 /// customer's own parameters.
@@ -645,7 +652,10 @@ fn purchase_fits(
     Ok(match &plan.covariates {
         None => {
             let bg = BgNbd::fit(data, &options).map_err(|e| format!("BG/NBD: {e}"))?;
-            let pn = ParetoNbd::fit(data, &options).map_err(|e| format!("Pareto/NBD: {e}"))?;
+            // Dropout rates that barely vary between customers put the
+            // Pareto/NBD's maximum at s, β → ∞ (one common rate): as for
+            // the Gamma-Gamma, a finite point on that ridge.
+            let pn = on_ridge("Pareto/NBD", |o| ParetoNbd::fit(data, o))?;
             let (b, p) = (bg.model, pn.model);
             let bgnbd = BgNbdOut {
                 r: b.r(),

@@ -6,7 +6,7 @@ use crate::clv::ClvError;
 
 /// Gauss–Kronrod 15-point abscissae on `[−1, 1]` (the non-negative half;
 /// the odd-indexed ones are the 7-point Gauss abscissae).
-const XGK: [f64; 8] = [
+pub(crate) const XGK: [f64; 8] = [
     0.991_455_371_120_812_6,
     0.949_107_912_342_758_5,
     0.864_864_423_359_769_1,
@@ -18,7 +18,7 @@ const XGK: [f64; 8] = [
 ];
 
 /// The Kronrod weights of [`XGK`].
-const WGK: [f64; 8] = [
+pub(crate) const WGK: [f64; 8] = [
     0.022_935_322_010_529_22,
     0.063_092_092_629_978_55,
     0.104_790_010_322_250_18,

@@ -461,26 +461,37 @@ pub(crate) fn standard_errors<const N: usize>(
     errors.iter().all(|e| e.is_finite() && *e > 0.0).then_some(errors)
 }
 
-/// The inverse of a symmetric positive-definite matrix by Cholesky, or `None`.
-#[allow(clippy::needless_range_loop)]
-pub(crate) fn invert_spd<const N: usize>(m: &[[f64; N]; N]) -> Option<[[f64; N]; N]> {
-    let mut l = [[0.0; N]; N];
-    for i in 0..N {
+/// The lower Cholesky factor `L` (with `L·Lᵀ = M`) of the symmetric
+/// `n × n` matrix `M` whose entry `(i, j)`, `j ≤ i`, is `at(i, j)`, row
+/// after row in one vector; `None` unless `M` is positive definite. The one
+/// factorisation of the crate's fits (fixed size, in [`invert_spd`]) and
+/// of the bootstrap's draws (sized at run time).
+pub(crate) fn cholesky(n: usize, at: impl Fn(usize, usize) -> f64) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
         for j in 0..=i {
-            let mut sum = m[i][j];
+            let mut sum = at(i, j);
             for k in 0..j {
-                sum -= l[i][k] * l[j][k];
+                sum -= l[i * n + k] * l[j * n + k];
             }
             if i == j {
                 if !(sum > 0.0 && sum.is_finite()) {
                     return None;
                 }
-                l[i][i] = sum.sqrt();
+                l[i * n + i] = sum.sqrt();
             } else {
-                l[i][j] = sum / l[j][j];
+                l[i * n + j] = sum / l[j * n + j];
             }
         }
     }
+    Some(l)
+}
+
+/// The inverse of a symmetric positive-definite matrix by Cholesky, or `None`.
+#[allow(clippy::needless_range_loop)]
+pub(crate) fn invert_spd<const N: usize>(m: &[[f64; N]; N]) -> Option<[[f64; N]; N]> {
+    let factor = cholesky(N, |i, j| m[i][j])?;
+    let l: [[f64; N]; N] = std::array::from_fn(|i| std::array::from_fn(|j| factor[i * N + j]));
     // Solve L Lᵀ X = I column by column.
     let mut inverse = [[0.0; N]; N];
     for col in 0..N {
@@ -616,6 +627,19 @@ mod tests {
         assert!((inv[0][0] - 3.0 / det).abs() < 1e-15);
         assert!((inv[0][1] + 1.0 / det).abs() < 1e-15);
         assert!(invert_spd(&[[1.0, 2.0], [2.0, 1.0]]).is_none());
+        // The run-time-sized factor: L·Lᵀ gives the matrix back, at any size.
+        for n in [1usize, 3, 7] {
+            let m = |i: usize, j: usize| if i == j { 2.0 + i as f64 } else { 0.5 / (1.0 + (i + j) as f64) };
+            let l = cholesky(n, m).unwrap();
+            for i in 0..n {
+                for j in 0..n {
+                    let back: f64 = (0..n).map(|k| l[i * n + k] * l[j * n + k]).sum();
+                    assert!((back - m(i.max(j), i.min(j))).abs() < 1e-14, "{n} {i} {j}");
+                }
+                assert!(l[i * n + i + 1..(i + 1) * n].iter().all(|&v| v == 0.0));
+            }
+        }
+        assert!(cholesky(2, |i, j| if i == j { 1.0 } else { 2.0 }).is_none());
     }
 
     #[test]
