@@ -66,13 +66,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
     BgBb, BgNbd, ClvError, CovariateData, CovariateFit, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec,
     CovariateTable, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, History, Interval,
     IntervalOptions, ParetoNbd, Process, PurchaseModel, RetentionModel, SpendData, Summary, TimeUnit, intervals,
     parametric_draws, read_summary_csv, spend_draws,
 };
+use customer_lifecycle::csv::TransactionCsv;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 

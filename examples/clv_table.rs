@@ -11,10 +11,10 @@ use std::io::Write;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
     FitOptions, History, ModelValuation, PurchaseModel, Summary, TimeUnit, lifetime_value_by_periods,
 };
+use customer_lifecycle::csv::TransactionCsv;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/transactions.csv");

@@ -38,7 +38,8 @@ use customer_lifecycle::plot::{self, FrequencyRecency, GridQuantity, PeriodTrans
 use customer_lifecycle::score::{Rfm, RfmSegments};
 use customer_lifecycle::sim::{CampaignSim, SimConfig, Simulator};
 use customer_lifecycle::{
-    CampaignId, Customer, CustomerBase, CustomerId, EventKind, Policy, Purpose, Transaction, TransactionCsv, Window,
+    CampaignId, Customer, CustomerBase, CustomerId, EventKind, Policy, Purpose, Transaction, Window,
+    csv::TransactionCsv,
 };
 
 const USAGE: &str = "usage: report --out DIR [--seed N] | report --out DIR --transactions FILE.csv \

@@ -27,7 +27,7 @@ pub struct WindowError {
 /// assert_eq!(q2, Window::quarter(2024, 2)?);
 /// assert!(!q1.contains(q2.start()));
 /// assert_eq!(q1.days(), 91.0);
-/// # Ok::<(), customer_lifecycle::WindowError>(())
+/// # Ok::<(), customer_lifecycle::error::WindowError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawWindow", into = "RawWindow")]

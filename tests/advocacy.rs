@@ -9,7 +9,7 @@ use customer_lifecycle::clv::{
 };
 use customer_lifecycle::relationship::{Direction, EdgeKind, NetworkBuilder, PageRankOptions, pagerank};
 use customer_lifecycle::sim::{SimConfig, Simulator};
-use customer_lifecycle::{CustomerBase, CustomerId, EventKind, Policy, Purpose, Reason, Stage};
+use customer_lifecycle::{CustomerBase, CustomerId, EventKind, Policy, Purpose, Stage, lifecycle::Reason};
 use proptest::prelude::*;
 
 use crate::common::{Script, cid, day};

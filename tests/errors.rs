@@ -11,8 +11,9 @@ use customer_lifecycle::relationship::{DiffusionError, GraphError, RankError, Re
 use customer_lifecycle::score::ScoreError;
 use customer_lifecycle::segment::{DefinitionError, FeatureTable, Segment, TableError};
 use customer_lifecycle::{
-    BaseError, CustomerId, Error, Money, MoneyError, NpsScore, ParseIdError, PolicyError, ScoreRangeError,
-    SnapshotError, WindowError,
+    CustomerId, Error, Money,
+    error::{BaseError, MoneyError, ParseIdError, PolicyError, ScoreRangeError, SnapshotError, WindowError},
+    event::NpsScore,
 };
 
 /// Compiles only if `?` lifts `E` into the crate's `Error`.
@@ -49,7 +50,7 @@ fn every_module_error_lifts_with_the_question_mark() {
         let _ = lifted::<WindowError>;
         #[cfg(feature = "csv")]
         {
-            let _ = lifted::<customer_lifecycle::CsvError>;
+            let _ = lifted::<customer_lifecycle::error::CsvError>;
             let _ = lifted::<customer_lifecycle::relationship::EdgeListError>;
         }
         #[cfg(feature = "sim")]
@@ -82,7 +83,7 @@ fn errors_of_three_modules_meet_in_one_function() {
 #[test]
 fn a_read_failure_keeps_the_io_error_as_its_source() {
     use customer_lifecycle::relationship::{EdgeListError, read_edge_list};
-    use customer_lifecycle::{CsvError, TransactionCsv};
+    use customer_lifecycle::{csv::TransactionCsv, error::CsvError};
 
     /// A reader that always fails.
     struct Broken;

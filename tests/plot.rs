@@ -11,7 +11,7 @@ use customer_lifecycle::campaign::{ArmOutcome, HourOfWeek, Moments, TimingCell, 
 use customer_lifecycle::clv::{BgNbd, FitData, History, HoldoutRow, ParetoNbd, PurchaseModel, TimeUnit};
 use customer_lifecycle::plot::{self, FrequencyRecency, GridQuantity, PeriodTransactions, PlotError, Svg, Tracking};
 use customer_lifecycle::score::{Rfm, RfmSegments};
-use customer_lifecycle::{Channel, CustomerId, Money, Phase, Stage, Transaction, Window};
+use customer_lifecycle::{Channel, CustomerId, Money, Stage, Transaction, Window, lifecycle::Phase};
 
 const BLUE: &str = "#0072B2";
 const ORANGE: &str = "#E69F00";

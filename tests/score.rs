@@ -8,7 +8,7 @@ use customer_lifecycle::score::{
     RfmSegments,
 };
 use customer_lifecycle::{
-    Channel, CustomerId, EngagementAction, Event, EventId, EventKind, Money, Purpose, Stage, Window,
+    Channel, CustomerId, Event, EventId, EventKind, Money, Purpose, Stage, Window, event::EngagementAction,
 };
 use proptest::prelude::*;
 

@@ -5,8 +5,8 @@ use customer_lifecycle::segment::{
     FeatureTable, Membership, MigrationMatrix, Predicate, Segment, SegmentChange, TableError, Value, ready_segments,
 };
 use customer_lifecycle::{
-    Channel, Consent, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Feedback, Money,
-    NewCustomer, NpsScore, Policy, Purpose, Stage,
+    Channel, Consent, CustomerBase, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Policy, Purpose, Stage,
+    event::{EngagementAction, Feedback, NpsScore},
 };
 use proptest::prelude::*;
 
@@ -125,7 +125,7 @@ fn scripted() -> (Script, FeatureTable) {
     s.buy("b", 10);
     s.nps("b", 11, 10);
     s.ok("a", 110, EventKind::Follow { of: Some(cid("b")) });
-    s.ok("b", 12, EventKind::Engagement { action: customer_lifecycle::EngagementAction::Like });
+    s.ok("b", 12, EventKind::Engagement { action: customer_lifecycle::event::EngagementAction::Like });
     s.buy("c", 5);
     s.ok("c", 6, EventKind::Complaint);
     s.ok("c", 7, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });

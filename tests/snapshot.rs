@@ -2,7 +2,7 @@
 //! is a typed error, never a different base.
 
 use customer_lifecycle::sim::{SimConfig, Simulator};
-use customer_lifecycle::{CustomerBase, Policy, Snapshot, SnapshotError, Stage};
+use customer_lifecycle::{CustomerBase, Policy, Stage, base::Snapshot, error::SnapshotError};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -2,7 +2,7 @@
 //! the documented rules (a non-empty key, an amount that is not negative).
 #![no_main]
 
-use customer_lifecycle::TransactionCsv;
+use customer_lifecycle::csv::TransactionCsv;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -25,7 +25,7 @@ use crate::transactions::csv::Table;
 /// let customers = read_summary_csv(text.as_bytes())?;
 /// assert_eq!(customers[0].frequency, 2);
 /// assert!(read_summary_csv("customer_id,frequency,recency,T,monetary_value\n1,2,40,38.86,1\n".as_bytes()).is_err());
-/// # Ok::<(), customer_lifecycle::CsvError>(())
+/// # Ok::<(), customer_lifecycle::error::CsvError>(())
 /// ```
 pub fn read_summary_csv<R: io::Read>(input: R) -> Result<Vec<CustomerSummary>, CsvError> {
     let mut table = Table::open(input, &["customer_id", "frequency", "recency", "T", "monetary_value"])?;

@@ -502,7 +502,7 @@ impl Summary {
     ///
     /// ```
     /// # #[cfg(feature = "csv")] {
-    /// use customer_lifecycle::TransactionCsv;
+    /// use customer_lifecycle::csv::TransactionCsv;
     /// use customer_lifecycle::clv::{Summary, TimeUnit};
     ///
     /// let text = "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n";

@@ -28,7 +28,7 @@ use crate::{Channel, CustomerBase, CustomerId, EngagementAction, EventKind};
 ///
 /// ```
 /// use customer_lifecycle::score::EngagementConfig;
-/// use customer_lifecycle::{Channel, EngagementAction};
+/// use customer_lifecycle::{Channel, event::EngagementAction};
 ///
 /// let config: EngagementConfig = serde_json::from_str(r#"{"half_life_days": 14, "channels": {"email": 0.5}}"#)?;
 /// assert_eq!(config.half_life_days(), 14.0);
@@ -255,7 +255,7 @@ pub struct EngagementScore {
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
 /// use customer_lifecycle::score::{Engagement, EngagementConfig, Interaction};
-/// use customer_lifecycle::{Channel, CustomerId, EngagementAction};
+/// use customer_lifecycle::{Channel, CustomerId, event::EngagementAction};
 ///
 /// let now = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
 /// let ana = CustomerId::from_key("ana");

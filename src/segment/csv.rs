@@ -27,7 +27,7 @@ use crate::CsvError;
 /// assert_eq!(table.value("spend", 0), Some(Value::Number(12.5)));
 /// assert_eq!(table.value("spend", 1), None);
 /// assert_eq!(table.value("tier", 1), Some(Value::Number(100.0)));
-/// # Ok::<(), customer_lifecycle::CsvError>(())
+/// # Ok::<(), customer_lifecycle::error::CsvError>(())
 /// ```
 pub fn read_feature_csv<R: io::Read>(input: R) -> Result<FeatureTable, CsvError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);

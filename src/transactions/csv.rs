@@ -67,7 +67,7 @@ pub enum CsvError {
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::TransactionCsv;
+/// use customer_lifecycle::csv::TransactionCsv;
 ///
 /// let text = "who,day,paid\nana,2024-01-05,12.50\nbo,2024-01-06,0\n";
 /// let log = TransactionCsv::new().customer_column("who").date_column("day").amount_column("paid").read(text.as_bytes())?;
@@ -76,7 +76,7 @@ pub enum CsvError {
 ///
 /// let err = TransactionCsv::new().read("customer_id,date,amount\nana,2024-02-30,1\n".as_bytes()).unwrap_err();
 /// assert_eq!(err.to_string(), r#"line 2, column "date": invalid value "2024-02-30": expected a calendar date YYYY-MM-DD"#);
-/// # Ok::<(), customer_lifecycle::CsvError>(())
+/// # Ok::<(), customer_lifecycle::error::CsvError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionCsv {

@@ -1,6 +1,7 @@
 //! [`Transaction`]: one purchase as a transaction log records it, with no
 //! event id: a customer key, a calendar day and an amount. With the `csv`
-//! feature, [`TransactionCsv`](crate::TransactionCsv) reads them from a file.
+//! feature, [`TransactionCsv`](crate::csv::TransactionCsv) reads them from a
+//! file. [`Transaction`] and [`TransactionLog`] are also at the crate root.
 
 #[cfg(feature = "csv")]
 pub(crate) mod csv;

@@ -639,7 +639,7 @@ mod example {
         let mut unbounded = 0;
         for seed in 1..=6 {
             let log = simulated_log(false, seed);
-            let transactions = customer_lifecycle::TransactionCsv::new().read(log.as_bytes()).unwrap();
+            let transactions = customer_lifecycle::csv::TransactionCsv::new().read(log.as_bytes()).unwrap();
             let summary = Summary::from_transactions(&transactions, end, TimeUnit::Weeks).unwrap();
             let spend = SpendData::from_summary(&summary.customers).unwrap();
             if let Err(err) = GammaGamma::fit(&spend, &FitOptions::default()) {
