@@ -417,7 +417,7 @@ fn campaign(
 /// The charts that need only transactions, from a log.
 fn from_log(path: &str, calibration_end: NaiveDate, unit: TimeUnit) -> Result<Report, Failure> {
     eprintln!("reading {path}…");
-    let log = TransactionCsv::new().read_path(path).map_err(|e| {
+    let log = TransactionCsv::new().from_path(path).map(|log| log.to_transactions()).map_err(|e| {
         // The reader names the file when it cannot open it, not on a bad line.
         let message = e.to_string();
         input(if message.contains(path) { message } else { format!("{path}: {message}") })

@@ -54,7 +54,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     let usage = "usage: rfm --transactions FILE.csv --as-of YYYY-MM-DD";
     let (path, as_of) = (path.ok_or(usage)?, as_of.ok_or(usage)?);
 
-    let log = TransactionCsv::new().read_path_log(&path).map_err(|e| e.to_string())?;
+    let log = TransactionCsv::new().from_path(&path).map_err(|e| e.to_string())?;
     let rfm = Rfm::from_log(&log, as_of).map_err(|e| e.to_string())?;
     let segments = RfmSegments::default();
 

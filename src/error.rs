@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 pub use crate::base::error::BaseError;
 pub use crate::base::snapshot::SnapshotError;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+pub use crate::csv::error::{CsvError, FieldProblem};
 pub use crate::id::ParseIdError;
 pub use crate::lifecycle::policy::PolicyError;
 pub use crate::money::MoneyError;
-#[cfg(feature = "csv")]
-#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-pub use crate::transactions::csv::CsvError;
 pub use crate::window::WindowError;
 
 /// The error returned for a survey answer out of its range
@@ -88,16 +88,12 @@ pub enum Error {
     /// A score could not be computed.
     #[error(transparent)]
     Scoring(#[from] crate::score::ScoreError),
-    /// A CSV file could not be read.
+    /// A CSV file (transactions, summaries, features, an edge list) could
+    /// not be read.
     #[cfg(feature = "csv")]
     #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
     #[error(transparent)]
     Csv(#[from] crate::CsvError),
-    /// An edge list could not be read.
-    #[cfg(feature = "csv")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-    #[error(transparent)]
-    EdgeList(#[from] crate::relationship::EdgeListError),
     /// A segment definition was invalid.
     #[error(transparent)]
     Definition(#[from] crate::segment::DefinitionError),

@@ -77,7 +77,8 @@
 //!   the [`Policy`] and its builder, and the [`Transition`]
 //!   history with its [`Reason`]s.
 //! - [`transactions`]: the purchases of a transaction log.
-//! - `csv` (feature `csv`): the CSV readers, one per format.
+//! - `csv` (feature `csv`): the CSV readers, one per format, with one
+//!   shape and one error.
 //! - [`error`]: the crate-wide [`Error`] and every error type of the core.
 //!
 //! Around them, one module per question:
@@ -89,7 +90,7 @@
 //!   projection, and the cohort retention table.
 //! - [`clv`]: who is still alive, and what each customer is worth. It
 //!   summarises a transaction log ([`Transaction`], read from CSV by
-//!   `TransactionCsv`) into frequency, recency and age, fits the BG/NBD,
+//!   `csv::TransactionCsv`) into frequency, recency and age, fits the BG/NBD,
 //!   modified BG/NBD, Pareto/NBD and Gamma-Gamma models, and predicts
 //!   purchases, P(alive), spend and lifetime value.
 //! - [`relationship`]: who carries the brand's word. The follow and referral

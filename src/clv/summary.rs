@@ -506,7 +506,7 @@ impl Summary {
     /// use customer_lifecycle::clv::{Summary, TimeUnit};
     ///
     /// let text = "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n";
-    /// let log = TransactionCsv::new().read_log(text.as_bytes())?;
+    /// let log = TransactionCsv::new().from_reader(text.as_bytes())?;
     /// let end = "2024-01-10".parse()?;
     /// let summary = Summary::from_log(&log, end, TimeUnit::Days)?;
     /// assert_eq!(summary, Summary::from_records(log.records(), end, TimeUnit::Days)?);

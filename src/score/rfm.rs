@@ -376,7 +376,7 @@ impl<'a> Rfm<&'a str> {
     /// use customer_lifecycle::score::Rfm;
     ///
     /// let text = "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n";
-    /// let log = TransactionCsv::new().read_log(text.as_bytes())?;
+    /// let log = TransactionCsv::new().from_reader(text.as_bytes())?;
     /// let rfm = Rfm::from_log(&log, "2024-01-10".parse()?)?;
     /// assert_eq!(rfm, Rfm::from_records(log.records(), "2024-01-10".parse()?)?);
     /// assert_eq!((rfm.rows()[0].customer, rfm.rows()[0].frequency), ("ana", 2));

@@ -3,9 +3,6 @@
 //! feature, [`TransactionCsv`](crate::csv::TransactionCsv) reads them from a
 //! file. [`Transaction`] and [`TransactionLog`] are also at the crate root.
 
-#[cfg(feature = "csv")]
-pub(crate) mod csv;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +46,7 @@ pub struct LogRow {
 /// by index. What the whole-base computations read fastest
 /// ([`Rfm::from_log`](crate::score::Rfm::from_log),
 /// [`Summary::from_log`](crate::clv::Summary::from_log)), and what
-/// [`TransactionCsv::read_log`](crate::TransactionCsv::read_log) returns
+/// [`TransactionCsv::from_reader`](crate::csv::TransactionCsv::from_reader) returns
 /// without a string allocation per row. Serialises as the list of its
 /// [`Transaction`]s.
 ///

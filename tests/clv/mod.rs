@@ -207,11 +207,13 @@ mod cdnow {
 
     use customer_lifecycle::clv::{
         BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, History, ModifiedBgNbd, ParetoNbd, PurchaseModel,
-        SpendData, TimeUnit, read_summary_csv,
+        SpendData, TimeUnit,
     };
 
     pub(super) fn customers() -> Vec<CustomerSummary> {
-        read_summary_csv(include_str!("../data/cdnow_summary.csv").as_bytes()).expect("the shipped CDNOW file reads")
+        customer_lifecycle::csv::SummaryCsv::new()
+            .from_reader(include_str!("../data/cdnow_summary.csv").as_bytes())
+            .expect("the shipped CDNOW file reads")
     }
 
     pub(super) fn data() -> FitData {
@@ -639,7 +641,8 @@ mod example {
         let mut unbounded = 0;
         for seed in 1..=6 {
             let log = simulated_log(false, seed);
-            let transactions = customer_lifecycle::csv::TransactionCsv::new().read(log.as_bytes()).unwrap();
+            let transactions =
+                customer_lifecycle::csv::TransactionCsv::new().from_reader(log.as_bytes()).unwrap().to_transactions();
             let summary = Summary::from_transactions(&transactions, end, TimeUnit::Weeks).unwrap();
             let spend = SpendData::from_summary(&summary.customers).unwrap();
             if let Err(err) = GammaGamma::fit(&spend, &FitOptions::default()) {
