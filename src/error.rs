@@ -79,6 +79,9 @@ pub enum Error {
     /// A summary, model fit or prediction failed.
     #[error(transparent)]
     Clv(#[from] crate::clv::ClvError),
+    /// Covariates could not be built, or a fit with them failed.
+    #[error(transparent)]
+    Covariate(#[from] crate::clv::CovariateError),
     /// A campaign, report or experiment was refused.
     #[error(transparent)]
     Campaign(#[from] crate::campaign::CampaignError),

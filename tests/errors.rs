@@ -35,6 +35,7 @@ fn every_module_error_lifts_with_the_question_mark() {
         let _ = lifted::<AdvocacyError>;
         let _ = lifted::<CampaignError>;
         let _ = lifted::<ClvError>;
+        let _ = lifted::<customer_lifecycle::clv::CovariateError>;
         let _ = lifted::<EventLogError>;
         let _ = lifted::<DiffusionError>;
         let _ = lifted::<GraphError>;
@@ -54,10 +55,47 @@ fn every_module_error_lifts_with_the_question_mark() {
         }
         #[cfg(feature = "sim")]
         let _ = lifted::<customer_lifecycle::sim::SimError>;
+        #[cfg(feature = "store")]
+        let _ = lifted::<customer_lifecycle::store::StoreError>;
         #[cfg(feature = "plot")]
         let _ = lifted::<customer_lifecycle::plot::PlotError>;
     }
     assert!(lifted(TableError::UnknownColumn { name: "x".into() }).is_err());
+}
+
+/// Every public error type of the library is named in the test above, so
+/// a new module error cannot be left out of `Error` unnoticed.
+#[test]
+fn the_lift_test_names_every_error_type() {
+    let this = include_str!("errors.rs");
+    let mut missing = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines().map(str::trim_start) {
+                let Some(rest) = line.strip_prefix("pub enum ").or_else(|| line.strip_prefix("pub struct ")) else {
+                    continue;
+                };
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                // IoError is a cause kept inside other errors, not an error
+                // of its own; CsvError is named with its feature.
+                if name.ends_with("Error")
+                    && name != "IoError"
+                    && !this.contains(&format!("lifted::<{name}>"))
+                    && !this.contains(&format!("::{name}>"))
+                {
+                    missing.push(format!("{name} ({})", path.display()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not lifted into Error: {missing:?}");
 }
 
 #[test]

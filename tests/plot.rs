@@ -309,7 +309,10 @@ fn tracking_counts_the_cohorts_repeat_days_and_the_models_expectation() {
         Tracking::from_transactions("m", &log(), day("2024-01-14"), day("2024-01-28"), TimeUnit::Days, |_| f64::NAN);
     assert!(matches!(nan, Err(PlotError::NonFinite { .. })));
     let short = Tracking { expected: vec![1.0], ..tracking };
-    assert!(matches!(plot::tracking(&short), Err(PlotError::Mismatch { .. })));
+    assert_eq!(
+        plot::tracking(&short).unwrap_err(),
+        PlotError::Mismatch { what: "the expected series", found: 1, expected: short.actual.len() }
+    );
 }
 
 #[test]

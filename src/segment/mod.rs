@@ -53,7 +53,7 @@ mod library;
 mod membership;
 mod table;
 
-pub use definition::{Comparison, DefinitionError, FieldRef, Op, Predicate, Segment, Value};
+pub use definition::{Comparison, DefinitionError, DefinitionProblem, FieldRef, Op, Predicate, Segment, Value};
 pub use eval::{ClauseOutcome, Explanation, MigrationMatrix, SegmentChange};
 pub use library::ready_segments;
 pub use membership::Membership;
