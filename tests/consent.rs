@@ -107,9 +107,15 @@ fn check_law(base: &CustomerBase, t: DateTime<Utc>) -> Result<(), TestCaseError>
 
     let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
     let rank = pagerank(network.graph(), &options).unwrap();
-    let inputs =
-        NetworkInputs::from_base(base, t, |c| assessed.get(&c.label()).map_or(0.0, |a| a.clv), &network, &rank, 0.85)
-            .unwrap();
+    let own_value = |c: &customer_lifecycle::Customer| {
+        assert!(!gone_at_t.contains(&c.id()), "own value asked for a customer left out");
+        assessed.get(&c.label()).map_or(0.0, |a| a.clv)
+    };
+    let inputs = NetworkInputs::from_base(base, t, own_value, &network, &rank, 0.85).unwrap();
+    // Left out of the rows themselves, as every other whole-base input.
+    prop_assert_eq!(inputs.left_out, created(&gone_at_t));
+    prop_assert!(inputs.customers.iter().all(|id| !gone_at_t.contains(id)));
+    prop_assert!(inputs.eligible.iter().all(|&e| e));
     let values = network_value(&inputs, &NetworkOptions::default()).unwrap();
     prop_assert_eq!(values.left_out, created(&gone_at_t));
     prop_assert!(values.values.iter().all(|v| !gone_at_t.contains(&v.customer)));

@@ -346,7 +346,7 @@ mod from_base {
         // c1, c2, c3 each with 1/2; c4 directly (1/4) or through c3 (1/2 · 1/2).
         let exact = 1.0 + 1.5 + (1.0 - 0.75 * 0.75);
         assert!(spread.low < exact && exact < spread.high, "{spread:?} vs {exact}");
-        let samples = LiveEdgeSamples::new(network.graph(), 200, 5).unwrap();
+        let samples = LiveEdgeSamples::new(network.graph(), MonteCarloOptions::new().runs(200).rng_seed(5)).unwrap();
         assert_eq!(celf(&samples, 1).unwrap().seeds, [c0]);
     }
 }

@@ -104,6 +104,7 @@ mod rank;
 mod reach;
 mod referral;
 
+pub use crate::window::CohortPeriod;
 pub use diffusion::{
     DiffusionError, LiveEdgeSamples, MonteCarloOptions, Selection, Spread, celf, greedy, simulate_spread,
 };
@@ -111,6 +112,4 @@ pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, G
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
 pub use reach::{ReachCounter, reach_counts};
-pub use referral::{
-    Attribution, ReferralAttributionOptions, ReferralError, ReferralForest, ViralCoefficient, ViralPeriod,
-};
+pub use referral::{Attribution, ReferralAttributionOptions, ReferralError, ReferralForest, ViralCoefficient};
