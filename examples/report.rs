@@ -36,7 +36,7 @@ use customer_lifecycle::clv::{
 };
 use customer_lifecycle::plot::{self, FrequencyRecency, GridQuantity, PeriodTransactions, Svg, Tracking};
 use customer_lifecycle::score::{Rfm, RfmSegments};
-use customer_lifecycle::sim::{CampaignSim, SimConfig, Simulator};
+use customer_lifecycle::sim::{CampaignSim, SimOptions, Simulator};
 use customer_lifecycle::{
     CampaignId, Customer, CustomerBase, CustomerId, EventKind, Policy, Purpose, Transaction, Window,
     csv::TransactionCsv,
@@ -154,7 +154,7 @@ type Report = (String, Vec<Chart>, Vec<&'static str>);
 /// All twelve charts of a simulated base.
 fn simulated(seed: u64) -> Result<Report, Failure> {
     eprintln!("simulating a base (seed {seed})…");
-    let sim = Simulator::new(SimConfig::default(), seed).map_err(input)?;
+    let sim = Simulator::new(SimOptions::default(), seed).map_err(input)?;
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).map_err(input)?;
     let end = sim.end();

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 use customer_lifecycle::csv::FeatureCsv;
 use customer_lifecycle::segment::{FeatureTable, Segment, ready_segments};
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
 
 #[path = "support/output.rs"]
@@ -92,7 +92,7 @@ fn json(text: &str) -> String {
 }
 
 fn simulated_table() -> Result<FeatureTable, String> {
-    let sim = Simulator::new(SimConfig::default(), 42).map_err(|e| e.to_string())?;
+    let sim = Simulator::new(SimOptions::default(), 42).map_err(|e| e.to_string())?;
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).map_err(|e| e.to_string())?;
     base.advance_to(sim.end());

@@ -8,7 +8,7 @@ use customer_lifecycle::clv::{
     BgNbd, FitOptions, GammaGamma, ModelChoice, ModelValuation, ModifiedBgNbd, Summary, TimeUnit,
 };
 use customer_lifecycle::relationship::{Direction, EdgeKind, NetworkBuilder, PageRankOptions, pagerank};
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{CustomerBase, CustomerId, EventKind, Policy, Purpose, Stage, lifecycle::Reason};
 use proptest::prelude::*;
 
@@ -182,7 +182,7 @@ fn candidates_are_loyal_non_evangelists_ranked_by_value_and_promotion_moves_them
 }
 
 fn simulated() -> (CustomerBase, ModelValuation, chrono::DateTime<chrono::Utc>) {
-    let sim = Simulator::new(SimConfig { customers: 1_500, ..SimConfig::default() }, 11).unwrap();
+    let sim = Simulator::new(SimOptions { customers: 1_500, ..SimOptions::default() }, 11).unwrap();
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).unwrap();
     base.advance_to(sim.end());

@@ -570,11 +570,11 @@ mod report_example {
 
     #[test]
     fn report_on_a_transaction_log_draws_what_transactions_allow_and_lists_the_rest() {
-        use customer_lifecycle::sim::{SimConfig, Simulator};
+        use customer_lifecycle::sim::{SimOptions, Simulator};
         use customer_lifecycle::{CustomerBase, EventKind, Policy};
         use std::fmt::Write as _;
 
-        let sim = Simulator::new(SimConfig { customers: 3000, ..SimConfig::default() }, 7).unwrap();
+        let sim = Simulator::new(SimOptions { customers: 3000, ..SimOptions::default() }, 7).unwrap();
         let mut base = CustomerBase::new(Policy::default());
         sim.populate(&mut base).unwrap();
         let mut csv = String::from("customer_id,date,amount\n");

@@ -595,8 +595,8 @@ proptest! {
 #[cfg(feature = "sim")]
 #[test]
 fn a_simulated_base_as_of_a_past_instant_is_the_base_as_it_stood() {
-    use customer_lifecycle::sim::{SimConfig, Simulator};
-    let sim = Simulator::new(SimConfig { customers: 400, ..SimConfig::default() }, 5).unwrap();
+    use customer_lifecycle::sim::{SimOptions, Simulator};
+    let sim = Simulator::new(SimOptions { customers: 400, ..SimOptions::default() }, 5).unwrap();
     let added: Vec<NewCustomer> = sim.customers().collect();
     let told: Vec<Told> = sim.events().into_iter().map(Told::Event).chain([Told::Advance(sim.end())]).collect();
     let mut base = CustomerBase::new(Policy::default());

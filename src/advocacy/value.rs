@@ -60,6 +60,8 @@ pub struct NetworkOptions {
     pub value_per_conversion: Option<f64>,
 }
 
+crate::util::options_setters!(NetworkOptions { depth: u32, decay: f64, conversion_rate: Option<f64>, value_per_conversion: Option<f64> });
+
 impl Default for NetworkOptions {
     fn default() -> Self {
         NetworkOptions { depth: 3, decay: 0.5, conversion_rate: None, value_per_conversion: None }

@@ -123,26 +123,7 @@ impl Default for MonteCarloOptions {
     }
 }
 
-impl MonteCarloOptions {
-    /// The defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the number of runs.
-    #[must_use]
-    pub fn runs(mut self, runs: u32) -> Self {
-        self.runs = runs;
-        self
-    }
-
-    /// Sets the seed of the random number generator.
-    #[must_use]
-    pub fn rng_seed(mut self, rng_seed: u64) -> Self {
-        self.rng_seed = rng_seed;
-        self
-    }
-}
+crate::util::options_setters!(MonteCarloOptions { runs: u32, rng_seed: u64 });
 
 /// The expected spread of `seeds` under the independent cascade, by
 /// `options.runs` seeded Monte Carlo runs along the direction of influence

@@ -46,6 +46,8 @@ pub struct ReferralAttributionOptions {
     pub decay: f64,
 }
 
+crate::util::options_setters!(ReferralAttributionOptions { depth: u32, decay: f64 });
+
 impl Default for ReferralAttributionOptions {
     fn default() -> Self {
         ReferralAttributionOptions { depth: 3, decay: 0.5 }
