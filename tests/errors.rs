@@ -192,7 +192,7 @@ fn every_reader_names_file_line_and_column() {
 #[test]
 fn advocacy_keeps_the_model_error_as_its_source() {
     let cause = ClvError::NegativeAmount {
-        customer_id: "a".into(),
+        key: "a".into(),
         date: "2024-01-01".parse().unwrap(),
         amount: Money::from_minor(-1),
     };

@@ -617,6 +617,8 @@ pub struct CovariateOptions {
     pub dropout_penalty: f64,
 }
 
+crate::util::options_setters!(CovariateOptions { fit: FitOptions, purchase_penalty: f64, dropout_penalty: f64 });
+
 impl Default for CovariateOptions {
     fn default() -> Self {
         CovariateOptions { fit: FitOptions::default(), purchase_penalty: 0.0, dropout_penalty: 0.0 }

@@ -148,10 +148,10 @@ use crate::{Money, MoneyError};
 #[non_exhaustive]
 pub enum ClvError {
     /// A purchase had a negative amount.
-    #[error("negative purchase amount {amount} for customer {customer_id:?} on {date}")]
+    #[error("negative purchase amount {amount} for customer {key:?} on {date}")]
     NegativeAmount {
-        /// The customer's key.
-        customer_id: String,
+        /// The customer's key (the shop's own, as in the log).
+        key: String,
         /// The purchase day.
         date: NaiveDate,
         /// The amount.
