@@ -411,7 +411,7 @@ fn check_k(samples: &LiveEdgeSamples<'_>, k: usize) -> Result<(), DiffusionError
 ///
 /// ```
 /// use customer_lifecycle::relationship::{
-///     celf, greedy, EdgeKind, GraphBuilder, LiveEdgeSamples, NodeIndex, Selection,
+///     celf, greedy, EdgeKind, GraphBuilder, LiveEdgeSamples, MonteCarloOptions, NodeIndex, Selection,
 /// };
 ///
 /// // Two hubs: 0 tells 1..=4, 5 tells 6..=7, each with probability 0.8.
