@@ -39,6 +39,7 @@ fn inputs(nodes: usize, audience: Vec<f64>) -> NetworkInputs {
         referrer: (0..nodes).map(|i| (i > 0 && mix(i, 5) == 0).then(|| mix(i, i as u64) as u32)).collect(),
         audience,
         eligible: (0..nodes).map(|i| mix(i, 50) != 0).collect(),
+        left_out: 0,
     }
 }
 
@@ -73,7 +74,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("cascade_audience/100k_graph_1k_customers", |b| {
         b.iter(|| {
             // 20 live-edge worlds shared by every customer.
-            let samples = LiveEdgeSamples::new(&graph, 20, SEED).expect("valid graph");
+            let samples = LiveEdgeSamples::new(
+                &graph,
+                customer_lifecycle::relationship::MonteCarloOptions::new().runs(20).rng_seed(SEED),
+            )
+            .expect("valid graph");
             let audience: Vec<f64> = (0..sampled)
                 .map(|i| samples.spread(&[NodeIndex::new(i * (small / sampled))]).expect("node in graph") - 1.0)
                 .collect();

@@ -15,7 +15,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_lifecycle::Money;
 use customer_lifecycle::clv::{
     BgNbd, FitData, FitOptions, GammaGamma, History, ModifiedBgNbd, ParetoNbd, PurchaseModel, SpendData, Summary,
-    TimeUnit, read_summary_csv,
+    TimeUnit,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -41,7 +41,8 @@ fn histories(model: impl Fn(usize, f64, u64) -> FitData, customers: usize) -> Fi
 
 fn cdnow() -> (FitData, SpendData) {
     let text = include_str!("../tests/data/cdnow_summary.csv");
-    let customers = read_summary_csv(text.as_bytes()).expect("the shipped CDNOW file reads");
+    let customers =
+        customer_lifecycle::csv::SummaryCsv::new().from_reader(text.as_bytes()).expect("the shipped CDNOW file reads");
     (FitData::from_summary(&customers).unwrap(), SpendData::from_summary(&customers).unwrap())
 }
 

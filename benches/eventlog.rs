@@ -17,7 +17,10 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use customer_lifecycle::eventlog::{
     KeyedEvent, KeyedKind, StatedConsent, ingest, read_csv, read_jsonl, write_csv, write_jsonl,
 };
-use customer_lifecycle::{Channel, CustomerBase, EngagementAction, Feedback, Money, NpsScore, Policy, Purpose};
+use customer_lifecycle::{
+    Channel, CustomerBase, Money, Policy, Purpose,
+    event::{EngagementAction, Feedback, NpsScore},
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, TimeDelta};
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
-use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{FitData, FitOptions, ParetoNbd, PurchaseModel, Summary, TimeUnit};
+use customer_lifecycle::csv::TransactionCsv;
 use customer_lifecycle::score::Rfm;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -100,31 +100,31 @@ fn from_csv<M: Measurement>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("from_csv");
     group.sample_size(10);
     group.throughput(Throughput::Elements(ROWS as u64));
-    group.bench_function("1m_transactions/read", |b| b.iter(|| reader.read_path(&path).unwrap()));
-    group.bench_function("1m_transactions/read_log", |b| b.iter(|| reader.read_path_log(&path).unwrap()));
+    group.bench_function("1m_transactions/read", |b| b.iter(|| reader.from_path(&path).unwrap().to_transactions()));
+    group.bench_function("1m_transactions/read_log", |b| b.iter(|| reader.from_path(&path).unwrap()));
     group.bench_function("1m_transactions/rfm_from_log", |b| {
         b.iter(|| {
-            let log = reader.read_path_log(&path).unwrap();
+            let log = reader.from_path(&path).unwrap();
             let rfm = Rfm::from_log(&log, as_of).unwrap();
             std::hint::black_box(&rfm);
         });
     });
     group.bench_function("1m_transactions/summary_from_log", |b| {
         b.iter(|| {
-            let log = reader.read_path_log(&path).unwrap();
+            let log = reader.from_path(&path).unwrap();
             Summary::from_log(&log, as_of, TimeUnit::Days).unwrap()
         });
     });
     group.bench_function("1m_transactions/rfm", |b| {
         b.iter(|| {
-            let log = reader.read_path(&path).unwrap();
+            let log = reader.from_path(&path).unwrap().to_transactions();
             let rfm = Rfm::from_records(log.iter().map(|t| (t.key.as_str(), t.date, t.amount)), as_of).unwrap();
             std::hint::black_box(&rfm);
         });
     });
     group.bench_function("1m_transactions/summary", |b| {
         b.iter(|| {
-            let log = reader.read_path(&path).unwrap();
+            let log = reader.from_path(&path).unwrap().to_transactions();
             Summary::from_transactions(&log, as_of, TimeUnit::Days).unwrap()
         });
     });
@@ -132,7 +132,7 @@ fn from_csv<M: Measurement>(c: &mut Criterion<M>) {
 
     // The Pareto/NBD fit on the summary of this file (daily units, the
     // shape whose fit is slowest: s and β large), without the reading.
-    let log = reader.read_path_log(&path).unwrap();
+    let log = reader.from_path(&path).unwrap();
     let summary = Summary::from_log(&log, as_of, TimeUnit::Days).unwrap();
     let data = FitData::from_summary(&summary.customers).unwrap();
     let options = FitOptions::default();

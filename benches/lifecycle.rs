@@ -6,12 +6,12 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy};
 
 fn apply(c: &mut Criterion) {
     // About 1,000,000 events: 54,000 simulated people over two years.
-    let sim = Simulator::new(SimConfig { customers: 54_000, ..SimConfig::default() }, 7).expect("valid settings");
+    let sim = Simulator::new(SimOptions { customers: 54_000, ..SimOptions::default() }, 7).expect("valid settings");
     let events = sim.events();
     let mut empty = CustomerBase::new(Policy::default());
     for customer in sim.customers() {
@@ -95,8 +95,8 @@ fn refunds(c: &mut Criterion) {
 /// to a file in the temporary directory and read back (checksum checked,
 /// journal replayed).
 fn snapshot(c: &mut Criterion) {
-    let sim =
-        Simulator::new(SimConfig { customers: 100_000, days: 365, ..SimConfig::default() }, 7).expect("valid settings");
+    let sim = Simulator::new(SimOptions { customers: 100_000, days: 365, ..SimOptions::default() }, 7)
+        .expect("valid settings");
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).expect("simulated events are valid");
     base.advance_to(sim.end());

@@ -10,7 +10,7 @@ mod common;
 
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
-use customer_lifecycle::score::{Engagement, EngagementConfig, Rfm};
+use customer_lifecycle::score::{Engagement, EngagementOptions, Rfm};
 
 fn rfm<M: Measurement>(c: &mut Criterion<M>) {
     let as_of = "2024-12-31".parse().unwrap();
@@ -28,7 +28,7 @@ fn rfm<M: Measurement>(c: &mut Criterion<M>) {
 
 fn engagement<M: Measurement>(c: &mut Criterion<M>) {
     let (log, as_of) = common::interactions(1_000_000, 10_000_000, 11);
-    let config = EngagementConfig::default();
+    let config = EngagementOptions::default();
     let mut group = c.benchmark_group("score");
     group.sample_size(10);
     group.throughput(Throughput::Elements(log.len() as u64));

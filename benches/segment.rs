@@ -18,8 +18,8 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customer_lifecycle::segment::{FeatureTable, Segment};
 use customer_lifecycle::{
-    Channel, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Feedback, Money, NewCustomer,
-    NpsScore, Policy,
+    Channel, CustomerBase, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Policy,
+    event::{EngagementAction, Feedback, NpsScore},
 };
 
 const ROWS: usize = 1_000_000;

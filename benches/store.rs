@@ -22,7 +22,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use customer_lifecycle::eventlog::{EventBatch, KeyedEvent, KeyedKind, read_jsonl, write_jsonl};
 use customer_lifecycle::store::CustomerStore;
-use customer_lifecycle::{Channel, EngagementAction, Money, Policy};
+use customer_lifecycle::{Channel, Money, Policy, event::EngagementAction};
 
 fn customers() -> usize {
     std::env::var("STORE_BENCH_CUSTOMERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)

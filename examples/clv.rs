@@ -66,13 +66,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
     BgBb, BgNbd, ClvError, CovariateData, CovariateFit, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec,
     CovariateTable, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, History, Interval,
     IntervalOptions, ParetoNbd, Process, PurchaseModel, RetentionModel, SpendData, Summary, TimeUnit, intervals,
-    parametric_draws, read_summary_csv, spend_draws,
+    parametric_draws, spend_draws,
 };
+use customer_lifecycle::csv::{FeatureCsv, SummaryCsv, TransactionCsv};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
@@ -280,8 +280,8 @@ impl Extras {
             None => None,
             Some(path) => {
                 let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-                let features = customer_lifecycle::segment::read_feature_csv(std::io::BufReader::new(file))
-                    .map_err(|e| format!("{path}: {e}"))?;
+                let features =
+                    FeatureCsv::new().from_reader(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?;
                 let table = CovariateTable::from_features(&features, None).map_err(|e| format!("{path}: {e}"))?;
                 let names = |list: &Option<String>| -> Vec<String> {
                     list.as_deref().map_or_else(
@@ -354,7 +354,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let mut customers = match (summary, transactions) {
         (Some(path), None) if unit.is_none() && end.is_none() => {
             let file = std::fs::File::open(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-            read_summary_csv(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?
+            SummaryCsv::new().from_reader(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?
         }
         (None, Some(path)) => {
             let unit = match unit.as_deref() {
@@ -365,7 +365,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
             let end = end.ok_or_else(|| format!("--calibration-end is required; {USAGE}"))?;
             let calibration_end = parse_day(&end)
                 .ok_or_else(|| format!("--calibration-end {end:?} is not a calendar date YYYY-MM-DD"))?;
-            let log = TransactionCsv::new().read_path_log(&path).map_err(|e| format!("{path}: {e}"))?;
+            let log = TransactionCsv::new().from_path(&path).map_err(|e| format!("{path}: {e}"))?;
             let mut customers = Summary::from_log(&log, calibration_end, unit).map_err(|e| e.to_string())?.customers;
             // The contract orders customers by their first row in the file,
             // rows after the calibration end included: the order of the

@@ -11,10 +11,10 @@ use std::io::Write;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
     FitOptions, History, ModelValuation, PurchaseModel, Summary, TimeUnit, lifetime_value_by_periods,
 };
+use customer_lifecycle::csv::TransactionCsv;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/transactions.csv");
@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// fitted, or when `out` cannot be written.
 pub fn run(path: &Path, out: &mut impl Write) -> Result<(), Box<dyn Error>> {
     // Every line is checked; an error names its line and column.
-    let log = TransactionCsv::new().read_path(path)?;
+    let log = TransactionCsv::new().from_path(path)?.to_transactions();
     // The models see the purchases up to the end of this day.
     let end: NaiveDate = "2025-06-30".parse()?;
     let summary = Summary::from_transactions(&log, end, TimeUnit::Weeks)?;

@@ -24,7 +24,8 @@
 use std::error::Error;
 use std::io::Read;
 
-use customer_lifecycle::relationship::{Network, PageRankOptions, pagerank, reach_counts, read_edge_list};
+use customer_lifecycle::csv::EdgeListCsv;
+use customer_lifecycle::relationship::{Network, PageRankOptions, pagerank, reach_counts};
 use serde::ser::{SerializeMap, Serializer};
 
 #[path = "support/output.rs"]
@@ -55,7 +56,7 @@ fn run() -> Result<(), Box<dyn Error>> {
 /// A bad edge list (the message names the line), or a PageRank run that
 /// does not converge.
 pub fn report(input: impl Read) -> Result<String, Box<dyn Error>> {
-    let edges = read_edge_list(input)?;
+    let edges = EdgeListCsv::new().from_reader(input)?;
     let (network, header) = (&edges.network, edges.header);
     let graph = network.graph();
     let options = PageRankOptions {

@@ -35,7 +35,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use customer_lifecycle::store::CustomerStore;
-use customer_lifecycle::{Policy, Reason};
+use customer_lifecycle::{Policy, lifecycle::Reason};
 
 /// Why the command failed, and its exit status.
 #[derive(Debug)]

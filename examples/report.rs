@@ -36,9 +36,10 @@ use customer_lifecycle::clv::{
 };
 use customer_lifecycle::plot::{self, FrequencyRecency, GridQuantity, PeriodTransactions, Svg, Tracking};
 use customer_lifecycle::score::{Rfm, RfmSegments};
-use customer_lifecycle::sim::{CampaignSim, SimConfig, Simulator};
+use customer_lifecycle::sim::{CampaignSim, SimOptions, Simulator};
 use customer_lifecycle::{
-    CampaignId, Customer, CustomerBase, CustomerId, EventKind, Policy, Purpose, Transaction, TransactionCsv, Window,
+    CampaignId, Customer, CustomerBase, CustomerId, EventKind, Policy, Purpose, Transaction, Window,
+    csv::TransactionCsv,
 };
 
 const USAGE: &str = "usage: report --out DIR [--seed N] | report --out DIR --transactions FILE.csv \
@@ -153,7 +154,7 @@ type Report = (String, Vec<Chart>, Vec<&'static str>);
 /// All twelve charts of a simulated base.
 fn simulated(seed: u64) -> Result<Report, Failure> {
     eprintln!("simulating a base (seed {seed})…");
-    let sim = Simulator::new(SimConfig::default(), seed).map_err(input)?;
+    let sim = Simulator::new(SimOptions::default(), seed).map_err(input)?;
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).map_err(input)?;
     let end = sim.end();
@@ -416,7 +417,7 @@ fn campaign(
 /// The charts that need only transactions, from a log.
 fn from_log(path: &str, calibration_end: NaiveDate, unit: TimeUnit) -> Result<Report, Failure> {
     eprintln!("reading {path}…");
-    let log = TransactionCsv::new().read_path(path).map_err(|e| {
+    let log = TransactionCsv::new().from_path(path).map(|log| log.to_transactions()).map_err(|e| {
         // The reader names the file when it cannot open it, not on a bad line.
         let message = e.to_string();
         input(if message.contains(path) { message } else { format!("{path}: {message}") })

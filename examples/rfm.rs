@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use chrono::NaiveDate;
-use customer_lifecycle::TransactionCsv;
+use customer_lifecycle::csv::TransactionCsv;
 use customer_lifecycle::score::{Rfm, RfmSegments};
 
 /// Runs the example on its arguments (without the program name), writing

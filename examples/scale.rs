@@ -13,7 +13,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
 
 #[path = "support/output.rs"]
@@ -38,7 +38,7 @@ fn run(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     // Fewer engagement events than the default, for about ten events a customer.
-    let config = SimConfig { customers, engagement_rate: 0.008, ..SimConfig::default() };
+    let config = SimOptions { customers, engagement_rate: 0.008, ..SimOptions::default() };
     let started = Instant::now();
     let sim = Simulator::new(config, 2024)?;
     let mut base = CustomerBase::new(Policy::default());

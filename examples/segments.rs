@@ -18,8 +18,9 @@
 
 use std::fmt::Write as _;
 
-use customer_lifecycle::segment::{FeatureTable, Segment, read_feature_csv, ready_segments};
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::csv::FeatureCsv;
+use customer_lifecycle::segment::{FeatureTable, Segment, ready_segments};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
 
 #[path = "support/output.rs"]
@@ -66,7 +67,7 @@ pub fn run(args: impl IntoIterator<Item = String>) -> Result<String, String> {
     let table = match &features {
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-            read_feature_csv(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?
+            FeatureCsv::new().from_reader(std::io::BufReader::new(file)).map_err(|e| format!("{path}: {e}"))?
         }
         None => simulated_table()?,
     };
@@ -91,7 +92,7 @@ fn json(text: &str) -> String {
 }
 
 fn simulated_table() -> Result<FeatureTable, String> {
-    let sim = Simulator::new(SimConfig::default(), 42).map_err(|e| e.to_string())?;
+    let sim = Simulator::new(SimOptions::default(), 42).map_err(|e| e.to_string())?;
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).map_err(|e| e.to_string())?;
     base.advance_to(sim.end());

@@ -11,7 +11,8 @@ use std::error::Error;
 use std::io::Write;
 use std::path::Path;
 
-use customer_lifecycle::relationship::{PageRankOptions, pagerank, reach_counts, read_edge_list};
+use customer_lifecycle::csv::EdgeListCsv;
+use customer_lifecycle::relationship::{PageRankOptions, pagerank, reach_counts};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/follows.csv");
@@ -28,7 +29,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 pub fn run(path: &Path, out: &mut impl Write) -> Result<(), Box<dyn Error>> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     // The header says what an edge means, and so which way rank flows.
-    let edges = read_edge_list(std::io::BufReader::new(file))?;
+    let edges = EdgeListCsv::new().from_reader(std::io::BufReader::new(file))?;
     let graph = edges.network.graph();
     let options = PageRankOptions { flow: edges.header.rank_flow(), ..PageRankOptions::default() };
     let rank = pagerank(graph, &options)?;

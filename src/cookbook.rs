@@ -139,7 +139,7 @@
 //! # Top influencers from a follow list
 //!
 //! A follow list (`follower_id,followed_id`) in; the five accounts with the
-//! most influence out. [`read_edge_list`](crate::relationship::read_edge_list)
+//! most influence out. [`EdgeListCsv`](crate::csv::EdgeListCsv)
 //! reads the header to know what an edge means: in a follow graph the
 //! follower endorses the followed, so rank flows against the stored edges
 //! and word of mouth along them. [`pagerank`](crate::relationship::pagerank)

@@ -1,5 +1,6 @@
 //! [`Customer`]: who they are, what they consented to, what the base knows
-//! about them, and where they stand.
+//! about them, and where they stand. [`Customer`], [`NewCustomer`] and
+//! [`Consent`] are also at the crate root.
 
 use std::collections::BTreeMap;
 
@@ -187,7 +188,7 @@ impl Customer {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use customer_lifecycle::{AttributeValue, CustomerBase, NewCustomer, Policy, Stage};
+/// use customer_lifecycle::{CustomerBase, NewCustomer, Policy, Stage, customer::AttributeValue};
 ///
 /// let mut base = CustomerBase::new(Policy::default());
 /// let at = Utc.with_ymd_and_hms(2024, 1, 5, 9, 30, 0).unwrap();

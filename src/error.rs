@@ -1,10 +1,40 @@
-//! The crate-wide [`Error`], which every module's error converts into, the
-//! [`Result`] alias, and [`IoError`], the shareable I/O cause the readers'
-//! errors keep as their [`source`](std::error::Error::source).
+//! Every error type of the crate's core: the crate-wide [`Error`], which
+//! every module's error converts into, the [`Result`] alias, the errors of
+//! the store and its vocabulary ([`BaseError`], [`SnapshotError`],
+//! [`PolicyError`], [`ParseIdError`], [`MoneyError`], [`ScoreRangeError`],
+//! [`WindowError`]), the CSV readers' [`CsvError`] (feature `csv`), and
+//! [`IoError`], the shareable I/O cause the readers' errors keep as their
+//! [`source`](std::error::Error::source).
+//!
+//! The analysis modules keep their own errors next to the code
+//! ([`clv::ClvError`](crate::clv::ClvError),
+//! [`segment::DefinitionError`](crate::segment::DefinitionError), …); each
+//! converts into [`Error`], so `?` works across modules.
 
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+
+pub use crate::base::error::BaseError;
+pub use crate::base::snapshot::SnapshotError;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+pub use crate::csv::error::{CsvError, FieldProblem};
+pub use crate::id::ParseIdError;
+pub use crate::lifecycle::policy::PolicyError;
+pub use crate::money::MoneyError;
+pub use crate::window::WindowError;
+
+/// The error returned for a survey answer out of its range
+/// ([`NpsScore`](crate::event::NpsScore), [`CsatScore`](crate::event::CsatScore)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{scale} answer {value} is outside {min}..={max}")]
+pub struct ScoreRangeError {
+    pub(crate) scale: &'static str,
+    pub(crate) value: i64,
+    pub(crate) min: u8,
+    pub(crate) max: u8,
+}
 
 /// Any error of this crate. Each variant wraps the error of one module, so
 /// `?` works across modules and a caller can still match on the detail.
@@ -49,6 +79,9 @@ pub enum Error {
     /// A summary, model fit or prediction failed.
     #[error(transparent)]
     Clv(#[from] crate::clv::ClvError),
+    /// Covariates could not be built, or a fit with them failed.
+    #[error(transparent)]
+    Covariate(#[from] crate::clv::CovariateError),
     /// A campaign, report or experiment was refused.
     #[error(transparent)]
     Campaign(#[from] crate::campaign::CampaignError),
@@ -58,16 +91,12 @@ pub enum Error {
     /// A score could not be computed.
     #[error(transparent)]
     Scoring(#[from] crate::score::ScoreError),
-    /// A CSV file could not be read.
+    /// A CSV file (transactions, summaries, features, an edge list) could
+    /// not be read.
     #[cfg(feature = "csv")]
     #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
     #[error(transparent)]
     Csv(#[from] crate::CsvError),
-    /// An edge list could not be read.
-    #[cfg(feature = "csv")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-    #[error(transparent)]
-    EdgeList(#[from] crate::relationship::EdgeListError),
     /// A segment definition was invalid.
     #[error(transparent)]
     Definition(#[from] crate::segment::DefinitionError),

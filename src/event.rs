@@ -1,12 +1,14 @@
 //! Events: what a customer did, or what happened to them, at an instant on a
 //! channel. A [`CustomerBase`](crate::CustomerBase) derives every customer's
-//! stage from the events applied to it.
+//! stage from the events applied to it. [`Event`], [`EventKind`],
+//! [`Channel`] and [`Purpose`] are also at the crate root.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::ScoreRangeError;
 use crate::{CampaignId, CustomerId, EventId, Money};
 
 /// One thing that happened to one customer.
@@ -150,7 +152,7 @@ impl EventKind {
     /// # Example
     ///
     /// ```
-    /// use customer_lifecycle::{CampaignId, EngagementAction, EventKind};
+    /// use customer_lifecycle::{CampaignId, EventKind, event::EngagementAction};
     ///
     /// let spring = CampaignId::from_key("spring-sale");
     /// let kind = EventKind::Response { campaign: spring, action: EngagementAction::Click };
@@ -304,16 +306,6 @@ pub enum Feedback {
     Csat(CsatScore),
 }
 
-/// The error returned for a survey answer out of its range.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{scale} answer {value} is outside {min}..={max}")]
-pub struct ScoreRangeError {
-    scale: &'static str,
-    value: i64,
-    min: u8,
-    max: u8,
-}
-
 macro_rules! bounded_score {
     ($(#[$doc:meta])* $name:ident, $scale:literal, $min:literal, $max:literal) => {
         $(#[$doc])*
@@ -361,10 +353,10 @@ bounded_score!(
     /// A Net Promoter answer ("how likely are you to recommend us?"), 0..=10.
     ///
     /// ```
-    /// use customer_lifecycle::NpsScore;
+    /// use customer_lifecycle::event::NpsScore;
     /// assert_eq!(NpsScore::new(9)?.get(), 9);
     /// assert!(NpsScore::new(11).is_err());
-    /// # Ok::<(), customer_lifecycle::ScoreRangeError>(())
+    /// # Ok::<(), customer_lifecycle::error::ScoreRangeError>(())
     /// ```
     NpsScore,
     "NPS",

@@ -117,7 +117,7 @@ uuid_newtype!(
     ///
     /// let id: CustomerId = "67e55044-10b1-426f-9247-bb680e5fe0c8".parse()?;
     /// assert_eq!(id.to_string(), "67e55044-10b1-426f-9247-bb680e5fe0c8");
-    /// # Ok::<(), customer_lifecycle::ParseIdError>(())
+    /// # Ok::<(), customer_lifecycle::error::ParseIdError>(())
     /// ```
     CustomerId,
     "customer id",

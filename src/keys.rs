@@ -143,6 +143,7 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
         slot
     }
 
+    #[cfg(feature = "csv")]
     /// The slots of `keys`, appended to `out` in order, new keys taking the
     /// next slots in order: what [`insert`](Self::insert) of each key in
     /// turn gives, done in three short loops (prepare every key, find every
@@ -173,12 +174,14 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
         self.keys
     }
 
+    #[cfg(feature = "csv")]
     /// The same table with owned keys.
     pub(crate) fn into_owned(self) -> KeyTable<String, S> {
         let KeyTable { table, keys, state } = self;
         KeyTable { table, keys: keys.iter().map(|k| k.as_ref().to_owned()).collect(), state }
     }
 
+    #[cfg(feature = "csv")]
     /// Joins the tables of consecutive pieces of one input: the first
     /// table's slots stay, and every later table's keys, in their slot
     /// order, are looked up or added in turn, which numbers every key by its
@@ -230,6 +233,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "csv")]
     proptest! {
         /// Batched insertion and the join of pieces number keys exactly as
         /// one insertion after another over the whole input does.

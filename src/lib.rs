@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use chrono::{TimeDelta, TimeZone, Utc};
-//! use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy, Rule, Reason, Stage};
+//! use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy, Stage, lifecycle::{Rule, Reason}};
 //!
 //! let mut base = CustomerBase::new(Policy::default());
 //! let t0 = Utc.with_ymd_and_hms(2024, 3, 1, 9, 0, 0).unwrap();
@@ -40,12 +40,14 @@
 //! - [`CustomerBase`] is the store. Customers are added with [`NewCustomer`];
 //!   [`Event`]s are applied with [`CustomerBase::apply`]; the clock moves
 //!   with [`CustomerBase::advance_to`]. It answers with [`Customer`]s, their
-//!   [`Stage`] and [`Transition`] history, and [`StageCounts`].
+//!   [`Stage`] and [`Transition`] history, and
+//!   [`StageCounts`].
 //! - [`Policy`] holds the rules that derive a stage from the events, each
 //!   threshold configurable and validated.
-//! - [`Stage`] and [`Phase`] are the ladder; [`Stage::can_move_to`] is the
-//!   table of legal moves; a [`Reason`] says which [`Rule`] or explicit call
-//!   moved a customer.
+//! - [`Stage`] and [`Phase`] are the ladder;
+//!   [`Stage::can_move_to`] is the table of legal moves; a
+//!   [`Reason`] says which [`Rule`] or
+//!   explicit call moved a customer.
 //! - [`CustomerId`], [`EventId`] and [`Money`] carry meaning in their types:
 //!   ids are UUID newtypes (derived from your own keys with `from_key`),
 //!   money is integer cents with checked arithmetic.
@@ -55,12 +57,31 @@
 //! - [`Window`] is a half-open span of time, `[start, end)`: the periods that
 //!   scores and analytics take.
 //! - [`Error`] wraps every module's error; each refused call says what and
-//!   where, and changes nothing.
+//!   where, and changes nothing. The error types of the core live in
+//!   [`error`].
 //!
 //! # Modules
 //!
-//! The store and its vocabulary live at the crate root. Around them, one
-//! module per question:
+//! The types you name every day live at the crate root. What goes with
+//! them lives in the module that owns it:
+//!
+//! - [`base`]: the in-memory store, [`CustomerBase`], and what its calls
+//!   return ([`Applied`], [`ForgetReport`],
+//!   [`StageCounts`], [`Snapshot`] and its
+//!   [`JournalEntry`]).
+//! - [`customer`]: a [`Customer`], [`NewCustomer`], their [`Consent`] and
+//!   [`AttributeValue`]s.
+//! - [`event`]: [`Event`] and [`EventKind`], with the parts an event is made
+//!   of (engagement actions, survey answers).
+//! - [`lifecycle`]: the ladder ([`Stage`], [`Phase`]),
+//!   the [`Policy`] and its builder, and the [`Transition`]
+//!   history with its [`Reason`]s.
+//! - [`transactions`]: the purchases of a transaction log.
+//! - `csv` (feature `csv`): the CSV readers, one per format, with one
+//!   shape and one error.
+//! - [`error`]: the crate-wide [`Error`] and every error type of the core.
+//!
+//! Around them, one module per question:
 //!
 //! - [`score`]: RFM quintile scores and named segments, F.R.Y. with the
 //!   split of a revenue change, time-decayed engagement, NPS and CSAT, and a
@@ -69,7 +90,7 @@
 //!   projection, and the cohort retention table.
 //! - [`clv`]: who is still alive, and what each customer is worth. It
 //!   summarises a transaction log ([`Transaction`], read from CSV by
-//!   `TransactionCsv`) into frequency, recency and age, fits the BG/NBD,
+//!   `csv::TransactionCsv`) into frequency, recency and age, fits the BG/NBD,
 //!   modified BG/NBD, Pareto/NBD and Gamma-Gamma models, and predicts
 //!   purchases, P(alive), spend and lifetime value.
 //! - [`relationship`]: who carries the brand's word. The follow and referral
@@ -195,26 +216,29 @@
 
 pub mod advocacy;
 pub mod analytics;
-mod base;
+pub mod base;
 pub mod campaign;
 pub mod clv;
 mod consent;
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 pub mod cookbook;
-mod customer;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+pub mod csv;
+pub mod customer;
 pub mod error;
-mod event;
+pub mod event;
 pub mod eventlog;
 mod group;
 mod id;
 mod keys;
-mod lifecycle;
+pub mod lifecycle;
 mod money;
 pub mod relationship;
 pub mod score;
 pub mod segment;
-mod transactions;
+pub mod transactions;
 mod util;
 mod window;
 
@@ -229,17 +253,36 @@ pub use serde_json;
 #[doc(no_inline)]
 pub use uuid;
 
-pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
-pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
+// The crate root holds the types a user names every day; the rest lives in
+// the module that owns it (`base`, `customer`, `event`, `lifecycle`,
+// `transactions`, `csv`) and every error type in `error`.
+pub use base::CustomerBase;
+pub use customer::{Consent, Customer, NewCustomer};
 pub use error::{Error, Result};
-pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback, NpsScore, Purpose, ScoreRangeError};
-pub use id::{CampaignId, CustomerId, EventId, ParseIdError};
-pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
-pub use money::{Money, MoneyError};
+pub use event::{Channel, Event, EventKind, Purpose};
+pub use id::{CampaignId, CustomerId, EventId};
+pub use lifecycle::{Policy, Stage};
+pub use money::Money;
+pub use transactions::{Transaction, TransactionLog};
+pub use window::Window;
+
+// Inside the crate, the moved items keep their short paths (some are
+// unused today; they stay so that code in flight keeps compiling).
 #[cfg(feature = "csv")]
-pub use transactions::csv::{CsvError, TransactionCsv};
-pub use transactions::{LogRow, Transaction, TransactionLog};
-pub use window::{Window, WindowError};
+#[allow(unused_imports)]
+pub(crate) use crate::csv::TransactionCsv;
+#[allow(unused_imports)]
+pub(crate) use base::{Applied, ForgetReport, JournalEntry, Snapshot, StageCounts};
+#[allow(unused_imports)]
+pub(crate) use customer::{AttributeValue, ConsentState};
+#[cfg(feature = "csv")]
+pub(crate) use error::CsvError;
+pub(crate) use error::{BaseError, MoneyError, ParseIdError, PolicyError, ScoreRangeError, SnapshotError, WindowError};
+pub(crate) use event::{CsatScore, EngagementAction, Feedback, NpsScore};
+#[allow(unused_imports)]
+pub(crate) use lifecycle::{Phase, PolicyBuilder, Reason, Rule, Transition};
+#[allow(unused_imports)]
+pub(crate) use transactions::LogRow;
 
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]

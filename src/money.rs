@@ -42,7 +42,7 @@ pub enum MoneyError {
 /// assert_eq!(total.to_string(), "13.00");
 /// assert_eq!(total.minor_units(), 1300);
 /// assert!("12.345".parse::<Money>().is_err());
-/// # Ok::<(), customer_lifecycle::MoneyError>(())
+/// # Ok::<(), customer_lifecycle::error::MoneyError>(())
 /// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(i64);

@@ -1,5 +1,31 @@
 //! Small helpers shared by several modules.
 
+/// The settings rule of the crate, written once: an options struct
+/// (`…Options`, public fields, `Default`) gets `new()` (the defaults) and
+/// one chainable setter per field, named after it, as in
+/// `PageRankOptions::new().damping(0.9).max_iterations(50)`. Checks happen
+/// where the options are used, which returns the error.
+macro_rules! options_setters {
+    ($options:ident { $($field:ident: $type:ty),* $(,)? }) => {
+        impl $options {
+            /// The defaults.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                #[must_use]
+                pub fn $field(mut self, $field: $type) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use options_setters;
+
 /// The first name seen a second time, for the CSV readers: a header must
 /// name each column once, or a reader would silently pick one of two.
 ///

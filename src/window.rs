@@ -27,7 +27,7 @@ pub struct WindowError {
 /// assert_eq!(q2, Window::quarter(2024, 2)?);
 /// assert!(!q1.contains(q2.start()));
 /// assert_eq!(q1.days(), 91.0);
-/// # Ok::<(), customer_lifecycle::WindowError>(())
+/// # Ok::<(), customer_lifecycle::error::WindowError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawWindow", into = "RawWindow")]
@@ -127,9 +127,118 @@ pub(crate) fn midnight(day: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
 }
 
+/// The calendar length of an acquisition cohort: customers are grouped
+/// by the period of their first purchase, in the retention table of
+/// [`analytics::CohortTable`](crate::analytics::CohortTable) and the viral
+/// coefficients of
+/// [`relationship::ReferralForest::viral_coefficients`](crate::relationship::ReferralForest::viral_coefficients).
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use customer_lifecycle::analytics::CohortPeriod;
+///
+/// let day = NaiveDate::from_ymd_opt(2024, 5, 16).unwrap(); // a Thursday
+/// assert_eq!(CohortPeriod::Week.start(day), NaiveDate::from_ymd_opt(2024, 5, 13).unwrap());
+/// assert_eq!(CohortPeriod::Month.start(day), NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
+/// assert_eq!(CohortPeriod::Quarter.start(day), NaiveDate::from_ymd_opt(2024, 4, 1).unwrap());
+/// assert_eq!(CohortPeriod::Year.start(day), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CohortPeriod {
+    /// ISO weeks, Monday to Sunday.
+    Week,
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
+    /// Calendar years.
+    Year,
+}
+
+impl CohortPeriod {
+    /// The first day of the period that contains `day`.
+    pub fn start(self, day: NaiveDate) -> NaiveDate {
+        self.start_of(self.index(day))
+    }
+
+    /// A running number of the period that holds `day`: consecutive
+    /// periods have consecutive numbers.
+    pub(crate) fn index(self, day: NaiveDate) -> i32 {
+        let month = day.year() * 12 + day.month0() as i32;
+        match self {
+            // 1 January of year 1 (day 1 from the common era) is a Monday.
+            CohortPeriod::Week => (day.num_days_from_ce() - 1).div_euclid(7),
+            CohortPeriod::Month => month,
+            CohortPeriod::Quarter => month.div_euclid(3),
+            CohortPeriod::Year => day.year(),
+        }
+    }
+
+    /// The first day of the period with running number `index`.
+    pub(crate) fn start_of(self, index: i32) -> NaiveDate {
+        let month = match self {
+            CohortPeriod::Week => {
+                return NaiveDate::from_num_days_from_ce_opt(index * 7 + 1).expect("a day in chrono's range");
+            }
+            CohortPeriod::Month => index,
+            CohortPeriod::Quarter => index * 3,
+            CohortPeriod::Year => index * 12,
+        };
+        NaiveDate::from_ymd_opt(month.div_euclid(12), month.rem_euclid(12) as u32 + 1, 1).expect("a valid month")
+    }
+
+    /// The period that starts on `start`, as tables and charts label it:
+    /// `2024-05-13` (a week's Monday), `2024-05`, `2024-Q2`, `2024`.
+    pub(crate) fn label(self, start: NaiveDate) -> String {
+        match self {
+            CohortPeriod::Week => start.format("%Y-%m-%d").to_string(),
+            CohortPeriod::Month => start.format("%Y-%m").to_string(),
+            CohortPeriod::Quarter => format!("{}-Q{}", start.year(), start.month0() / 3 + 1),
+            CohortPeriod::Year => start.year().to_string(),
+        }
+    }
+
+    /// The plural noun of the period, for axis labels.
+    #[cfg(feature = "plot")]
+    pub(crate) fn plural(self) -> &'static str {
+        match self {
+            CohortPeriod::Week => "weeks",
+            CohortPeriod::Month => "months",
+            CohortPeriod::Quarter => "quarters",
+            CohortPeriod::Year => "years",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cohort_periods_number_consecutive_periods_and_start_on_their_first_day() {
+        let periods = [CohortPeriod::Week, CohortPeriod::Month, CohortPeriod::Quarter, CohortPeriod::Year];
+        let mut day = NaiveDate::from_ymd_opt(1999, 12, 20).unwrap();
+        let mut last: Vec<(i32, NaiveDate)> = periods.iter().map(|p| (p.index(day), p.start(day))).collect();
+        for _ in 0..3000 {
+            day = day.succ_opt().unwrap();
+            for (p, last) in periods.iter().zip(&mut last) {
+                let (index, start) = (p.index(day), p.start(day));
+                assert!(start <= day && p.index(start) == index && p.start_of(index) == start, "{p:?} {day}");
+                if index == last.0 {
+                    assert_eq!(start, last.1, "{p:?} {day}");
+                } else {
+                    // A new period begins on this very day, one number on.
+                    assert_eq!((index, start), (last.0 + 1, day), "{p:?} {day}");
+                }
+                *last = (index, start);
+            }
+        }
+        assert_eq!(CohortPeriod::Week.start(day).weekday(), chrono::Weekday::Mon);
+    }
 
     #[test]
     fn quarters_tile_the_year() {

@@ -8,8 +8,8 @@ use customer_lifecycle::clv::{
     BgNbd, FitOptions, GammaGamma, ModelChoice, ModelValuation, ModifiedBgNbd, Summary, TimeUnit,
 };
 use customer_lifecycle::relationship::{Direction, EdgeKind, NetworkBuilder, PageRankOptions, pagerank};
-use customer_lifecycle::sim::{SimConfig, Simulator};
-use customer_lifecycle::{CustomerBase, CustomerId, EventKind, Policy, Purpose, Reason, Stage};
+use customer_lifecycle::sim::{SimOptions, Simulator};
+use customer_lifecycle::{CustomerBase, CustomerId, EventKind, Policy, Purpose, Stage, lifecycle::Reason};
 use proptest::prelude::*;
 
 use crate::common::{Script, cid, day};
@@ -24,6 +24,7 @@ fn hand_inputs() -> NetworkInputs {
         referrer: vec![None, Some(0), Some(1), None],
         audience: vec![0.0, 5.0, 0.0, 0.0],
         eligible: vec![true; 4],
+        left_out: 0,
     }
 }
 
@@ -115,6 +116,7 @@ proptest! {
             referrer,
             audience: vec![0.0; n],
             eligible: vec![true; n],
+            left_out: 0,
         };
         let mut previous: Option<Vec<f64>> = None;
         for depth in 0..5 {
@@ -156,6 +158,7 @@ fn candidates_are_loyal_non_evangelists_ranked_by_value_and_promotion_moves_them
         referrer: vec![None; 4],
         audience: vec![0.0, 12.0, 0.0, 0.0],
         eligible: vec![true; 4],
+        left_out: 0,
     };
     let values = network_value(&inputs, &NetworkOptions::default()).unwrap();
     let criteria = EvangelistCriteria { min_network_value_percentile: 1.0, ..EvangelistCriteria::default() };
@@ -179,7 +182,7 @@ fn candidates_are_loyal_non_evangelists_ranked_by_value_and_promotion_moves_them
 }
 
 fn simulated() -> (CustomerBase, ModelValuation, chrono::DateTime<chrono::Utc>) {
-    let sim = Simulator::new(SimConfig { customers: 1_500, ..SimConfig::default() }, 11).unwrap();
+    let sim = Simulator::new(SimOptions { customers: 1_500, ..SimOptions::default() }, 11).unwrap();
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).unwrap();
     base.advance_to(sim.end());
@@ -268,8 +271,11 @@ fn inputs_from_a_base_respect_consent_and_referrals() {
     let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
     let rank = pagerank(network.graph(), &options).unwrap();
     let inputs = NetworkInputs::from_base(&s.base, day(10), |_| 5.0, &network, &rank, 0.85).unwrap();
-    assert_eq!(inputs.referrer, vec![None, Some(0), None, None]);
-    assert_eq!(inputs.eligible, vec![true, true, true, false]);
+    assert_eq!(inputs.referrer, vec![None, Some(0), None]);
+    // d withheld profiling: no row of theirs, counted as left out.
+    assert_eq!(inputs.customers, ["a", "b", "c"].map(cid).to_vec());
+    assert_eq!(inputs.eligible, vec![true; 3]);
+    assert_eq!(inputs.left_out, 1);
     assert_eq!(inputs.realised[1], 25.0);
     let values = network_value(&inputs, &NetworkOptions::default()).unwrap();
     assert_eq!(values.left_out, 1);
@@ -282,8 +288,8 @@ fn inputs_from_a_base_respect_consent_and_referrals() {
     s.ok("b", 20, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });
     s.base.add_customer(customer_lifecycle::NewCustomer::with_key("late", day(15))).unwrap();
     let inputs = NetworkInputs::from_base(&s.base, day(10), |_| 5.0, &network, &rank, 0.85).unwrap();
-    assert_eq!(inputs.customers, ["a", "b", "c", "d"].map(cid).to_vec());
-    assert_eq!(inputs.eligible, vec![true, false, true, false]);
+    assert_eq!(inputs.customers, ["a", "c"].map(cid).to_vec());
+    assert_eq!((inputs.referrer.clone(), inputs.left_out), (vec![None, None], 2));
 }
 
 /// One purchase, long ago, and never again: the default valuation does not

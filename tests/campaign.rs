@@ -14,8 +14,8 @@ use customer_lifecycle::campaign::{
     sample_size_per_arm,
 };
 use customer_lifecycle::{
-    CampaignId, Channel, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Money, NewCustomer,
-    Policy, Purpose, Stage,
+    CampaignId, Channel, CustomerBase, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Policy, Purpose,
+    Stage, event::EngagementAction,
 };
 use proptest::prelude::*;
 

@@ -9,15 +9,15 @@ use customer_lifecycle::advocacy::{NetworkInputs, NetworkOptions, leaking_bucket
 use customer_lifecycle::analytics::{CohortPeriod, CohortTable, Funnel, TransitionMatrix};
 use customer_lifecycle::clv::{FitOptions, ModelValuation, Summary, TimeUnit};
 use customer_lifecycle::relationship::{Direction, EdgeWeights, Network, PageRankOptions, ReferralForest, pagerank};
-use customer_lifecycle::score::{Engagement, EngagementConfig, FeedbackScores, Fry, Health, Rfm};
+use customer_lifecycle::score::{Engagement, EngagementOptions, FeedbackScores, Fry, Health, Rfm};
 use customer_lifecycle::segment::FeatureTable;
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{CustomerBase, CustomerId, Policy, Purpose, Window};
 use proptest::prelude::*;
 
 /// A simulated base where many withdraw profiling consent, and its end.
 fn simulated(seed: u64) -> (CustomerBase, DateTime<Utc>) {
-    let config = SimConfig { customers: 1_500, profiling_withdrawal_share: 0.3, ..SimConfig::default() };
+    let config = SimOptions { customers: 1_500, profiling_withdrawal_share: 0.3, ..SimOptions::default() };
     let sim = Simulator::new(config, seed).unwrap();
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).unwrap();
@@ -61,7 +61,7 @@ fn check_law(base: &CustomerBase, t: DateTime<Utc>) -> Result<(), TestCaseError>
     let fry = Fry::from_base(base, window, |_| None).unwrap();
     prop_assert_eq!(fry.figures.left_out, gone_at_t.len());
     prop_assert!(fry.customers.iter().all(|c| !gone_at_t.contains(&c.customer)));
-    let config = EngagementConfig::default();
+    let config = EngagementOptions::default();
     let engagement = Engagement::from_base(base, &config, t);
     prop_assert_eq!(engagement.left_out, gone_at_t.len());
     prop_assert!(engagement.scores.iter().all(|s| !gone_at_t.contains(&s.customer)));
@@ -107,9 +107,15 @@ fn check_law(base: &CustomerBase, t: DateTime<Utc>) -> Result<(), TestCaseError>
 
     let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
     let rank = pagerank(network.graph(), &options).unwrap();
-    let inputs =
-        NetworkInputs::from_base(base, t, |c| assessed.get(&c.label()).map_or(0.0, |a| a.clv), &network, &rank, 0.85)
-            .unwrap();
+    let own_value = |c: &customer_lifecycle::Customer| {
+        assert!(!gone_at_t.contains(&c.id()), "own value asked for a customer left out");
+        assessed.get(&c.label()).map_or(0.0, |a| a.clv)
+    };
+    let inputs = NetworkInputs::from_base(base, t, own_value, &network, &rank, 0.85).unwrap();
+    // Left out of the rows themselves, as every other whole-base input.
+    prop_assert_eq!(inputs.left_out, created(&gone_at_t));
+    prop_assert!(inputs.customers.iter().all(|id| !gone_at_t.contains(id)));
+    prop_assert!(inputs.eligible.iter().all(|&e| e));
     let values = network_value(&inputs, &NetworkOptions::default()).unwrap();
     prop_assert_eq!(values.left_out, created(&gone_at_t));
     prop_assert!(values.values.iter().all(|v| !gone_at_t.contains(&v.customer)));

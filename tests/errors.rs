@@ -11,8 +11,9 @@ use customer_lifecycle::relationship::{DiffusionError, GraphError, RankError, Re
 use customer_lifecycle::score::ScoreError;
 use customer_lifecycle::segment::{DefinitionError, FeatureTable, Segment, TableError};
 use customer_lifecycle::{
-    BaseError, CustomerId, Error, Money, MoneyError, NpsScore, ParseIdError, PolicyError, ScoreRangeError,
-    SnapshotError, WindowError,
+    CustomerId, Error, Money,
+    error::{BaseError, MoneyError, ParseIdError, PolicyError, ScoreRangeError, SnapshotError, WindowError},
+    event::NpsScore,
 };
 
 /// Compiles only if `?` lifts `E` into the crate's `Error`.
@@ -34,6 +35,7 @@ fn every_module_error_lifts_with_the_question_mark() {
         let _ = lifted::<AdvocacyError>;
         let _ = lifted::<CampaignError>;
         let _ = lifted::<ClvError>;
+        let _ = lifted::<customer_lifecycle::clv::CovariateError>;
         let _ = lifted::<EventLogError>;
         let _ = lifted::<DiffusionError>;
         let _ = lifted::<GraphError>;
@@ -49,15 +51,51 @@ fn every_module_error_lifts_with_the_question_mark() {
         let _ = lifted::<WindowError>;
         #[cfg(feature = "csv")]
         {
-            let _ = lifted::<customer_lifecycle::CsvError>;
-            let _ = lifted::<customer_lifecycle::relationship::EdgeListError>;
+            let _ = lifted::<customer_lifecycle::error::CsvError>;
         }
         #[cfg(feature = "sim")]
         let _ = lifted::<customer_lifecycle::sim::SimError>;
+        #[cfg(feature = "store")]
+        let _ = lifted::<customer_lifecycle::store::StoreError>;
         #[cfg(feature = "plot")]
         let _ = lifted::<customer_lifecycle::plot::PlotError>;
     }
     assert!(lifted(TableError::UnknownColumn { name: "x".into() }).is_err());
+}
+
+/// Every public error type of the library is named in the test above, so
+/// a new module error cannot be left out of `Error` unnoticed.
+#[test]
+fn the_lift_test_names_every_error_type() {
+    let this = include_str!("errors.rs");
+    let mut missing = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines().map(str::trim_start) {
+                let Some(rest) = line.strip_prefix("pub enum ").or_else(|| line.strip_prefix("pub struct ")) else {
+                    continue;
+                };
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                // IoError is a cause kept inside other errors, not an error
+                // of its own; CsvError is named with its feature.
+                if name.ends_with("Error")
+                    && name != "IoError"
+                    && !this.contains(&format!("lifted::<{name}>"))
+                    && !this.contains(&format!("::{name}>"))
+                {
+                    missing.push(format!("{name} ({})", path.display()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not lifted into Error: {missing:?}");
 }
 
 #[test]
@@ -81,8 +119,8 @@ fn errors_of_three_modules_meet_in_one_function() {
 #[cfg(feature = "csv")]
 #[test]
 fn a_read_failure_keeps_the_io_error_as_its_source() {
-    use customer_lifecycle::relationship::{EdgeListError, read_edge_list};
-    use customer_lifecycle::{CsvError, TransactionCsv};
+    use customer_lifecycle::csv::{EdgeListCsv, FeatureCsv, SummaryCsv, TransactionCsv};
+    use customer_lifecycle::error::CsvError;
 
     /// A reader that always fails.
     struct Broken;
@@ -91,25 +129,70 @@ fn a_read_failure_keeps_the_io_error_as_its_source() {
             Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cable pulled"))
         }
     }
-    let err = TransactionCsv::new().read(Broken).unwrap_err();
+    let err = TransactionCsv::new().from_reader(Broken).unwrap_err();
     let CsvError::Io { ref source, .. } = err else { panic!("{err:?}") };
     assert_eq!(source.kind(), std::io::ErrorKind::ConnectionReset);
     assert_eq!(err.to_string(), "cannot read input: cable pulled");
     let cause = err.source().and_then(|s| s.source()).and_then(|s| s.downcast_ref::<std::io::Error>());
     assert_eq!(cause.map(std::io::Error::kind), Some(std::io::ErrorKind::ConnectionReset));
-    let missing = TransactionCsv::new().read_path("/no/such/file.csv").unwrap_err();
+    let missing = TransactionCsv::new().from_path("/no/such/file.csv").unwrap_err();
     assert!(matches!(missing, CsvError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound));
     let lifted = Error::from(missing);
     assert!(lifted.source().is_some(), "the crate error keeps the chain");
 
-    let err = read_edge_list(Broken).unwrap_err();
-    assert!(matches!(err, EdgeListError::Io { ref source } if source.kind() == std::io::ErrorKind::ConnectionReset));
+    // Every reader has the same shape and keeps the same cause.
+    let io = |err: CsvError| matches!(err, CsvError::Io { file: None, ref source } if source.kind() == std::io::ErrorKind::ConnectionReset);
+    assert!(io(EdgeListCsv::new().from_reader(Broken).unwrap_err()));
+    assert!(io(FeatureCsv::new().from_reader(Broken).unwrap_err()));
+    assert!(io(SummaryCsv::new().from_reader(Broken).unwrap_err()));
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn every_reader_names_file_line_and_column() {
+    use std::path::Path;
+
+    use customer_lifecycle::csv::{EdgeListCsv, FeatureCsv, SummaryCsv, TransactionCsv};
+    use customer_lifecycle::error::{CsvError, FieldProblem};
+
+    let dir = std::env::temp_dir().join(format!("customer-lifecycle-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let check = |err: CsvError, path: &Path, line: u64, column: &str, problem: FieldProblem| {
+        assert_eq!(err.file(), Some(path), "{err:?}");
+        assert_eq!(err.line(), Some(line), "{err:?}");
+        assert_eq!(err.column(), Some(column), "{err:?}");
+        assert!(matches!(err, CsvError::InvalidField { problem: ref p, .. } if *p == problem), "{err:?}");
+        // The message names line and column; the caller adds the file.
+        assert!(err.to_string().starts_with(&format!("line {line}, column {column:?}")), "{err}");
+    };
+    let path = file("t.csv", "customer_id,date,amount\na,2024-01-01,-1\n");
+    check(TransactionCsv::new().from_path(&path).unwrap_err(), &path, 2, "amount", FieldProblem::NegativeAmount);
+    let path = file("s.csv", "customer_id,frequency,recency,T,monetary_value\n1,2,3,4,5\n1,x,3,4,5\n");
+    check(SummaryCsv::new().from_path(&path).unwrap_err(), &path, 3, "frequency", FieldProblem::NotACount);
+    let path = file("f.csv", "customer_id,x\na,1e999\n");
+    check(FeatureCsv::new().from_path(&path).unwrap_err(), &path, 2, "x", FieldProblem::NumberTooLarge);
+    let path = file("e.csv", "source,target,weight\na,b,1\nb,c,-2\n");
+    check(EdgeListCsv::new().from_path(&path).unwrap_err(), &path, 3, "weight", FieldProblem::NotNonNegative);
+    // A reason a caller can act on: an amount that is not money keeps the
+    // money error.
+    let err =
+        TransactionCsv::new().from_reader("customer_id,date,amount\na,2024-01-01,1.234\n".as_bytes()).unwrap_err();
+    assert!(
+        matches!(err, CsvError::InvalidField { problem: FieldProblem::NotAnAmount(_), file: None, line: 2, .. }),
+        "{err:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn advocacy_keeps_the_model_error_as_its_source() {
     let cause = ClvError::NegativeAmount {
-        customer_id: "a".into(),
+        key: "a".into(),
         date: "2024-01-01".parse().unwrap(),
         amount: Money::from_minor(-1),
     };

@@ -11,8 +11,9 @@ use customer_lifecycle::eventlog::{
     read_path, write_csv, write_jsonl,
 };
 use customer_lifecycle::{
-    AttributeValue, Channel, CsatScore, CustomerBase, CustomerId, EngagementAction, EventId, EventKind, Feedback,
-    Money, NpsScore, Policy, Purpose, Stage,
+    Channel, CustomerBase, CustomerId, EventId, EventKind, Money, Policy, Purpose, Stage,
+    customer::AttributeValue,
+    event::{CsatScore, EngagementAction, Feedback, NpsScore},
 };
 use proptest::prelude::*;
 

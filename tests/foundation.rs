@@ -1,8 +1,10 @@
 //! Every error of the base, idempotence, forgetting and snapshots.
 
 use customer_lifecycle::{
-    Applied, AttributeValue, BaseError, Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy,
-    Snapshot, SnapshotError, Stage,
+    Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy, Stage,
+    base::{Applied, Snapshot},
+    customer::AttributeValue,
+    error::{BaseError, SnapshotError},
 };
 
 use crate::common::{Script, cid, day, t0};
@@ -130,9 +132,9 @@ fn referrals_and_follows_name_someone_else_in_the_base() {
 fn the_same_event_twice_is_a_no_op_and_a_changed_one_an_error() {
     let mut s = Script::new();
     let e = s.event("a", 1, EventKind::Purchase { amount: Money::from_minor(100) });
-    assert_eq!(s.base.apply(&e), Ok(customer_lifecycle::Applied::New));
+    assert_eq!(s.base.apply(&e), Ok(customer_lifecycle::base::Applied::New));
     let once = s.base.clone();
-    assert_eq!(s.base.apply(&e), Ok(customer_lifecycle::Applied::Duplicate));
+    assert_eq!(s.base.apply(&e), Ok(customer_lifecycle::base::Applied::Duplicate));
     assert_eq!(s.base, once);
     let changed = Event { channel: Channel::Store, ..e.clone() };
     assert_eq!(refused(&mut s, changed), BaseError::ConflictingDuplicate { event: e.id });

@@ -1,7 +1,12 @@
 //! One test per policy rule: the stage it derives and the instant it dates
 //! the move.
 
-use customer_lifecycle::{BaseError, CsatScore, EventKind, Feedback, Policy, Reason, Rule, Stage, Transition};
+use customer_lifecycle::{
+    EventKind, Policy, Stage,
+    error::BaseError,
+    event::{CsatScore, Feedback},
+    lifecycle::{Reason, Rule, Transition},
+};
 
 use crate::common::{Script, cid, day};
 
@@ -138,7 +143,7 @@ fn promoters_who_speak_up_are_evangelists() {
     s.share("a", 102);
     s.share("a", 103);
     assert_eq!(s.stage("a"), Stage::Loyal);
-    s.ok("a", 104, EventKind::Engagement { action: customer_lifecycle::EngagementAction::Mention });
+    s.ok("a", 104, EventKind::Engagement { action: customer_lifecycle::event::EngagementAction::Mention });
     assert_eq!(s.moves("a").last(), Some(&(Stage::Evangelist, day(104))));
     // A detractor's answer demotes to repeat, not lower: they did buy again.
     s.nps("a", 105, 2);
@@ -223,9 +228,9 @@ fn stage_counts_add_up() {
     assert_eq!(counts.get(Stage::New), 1);
     assert_eq!(counts.get(Stage::Repeat), 1);
     assert_eq!(counts.total(), 4);
-    assert_eq!(counts.phase(customer_lifecycle::Phase::Acquisition), 2);
-    assert_eq!(counts.phase(customer_lifecycle::Phase::Development), 1);
-    assert_eq!(counts.phase(customer_lifecycle::Phase::Retention), 1);
+    assert_eq!(counts.phase(customer_lifecycle::lifecycle::Phase::Acquisition), 2);
+    assert_eq!(counts.phase(customer_lifecycle::lifecycle::Phase::Development), 1);
+    assert_eq!(counts.phase(customer_lifecycle::lifecycle::Phase::Retention), 1);
 }
 
 #[test]
@@ -256,7 +261,7 @@ fn a_late_event_revises_the_history_from_its_instant() {
     s.buy("a", 10);
     s.base.advance_to(day(20));
     let late = s.event("a", 5, EventKind::Purchase { amount: customer_lifecycle::Money::from_minor(100) });
-    assert_eq!(s.base.apply(&late), Ok(customer_lifecycle::Applied::Revised));
+    assert_eq!(s.base.apply(&late), Ok(customer_lifecycle::base::Applied::Revised));
     assert_eq!(s.moves("a"), vec![(Stage::New, day(5)), (Stage::Repeat, day(10))]);
     assert_eq!(s.base.get(cid("a")).unwrap().as_of(), day(20), "the advance still holds");
 
@@ -282,7 +287,7 @@ fn a_late_first_purchase_credits_the_referrer_at_its_instant() {
         if late {
             s.base.advance_to(day(120));
             assert_eq!(s.stage("a"), Stage::Loyal, "one conversion so far");
-            assert_eq!(s.base.apply(&c_buys), Ok(customer_lifecycle::Applied::Revised));
+            assert_eq!(s.base.apply(&c_buys), Ok(customer_lifecycle::base::Applied::Revised));
         } else {
             s.base.apply(&c_buys).unwrap();
             s.base.advance_to(day(120));
@@ -317,7 +322,7 @@ fn a_late_event_that_would_make_an_explicit_move_illegal_is_refused() {
 #[test]
 fn a_move_before_creation_is_refused() {
     use chrono::TimeDelta;
-    use customer_lifecycle::{BaseError, CustomerBase, NewCustomer, Policy, Stage};
+    use customer_lifecycle::{CustomerBase, NewCustomer, Policy, Stage, error::BaseError};
 
     let t0 = crate::common::t0();
     let mut base = CustomerBase::new(Policy::default());

@@ -11,7 +11,7 @@ use customer_lifecycle::campaign::{ArmOutcome, HourOfWeek, Moments, TimingCell, 
 use customer_lifecycle::clv::{BgNbd, FitData, History, HoldoutRow, ParetoNbd, PurchaseModel, TimeUnit};
 use customer_lifecycle::plot::{self, FrequencyRecency, GridQuantity, PeriodTransactions, PlotError, Svg, Tracking};
 use customer_lifecycle::score::{Rfm, RfmSegments};
-use customer_lifecycle::{Channel, CustomerId, Money, Phase, Stage, Transaction, Window};
+use customer_lifecycle::{Channel, CustomerId, Money, Stage, Transaction, Window, lifecycle::Phase};
 
 const BLUE: &str = "#0072B2";
 const ORANGE: &str = "#E69F00";
@@ -309,7 +309,10 @@ fn tracking_counts_the_cohorts_repeat_days_and_the_models_expectation() {
         Tracking::from_transactions("m", &log(), day("2024-01-14"), day("2024-01-28"), TimeUnit::Days, |_| f64::NAN);
     assert!(matches!(nan, Err(PlotError::NonFinite { .. })));
     let short = Tracking { expected: vec![1.0], ..tracking };
-    assert!(matches!(plot::tracking(&short), Err(PlotError::Mismatch { .. })));
+    assert_eq!(
+        plot::tracking(&short).unwrap_err(),
+        PlotError::Mismatch { what: "the expected series", found: 1, expected: short.actual.len() }
+    );
 }
 
 #[test]
@@ -567,11 +570,11 @@ mod report_example {
 
     #[test]
     fn report_on_a_transaction_log_draws_what_transactions_allow_and_lists_the_rest() {
-        use customer_lifecycle::sim::{SimConfig, Simulator};
+        use customer_lifecycle::sim::{SimOptions, Simulator};
         use customer_lifecycle::{CustomerBase, EventKind, Policy};
         use std::fmt::Write as _;
 
-        let sim = Simulator::new(SimConfig { customers: 3000, ..SimConfig::default() }, 7).unwrap();
+        let sim = Simulator::new(SimOptions { customers: 3000, ..SimOptions::default() }, 7).unwrap();
         let mut base = CustomerBase::new(Policy::default());
         sim.populate(&mut base).unwrap();
         let mut csv = String::from("customer_id,date,amount\n");

@@ -3,8 +3,11 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::{
-    Applied, AttributeValue, CampaignId, Channel, CsatScore, CustomerBase, CustomerId, EngagementAction, Event,
-    EventId, EventKind, Feedback, Money, NewCustomer, NpsScore, Policy, Purpose, Snapshot, Stage,
+    CampaignId, Channel, CustomerBase, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Policy, Purpose,
+    Stage,
+    base::{Applied, Snapshot},
+    customer::AttributeValue,
+    event::{CsatScore, EngagementAction, Feedback, NpsScore},
 };
 use proptest::prelude::*;
 
@@ -142,7 +145,7 @@ proptest! {
             prop_assert_eq!(&serde_json::from_str::<customer_lifecycle::Customer>(&json).unwrap(), c);
         }
         let counts = base.stage_counts();
-        prop_assert_eq!(serde_json::from_str::<customer_lifecycle::StageCounts>(&serde_json::to_string(&counts).unwrap()).unwrap(), counts);
+        prop_assert_eq!(serde_json::from_str::<customer_lifecycle::base::StageCounts>(&serde_json::to_string(&counts).unwrap()).unwrap(), counts);
         let snapshot = base.snapshot();
         let json = serde_json::to_string(&snapshot).unwrap();
         prop_assert_eq!(&serde_json::from_str::<Snapshot>(&json).unwrap(), &snapshot);

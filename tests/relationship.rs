@@ -177,19 +177,21 @@ mod example {
             ("weight,followed_id,follower_id\n\nx,a,b\n", 3),
         ] {
             let err = report(text.as_bytes()).unwrap_err().to_string();
-            assert!(err.starts_with(&format!("line {line}:")), "{err}");
+            // The one CSV error of every reader: line, then column.
+            assert!(err.starts_with(&format!("line {line}, column \"weight\": invalid value")), "{err}");
             assert!(!err.contains('\n'));
         }
     }
 }
 
-/// The `influence` example and `read_edge_list` against networkx
+/// The `influence` example and `csv::EdgeListCsv` against networkx
 /// (`scripts/influence_networkx.py` wrote the fixture): PageRank within
 /// 1e-9, reach exactly, nodes in order of first appearance.
 #[cfg(feature = "csv")]
 mod networkx {
     use super::influence_example::report;
-    use customer_lifecycle::relationship::{EdgeListHeader, PageRankOptions, pagerank, reach_counts, read_edge_list};
+    use customer_lifecycle::csv::{EdgeListCsv, EdgeListHeader};
+    use customer_lifecycle::relationship::{PageRankOptions, pagerank, reach_counts};
     use serde_json::Value;
 
     fn cases() -> Vec<Value> {
@@ -234,7 +236,7 @@ mod networkx {
     fn the_library_matches_networkx() {
         for case in cases() {
             let name = case["name"].as_str().unwrap();
-            let edges = read_edge_list(case["csv"].as_str().unwrap().as_bytes()).unwrap();
+            let edges = EdgeListCsv::new().from_reader(case["csv"].as_str().unwrap().as_bytes()).unwrap();
             let want = if name == "directed" { EdgeListHeader::SourceTarget } else { EdgeListHeader::Follows };
             assert_eq!(edges.header, want, "{name}");
             let keys = edges.network.keys();
@@ -269,9 +271,9 @@ mod networkx {
         }
         // Node numbering follows the file's columns: ana comes first when its column does.
         assert!(b.to_string().find("\"ana\"").unwrap() < b.to_string().find("\"bo\"").unwrap());
-        let edges = read_edge_list(swapped.as_bytes()).unwrap();
+        let edges = EdgeListCsv::new().from_reader(swapped.as_bytes()).unwrap();
         assert_eq!(edges.network.keys(), ["ana", "bo", "cy", "dee", "eve"]);
-        let edges = read_edge_list(text.as_bytes()).unwrap();
+        let edges = EdgeListCsv::new().from_reader(text.as_bytes()).unwrap();
         assert_eq!(edges.network.keys(), ["bo", "ana", "cy", "dee", "eve"]);
     }
 }
@@ -344,7 +346,7 @@ mod from_base {
         // c1, c2, c3 each with 1/2; c4 directly (1/4) or through c3 (1/2 · 1/2).
         let exact = 1.0 + 1.5 + (1.0 - 0.75 * 0.75);
         assert!(spread.low < exact && exact < spread.high, "{spread:?} vs {exact}");
-        let samples = LiveEdgeSamples::new(network.graph(), 200, 5).unwrap();
+        let samples = LiveEdgeSamples::new(network.graph(), MonteCarloOptions::new().runs(200).rng_seed(5)).unwrap();
         assert_eq!(celf(&samples, 1).unwrap().seeds, [c0]);
     }
 }

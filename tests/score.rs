@@ -4,11 +4,11 @@
 use chrono::{Datelike, NaiveDate, TimeDelta};
 use customer_lifecycle::analytics::{CohortPeriod, CohortTable, Funnel, TransitionMatrix};
 use customer_lifecycle::score::{
-    Engagement, EngagementConfig, FeedbackScores, Fry, FryDecomposition, FryFigures, Health, Interaction, Rfm,
+    Engagement, EngagementOptions, FeedbackScores, Fry, FryDecomposition, FryFigures, Health, Interaction, Rfm,
     RfmSegments,
 };
 use customer_lifecycle::{
-    Channel, CustomerId, EngagementAction, Event, EventId, EventKind, Money, Purpose, Stage, Window,
+    Channel, CustomerId, Event, EventId, EventKind, Money, Purpose, Stage, Window, event::EngagementAction,
 };
 use proptest::prelude::*;
 
@@ -129,14 +129,14 @@ fn withdrawn_consent_removes_a_customer_from_every_score() {
     assert_eq!((fry.figures.left_out, fry.figures.active, fry.figures.purchases), (1, 1, 2));
     assert!(fry.customers.iter().all(|c| c.customer != b));
 
-    let engagement = Engagement::from_base(base, &EngagementConfig::default(), day(90));
+    let engagement = Engagement::from_base(base, &EngagementOptions::default(), day(90));
     assert_eq!((engagement.left_out, engagement.scores.len()), (1, 3));
     assert!(engagement.scores.iter().all(|e| e.customer != b));
 
     let feedback = FeedbackScores::from_base(base, q);
     assert_eq!((feedback.left_out, feedback.nps.responses(), feedback.nps.detractors), (1, 1, 0));
 
-    let health = Health::from_base(base, &EngagementConfig::default(), day(90));
+    let health = Health::from_base(base, &EngagementOptions::default(), day(90));
     assert_eq!(health.left_out, 1);
     assert!(health.scores.iter().all(|h| h.customer != b));
 
@@ -154,7 +154,7 @@ fn withdrawn_consent_removes_a_customer_from_every_score() {
 #[test]
 fn engagement_by_hand() {
     // Half-life 10 days, email counts double, a share weighs 3.
-    let config = EngagementConfig::new(10.0).unwrap().with_channel_weight(&Channel::Email, 2.0).unwrap();
+    let config = EngagementOptions::new(10.0).unwrap().with_channel_weight(&Channel::Email, 2.0).unwrap();
     let mut s = Script::new();
     let event = |n: u32, at: i64, channel: Channel, action| Event {
         id: EventId::from_key(&format!("x{n}")),
@@ -177,7 +177,7 @@ fn engagement_by_hand() {
     assert_eq!(a.score, 0.25 + 3.0 + 1.0);
     assert_eq!(a.interactions, 3);
     let json = serde_json::to_string(&config).unwrap();
-    assert_eq!(serde_json::from_str::<EngagementConfig>(&json).unwrap(), config);
+    assert_eq!(serde_json::from_str::<EngagementOptions>(&json).unwrap(), config);
 }
 
 #[test]
@@ -286,9 +286,9 @@ proptest! {
         prop_assert_eq!(rfm.rows().len(), 4 - n);
         let fry = Fry::from_base(&s.base, q, |_| None).unwrap();
         prop_assert_eq!((fry.figures.left_out, fry.figures.active), (n, (4 - n) as u64));
-        let engagement = Engagement::from_base(&s.base, &EngagementConfig::default(), day(90));
+        let engagement = Engagement::from_base(&s.base, &EngagementOptions::default(), day(90));
         prop_assert!(engagement.left_out == n && engagement.scores.iter().all(|e| !gone.contains(&e.customer)));
-        let health = Health::from_base(&s.base, &EngagementConfig::default(), day(90));
+        let health = Health::from_base(&s.base, &EngagementOptions::default(), day(90));
         prop_assert!(health.left_out == n && health.scores.iter().all(|h| !gone.contains(&h.customer)));
         let feedback = FeedbackScores::from_base(&s.base, q);
         prop_assert_eq!((feedback.left_out, feedback.nps.responses()), (n, (4 - n) as u64));
@@ -356,7 +356,7 @@ proptest! {
         rows in prop::collection::vec((0u8..20, -5i64..400, 0usize..8, 0usize..11), 0..200),
         half_life in 1.0f64..90.0,
     ) {
-        let config = EngagementConfig::new(half_life)
+        let config = EngagementOptions::new(half_life)
             .unwrap()
             .with_channel_weight(&Channel::Email, 2.5)
             .unwrap()

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use customer_lifecycle::segment::{
-    FeatureTable, Membership, MigrationMatrix, Predicate, Segment, SegmentChange, TableError, Value, ready_segments,
+    DefinitionProblem, FeatureTable, Membership, MigrationMatrix, Predicate, Segment, SegmentChange, TableError, Value,
+    ready_segments,
 };
 use customer_lifecycle::{
-    Channel, Consent, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Feedback, Money,
-    NewCustomer, NpsScore, Policy, Purpose, Stage,
+    Channel, Consent, CustomerBase, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Policy, Purpose, Stage,
+    event::{EngagementAction, Feedback, NpsScore},
 };
 use proptest::prelude::*;
 
@@ -69,19 +70,21 @@ fn a_value_a_closed_column_never_takes_is_refused() {
     let (_, table) = scripted();
     let err = table.evaluate(&seg(r#"{"field": "stage", "eq": "Loyal"}"#)).unwrap_err();
     assert_eq!(err.path, "where.eq");
-    assert!(err.reason.contains("\"Loyal\""), "{err}");
+    let DefinitionProblem::NotAllowed { ref value, ref field, .. } = err.problem else { panic!("{err:?}") };
+    assert_eq!((value.as_str(), field.as_str()), ("\"Loyal\"", "stage"));
+    assert!(err.to_string().contains("\"Loyal\""), "{err}");
     assert!(
-        err.reason.contains("prospect, new, satisfied, repeat, loyal, evangelist, dormant, churned"),
+        err.problem.to_string().contains("prospect, new, satisfied, repeat, loyal, evangelist, dormant, churned"),
         "the allowed values are listed: {err}"
     );
     let err = table.evaluate(&seg(r#"{"not": {"field": "phase", "ne": "retain"}}"#)).unwrap_err();
     assert_eq!(err.path, "where.not.ne");
-    assert!(err.reason.contains("acquisition, development, retention"), "{err}");
+    assert!(err.problem.to_string().contains("acquisition, development, retention"), "{err}");
     let err = table.evaluate(&seg(r#"{"field": "nps_category", "in": ["promoter", "detractors"]}"#)).unwrap_err();
     assert_eq!(err.path, "where.in[1]", "the offending item of the list");
-    assert!(err.reason.contains("promoter, passive, detractor"), "{err}");
+    assert!(err.problem.to_string().contains("promoter, passive, detractor"), "{err}");
     let err = table.evaluate(&seg(r#"{"field": "rfm_segment", "eq": "champions"}"#)).unwrap_err();
-    assert!(err.reason.contains("Champions"), "{err}");
+    assert!(err.problem.to_string().contains("Champions"), "{err}");
     // In a list of segments the path starts with the segment's index.
     let list = [seg(r#"{"field": "stage", "eq": "loyal"}"#), Segment::new("t", Predicate::field("stage").eq("Loyal"))];
     assert_eq!(table.evaluate_all(&list).unwrap_err().path, "[1].where.eq");
@@ -113,7 +116,7 @@ fn columns_are_open_unless_declared_closed() {
     t.close_values("tier", ["gold", "silver"]).unwrap();
     let err = t.evaluate(&seg(r#"{"field": "tier", "eq": "platinum"}"#)).unwrap_err();
     assert_eq!(err.path, "where.eq");
-    assert!(err.reason.contains("gold, silver"), "{err}");
+    assert!(err.problem.to_string().contains("gold, silver"), "{err}");
     assert!(members(&t, r#"{"field": "tier", "eq": "silver"}"#).is_empty(), "allowed, though nobody holds it");
 }
 
@@ -125,7 +128,7 @@ fn scripted() -> (Script, FeatureTable) {
     s.buy("b", 10);
     s.nps("b", 11, 10);
     s.ok("a", 110, EventKind::Follow { of: Some(cid("b")) });
-    s.ok("b", 12, EventKind::Engagement { action: customer_lifecycle::EngagementAction::Like });
+    s.ok("b", 12, EventKind::Engagement { action: customer_lifecycle::event::EngagementAction::Like });
     s.buy("c", 5);
     s.ok("c", 6, EventKind::Complaint);
     s.ok("c", 7, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });
@@ -592,8 +595,8 @@ proptest! {
 #[cfg(feature = "sim")]
 #[test]
 fn a_simulated_base_as_of_a_past_instant_is_the_base_as_it_stood() {
-    use customer_lifecycle::sim::{SimConfig, Simulator};
-    let sim = Simulator::new(SimConfig { customers: 400, ..SimConfig::default() }, 5).unwrap();
+    use customer_lifecycle::sim::{SimOptions, Simulator};
+    let sim = Simulator::new(SimOptions { customers: 400, ..SimOptions::default() }, 5).unwrap();
     let added: Vec<NewCustomer> = sim.customers().collect();
     let told: Vec<Told> = sim.events().into_iter().map(Told::Event).chain([Told::Advance(sim.end())]).collect();
     let mut base = CustomerBase::new(Policy::default());

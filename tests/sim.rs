@@ -1,11 +1,11 @@
 //! The simulator: deterministic, valid, and realistic enough for the quickstart.
 
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{CustomerBase, Policy, Stage};
 
 #[test]
 fn the_same_seed_gives_the_same_events_and_another_seed_others() {
-    let config = SimConfig { customers: 300, ..SimConfig::default() };
+    let config = SimOptions { customers: 300, ..SimOptions::default() };
     let a = Simulator::new(config.clone(), 1).unwrap().events();
     let b = Simulator::new(config.clone(), 1).unwrap().events();
     let c = Simulator::new(config, 2).unwrap().events();
@@ -16,7 +16,7 @@ fn the_same_seed_gives_the_same_events_and_another_seed_others() {
 
 #[test]
 fn time_ordered_and_per_customer_streams_are_both_accepted() {
-    let sim = Simulator::new(SimConfig { customers: 500, ..SimConfig::default() }, 3).unwrap();
+    let sim = Simulator::new(SimOptions { customers: 500, ..SimOptions::default() }, 3).unwrap();
     let mut streamed = CustomerBase::new(Policy::default());
     let n = sim.populate(&mut streamed).unwrap();
     let mut ordered = CustomerBase::new(Policy::default());
@@ -32,7 +32,7 @@ fn time_ordered_and_per_customer_streams_are_both_accepted() {
 #[test]
 fn every_stage_holds_at_least_one_percent_by_default() {
     // The quickstart's base: default settings, seed 42.
-    let sim = Simulator::new(SimConfig::default(), 42).unwrap();
+    let sim = Simulator::new(SimOptions::default(), 42).unwrap();
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).unwrap();
     base.advance_to(sim.end());
@@ -45,10 +45,10 @@ fn every_stage_holds_at_least_one_percent_by_default() {
 
 #[test]
 fn impossible_settings_are_refused() {
-    let err = Simulator::new(SimConfig { buyer_share: 1.5, ..SimConfig::default() }, 0).unwrap_err();
+    let err = Simulator::new(SimOptions { buyer_share: 1.5, ..SimOptions::default() }, 0).unwrap_err();
     assert_eq!(err.field, "buyer_share");
-    let err = Simulator::new(SimConfig { purchase_rate: 0.0, ..SimConfig::default() }, 0).unwrap_err();
+    let err = Simulator::new(SimOptions { purchase_rate: 0.0, ..SimOptions::default() }, 0).unwrap_err();
     assert_eq!(err.field, "purchase_rate");
-    let err = Simulator::new(SimConfig { days: 0, ..SimConfig::default() }, 0).unwrap_err();
+    let err = Simulator::new(SimOptions { days: 0, ..SimOptions::default() }, 0).unwrap_err();
     assert_eq!(err.field, "days");
 }

@@ -1,14 +1,14 @@
 //! Streamed snapshots: round trips, and damage (bit flips, truncation)
 //! is a typed error, never a different base.
 
-use customer_lifecycle::sim::{SimConfig, Simulator};
-use customer_lifecycle::{CustomerBase, Policy, Snapshot, SnapshotError, Stage};
+use customer_lifecycle::sim::{SimOptions, Simulator};
+use customer_lifecycle::{CustomerBase, Policy, Stage, base::Snapshot, error::SnapshotError};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// A simulated base with attributes, an explicit move and an advance.
 fn simulated(customers: usize, seed: u64) -> CustomerBase {
-    let sim = Simulator::new(SimConfig { customers, days: 120, ..SimConfig::default() }, seed).unwrap();
+    let sim = Simulator::new(SimOptions { customers, days: 120, ..SimOptions::default() }, seed).unwrap();
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).unwrap();
     let first = base.customers().next().unwrap().id();

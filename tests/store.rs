@@ -12,7 +12,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use customer_lifecycle::eventlog::{EventBatch, KeyedEvent, KeyedKind, StatedConsent, ingest, read_jsonl};
 use customer_lifecycle::store::{CustomerStore, StoreError};
 use customer_lifecycle::{
-    AttributeValue, Channel, Customer, CustomerBase, EngagementAction, Feedback, Money, NpsScore, Policy, Purpose,
+    Channel, Customer, CustomerBase, Money, Policy, Purpose,
+    customer::AttributeValue,
+    event::{EngagementAction, Feedback, NpsScore},
 };
 use proptest::prelude::*;
 

@@ -51,7 +51,7 @@ pub fn build(nodes: usize, edges: &[(u32, u32)]) -> Graph {
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use customer_lifecycle::score::Interaction;
-use customer_lifecycle::{Channel, CustomerId, EngagementAction, Money};
+use customer_lifecycle::{Channel, CustomerId, Money, event::EngagementAction};
 
 /// `SplitMix64`: a small, fast, seeded generator; benches need spread, not
 /// statistical quality.

@@ -2,7 +2,10 @@
 
 use std::io::Write;
 
-use customer_lifecycle::{CustomerBase, Phase, Reason, Rule, Stage};
+use customer_lifecycle::{
+    CustomerBase, Stage,
+    lifecycle::{Phase, Reason, Rule},
+};
 
 /// Prints the stage and phase mix, the conversion between ladder steps, and
 /// three customers' transition histories.

@@ -20,7 +20,7 @@ mod segment;
 
 use std::io::Write;
 
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{CustomerBase, Policy};
 
 /// Runs, writing to standard output; on a failure (a closed output
@@ -39,7 +39,7 @@ pub fn main() {
 ///
 /// A failed simulation, model fit or write.
 pub fn run(out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
-    let sim = Simulator::new(SimConfig::default(), 42)?;
+    let sim = Simulator::new(SimOptions::default(), 42)?;
     let mut base = CustomerBase::new(Policy::default());
     let events = sim.populate(&mut base)?;
     base.advance_to(sim.end());

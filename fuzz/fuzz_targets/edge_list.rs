@@ -1,9 +1,9 @@
-//! `relationship::read_edge_list`: no panic.
+//! `csv::EdgeListCsv`: no panic.
 #![no_main]
 
-use customer_lifecycle::relationship::read_edge_list;
+use customer_lifecycle::csv::EdgeListCsv;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = read_edge_list(data);
+    let _ = EdgeListCsv::new().from_reader(data);
 });

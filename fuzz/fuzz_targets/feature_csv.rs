@@ -1,12 +1,13 @@
-//! `segment::read_feature_csv`: no panic, and every cell it returns is
+//! `csv::FeatureCsv`: no panic, and every cell it returns is
 //! there for its row (one label per row, numbers finite).
 #![no_main]
 
-use customer_lifecycle::segment::{Value, read_feature_csv};
+use customer_lifecycle::csv::FeatureCsv;
+use customer_lifecycle::segment::Value;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(table) = read_feature_csv(data) {
+    if let Ok(table) = FeatureCsv::new().from_reader(data) {
         assert_eq!(table.labels().len(), table.rows());
         let names: Vec<String> = table.feature_names().map(str::to_owned).collect();
         for name in &names {

@@ -24,6 +24,7 @@
 //!     referrer: vec![None, Some(0), Some(1), None], // rows, from `relationship`
 //!     audience: vec![20.0, 0.0, 0.0, 5.0],         // people their word reaches
 //!     eligible: vec![true, true, true, false],
+//!     left_out: 0,
 //! };
 //! let options = NetworkOptions { conversion_rate: Some(0.1), value_per_conversion: Some(50.0), ..NetworkOptions::default() };
 //! let values = network_value(&inputs, &options)?;

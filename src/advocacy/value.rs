@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AdvocacyError;
-use crate::consent::{may_profile, net_revenue};
+use crate::consent::{Profiled, net_revenue};
 use crate::relationship::{Network, PageRank, ReferralForest};
 use crate::{Customer, CustomerBase, CustomerId};
 
@@ -29,7 +29,14 @@ pub struct NetworkInputs {
     pub audience: Vec<f64>,
     /// Whether they allow profiling; the others are left out of every output
     /// and contribute nothing to anyone else's value.
+    /// [`from_base`](Self::from_base) gives no such row: it leaves them out
+    /// of the input altogether and counts them in `left_out`.
     pub eligible: Vec<bool>,
+    /// Customers already left out of these rows because they withheld
+    /// profiling consent; [`NetworkValues::left_out`] adds them to the rows
+    /// marked not eligible.
+    #[serde(default)]
+    pub left_out: usize,
 }
 
 /// Settings of [`network_value`].
@@ -52,6 +59,8 @@ pub struct NetworkOptions {
     /// who bought.
     pub value_per_conversion: Option<f64>,
 }
+
+crate::util::options_setters!(NetworkOptions { depth: u32, decay: f64, conversion_rate: Option<f64>, value_per_conversion: Option<f64> });
 
 impl Default for NetworkOptions {
     fn default() -> Self {
@@ -203,7 +212,7 @@ pub fn network_value(inputs: &NetworkInputs, options: &NetworkOptions) -> Result
         .collect();
     Ok(NetworkValues {
         values,
-        left_out: inputs.eligible.iter().filter(|&&e| !e).count(),
+        left_out: inputs.left_out + inputs.eligible.iter().filter(|&&e| !e).count(),
         conversion_rate,
         value_per_conversion,
     })
@@ -283,10 +292,14 @@ impl NetworkInputs {
     /// customer, realised revenue and conversion from their events up to
     /// `as_of`, referrers from the [`ReferralForest`], audiences from an
     /// influence rank computed over `network` ([`rank_audience`] with
-    /// `damping`), and eligibility from profiling consent, on the protective
-    /// side: a customer is eligible only if they allowed profiling at
-    /// `as_of` and still do (one who has withdrawn since is left out, as in
-    /// [`FeatureTable::from_base`](crate::segment::FeatureTable::from_base)).
+    /// `damping`).
+    ///
+    /// A customer who withheld profiling consent, at `as_of` or at their
+    /// latest recorded change (as in
+    /// [`FeatureTable::from_base`](crate::segment::FeatureTable::from_base)),
+    /// is left out: they have no row (`own_value` is not asked for them,
+    /// and nobody's referrer is their row) and are counted in
+    /// [`left_out`](Self::left_out); every row is eligible.
     ///
     /// # Errors
     ///
@@ -309,7 +322,8 @@ impl NetworkInputs {
         let audience_by_node = rank_audience(rank.scores(), damping);
         let audience_of: HashMap<CustomerId, f64> = network.keys().iter().copied().zip(audience_by_node).collect();
         // Someone created after `as_of` was not yet a customer.
-        let present: Vec<&Customer> = base.customers().filter(|c| c.created_at() <= as_of).collect();
+        let Profiled { customers: present, left_out } =
+            Profiled::among(base, base.customers().filter(|c| c.created_at() <= as_of), as_of);
         let n = present.len();
         let row_of: HashMap<CustomerId, u32> = present.iter().enumerate().map(|(i, c)| (c.id(), i as u32)).collect();
         let mut inputs = NetworkInputs {
@@ -320,6 +334,7 @@ impl NetworkInputs {
             referrer: Vec::with_capacity(n),
             audience: Vec::with_capacity(n),
             eligible: Vec::with_capacity(n),
+            left_out,
         };
         for customer in present {
             let id = customer.id();
@@ -330,7 +345,7 @@ impl NetworkInputs {
             inputs.converted.push(net.first_purchase.is_some());
             inputs.referrer.push(forest.parent(id).and_then(|p| row_of.get(&p).copied()));
             inputs.audience.push(audience_of.get(&id).copied().unwrap_or(0.0));
-            inputs.eligible.push(may_profile(base, customer, as_of));
+            inputs.eligible.push(true);
         }
         Ok(inputs)
     }

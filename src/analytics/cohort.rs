@@ -4,43 +4,13 @@
 
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::consent::{Profiled, end_of_day};
 use crate::group::group_fold_ids;
+pub use crate::window::CohortPeriod;
 use crate::{CustomerBase, CustomerId, Money};
-
-/// The length of a cohort period: calendar months or quarters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CohortPeriod {
-    /// Calendar months.
-    Month,
-    /// Calendar quarters.
-    Quarter,
-}
-
-impl CohortPeriod {
-    /// A running number of the period that holds `date`.
-    fn index(self, date: NaiveDate) -> i32 {
-        let month = date.year() * 12 + date.month0() as i32;
-        match self {
-            CohortPeriod::Month => month,
-            CohortPeriod::Quarter => month.div_euclid(3),
-        }
-    }
-
-    /// The first day of the period with running number `index`.
-    fn start(self, index: i32) -> NaiveDate {
-        let month = match self {
-            CohortPeriod::Month => index,
-            CohortPeriod::Quarter => index * 3,
-        };
-        NaiveDate::from_ymd_opt(month.div_euclid(12), month.rem_euclid(12) as u32 + 1, 1).expect("a valid month")
-    }
-}
 
 /// One acquisition cohort.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,7 +121,7 @@ impl CohortTable {
             return CohortTable { period, as_of, cohorts: Vec::new(), left_out: 0 };
         };
         let mut cohorts: Vec<Cohort> = (lowest..=last)
-            .map(|p| Cohort { start: period.start(p), size: 0, active: vec![0; (last - p) as usize + 1] })
+            .map(|p| Cohort { start: period.start_of(p), size: 0, active: vec![0; (last - p) as usize + 1] })
             .collect();
         for (_, (recent, list)) in groups {
             let start = first(recent, list);
@@ -253,10 +223,7 @@ impl fmt::Display for CohortTable {
         }
         writeln!(f)?;
         for c in &self.cohorts {
-            let label = match self.period {
-                CohortPeriod::Month => c.start.format("%Y-%m").to_string(),
-                CohortPeriod::Quarter => format!("{}-Q{}", c.start.year(), c.start.month0() / 3 + 1),
-            };
+            let label = self.period.label(c.start);
             write!(f, "{label:<10} {:>6}", c.size)?;
             for &n in &c.active {
                 if c.size == 0 {

@@ -14,12 +14,12 @@
 //! `snapshot` is the serialised form.
 
 mod commit;
-mod error;
+pub(crate) mod error;
 mod journal;
 #[cfg(feature = "store")]
 mod parts;
 mod record;
-mod snapshot;
+pub(crate) mod snapshot;
 mod validate;
 
 use std::collections::{HashMap, HashSet};
@@ -27,8 +27,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use error::BaseError;
-pub use snapshot::{JournalEntry, Snapshot, SnapshotError};
+pub(crate) use error::BaseError;
+pub use snapshot::{JournalEntry, Snapshot};
 
 #[cfg(feature = "store")]
 pub(crate) use commit::{conversions_of, derive};

@@ -52,6 +52,8 @@ pub struct AttributionOptions {
     pub window: TimeDelta,
 }
 
+crate::util::options_setters!(AttributionOptions { model: AttributionModel, window: TimeDelta });
+
 impl Default for AttributionOptions {
     fn default() -> Self {
         AttributionOptions { model: AttributionModel::LastTouch, window: TimeDelta::days(7) }

@@ -33,7 +33,7 @@ const ASSIGNMENT_DOMAIN: &[u8] = b"customer-lifecycle/experiment\0";
 ///
 /// let id: CustomerId = "00000000-0000-0000-0000-000000000000".parse()?;
 /// assert_eq!(assignment_hash(0, id), 0x3ae9_88f5_48e2_4a67);
-/// # Ok::<(), customer_lifecycle::ParseIdError>(())
+/// # Ok::<(), customer_lifecycle::error::ParseIdError>(())
 /// ```
 pub fn assignment_hash(seed: u64, customer: CustomerId) -> u64 {
     let mut sha = sha1_smol::Sha1::new();

@@ -229,7 +229,7 @@ impl Campaign {
     /// ```
     /// use chrono::{TimeDelta, TimeZone, Utc};
     /// use customer_lifecycle::campaign::{AttributionOptions, Campaign, CampaignKind};
-    /// use customer_lifecycle::{CampaignId, Channel, CustomerBase, EngagementAction, Event, EventId, EventKind, NewCustomer, Policy, Stage};
+    /// use customer_lifecycle::{CampaignId, Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy, Stage, event::EngagementAction};
     ///
     /// let t0 = Utc.with_ymd_and_hms(2024, 5, 1, 9, 0, 0).unwrap();
     /// let news = Campaign::builder(CampaignId::from_key("may-news"), "May newsletter", CampaignKind::Newsletter)

@@ -118,7 +118,7 @@ impl TimingCell {
 /// ```
 /// use chrono::{FixedOffset, TimeDelta, TimeZone, Utc};
 /// use customer_lifecycle::campaign::TimingProfile;
-/// use customer_lifecycle::{CampaignId, Channel, CustomerBase, EngagementAction, Event, EventId, EventKind, NewCustomer, Policy};
+/// use customer_lifecycle::{CampaignId, Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy, event::EngagementAction};
 ///
 /// let monday_9 = Utc.with_ymd_and_hms(2024, 1, 1, 9, 0, 0).unwrap();
 /// let mut base = CustomerBase::new(Policy::default());

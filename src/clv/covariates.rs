@@ -153,9 +153,9 @@ pub enum CovariateError {
 /// ```
 /// # #[cfg(feature = "csv")] {
 /// use customer_lifecycle::clv::CovariateTable;
-/// use customer_lifecycle::segment::read_feature_csv;
+/// use customer_lifecycle::csv::FeatureCsv;
 ///
-/// let features = read_feature_csv("customer_id,age,female\na,34,1\nb,51,0\n".as_bytes())?;
+/// let features = FeatureCsv::new().from_reader("customer_id,age,female\na,34,1\nb,51,0\n".as_bytes())?;
 /// let table = CovariateTable::from_features(&features, None)?;
 /// assert_eq!(table.names(), &["age", "female"]);
 /// assert_eq!(table.get("b"), Some(&[51.0, 0.0][..]));
@@ -217,7 +217,7 @@ impl CovariateTable {
     /// The numeric (or yes/no, as 1/0) features of a segment
     /// [`FeatureTable`] as covariates, its row labels as the keys: `columns`
     /// names the features to take, `None` takes every one. This is how
-    /// covariates come from a CSV file (`segment::read_feature_csv`, with a
+    /// covariates come from a CSV file (`csv::FeatureCsv`, with a
     /// `customer_id` column), from RFM scores or from customer attributes
     /// loaded into a feature table.
     ///
@@ -617,6 +617,8 @@ pub struct CovariateOptions {
     /// both processes takes both penalties. Default 0.
     pub dropout_penalty: f64,
 }
+
+crate::util::options_setters!(CovariateOptions { fit: FitOptions, purchase_penalty: f64, dropout_penalty: f64 });
 
 impl Default for CovariateOptions {
     fn default() -> Self {

@@ -88,6 +88,8 @@ pub struct IntervalOptions {
     pub seed: u64,
 }
 
+crate::util::options_setters!(IntervalOptions { level: f64, draws: usize, seed: u64 });
+
 impl Default for IntervalOptions {
     fn default() -> Self {
         IntervalOptions { level: 0.9, draws: 200, seed: 0 }

@@ -102,8 +102,6 @@
 mod bgbb;
 mod bgnbd;
 mod covariates;
-#[cfg(feature = "csv")]
-mod csv;
 pub(crate) mod data;
 mod dert;
 mod gamma_gamma;
@@ -127,8 +125,6 @@ pub use covariates::{
     Coefficient, CovariateData, CovariateError, CovariateFit, CovariateKind, CovariateModel, CovariateOptions,
     CovariateSpec, CovariateTable, IndividualModel, LikelihoodRatio, MAX_COEFFICIENTS, Process, likelihood_ratio_test,
 };
-#[cfg(feature = "csv")]
-pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
@@ -152,10 +148,10 @@ use crate::{Money, MoneyError};
 #[non_exhaustive]
 pub enum ClvError {
     /// A purchase had a negative amount.
-    #[error("negative purchase amount {amount} for customer {customer_id:?} on {date}")]
+    #[error("negative purchase amount {amount} for customer {key:?} on {date}")]
     NegativeAmount {
-        /// The customer's key.
-        customer_id: String,
+        /// The customer's key (the shop's own, as in the log).
+        key: String,
         /// The purchase day.
         date: NaiveDate,
         /// The amount.

@@ -48,6 +48,8 @@ pub struct FitOptions {
     pub l2_penalty: f64,
 }
 
+crate::util::options_setters!(FitOptions { tolerance: f64, max_iterations: u32, l2_penalty: f64 });
+
 impl Default for FitOptions {
     fn default() -> Self {
         FitOptions { tolerance: 1e-8, max_iterations: 500, l2_penalty: 0.0 }

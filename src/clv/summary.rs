@@ -95,8 +95,10 @@ pub struct Summary {
 /// range and to summarise at any calibration end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerPurchases {
-    /// The customer's key.
-    pub customer_id: String,
+    /// The customer's key as it appeared in the log (the shop's own key, not
+    /// a [`CustomerId`](crate::CustomerId)); `customer_id` in serde.
+    #[serde(rename = "customer_id")]
+    pub key: String,
     /// The first purchase day.
     pub first_day: NaiveDate,
     /// The sum of the purchases on the first day.
@@ -178,7 +180,7 @@ impl PurchaseAggregate {
             prepared.clear();
             for (key, day, amount) in records.by_ref().take(BATCH) {
                 if amount.is_negative() {
-                    return Err(ClvError::NegativeAmount { customer_id: key.as_ref().to_owned(), date: day, amount });
+                    return Err(ClvError::NegativeAmount { key: key.as_ref().to_owned(), date: day, amount });
                 }
                 let day = day.num_days_from_ce();
                 span = Some(span.map_or((day, day), |(lo, hi)| (lo.min(day), hi.max(day))));
@@ -282,15 +284,15 @@ impl PurchaseAggregate {
         let self_first = left_span.1 < right_span.0;
         let mut customers = self.customers.clone();
         let mut index: FixedMap<&str, usize> =
-            self.customers.iter().enumerate().map(|(i, c)| (c.customer_id.as_str(), i)).collect();
+            self.customers.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
         let mut appended = Vec::new();
         for theirs in &other.customers {
-            match index.get(theirs.customer_id.as_str()) {
+            match index.get(theirs.key.as_str()) {
                 Some(&i) => {
                     let ours = &customers[i];
                     let (early, late) = if self_first { (ours, theirs) } else { (theirs, ours) };
                     customers[i] = CustomerPurchases {
-                        customer_id: ours.customer_id.clone(),
+                        key: ours.key.clone(),
                         first_day: early.first_day,
                         first_day_amount: early.first_day_amount,
                         last_day: late.last_day,
@@ -350,7 +352,7 @@ impl PurchaseAggregate {
                     (c.total.minor_units() - c.first_day_amount.minor_units()) as f64 / 100.0 / f64::from(repeat_days)
                 };
                 CustomerSummary {
-                    key: c.customer_id,
+                    key: c.key,
                     frequency: repeat_days,
                     recency: (c.last_day - c.first_day).num_days() as f64 / unit,
                     t: (calibration_end - c.first_day).num_days() as f64 / unit,
@@ -419,7 +421,7 @@ impl Layout {
                 total = total.checked_add(day_sum).ok_or_else(overflow)?;
             }
             customers.push(CustomerPurchases {
-                customer_id: keys.next().expect("a key per slot"),
+                key: keys.next().expect("a key per slot"),
                 first_day: day_of(first),
                 first_day_amount: Money::from_minor(first_sum),
                 last_day: day_of(last),
@@ -502,11 +504,11 @@ impl Summary {
     ///
     /// ```
     /// # #[cfg(feature = "csv")] {
-    /// use customer_lifecycle::TransactionCsv;
+    /// use customer_lifecycle::csv::TransactionCsv;
     /// use customer_lifecycle::clv::{Summary, TimeUnit};
     ///
     /// let text = "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n";
-    /// let log = TransactionCsv::new().read_log(text.as_bytes())?;
+    /// let log = TransactionCsv::new().from_reader(text.as_bytes())?;
     /// let end = "2024-01-10".parse()?;
     /// let summary = Summary::from_log(&log, end, TimeUnit::Days)?;
     /// assert_eq!(summary, Summary::from_records(log.records(), end, TimeUnit::Days)?);
@@ -531,11 +533,7 @@ impl Summary {
                 continue;
             }
             if r.amount.is_negative() {
-                return Err(ClvError::NegativeAmount {
-                    customer_id: log.key(r).to_owned(),
-                    date: r.date,
-                    amount: r.amount,
-                });
+                return Err(ClvError::NegativeAmount { key: log.key(r).to_owned(), date: r.date, amount: r.amount });
             }
             let s = &mut slot[r.customer as usize];
             if *s == u32::MAX {
@@ -669,7 +667,7 @@ mod tests {
     #[test]
     fn rejects_negative_amounts_and_late_purchases() {
         let err = PurchaseAggregate::from_records([("a", d("2024-01-01"), Money::from_minor(-1))]).unwrap_err();
-        assert!(matches!(err, ClvError::NegativeAmount { ref customer_id, .. } if customer_id == "a"));
+        assert!(matches!(err, ClvError::NegativeAmount { ref key, .. } if key == "a"));
         let agg = PurchaseAggregate::from_records([("a", d("2024-02-01"), Money::ZERO)]).unwrap();
         assert!(matches!(
             agg.summary(d("2024-01-31"), TimeUnit::Days),
@@ -689,7 +687,9 @@ mod tests {
             ];
             let agg = PurchaseAggregate::from_records(log).unwrap();
             let a = &agg.customers()[0];
-            assert_eq!((a.customer_id.as_str(), a.days, a.total.minor_units()), ("a", 2, amount));
+            assert_eq!((a.key.as_str(), a.days, a.total.minor_units()), ("a", 2, amount));
+            // The key keeps its serde name, `customer_id`.
+            assert_eq!(serde_json::to_value(a).unwrap()["customer_id"], "a");
             assert_eq!((a.first_day, a.first_day_amount, a.last_day), (d("2024-01-02"), Money::ZERO, d("2024-01-04")));
             assert_eq!(agg.customers()[1].total, Money::from_minor(7));
             assert_eq!(agg.span(), Some((d("2024-01-01"), d("2024-01-04"))));

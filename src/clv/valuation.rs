@@ -189,10 +189,10 @@ impl ModelValuation {
     /// # #[cfg(feature = "sim")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use customer_lifecycle::clv::{FitOptions, ModelChoice, ModelValuation, Summary, TimeUnit};
-    /// use customer_lifecycle::sim::{SimConfig, Simulator};
+    /// use customer_lifecycle::sim::{SimOptions, Simulator};
     /// use customer_lifecycle::{CustomerBase, Policy};
     ///
-    /// let sim = Simulator::new(SimConfig { customers: 500, ..SimConfig::default() }, 7)?;
+    /// let sim = Simulator::new(SimOptions { customers: 500, ..SimOptions::default() }, 7)?;
     /// let mut base = CustomerBase::new(Policy::default());
     /// sim.populate(&mut base)?;
     /// let day = sim.end().date_naive();

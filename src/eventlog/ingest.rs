@@ -211,7 +211,7 @@ pub struct IngestReport {
 /// the base takes it and derives the customer's history again from its
 /// instant. A key first named before the stored customer's creation refuses
 /// the batch, and so does an event older than the policy's
-/// [`max_lateness_days`](crate::PolicyBuilder::max_lateness_days), when one
+/// [`max_lateness_days`](crate::lifecycle::PolicyBuilder::max_lateness_days), when one
 /// is set. Within a batch the order of the lines does not matter.
 ///
 /// # Errors

@@ -176,7 +176,7 @@ policy! {
     /// How many days older than a customer's last update an event may be
     /// (`None`: any age). A late event revises the customer's history; a
     /// shop that wants to cap that work sets a bound, and older events are
-    /// then refused with [`BaseError::OutOfOrder`](crate::BaseError::OutOfOrder).
+    /// then refused with [`BaseError::OutOfOrder`](crate::error::BaseError::OutOfOrder).
     max_lateness_days: Option<u32> = None;
 }
 

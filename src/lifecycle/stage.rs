@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::{Phase, Stage};
+/// use customer_lifecycle::{Stage, lifecycle::Phase};
 ///
 /// assert!(Stage::New < Stage::Loyal);
 /// assert_eq!(Stage::Satisfied.phase(), Some(Phase::Development));

@@ -176,12 +176,13 @@ pub fn cohorts(table: &CohortTable) -> Result<Svg, PlotError> {
         .collect();
     let later = values.iter().flat_map(|row| row.iter().skip(1).flatten()).fold(0.0f64, |a, &b| a.max(b));
     let top = if later > 0.0 { later } else { 1.0 };
-    let (unit, label): (&str, fn(chrono::NaiveDate) -> String) = match table.period {
-        CohortPeriod::Quarter => ("quarters", |d| {
+    let unit = table.period.plural();
+    let label = |d: chrono::NaiveDate| match table.period {
+        CohortPeriod::Quarter => {
             use chrono::Datelike;
             format!("{} Q{}", d.year(), d.month0() / 3 + 1)
-        }),
-        _ => ("months", |d| d.format("%Y-%m").to_string()),
+        }
+        period => period.label(d),
     };
     let rows: Vec<String> = table.cohorts.iter().map(|c| format!("{} (n={})", label(c.start), c.size)).collect();
     // Room for "100%" in a cell of the 560-pixel-wide plot.

@@ -109,11 +109,16 @@ pub enum PlotError {
         /// The value.
         value: f64,
     },
-    /// Two inputs that must line up do not.
-    #[error("inputs do not match: {reason}")]
+    /// Two inputs that must line up do not: `what` has `found` entries
+    /// where `expected` were due.
+    #[error("inputs do not match: {what} has {found} entries, expected {expected}")]
     Mismatch {
-        /// How they differ.
-        reason: String,
+        /// Which series or row, named as the message says it.
+        what: &'static str,
+        /// How many entries it has.
+        found: usize,
+        /// How many it should have (the length of the series it goes with).
+        expected: usize,
     },
     /// The drawing library refused (a bug in this module if it happens).
     #[error("drawing failed: {message}")]

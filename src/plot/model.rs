@@ -203,8 +203,7 @@ pub fn tracking(data: &Tracking) -> Result<Svg, PlotError> {
         return Err(PlotError::Empty { what: "the tracking data" });
     }
     if data.expected.len() != periods {
-        let reason = format!("{periods} actual periods but {} expected", data.expected.len());
-        return Err(PlotError::Mismatch { reason });
+        return Err(PlotError::Mismatch { what: "the expected series", found: data.expected.len(), expected: periods });
     }
     check_finite("actual repeat transactions", data.actual.iter().copied())?;
     check_finite("expected repeat transactions", data.expected.iter().copied())?;
@@ -473,8 +472,8 @@ pub fn frequency_recency(grid: &FrequencyRecency) -> Result<Svg, PlotError> {
     if bins == 0 {
         return Err(PlotError::Empty { what: "the frequency/recency grid" });
     }
-    if grid.values.iter().any(|row| row.len() != bins) {
-        return Err(PlotError::Mismatch { reason: "the grid's rows differ in length".to_owned() });
+    if let Some(row) = grid.values.iter().find(|row| row.len() != bins) {
+        return Err(PlotError::Mismatch { what: "a row of the grid", found: row.len(), expected: bins });
     }
     check_finite("the grid", grid.values.iter().flatten().flatten().copied())?;
     let unit = grid.time_unit;
@@ -623,8 +622,7 @@ pub fn period_transactions(counts: &PeriodTransactions) -> Result<Svg, PlotError
         return Err(PlotError::Empty { what: "the period transactions" });
     }
     if counts.simulated.len() != n {
-        let reason = format!("{} actual counts but {} simulated", n, counts.simulated.len());
-        return Err(PlotError::Mismatch { reason });
+        return Err(PlotError::Mismatch { what: "the simulated counts", found: counts.simulated.len(), expected: n });
     }
     check_finite("period transactions", counts.actual.iter().chain(&counts.simulated).copied())?;
     let most = counts.actual.iter().chain(&counts.simulated).copied().fold(0.0, f64::max);

@@ -123,26 +123,7 @@ impl Default for MonteCarloOptions {
     }
 }
 
-impl MonteCarloOptions {
-    /// The defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the number of runs.
-    #[must_use]
-    pub fn runs(mut self, runs: u32) -> Self {
-        self.runs = runs;
-        self
-    }
-
-    /// Sets the seed of the random number generator.
-    #[must_use]
-    pub fn rng_seed(mut self, rng_seed: u64) -> Self {
-        self.rng_seed = rng_seed;
-        self
-    }
-}
+crate::util::options_setters!(MonteCarloOptions { runs: u32, rng_seed: u64 });
 
 /// The expected spread of `seeds` under the independent cascade, by
 /// `options.runs` seeded Monte Carlo runs along the direction of influence
@@ -236,7 +217,7 @@ pub fn simulate_spread(
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::relationship::{celf, EdgeKind, GraphBuilder, LiveEdgeSamples, NodeIndex};
+/// use customer_lifecycle::relationship::{celf, EdgeKind, GraphBuilder, LiveEdgeSamples, MonteCarloOptions, NodeIndex};
 ///
 /// // a reaches b and c for sure; d reaches nobody.
 /// let [a, b, c, d] = [0, 1, 2, 3].map(NodeIndex::new);
@@ -244,7 +225,7 @@ pub fn simulate_spread(
 /// builder.add_edge(a, b, EdgeKind::Follows, 1.0)?;
 /// builder.add_edge(a, c, EdgeKind::Follows, 1.0)?;
 /// let graph = builder.build()?;
-/// let samples = LiveEdgeSamples::new(&graph, 20, 1)?;
+/// let samples = LiveEdgeSamples::new(&graph, MonteCarloOptions::new().runs(20).rng_seed(1))?;
 /// assert_eq!(samples.spread(&[a])?, 3.0);
 /// let best = celf(&samples, 2)?;
 /// assert_eq!(best.seeds, [a, d]);
@@ -260,13 +241,15 @@ pub struct LiveEdgeSamples<'g> {
 }
 
 impl<'g> LiveEdgeSamples<'g> {
-    /// Draws `samples` worlds of `graph` from `seed`.
+    /// Draws `options.runs` worlds of `graph` from the seed
+    /// `options.rng_seed`.
     ///
     /// # Errors
     ///
     /// [`DiffusionError::NotAProbability`] for a weight above 1,
     /// [`DiffusionError::TooFewRuns`] for fewer than two samples.
-    pub fn new(graph: &'g Graph, samples: u32, seed: u64) -> Result<Self, DiffusionError> {
+    pub fn new(graph: &'g Graph, options: MonteCarloOptions) -> Result<Self, DiffusionError> {
+        let MonteCarloOptions { runs: samples, rng_seed: seed } = options;
         check_probabilities(graph)?;
         if samples < 2 {
             return Err(DiffusionError::TooFewRuns { runs: samples });
@@ -428,7 +411,7 @@ fn check_k(samples: &LiveEdgeSamples<'_>, k: usize) -> Result<(), DiffusionError
 ///
 /// ```
 /// use customer_lifecycle::relationship::{
-///     celf, greedy, EdgeKind, GraphBuilder, LiveEdgeSamples, NodeIndex, Selection,
+///     celf, greedy, EdgeKind, GraphBuilder, LiveEdgeSamples, MonteCarloOptions, NodeIndex, Selection,
 /// };
 ///
 /// // Two hubs: 0 tells 1..=4, 5 tells 6..=7, each with probability 0.8.
@@ -437,7 +420,7 @@ fn check_k(samples: &LiveEdgeSamples<'_>, k: usize) -> Result<(), DiffusionError
 ///     builder.add_edge(NodeIndex::new(hub), NodeIndex::new(follower), EdgeKind::Follows, 0.8)?;
 /// }
 /// let graph = builder.build()?;
-/// let samples = LiveEdgeSamples::new(&graph, 200, 42)?;
+/// let samples = LiveEdgeSamples::new(&graph, MonteCarloOptions::new().runs(200).rng_seed(42))?;
 /// let lazy = celf(&samples, 2)?;
 /// assert_eq!(lazy.seeds, [NodeIndex::new(0), NodeIndex::new(5)]);
 /// assert_eq!(lazy, Selection { evaluations: lazy.evaluations, ..greedy(&samples, 2)? });
@@ -580,7 +563,7 @@ mod tests {
             assert!((spread.std_error / se - 1.0).abs() < 0.05, "{} vs {se}", spread.std_error);
             assert!((spread.high - spread.low - 2.0 * 1.96 * spread.std_error).abs() < 1e-12);
             // The live-edge estimate converges to the same value.
-            let samples = LiveEdgeSamples::new(&g, 20_000, 9).unwrap();
+            let samples = LiveEdgeSamples::new(&g, MonteCarloOptions::new().runs(20_000).rng_seed(9)).unwrap();
             assert!((samples.spread(&nodes).unwrap() - mu).abs() < 4.0 * se);
         }
     }
@@ -610,8 +593,8 @@ mod tests {
             a,
             simulate_spread(&g, &[NodeIndex::new(0)], MonteCarloOptions::new().runs(500).rng_seed(4)).unwrap()
         );
-        let s1 = LiveEdgeSamples::new(&g, 50, 3).unwrap();
-        let s2 = LiveEdgeSamples::new(&g, 50, 3).unwrap();
+        let s1 = LiveEdgeSamples::new(&g, MonteCarloOptions::new().runs(50).rng_seed(3)).unwrap();
+        let s2 = LiveEdgeSamples::new(&g, MonteCarloOptions::new().runs(50).rng_seed(3)).unwrap();
         assert_eq!(s1.live, s2.live);
     }
 
@@ -626,7 +609,7 @@ mod tests {
                 .filter(|(s, t, _)| s != t)
                 .collect();
             let g = graph(n, &edges);
-            let samples = LiveEdgeSamples::new(&g, 40, rng.random()).unwrap();
+            let samples = LiveEdgeSamples::new(&g, MonteCarloOptions::new().runs(40).rng_seed(rng.random())).unwrap();
             let k = rng.random_range(0..=n);
             let lazy = celf(&samples, k).unwrap();
             let plain = greedy(&samples, k).unwrap();
@@ -654,7 +637,7 @@ mod tests {
             simulate_spread(&g, &[], MonteCarloOptions::new().runs(1).rng_seed(0)),
             Err(DiffusionError::TooFewRuns { runs: 1 })
         );
-        let samples = LiveEdgeSamples::new(&g, 2, 0).unwrap();
+        let samples = LiveEdgeSamples::new(&g, MonteCarloOptions::new().runs(2).rng_seed(0)).unwrap();
         assert_eq!(celf(&samples, 3), Err(DiffusionError::TooManySeeds { k: 3, node_count: 2 }));
         assert!(
             simulate_spread(&g, &[], MonteCarloOptions::new().runs(10).rng_seed(0)).unwrap().mean.abs() < f64::EPSILON

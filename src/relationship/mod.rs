@@ -12,7 +12,7 @@
 //! | [`pagerank`], [`personalized_pagerank`] | weighted PageRank with damping and restart |
 //! | [`ReferralForest`] | who brought whom; attribution with decay; viral coefficient per cohort |
 //! | [`simulate_spread`], [`LiveEdgeSamples`], [`celf`], [`greedy`] | independent-cascade diffusion: seeded Monte Carlo spread with a 95% interval; influence maximisation |
-//! | `read_edge_list` | a [`Network`] of string ids from a CSV edge list whose header says whether it is a follow graph or plain directed edges (feature `csv`) |
+//! | `csv::EdgeListCsv` | a [`Network`] of string ids from a CSV edge list whose header says whether it is a follow graph or plain directed edges (feature `csv`) |
 //!
 //! # Direction
 //!
@@ -21,10 +21,10 @@
 //! Reach and diffusion walk edges that way ([`Direction::Outgoing`]);
 //! influence rank as endorsement flows the other way
 //! ([`Direction::Incoming`]), so the followed rank high. An edge list read
-//! from CSV (`read_edge_list`) says by its header which it is: a follow
+//! from CSV (`csv::EdgeListCsv`) says by its header which it is: a follow
 //! graph (`follower,followed` or `follower_id,followed_id`), stored the same
 //! way, or plain `source,target` edges, along which both rank and reach flow;
-//! `EdgeListHeader` gives the directions to use.
+//! `csv::EdgeListHeader` gives the directions to use.
 //!
 //! # Example
 //!
@@ -98,24 +98,18 @@
 //! ```
 
 mod diffusion;
-#[cfg(feature = "csv")]
-mod edgelist;
 mod graph;
 mod network;
 mod rank;
 mod reach;
 mod referral;
 
+pub use crate::window::CohortPeriod;
 pub use diffusion::{
     DiffusionError, LiveEdgeSamples, MonteCarloOptions, Selection, Spread, celf, greedy, simulate_spread,
 };
-#[cfg(feature = "csv")]
-#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-pub use edgelist::{EdgeList, EdgeListError, EdgeListHeader, read_edge_list};
 pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, GraphError, NodeIndex};
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
 pub use reach::{ReachCounter, reach_counts};
-pub use referral::{
-    Attribution, ReferralAttributionOptions, ReferralError, ReferralForest, ViralCoefficient, ViralPeriod,
-};
+pub use referral::{Attribution, ReferralAttributionOptions, ReferralError, ReferralForest, ViralCoefficient};

@@ -21,6 +21,8 @@ use super::graph::{Direction, Graph, NodeIndex, span};
 ///
 /// let options = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
 /// assert_eq!(options.damping, 0.85);
+/// // The same, with the setters every options struct has.
+/// assert_eq!(PageRankOptions::new().flow(Direction::Incoming), options);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PageRankOptions {
@@ -35,6 +37,8 @@ pub struct PageRankOptions {
     /// Which way rank flows along an edge.
     pub flow: Direction,
 }
+
+crate::util::options_setters!(PageRankOptions { damping: f64, tolerance: f64, max_iterations: u32, flow: Direction });
 
 impl Default for PageRankOptions {
     fn default() -> Self {

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::consent::{Profiled, net_revenue};
+use crate::window::CohortPeriod;
 use crate::{CustomerBase, CustomerId, EventKind, Money, MoneyError};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -45,6 +46,8 @@ pub struct ReferralAttributionOptions {
     pub decay: f64,
 }
 
+crate::util::options_setters!(ReferralAttributionOptions { depth: u32, decay: f64 });
+
 impl Default for ReferralAttributionOptions {
     fn default() -> Self {
         ReferralAttributionOptions { depth: 3, decay: 0.5 }
@@ -69,45 +72,6 @@ pub struct Attribution {
     /// Net revenue down to the depth, level k weighted by `decay^(k−1)`, in
     /// major units.
     pub credited_revenue: f64,
-}
-
-/// The length of the acquisition cohorts of
-/// [`viral_coefficients`](ReferralForest::viral_coefficients) (not to be
-/// confused with [`analytics::CohortPeriod`](crate::analytics::CohortPeriod),
-/// the periods of a retention table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ViralPeriod {
-    /// ISO weeks, Monday to Sunday.
-    Week,
-    /// Calendar months.
-    Month,
-    /// Calendar years.
-    Year,
-}
-
-impl ViralPeriod {
-    /// The first day of the period that contains `day`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::NaiveDate;
-    /// use customer_lifecycle::relationship::ViralPeriod;
-    ///
-    /// let day = NaiveDate::from_ymd_opt(2024, 5, 16).unwrap(); // a Thursday
-    /// assert_eq!(ViralPeriod::Week.start(day), NaiveDate::from_ymd_opt(2024, 5, 13).unwrap());
-    /// assert_eq!(ViralPeriod::Month.start(day), NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
-    /// assert_eq!(ViralPeriod::Year.start(day), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
-    /// ```
-    pub fn start(self, day: NaiveDate) -> NaiveDate {
-        match self {
-            ViralPeriod::Week => day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday())),
-            ViralPeriod::Month => day.with_day(1).expect("day 1 exists"),
-            ViralPeriod::Year => NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("1 January exists"),
-        }
-    }
 }
 
 /// The viral coefficient of one acquisition cohort.
@@ -381,7 +345,7 @@ impl ReferralForest {
     /// # Complexity
     ///
     /// O(n log c) for c cohorts.
-    pub fn viral_coefficients(&self, period: ViralPeriod) -> Vec<ViralCoefficient> {
+    pub fn viral_coefficients(&self, period: CohortPeriod) -> Vec<ViralCoefficient> {
         let mut cohorts: BTreeMap<NaiveDate, (u32, u32, u32)> = BTreeMap::new();
         for i in 0..self.customers.len() {
             let Some(first) = self.first_purchase[i] else { continue };
@@ -416,7 +380,7 @@ impl ReferralForest {
 // Customers are single letters, as in the diagrams of the tests.
 #[allow(clippy::many_single_char_names)]
 mod tests {
-    use chrono::{TimeDelta, TimeZone};
+    use chrono::{Datelike, TimeDelta, TimeZone};
 
     use super::*;
     use crate::{Channel, Event, EventId, NewCustomer, Policy};
@@ -528,7 +492,7 @@ mod tests {
         world.buy(c, 40, "1.00");
         world.buy(d, 45, "1.00");
         let forest = ReferralForest::from_base(&world.base, world.at(100)).unwrap();
-        let kc = forest.viral_coefficients(ViralPeriod::Month);
+        let kc = forest.viral_coefficients(CohortPeriod::Month);
         assert_eq!(kc.len(), 2);
         assert_eq!(kc[0].cohort, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
         assert_eq!((kc[0].customers, kc[0].invitations, kc[0].conversions), (2, 3, 2));
@@ -536,9 +500,9 @@ mod tests {
         assert!((kc[0].conversion_rate - 2.0 / 3.0).abs() < 1e-12);
         assert!((kc[0].k - 1.0).abs() < 1e-12);
         assert_eq!((kc[1].cohort.month(), kc[1].customers, kc[1].invitations, kc[1].k), (2, 2, 0, 0.0));
-        let weeks = forest.viral_coefficients(ViralPeriod::Week);
+        let weeks = forest.viral_coefficients(CohortPeriod::Week);
         assert_eq!(weeks[0].cohort, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
-        assert_eq!(ViralPeriod::Week.start(NaiveDate::from_ymd_opt(2024, 1, 7).unwrap()).day(), 1);
-        assert_eq!(ViralPeriod::Year.start(NaiveDate::from_ymd_opt(2024, 5, 7).unwrap()).month(), 1);
+        assert_eq!(CohortPeriod::Week.start(NaiveDate::from_ymd_opt(2024, 1, 7).unwrap()).day(), 1);
+        assert_eq!(CohortPeriod::Year.start(NaiveDate::from_ymd_opt(2024, 5, 7).unwrap()).month(), 1);
     }
 }

@@ -27,19 +27,19 @@ use crate::{Channel, CustomerBase, CustomerId, EngagementAction, EventKind};
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::score::EngagementConfig;
-/// use customer_lifecycle::{Channel, EngagementAction};
+/// use customer_lifecycle::score::EngagementOptions;
+/// use customer_lifecycle::{Channel, event::EngagementAction};
 ///
-/// let config: EngagementConfig = serde_json::from_str(r#"{"half_life_days": 14, "channels": {"email": 0.5}}"#)?;
+/// let config: EngagementOptions = serde_json::from_str(r#"{"half_life_days": 14, "channels": {"email": 0.5}}"#)?;
 /// assert_eq!(config.half_life_days(), 14.0);
 /// assert_eq!(config.weight(EngagementAction::Share, &Channel::Email), 1.5);
 /// assert_eq!(config.weight(EngagementAction::Share, &Channel::Other("tiktok".into())), 3.0);
-/// assert!(serde_json::from_str::<EngagementConfig>(r#"{"half_life_days": 0}"#).is_err());
+/// assert!(serde_json::from_str::<EngagementOptions>(r#"{"half_life_days": 0}"#).is_err());
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawConfig", into = "RawConfig")]
-pub struct EngagementConfig {
+pub struct EngagementOptions {
     half_life_days: f64,
     /// By position in [`EngagementAction::ALL`].
     actions: [f64; 8],
@@ -58,15 +58,15 @@ struct RawConfig {
 
 impl Default for RawConfig {
     fn default() -> Self {
-        EngagementConfig::default().into()
+        EngagementOptions::default().into()
     }
 }
 
-impl TryFrom<RawConfig> for EngagementConfig {
+impl TryFrom<RawConfig> for EngagementOptions {
     type Error = ScoreError;
 
     fn try_from(raw: RawConfig) -> Result<Self, ScoreError> {
-        let mut config = EngagementConfig::new(raw.half_life_days)?;
+        let mut config = EngagementOptions::new(raw.half_life_days)?;
         for (action, weight) in raw.actions {
             config = config.with_action_weight(action, weight)?;
         }
@@ -78,8 +78,8 @@ impl TryFrom<RawConfig> for EngagementConfig {
     }
 }
 
-impl From<EngagementConfig> for RawConfig {
-    fn from(config: EngagementConfig) -> Self {
+impl From<EngagementOptions> for RawConfig {
+    fn from(config: EngagementOptions) -> Self {
         let actions = EngagementAction::ALL.into_iter().zip(config.actions).collect();
         let mut channels: BTreeMap<String, f64> =
             Channel::NAMED.iter().map(|c| c.name().to_owned()).zip(config.named_channels).collect();
@@ -88,9 +88,9 @@ impl From<EngagementConfig> for RawConfig {
     }
 }
 
-impl Default for EngagementConfig {
+impl Default for EngagementOptions {
     fn default() -> Self {
-        EngagementConfig {
+        EngagementOptions {
             half_life_days: 30.0,
             //         like comment share mention reply visit open click
             actions: [1.0, 2.0, 3.0, 3.0, 2.0, 1.0, 0.5, 1.0],
@@ -108,7 +108,7 @@ fn check_weight(name: String, value: f64) -> Result<f64, ScoreError> {
     }
 }
 
-impl EngagementConfig {
+impl EngagementOptions {
     /// The default weights with the given half-life.
     ///
     /// # Errors
@@ -122,7 +122,7 @@ impl EngagementConfig {
                 reason: "must be positive and finite",
             });
         }
-        Ok(EngagementConfig { half_life_days, ..EngagementConfig::default() })
+        Ok(EngagementOptions { half_life_days, ..EngagementOptions::default() })
     }
 
     /// Sets one action's weight.
@@ -247,21 +247,21 @@ pub struct EngagementScore {
 ///
 /// `score = Σ w_action × w_channel × 2^(−(as_of − t) / half_life)` over the
 /// customer's engagement events at instants `t ≤ as_of` (see
-/// [`EngagementConfig`] for the weights). An interaction a half-life old
+/// [`EngagementOptions`] for the weights). An interaction a half-life old
 /// counts half; later ones are ignored.
 ///
 /// # Example
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use customer_lifecycle::score::{Engagement, EngagementConfig, Interaction};
-/// use customer_lifecycle::{Channel, CustomerId, EngagementAction};
+/// use customer_lifecycle::score::{Engagement, EngagementOptions, Interaction};
+/// use customer_lifecycle::{Channel, CustomerId, event::EngagementAction};
 ///
 /// let now = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
 /// let ana = CustomerId::from_key("ana");
 /// let seen = |days, action| Interaction { customer: ana, at: now - TimeDelta::days(days), action, channel: Channel::Web };
 /// let log = [seen(0, EngagementAction::Like), seen(30, EngagementAction::Share), seen(-1, EngagementAction::Click)];
-/// let scores = Engagement::from_interactions(&EngagementConfig::default(), &log, now);
+/// let scores = Engagement::from_interactions(&EngagementOptions::default(), &log, now);
 /// assert_eq!(scores.scores[0].score, 1.0 + 3.0 * 0.5);
 /// assert_eq!(scores.scores[0].interactions, 2);
 /// ```
@@ -283,7 +283,7 @@ impl Engagement {
     /// # Complexity
     ///
     /// O(e) for e events.
-    pub fn from_base(base: &CustomerBase, config: &EngagementConfig, as_of: DateTime<Utc>) -> Engagement {
+    pub fn from_base(base: &CustomerBase, config: &EngagementOptions, as_of: DateTime<Utc>) -> Engagement {
         let Profiled { customers, left_out } = Profiled::as_of(base, as_of);
         let scores = customers
             .into_iter()
@@ -311,7 +311,7 @@ impl Engagement {
     /// O(n) expected for n interactions: hashing (partitioned by key hash
     /// for large inputs, as for [`Rfm`](crate::score::Rfm)) and one `exp2` each.
     pub fn from_interactions(
-        config: &EngagementConfig,
+        config: &EngagementOptions,
         interactions: &[Interaction],
         as_of: DateTime<Utc>,
     ) -> Engagement {

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::consent::Profiled;
-use crate::score::EngagementConfig;
+use crate::score::EngagementOptions;
 use crate::{CustomerBase, CustomerId, EventKind, Feedback};
 
 /// The components of a health score, each in 0..=1, 1 healthiest.
@@ -65,14 +65,14 @@ pub struct HealthScore {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use customer_lifecycle::score::{EngagementConfig, Health};
+/// use customer_lifecycle::score::{EngagementOptions, Health};
 /// use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, Money, NewCustomer, Policy};
 ///
 /// let mut base = CustomerBase::new(Policy::default());
 /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
 /// let ana = base.add_customer(NewCustomer::with_key("ana", t0))?;
 /// base.apply(&Event { id: EventId::from_key("o1"), customer: ana, at: t0, channel: Channel::Web, kind: EventKind::Purchase { amount: Money::from_minor(100) } })?;
-/// let health = Health::from_base(&base, &EngagementConfig::default(), t0 + TimeDelta::days(90));
+/// let health = Health::from_base(&base, &EngagementOptions::default(), t0 + TimeDelta::days(90));
 /// let c = health.scores[0].components;
 /// assert_eq!((c.recency, c.frequency, c.engagement, c.sentiment, c.standing), (0.5, 0.25, 0.0, 0.5, 1.0));
 /// assert!((health.scores[0].score - 100.0 * (0.15 + 0.0625 + 0.1 + 0.1)).abs() < 1e-9);
@@ -94,7 +94,7 @@ impl Health {
     /// # Complexity
     ///
     /// O(e) for e events.
-    pub fn from_base(base: &CustomerBase, engagement: &EngagementConfig, as_of: DateTime<Utc>) -> Health {
+    pub fn from_base(base: &CustomerBase, engagement: &EngagementOptions, as_of: DateTime<Utc>) -> Health {
         let Profiled { customers, left_out } = Profiled::as_of(base, as_of);
         let year_ago = as_of - TimeDelta::days(365);
         let scores = customers

@@ -46,7 +46,7 @@ mod rfm;
 
 use chrono::NaiveDate;
 
-pub use engagement::{Engagement, EngagementConfig, EngagementScore, Interaction};
+pub use engagement::{Engagement, EngagementOptions, EngagementScore, Interaction};
 pub use fry::{Fry, FryCustomer, FryDecomposition, FryFigures, Reach};
 pub use health::{Health, HealthComponents, HealthScore};
 pub use nps::{CsatSummary, FeedbackScores, NpsSummary};

@@ -88,7 +88,7 @@ impl CsatSummary {
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
 /// use customer_lifecycle::score::FeedbackScores;
-/// use customer_lifecycle::{AttributeValue, Channel, CustomerBase, Event, EventId, EventKind, Feedback, NewCustomer, NpsScore, Policy, Window};
+/// use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy, Window, customer::AttributeValue, event::{Feedback, NpsScore}};
 ///
 /// let mut base = CustomerBase::new(Policy::default());
 /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();

@@ -372,11 +372,11 @@ impl<'a> Rfm<&'a str> {
     ///
     /// ```
     /// # #[cfg(feature = "csv")] {
-    /// use customer_lifecycle::TransactionCsv;
+    /// use customer_lifecycle::csv::TransactionCsv;
     /// use customer_lifecycle::score::Rfm;
     ///
     /// let text = "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n";
-    /// let log = TransactionCsv::new().read_log(text.as_bytes())?;
+    /// let log = TransactionCsv::new().from_reader(text.as_bytes())?;
     /// let rfm = Rfm::from_log(&log, "2024-01-10".parse()?)?;
     /// assert_eq!(rfm, Rfm::from_records(log.records(), "2024-01-10".parse()?)?);
     /// assert_eq!((rfm.rows()[0].customer, rfm.rows()[0].frequency), ("ana", 2));
@@ -430,7 +430,7 @@ impl<'a> Rfm<&'a str> {
 impl Rfm<String> {
     /// RFM of the transaction CSV file at `path`, its columns as `csv`
     /// names them: the same scores and rows, in the same order, as
-    /// [`Rfm::from_log`] of [`csv.read_path_log(path)`](crate::TransactionCsv::read_path_log),
+    /// [`Rfm::from_log`] of [`csv.from_path(path)`](crate::csv::TransactionCsv::from_path),
     /// with the same errors, but faster and in less memory: each row is
     /// added to its customer's recency, frequency and monetary sums as it
     /// is parsed (in pieces on every core with the `parallel` feature), and
@@ -439,7 +439,7 @@ impl Rfm<String> {
     /// # Errors
     ///
     /// [`Error::Csv`](crate::Error::Csv) as
-    /// [`read_path_log`](crate::TransactionCsv::read_path_log), naming the
+    /// [`from_path`](crate::csv::TransactionCsv::from_path), naming the
     /// first bad line; [`Error::Scoring`](crate::Error::Scoring) as
     /// [`from_records`](Rfm::from_records).
     ///
@@ -450,14 +450,14 @@ impl Rfm<String> {
     /// # Example
     ///
     /// ```
-    /// use customer_lifecycle::TransactionCsv;
+    /// use customer_lifecycle::csv::TransactionCsv;
     /// use customer_lifecycle::score::Rfm;
     ///
     /// let path = std::env::temp_dir().join(format!("rfm-read-path-{}.csv", std::process::id()));
     /// std::fs::write(&path, "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n")?;
     /// let csv = TransactionCsv::new();
     /// let rfm = Rfm::read_path(&csv, &path, "2024-01-10".parse()?)?;
-    /// let log = csv.read_path_log(&path)?;
+    /// let log = csv.from_path(&path)?;
     /// let from_log = Rfm::from_log(&log, "2024-01-10".parse()?)?;
     /// assert_eq!(rfm.rows()[0].customer, "ana");
     /// assert!(rfm.rows().iter().zip(from_log.rows()).all(|(a, b)| a.customer == b.customer && a.score == b.score));
@@ -465,7 +465,7 @@ impl Rfm<String> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read_path(
-        csv: &crate::TransactionCsv,
+        csv: &crate::csv::TransactionCsv,
         path: impl AsRef<std::path::Path>,
         as_of: NaiveDate,
     ) -> Result<Self, crate::Error> {
@@ -483,7 +483,7 @@ struct RfmFold {
 }
 
 #[cfg(feature = "csv")]
-impl crate::transactions::csv::CustomerFold for RfmFold {
+impl crate::csv::CustomerFold for RfmFold {
     type Acc = (NaiveDate, u32, u64);
 
     fn empty(&self) -> Self::Acc {

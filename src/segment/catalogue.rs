@@ -360,7 +360,7 @@ fn score_columns(
     row_of: &HashMap<CustomerId, usize>,
     as_of: DateTime<Utc>,
 ) -> ([(&'static str, Vec<Option<f64>>); 6], Vec<Option<String>>) {
-    use crate::score::{Engagement, EngagementConfig, Health, Rfm, RfmSegments};
+    use crate::score::{Engagement, EngagementOptions, Health, Rfm, RfmSegments};
     let n = present.len();
     let row_of = |id: &CustomerId| row_of.get(id).copied();
     let mut rfm = [vec![None; n], vec![None; n], vec![None; n], vec![None; n]];
@@ -382,7 +382,7 @@ fn score_columns(
             segment[i] = Some(names.segment(s).to_owned());
         }
     }
-    let config = EngagementConfig::default();
+    let config = EngagementOptions::default();
     let mut engagement = vec![None; n];
     for score in Engagement::from_base(base, &config, as_of).scores {
         if let Some(i) = row_of(&score.customer) {

@@ -4,6 +4,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value as Json};
 
+use super::table::FeatureType;
+
 /// A named segment: the customers for whom its predicate holds.
 ///
 /// The JSON form is a contract:
@@ -191,17 +193,147 @@ impl From<bool> for Value {
 /// An invalid segment definition, with the path to the offending place:
 /// `where.all[1].field`, or `[2].where.all[1].field` in a list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {reason}")]
+#[error("{path}: {problem}")]
 pub struct DefinitionError {
-    /// Where in the definition (empty for the document itself).
+    /// Where in the definition (`(document)` for the document itself).
     pub path: String,
     /// What is wrong.
-    pub reason: String,
+    pub problem: DefinitionProblem,
 }
 
-fn err<T>(path: &str, reason: impl Into<String>) -> Result<T, DefinitionError> {
+/// What is wrong with a segment definition, in [`DefinitionError`]: a
+/// reason a caller can match on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DefinitionProblem {
+    /// The text is not JSON.
+    #[error("not JSON: {message}")]
+    NotJson {
+        /// What the JSON parser said.
+        message: String,
+    },
+    /// A list of segments that is empty.
+    #[error("the list holds no segment")]
+    NoSegment,
+    /// Two segments of a list share a name.
+    #[error("duplicate segment name {name:?}")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A segment that is not an object.
+    #[error("a segment is an object with \"name\" and \"where\"")]
+    NotASegment,
+    /// A segment with a key other than `name` and `where`.
+    #[error("unknown key; a segment has \"name\" and \"where\"")]
+    UnknownKey,
+    /// A name that is not a non-empty string.
+    #[error("the name must be a non-empty string")]
+    EmptyName,
+    /// A segment without `name`.
+    #[error("missing \"name\"")]
+    MissingName,
+    /// A segment without `where`.
+    #[error("missing \"where\"")]
+    MissingWhere,
+    /// A predicate that is not an object.
+    #[error(
+        "a predicate is an object: {{\"all\": [..]}}, {{\"any\": [..]}}, {{\"not\": {{..}}}} or {{\"field\": .., OP: ..}}"
+    )]
+    NotAPredicate,
+    /// `all`, `any` or `not` with other keys beside it.
+    #[error("\"{keyword}\" stands alone in its object")]
+    NotAlone {
+        /// `all`, `any` or `not`.
+        keyword: &'static str,
+    },
+    /// `all` or `any` whose value is not a list.
+    #[error("expected a list of predicates")]
+    NotAList,
+    /// An empty `all`, `any` or `in` list.
+    #[error("an empty \"{keyword}\" list")]
+    EmptyList {
+        /// `all`, `any` or `in`.
+        keyword: &'static str,
+    },
+    /// A field name that is not a non-empty string.
+    #[error("the field must be a non-empty string")]
+    EmptyField,
+    /// An object that is neither a combinator nor a comparison.
+    #[error("expected \"all\", \"any\", \"not\" or \"field\"")]
+    NoPredicateKey,
+    /// An operator the language does not have.
+    #[error("unknown operator {operator:?}; expected one of {}", OPERATORS.join(", "))]
+    UnknownOperator {
+        /// The key as written.
+        operator: String,
+    },
+    /// A comparison with two operators.
+    #[error("a comparison has exactly one operator")]
+    TwoOperators,
+    /// A comparison without an operator.
+    #[error("a comparison needs an operator")]
+    MissingOperator,
+    /// A number JSON holds but a float cannot.
+    #[error("the number is out of range")]
+    NumberOutOfRange,
+    /// A value that is not a number, a string or a boolean.
+    #[error("expected a number, a string or a boolean")]
+    NotAValue,
+    /// `in` or `between` whose operand is not a list.
+    #[error("\"{operator}\" takes a list")]
+    TakesAList {
+        /// `in` or `between`.
+        operator: String,
+    },
+    /// `between` with other than two values.
+    #[error("\"between\" takes two values")]
+    BetweenArity,
+    /// `between` with a boolean.
+    #[error("\"between\" takes numbers or strings")]
+    BetweenBool,
+    /// `between` with a number and a string.
+    #[error("\"between\" takes two values of the same type")]
+    BetweenMixed,
+    /// `between` whose low end is above its high end.
+    #[error("inverted range: {low} is above {high}")]
+    InvertedRange {
+        /// The low end, as the definition writes it.
+        low: String,
+        /// The high end.
+        high: String,
+    },
+    /// A field the feature table does not have.
+    #[error("unknown field {field:?}")]
+    UnknownField {
+        /// The field.
+        field: String,
+    },
+    /// A value of another type than the feature's.
+    #[error("field {field:?} holds {declared:?} values, not a {found}")]
+    WrongType {
+        /// The field.
+        field: String,
+        /// Its type.
+        declared: FeatureType,
+        /// The type of the value given.
+        found: &'static str,
+    },
+    /// A value outside a closed feature's set of values.
+    #[error("{value} is not a value of field {field:?}; it takes one of: {}", allowed.join(", "))]
+    NotAllowed {
+        /// The value, as the definition writes it.
+        value: String,
+        /// The field.
+        field: String,
+        /// The values it takes.
+        allowed: Vec<String>,
+    },
+}
+
+fn err<T>(path: &str, problem: DefinitionProblem) -> Result<T, DefinitionError> {
     let path = if path.is_empty() { "(document)".to_owned() } else { path.to_owned() };
-    Err(DefinitionError { path, reason: reason.into() })
+    Err(DefinitionError { path, problem })
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -222,7 +354,8 @@ impl Segment {
     ///
     /// [`DefinitionError`] with the path to the first problem.
     pub fn from_json(text: &str) -> Result<Segment, DefinitionError> {
-        let json: Json = serde_json::from_str(text).or_else(|e| err("", format!("not JSON: {e}")))?;
+        let json: Json =
+            serde_json::from_str(text).or_else(|e| err("", DefinitionProblem::NotJson { message: e.to_string() }))?;
         Segment::from_value(&json)
     }
 
@@ -234,11 +367,12 @@ impl Segment {
     /// [`DefinitionError`] with the path to the first problem; in a list the
     /// path starts with the index, as in `[2].where.all[1].field`.
     pub fn list_from_json(text: &str) -> Result<Vec<Segment>, DefinitionError> {
-        let json: Json = serde_json::from_str(text).or_else(|e| err("", format!("not JSON: {e}")))?;
+        let json: Json =
+            serde_json::from_str(text).or_else(|e| err("", DefinitionProblem::NotJson { message: e.to_string() }))?;
         let segments = match &json {
             Json::Array(items) => {
                 if items.is_empty() {
-                    return err("", "the list holds no segment");
+                    return err("", DefinitionProblem::NoSegment);
                 }
                 items
                     .iter()
@@ -250,7 +384,7 @@ impl Segment {
         };
         for (i, segment) in segments.iter().enumerate() {
             if segments[..i].iter().any(|s| s.name == segment.name) {
-                return err(&format!("[{i}].name"), format!("duplicate segment name {:?}", segment.name));
+                return err(&format!("[{i}].name"), DefinitionProblem::DuplicateName { name: segment.name.clone() });
             }
         }
         Ok(segments)
@@ -268,20 +402,20 @@ impl Segment {
 
     /// Reads a segment from parsed JSON; `path` prefixes error paths.
     fn parse(json: &Json, path: &str) -> Result<Segment, DefinitionError> {
-        let Json::Object(map) = json else { return err(path, "a segment is an object with \"name\" and \"where\"") };
+        let Json::Object(map) = json else { return err(path, DefinitionProblem::NotASegment) };
         for key in map.keys() {
             if !matches!(key.as_str(), "name" | "where" | "description") {
-                return err(&join(path, key), "unknown key; a segment has \"name\" and \"where\"");
+                return err(&join(path, key), DefinitionProblem::UnknownKey);
             }
         }
         let name = match map.get("name") {
             Some(Json::String(name)) if !name.is_empty() => name.clone(),
-            Some(_) => return err(&join(path, "name"), "the name must be a non-empty string"),
-            None => return err(path, "missing \"name\""),
+            Some(_) => return err(&join(path, "name"), DefinitionProblem::EmptyName),
+            None => return err(path, DefinitionProblem::MissingName),
         };
         let predicate = match map.get("where") {
             Some(json) => Predicate::parse(json, &join(path, "where"))?,
-            None => return err(path, "missing \"where\""),
+            None => return err(path, DefinitionProblem::MissingWhere),
         };
         Ok(Segment { name, predicate })
     }
@@ -348,20 +482,17 @@ impl Predicate {
     /// Reads a predicate from parsed JSON; `path` prefixes error paths.
     fn parse(json: &Json, path: &str) -> Result<Predicate, DefinitionError> {
         let Json::Object(map) = json else {
-            return err(
-                path,
-                "a predicate is an object: {\"all\": [..]}, {\"any\": [..]}, {\"not\": {..}} or {\"field\": .., OP: ..}",
-            );
+            return err(path, DefinitionProblem::NotAPredicate);
         };
         for combinator in ["all", "any"] {
             if let Some(parts) = map.get(combinator) {
                 if map.len() > 1 {
-                    return err(path, format!("\"{combinator}\" stands alone in its object"));
+                    return err(path, DefinitionProblem::NotAlone { keyword: combinator });
                 }
                 let here = join(path, combinator);
-                let Json::Array(parts) = parts else { return err(&here, "expected a list of predicates") };
+                let Json::Array(parts) = parts else { return err(&here, DefinitionProblem::NotAList) };
                 if parts.is_empty() {
-                    return err(&here, format!("an empty \"{combinator}\" list"));
+                    return err(&here, DefinitionProblem::EmptyList { keyword: combinator });
                 }
                 let parts = parts
                     .iter()
@@ -373,14 +504,14 @@ impl Predicate {
         }
         if let Some(part) = map.get("not") {
             if map.len() > 1 {
-                return err(path, "\"not\" stands alone in its object");
+                return err(path, DefinitionProblem::NotAlone { keyword: "not" });
             }
             return Ok(Predicate::Not(Box::new(Predicate::parse(part, &join(path, "not"))?)));
         }
         let field = match map.get("field") {
             Some(Json::String(f)) if !f.is_empty() => f.clone(),
-            Some(_) => return err(&join(path, "field"), "the field must be a non-empty string"),
-            None => return err(path, "expected \"all\", \"any\", \"not\" or \"field\""),
+            Some(_) => return err(&join(path, "field"), DefinitionProblem::EmptyField),
+            None => return err(path, DefinitionProblem::NoPredicateKey),
         };
         let mut op = None;
         for (key, value) in map {
@@ -389,14 +520,14 @@ impl Predicate {
             }
             let here = join(path, key);
             if !OPERATORS.contains(&key.as_str()) {
-                return err(&here, format!("unknown operator {key:?}; expected one of {}", OPERATORS.join(", ")));
+                return err(&here, DefinitionProblem::UnknownOperator { operator: key.clone() });
             }
             if op.is_some() {
-                return err(&here, "a comparison has exactly one operator");
+                return err(&here, DefinitionProblem::TwoOperators);
             }
             op = Some(parse_op(key, value, &here)?);
         }
-        let Some(op) = op else { return err(path, "a comparison needs an operator") };
+        let Some(op) = op else { return err(path, DefinitionProblem::MissingOperator) };
         Ok(Predicate::Compare(Comparison { field, op }))
     }
 
@@ -431,18 +562,18 @@ fn parse_value(json: &Json, path: &str) -> Result<Value, DefinitionError> {
     match json {
         Json::Number(n) => match n.as_f64() {
             Some(x) if x.is_finite() => Ok(Value::Number(x)),
-            _ => err(path, "the number is out of range"),
+            _ => err(path, DefinitionProblem::NumberOutOfRange),
         },
         Json::String(s) => Ok(Value::Text(s.clone())),
         Json::Bool(b) => Ok(Value::Bool(*b)),
-        _ => err(path, "expected a number, a string or a boolean"),
+        _ => err(path, DefinitionProblem::NotAValue),
     }
 }
 
 fn parse_op(name: &str, json: &Json, path: &str) -> Result<Op, DefinitionError> {
     let list = |json: &Json| match json {
         Json::Array(items) => items.iter().enumerate().map(|(i, v)| parse_value(v, &format!("{path}[{i}]"))).collect(),
-        _ => err(path, format!("\"{name}\" takes a list")),
+        _ => err(path, DefinitionProblem::TakesAList { operator: name.to_owned() }),
     };
     Ok(match name {
         "eq" => Op::Eq(parse_value(json, path)?),
@@ -454,21 +585,21 @@ fn parse_op(name: &str, json: &Json, path: &str) -> Result<Op, DefinitionError> 
         "in" => {
             let values: Vec<Value> = list(json)?;
             if values.is_empty() {
-                return err(path, "an empty \"in\" list");
+                return err(path, DefinitionProblem::EmptyList { keyword: "in" });
             }
             Op::In(values)
         }
         _ => {
             let values: Vec<Value> = list(json)?;
-            let [lo, hi] = <[Value; 2]>::try_from(values).or_else(|_| err(path, "\"between\" takes two values"))?;
+            let [lo, hi] = <[Value; 2]>::try_from(values).or_else(|_| err(path, DefinitionProblem::BetweenArity))?;
             let inverted = match (&lo, &hi) {
                 (Value::Number(a), Value::Number(b)) => a > b,
                 (Value::Text(a), Value::Text(b)) => a > b,
-                (Value::Bool(_), _) | (_, Value::Bool(_)) => return err(path, "\"between\" takes numbers or strings"),
-                _ => return err(path, "\"between\" takes two values of the same type"),
+                (Value::Bool(_), _) | (_, Value::Bool(_)) => return err(path, DefinitionProblem::BetweenBool),
+                _ => return err(path, DefinitionProblem::BetweenMixed),
             };
             if inverted {
-                return err(path, format!("inverted range: {lo} is above {hi}"));
+                return err(path, DefinitionProblem::InvertedRange { low: lo.to_string(), high: hi.to_string() });
             }
             Op::Between(lo, hi)
         }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::definition::{Comparison, DefinitionError, Op, Predicate, Segment, Value};
+use super::definition::{Comparison, DefinitionError, DefinitionProblem, Op, Predicate, Segment, Value};
 use super::membership::Membership;
 use super::table::{Cells, Column, FeatureTable, FeatureType, MISSING_CODE};
 
@@ -117,7 +117,7 @@ impl FeatureTable {
                 let Some(column) = self.column(&c.field) else {
                     return Err(DefinitionError {
                         path: format!("{path}.field"),
-                        reason: format!("unknown field {:?}", c.field),
+                        problem: DefinitionProblem::UnknownField { field: c.field.clone() },
                     });
                 };
                 let Some(declared) = column.declared else { return check_closed(column, c, path) };
@@ -131,11 +131,11 @@ impl FeatureTable {
                     if !fits {
                         return Err(DefinitionError {
                             path: format!("{path}.{}", c.op.name()),
-                            reason: format!(
-                                "field {:?} holds {declared:?} values, not a {}",
-                                c.field,
-                                value.type_name()
-                            ),
+                            problem: DefinitionProblem::WrongType {
+                                field: c.field.clone(),
+                                declared,
+                                found: value.type_name(),
+                            },
                         });
                     }
                 }
@@ -172,10 +172,11 @@ impl FeatureTable {
             if segments[..i].iter().any(|s| s.name == segment.name) {
                 return Err(DefinitionError {
                     path: format!("[{i}].name"),
-                    reason: format!("duplicate segment name {:?}", segment.name),
+                    problem: DefinitionProblem::DuplicateName { name: segment.name.clone() },
                 });
             }
-            self.check(segment).map_err(|e| DefinitionError { path: format!("[{i}].{}", e.path), reason: e.reason })?;
+            self.check(segment)
+                .map_err(|e| DefinitionError { path: format!("[{i}].{}", e.path), problem: e.problem })?;
         }
         Ok(segments.iter().map(|s| self.members(s)).collect())
     }
@@ -268,11 +269,11 @@ fn check_closed(column: &Column, c: &Comparison, path: &str) -> Result<(), Defin
         if !matches!(value, Value::Text(s) if allowed.contains(s)) {
             return Err(DefinitionError {
                 path: here,
-                reason: format!(
-                    "{value} is not a value of field {:?}; it takes one of: {}",
-                    c.field,
-                    allowed.join(", ")
-                ),
+                problem: DefinitionProblem::NotAllowed {
+                    value: value.to_string(),
+                    field: c.field.clone(),
+                    allowed: allowed.clone(),
+                },
             });
         }
     }

@@ -47,18 +47,13 @@
 //! ```
 
 mod catalogue;
-#[cfg(feature = "csv")]
-mod csv;
 mod definition;
 mod eval;
 mod library;
 mod membership;
 mod table;
 
-#[cfg(feature = "csv")]
-#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
-pub use csv::read_feature_csv;
-pub use definition::{Comparison, DefinitionError, FieldRef, Op, Predicate, Segment, Value};
+pub use definition::{Comparison, DefinitionError, DefinitionProblem, FieldRef, Op, Predicate, Segment, Value};
 pub use eval::{ClauseOutcome, Explanation, MigrationMatrix, SegmentChange};
 pub use library::ready_segments;
 pub use membership::Membership;

@@ -353,7 +353,7 @@ impl FeatureTable {
     /// let typo = Segment::from_json(r#"{"name": "g", "where": {"field": "tier", "eq": "Gold"}}"#)?;
     /// let err = table.evaluate(&typo).unwrap_err();
     /// assert_eq!(err.path, "where.eq");
-    /// assert!(err.reason.ends_with("one of: gold, silver"));
+    /// assert!(err.problem.to_string().ends_with("one of: gold, silver"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn close_values<S: Into<String>>(

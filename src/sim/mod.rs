@@ -33,10 +33,10 @@
 //! # Example
 //!
 //! ```
-//! use customer_lifecycle::sim::{SimConfig, Simulator};
+//! use customer_lifecycle::sim::{SimOptions, Simulator};
 //! use customer_lifecycle::{CustomerBase, Policy};
 //!
-//! let sim = Simulator::new(SimConfig { customers: 200, ..SimConfig::default() }, 7)?;
+//! let sim = Simulator::new(SimOptions { customers: 200, ..SimOptions::default() }, 7)?;
 //! let mut base = CustomerBase::new(Policy::default());
 //! let events = sim.populate(&mut base)?;
 //! base.advance_to(sim.end());
@@ -63,7 +63,7 @@ use crate::{
 /// The simulator's settings. Every rate is per day; every share lies in 0..=1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct SimConfig {
+pub struct SimOptions {
     /// How many people.
     pub customers: usize,
     /// The start of the simulated period.
@@ -117,9 +117,37 @@ pub struct SimConfig {
     pub profiling_withdrawal_share: f64,
 }
 
-impl Default for SimConfig {
+crate::util::options_setters!(SimOptions {
+    customers: usize,
+    start: DateTime<Utc>,
+    days: u32,
+    follower_share: f64,
+    mean_follows: f64,
+    referred_share: f64,
+    buyer_share: f64,
+    referred_buyer_share: f64,
+    first_purchase_delay_days: f64,
+    purchase_shape: f64,
+    purchase_rate: f64,
+    dropout_shape: f64,
+    dropout_rate: f64,
+    spend_shape: f64,
+    spend_scale_shape: f64,
+    spend_scale_rate: f64,
+    feedback_share: f64,
+    detractor_share: f64,
+    complaint_share: f64,
+    resolved_share: f64,
+    refund_share: f64,
+    ticket_share: f64,
+    engagement_rate: f64,
+    contact_consent_share: f64,
+    profiling_withdrawal_share: f64,
+});
+
+impl Default for SimOptions {
     fn default() -> Self {
-        SimConfig {
+        SimOptions {
             customers: 10_000,
             start: Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).single().expect("valid date"),
             days: 730,
@@ -159,7 +187,7 @@ pub struct SimError {
     pub reason: &'static str,
 }
 
-impl SimConfig {
+impl SimOptions {
     fn validate(&self) -> Result<(), SimError> {
         let shares = [
             ("follower_share", self.follower_share),
@@ -230,7 +258,7 @@ struct Person {
 /// generative story.
 #[derive(Debug, Clone)]
 pub struct Simulator {
-    config: SimConfig,
+    config: SimOptions,
     seed: u64,
     people: Vec<Person>,
     follows: Vec<u32>,
@@ -251,7 +279,7 @@ impl Simulator {
     ///
     /// O(customers × mean follows); memory about 60 bytes a person. Events
     /// are drawn later, one person at a time.
-    pub fn new(config: SimConfig, seed: u64) -> Result<Self, SimError> {
+    pub fn new(config: SimOptions, seed: u64) -> Result<Self, SimError> {
         config.validate()?;
         let n = config.customers;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -313,7 +341,7 @@ impl Simulator {
     }
 
     /// The settings.
-    pub fn config(&self) -> &SimConfig {
+    pub fn config(&self) -> &SimOptions {
         &self.config
     }
 

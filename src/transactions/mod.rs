@@ -1,9 +1,7 @@
 //! [`Transaction`]: one purchase as a transaction log records it, with no
 //! event id: a customer key, a calendar day and an amount. With the `csv`
-//! feature, [`TransactionCsv`](crate::TransactionCsv) reads them from a file.
-
-#[cfg(feature = "csv")]
-pub(crate) mod csv;
+//! feature, [`TransactionCsv`](crate::csv::TransactionCsv) reads them from a
+//! file. [`Transaction`] and [`TransactionLog`] are also at the crate root.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -48,7 +46,7 @@ pub struct LogRow {
 /// by index. What the whole-base computations read fastest
 /// ([`Rfm::from_log`](crate::score::Rfm::from_log),
 /// [`Summary::from_log`](crate::clv::Summary::from_log)), and what
-/// [`TransactionCsv::read_log`](crate::TransactionCsv::read_log) returns
+/// [`TransactionCsv::from_reader`](crate::csv::TransactionCsv::from_reader) returns
 /// without a string allocation per row. Serialises as the list of its
 /// [`Transaction`]s.
 ///

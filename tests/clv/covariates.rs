@@ -2,9 +2,9 @@
 //! §6), on the CDNOW summary and its bundled synthetic covariates.
 
 use customer_lifecycle::clv::{
-    CovariateData, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec, CovariateTable, read_summary_csv,
+    CovariateData, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec, CovariateTable,
 };
-use customer_lifecycle::segment::read_feature_csv;
+use customer_lifecycle::csv::{FeatureCsv, SummaryCsv};
 use serde_json::Value;
 
 use super::example_program::run;
@@ -90,10 +90,8 @@ fn covariates_follow_the_contract_and_match_the_library() {
         }
     }
     // The same numbers as the library's fit on the same data.
-    let customers = read_summary_csv(std::fs::File::open(SUMMARY).unwrap()).unwrap();
-    let table =
-        CovariateTable::from_features(&read_feature_csv(std::fs::File::open(COVARIATES).unwrap()).unwrap(), None)
-            .unwrap();
+    let customers = SummaryCsv::new().from_path(SUMMARY).unwrap();
+    let table = CovariateTable::from_features(&FeatureCsv::new().from_path(COVARIATES).unwrap(), None).unwrap();
     let data = CovariateData::new(&customers, &table, &CovariateSpec::all(&table)).unwrap();
     let fit = CovariateModel::fit(CovariateKind::BgNbd, &data, &CovariateOptions::default()).unwrap();
     assert_eq!(out["bgnbd"]["r"].as_f64().unwrap(), fit.model.params()[0]);

@@ -45,7 +45,7 @@ fn part(log: &Log, from: i64, to: i64) -> Log {
 
 fn sorted(agg: &PurchaseAggregate) -> Vec<CustomerPurchases> {
     let mut customers = agg.customers().to_vec();
-    customers.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    customers.sort_by(|a, b| a.key.cmp(&b.key));
     customers
 }
 
@@ -114,7 +114,7 @@ fn aggregate_by_definition(log: &[(String, NaiveDate, Money)]) -> (Vec<CustomerP
             let sums = &days[key];
             let (&first_day, &first) = sums.first_key_value().unwrap();
             CustomerPurchases {
-                customer_id: (*key).to_owned(),
+                key: (*key).to_owned(),
                 first_day,
                 first_day_amount: Money::from_minor(first),
                 last_day: *sums.last_key_value().unwrap().0,
@@ -166,7 +166,7 @@ fn a_negative_amount_is_reported_before_an_overflow() {
     let big = Money::from_minor(i64::MAX);
     let log = [("a", day(0), big), ("a", day(1), big), ("b", day(2), Money::from_minor(-5))];
     let err = PurchaseAggregate::from_records(log).unwrap_err();
-    assert!(matches!(err, ClvError::NegativeAmount { ref customer_id, .. } if customer_id == "b"), "{err:?}");
+    assert!(matches!(err, ClvError::NegativeAmount { ref key, .. } if key == "b"), "{err:?}");
     let err = PurchaseAggregate::from_records(log.into_iter().take(2)).unwrap_err();
     assert!(matches!(err, ClvError::Money(_)), "{err:?}");
     let same_day = [("a", day(0), big), ("a", day(0), Money::from_minor(1))];
@@ -207,11 +207,13 @@ mod cdnow {
 
     use customer_lifecycle::clv::{
         BgNbd, CustomerSummary, FitData, FitOptions, GammaGamma, History, ModifiedBgNbd, ParetoNbd, PurchaseModel,
-        SpendData, TimeUnit, read_summary_csv,
+        SpendData, TimeUnit,
     };
 
     pub(super) fn customers() -> Vec<CustomerSummary> {
-        read_summary_csv(include_str!("../data/cdnow_summary.csv").as_bytes()).expect("the shipped CDNOW file reads")
+        customer_lifecycle::csv::SummaryCsv::new()
+            .from_reader(include_str!("../data/cdnow_summary.csv").as_bytes())
+            .expect("the shipped CDNOW file reads")
     }
 
     pub(super) fn data() -> FitData {
@@ -639,7 +641,8 @@ mod example {
         let mut unbounded = 0;
         for seed in 1..=6 {
             let log = simulated_log(false, seed);
-            let transactions = customer_lifecycle::TransactionCsv::new().read(log.as_bytes()).unwrap();
+            let transactions =
+                customer_lifecycle::csv::TransactionCsv::new().from_reader(log.as_bytes()).unwrap().to_transactions();
             let summary = Summary::from_transactions(&transactions, end, TimeUnit::Weeks).unwrap();
             let spend = SpendData::from_summary(&summary.customers).unwrap();
             if let Err(err) = GammaGamma::fit(&spend, &FitOptions::default()) {

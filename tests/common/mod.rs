@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use customer_lifecycle::{
-    Channel, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Feedback, Money, NewCustomer,
-    NpsScore, Policy,
+    Channel, CustomerBase, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Policy,
+    event::{EngagementAction, Feedback, NpsScore},
 };
 
 pub fn t0() -> DateTime<Utc> {

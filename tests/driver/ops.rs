@@ -24,8 +24,11 @@ use std::collections::BTreeMap;
 use arbitrary::{Arbitrary, Unstructured};
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use customer_lifecycle::{
-    Applied, AttributeValue, CampaignId, Channel, Consent, ConsentState, CsatScore, CustomerBase, CustomerId,
-    EngagementAction, Event, EventId, EventKind, Feedback, Money, NewCustomer, NpsScore, Policy, Purpose, Stage,
+    CampaignId, Channel, Consent, CustomerBase, CustomerId, Event, EventId, EventKind, Money, NewCustomer, Policy,
+    Purpose, Stage,
+    base::Applied,
+    customer::{AttributeValue, ConsentState},
+    event::{CsatScore, EngagementAction, Feedback, NpsScore},
 };
 
 /// The most operations one run makes; the rest of a long input is ignored,

@@ -7,57 +7,12 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::error::IoError;
+use super::{Table, slurp, slurp_path};
+use crate::CsvError;
+use crate::Money;
+use crate::error::FieldProblem;
 use crate::keys::{KeyTable, Prepared};
 use crate::transactions::{LogRow, TransactionLog};
-use crate::{Money, Transaction};
-
-/// What went wrong reading a CSV file. Lines are 1-based physical lines, the
-/// header being line 1.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CsvError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file, or `"input"` for a reader.
-        path: String,
-        /// The operating system's error.
-        source: IoError,
-    },
-    /// The header lacks a required column.
-    #[error("line 1: missing column {column:?}")]
-    MissingColumn {
-        /// The column's name.
-        column: String,
-    },
-    /// The header names a column twice.
-    #[error("line 1: duplicate column {column:?}")]
-    DuplicateColumn {
-        /// The column's name.
-        column: String,
-    },
-    /// A line is not well-formed CSV (a wrong number of fields, bad UTF-8).
-    #[error("line {line}: malformed CSV: {message}")]
-    Malformed {
-        /// The line.
-        line: u64,
-        /// What the CSV parser said.
-        message: String,
-    },
-    /// A field does not hold a valid value.
-    #[error("line {line}, column {column:?}: invalid value {value:?}: {reason}")]
-    InvalidField {
-        /// The line.
-        line: u64,
-        /// The column's name.
-        column: String,
-        /// The field as read.
-        value: String,
-        /// Why it was rejected.
-        reason: String,
-    },
-}
 
 /// Reads purchase logs from CSV: one purchase per row, in columns named
 /// `customer_id`, `date` and `amount` by default (other columns are
@@ -67,16 +22,19 @@ pub enum CsvError {
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::TransactionCsv;
+/// use customer_lifecycle::csv::TransactionCsv;
+/// use customer_lifecycle::error::{CsvError, FieldProblem};
 ///
 /// let text = "who,day,paid\nana,2024-01-05,12.50\nbo,2024-01-06,0\n";
-/// let log = TransactionCsv::new().customer_column("who").date_column("day").amount_column("paid").read(text.as_bytes())?;
+/// let reader = TransactionCsv::new().customer_column("who").date_column("day").amount_column("paid");
+/// let log = reader.from_reader(text.as_bytes())?.to_transactions();
 /// assert_eq!(log.len(), 2);
 /// assert_eq!(log[0].amount.minor_units(), 1250);
 ///
-/// let err = TransactionCsv::new().read("customer_id,date,amount\nana,2024-02-30,1\n".as_bytes()).unwrap_err();
+/// let err = TransactionCsv::new().from_reader("customer_id,date,amount\nana,2024-02-30,1\n".as_bytes()).unwrap_err();
 /// assert_eq!(err.to_string(), r#"line 2, column "date": invalid value "2024-02-30": expected a calendar date YYYY-MM-DD"#);
-/// # Ok::<(), customer_lifecycle::CsvError>(())
+/// assert!(matches!(err, CsvError::InvalidField { line: 2, problem: FieldProblem::NotADate, .. }));
+/// # Ok::<(), CsvError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionCsv {
@@ -118,35 +76,9 @@ impl TransactionCsv {
         self
     }
 
-    /// Reads every row, in file order.
-    ///
-    /// # Errors
-    ///
-    /// The first [`CsvError`]: a missing column, a column named twice in
-    /// the header (any column, used or not), a malformed line, an empty
-    /// key, a date that is not a real `YYYY-MM-DD` day, or an amount that is
-    /// not a non-negative decimal with at most two fraction digits.
-    ///
-    /// # Complexity
-    ///
-    /// As [`read_log`](Self::read_log), plus a string allocation per row.
-    pub fn read<R: io::Read>(&self, input: R) -> Result<Vec<Transaction>, CsvError> {
-        Ok(self.read_log(input)?.to_transactions())
-    }
-
-    /// Reads the file at `path`.
-    ///
-    /// # Errors
-    ///
-    /// [`CsvError::Io`] when it cannot be opened, otherwise as
-    /// [`read`](Self::read).
-    pub fn read_path(&self, path: impl AsRef<Path>) -> Result<Vec<Transaction>, CsvError> {
-        Ok(self.read_path_log(path)?.to_transactions())
-    }
-
     /// Reads every row, in file order, into a [`TransactionLog`] that keeps
-    /// each customer key once. The rows are those [`read`](Self::read)
-    /// returns, and the errors are the same errors.
+    /// each customer key once ([`TransactionLog::to_transactions`] gives
+    /// the rows as [`Transaction`](crate::Transaction)s).
     ///
     /// The whole input is read into memory first. A file without double
     /// quotes or carriage returns is then cut into pieces at line ends that
@@ -158,29 +90,29 @@ impl TransactionCsv {
     ///
     /// # Errors
     ///
-    /// As [`read`](Self::read).
+    /// The first [`CsvError`]: a missing column, a column named twice in
+    /// the header (any column, used or not), a malformed line, an empty
+    /// key, a date that is not a real `YYYY-MM-DD` day, or an amount that is
+    /// not a non-negative decimal with at most two fraction digits
+    /// ([`CsvError::InvalidField`] with its [`FieldProblem`]).
     ///
     /// # Complexity
     ///
     /// O(n) expected for n bytes: a hash look-up per row, then one per
     /// distinct key and piece to join the pieces.
-    pub fn read_log<R: io::Read>(&self, mut input: R) -> Result<TransactionLog, CsvError> {
-        let mut bytes = Vec::new();
-        input.read_to_end(&mut bytes).map_err(|e| CsvError::Io { path: "input".into(), source: e.into() })?;
-        self.parse(&bytes)
+    pub fn from_reader<R: io::Read>(&self, input: R) -> Result<TransactionLog, CsvError> {
+        self.parse(&slurp(input)?)
     }
 
-    /// Reads the file at `path` into a [`TransactionLog`].
+    /// Reads the file at `path`, as [`from_reader`](Self::from_reader).
     ///
     /// # Errors
     ///
     /// [`CsvError::Io`] when it cannot be read, otherwise as
-    /// [`read`](Self::read).
-    pub fn read_path_log(&self, path: impl AsRef<Path>) -> Result<TransactionLog, CsvError> {
+    /// [`from_reader`](Self::from_reader); every error names the file.
+    pub fn from_path(&self, path: impl AsRef<Path>) -> Result<TransactionLog, CsvError> {
         let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|e| CsvError::Io { path: path.display().to_string(), source: e.into() })?;
-        self.parse(&bytes)
+        self.parse(&slurp_path(path)?).map_err(|e| e.in_file(path))
     }
 
     /// The log in `bytes`: the fast path when it applies, else the general
@@ -201,7 +133,7 @@ impl TransactionCsv {
         while let Some(row) = table.next_row()? {
             let (customer, date, amount) = (row.field(0), row.field(1), row.field(2));
             let (date, amount) =
-                check(customer, date, amount).map_err(|(column, reason)| row.invalid(column, &reason))?;
+                check(customer, date, amount).map_err(|(column, problem)| row.invalid(column, problem))?;
             rows.push(LogRow { customer: keys.insert(customer, keys.prepare(customer)), date, amount });
         }
         Ok(TransactionLog::from_parts(keys.into_keys(), rows))
@@ -389,7 +321,7 @@ pub(crate) trait CustomerFold: Sync {
 impl TransactionCsv {
     /// Every customer's key, in order of first row, and summary of their
     /// rows, read from the file at `path`: the same as folding
-    /// [`read_path_log`](Self::read_path_log)'s rows in file order when
+    /// [`from_path`](Self::from_path)'s rows in file order when
     /// `fold` merges as it adds, with the same errors, in pieces on every
     /// core for a plain file and without keeping the rows.
     pub(crate) fn fold_path<F: CustomerFold>(
@@ -398,12 +330,11 @@ impl TransactionCsv {
         fold: &F,
     ) -> Result<(Vec<String>, Vec<F::Acc>), CsvError> {
         let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|e| CsvError::Io { path: path.display().to_string(), source: e.into() })?;
+        let bytes = slurp_path(path)?;
         if let Some(folded) = self.fold_plain(&bytes, crate::util::threads(), fold) {
             return Ok(folded);
         }
-        let (keys, rows) = self.parse_general(&bytes)?.into_parts();
+        let (keys, rows) = self.parse_general(&bytes).map_err(|e| e.in_file(path))?.into_parts();
         let mut accs: Vec<F::Acc> = keys.iter().map(|_| fold.empty()).collect();
         for r in &rows {
             fold.add(&mut accs[r.customer as usize], r.date, r.amount);
@@ -472,89 +403,16 @@ fn digit(b: u8) -> Option<u8> {
 
 /// The date and amount of a row whose fields are `customer`, `date` and
 /// `amount`, or the column (0, 1, 2) and reason of the first bad field.
-fn check(customer: &str, date: &str, amount: &str) -> Result<(NaiveDate, Money), (usize, String)> {
+fn check(customer: &str, date: &str, amount: &str) -> Result<(NaiveDate, Money), (usize, FieldProblem)> {
     if customer.is_empty() {
-        return Err((0, "empty customer id".into()));
+        return Err((0, FieldProblem::EmptyKey));
     }
-    let date = crate::util::parse_ymd(date).ok_or_else(|| (1, "expected a calendar date YYYY-MM-DD".to_owned()))?;
-    let amount = Money::parse_decimal(amount).map_err(|e| (2, e.to_string()))?;
+    let date = crate::util::parse_ymd(date).ok_or((1, FieldProblem::NotADate))?;
+    let amount = Money::parse_decimal(amount).map_err(|e| (2, FieldProblem::NotAnAmount(e)))?;
     if amount.is_negative() {
-        return Err((2, "a purchase amount cannot be negative".into()));
+        return Err((2, FieldProblem::NegativeAmount));
     }
     Ok((date, amount))
-}
-
-/// A CSV table read row by row with named columns picked out.
-pub(crate) struct Table<R> {
-    reader: csv::Reader<R>,
-    /// The number of columns the header names.
-    reader_fields: usize,
-    columns: Vec<(String, usize)>,
-    record: csv::StringRecord,
-}
-
-/// One row of a [`Table`], borrowed.
-pub(crate) struct Row<'a> {
-    line: u64,
-    record: &'a csv::StringRecord,
-    columns: &'a [(String, usize)],
-}
-
-impl<R: io::Read> Table<R> {
-    pub(crate) fn open(input: R, wanted: &[&str]) -> Result<Self, CsvError> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
-        let headers = reader.headers().map_err(convert)?.clone();
-        unique_headers(&headers)?;
-        let mut columns = Vec::new();
-        for name in wanted {
-            let index = headers
-                .iter()
-                .position(|h| h == *name)
-                .ok_or_else(|| CsvError::MissingColumn { column: (*name).to_owned() })?;
-            columns.push(((*name).to_owned(), index));
-        }
-        Ok(Table { reader, reader_fields: headers.len(), columns, record: csv::StringRecord::new() })
-    }
-
-    pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>, CsvError> {
-        if !self.reader.read_record(&mut self.record).map_err(convert)? {
-            return Ok(None);
-        }
-        let line = self.record.position().map_or(0, csv::Position::line);
-        Ok(Some(Row { line, record: &self.record, columns: &self.columns }))
-    }
-}
-
-impl Row<'_> {
-    pub(crate) fn field(&self, column: usize) -> &str {
-        self.record.get(self.columns[column].1).unwrap_or("")
-    }
-
-    pub(crate) fn invalid(&self, column: usize, reason: &str) -> CsvError {
-        CsvError::InvalidField {
-            line: self.line,
-            column: self.columns[column].0.clone(),
-            value: self.field(column).to_owned(),
-            reason: reason.to_owned(),
-        }
-    }
-}
-
-/// [`CsvError::DuplicateColumn`] for the first name the header repeats.
-pub(crate) fn unique_headers(headers: &csv::StringRecord) -> Result<(), CsvError> {
-    match crate::util::first_duplicate(headers) {
-        Some(name) => Err(CsvError::DuplicateColumn { column: name.to_owned() }),
-        None => Ok(()),
-    }
-}
-
-pub(crate) fn convert(error: csv::Error) -> CsvError {
-    let line = error.position().map_or(0, csv::Position::line);
-    let message = error.to_string();
-    match error.into_kind() {
-        csv::ErrorKind::Io(e) => CsvError::Io { path: "input".into(), source: e.into() },
-        _ => CsvError::Malformed { line, message },
-    }
 }
 
 #[cfg(test)]
@@ -564,8 +422,8 @@ mod tests {
     use super::*;
     use crate::util::on_threads;
 
-    fn read(text: &str) -> Result<Vec<Transaction>, CsvError> {
-        TransactionCsv::new().read(text.as_bytes())
+    fn read(text: &str) -> Result<Vec<crate::Transaction>, CsvError> {
+        Ok(TransactionCsv::new().from_reader(text.as_bytes())?.to_transactions())
     }
 
     fn line_of(err: &CsvError) -> u64 {
@@ -626,10 +484,10 @@ mod tests {
             let reader = TransactionCsv::new();
             let reference = reader.parse_general(text.as_bytes());
             for threads in [1, 2, 3] {
-                let log = on_threads(threads, || reader.read_log(text.as_bytes()));
+                let log = on_threads(threads, || reader.from_reader(text.as_bytes()));
                 prop_assert_eq!(&log, &reference, "{} threads", threads);
                 if let Ok(log) = &log {
-                    prop_assert_eq!(on_threads(threads, || log.to_transactions()), reader.read(text.as_bytes()).unwrap());
+                    prop_assert_eq!(on_threads(threads, || log.to_transactions()), reader.from_reader(text.as_bytes()).unwrap().to_transactions());
                 }
             }
             for pieces in 1..6 {
@@ -714,7 +572,7 @@ mod tests {
             "customer_id,date,amount",
         ] {
             assert!(reader.parse_plain(other.as_bytes(), 2).is_none(), "{other:?}");
-            assert_eq!(reader.read_log(other.as_bytes()), reader.parse_general(other.as_bytes()));
+            assert_eq!(reader.from_reader(other.as_bytes()), reader.parse_general(other.as_bytes()));
         }
     }
 
@@ -727,13 +585,13 @@ mod tests {
             ("customer_id,date,amount,customer_id\n", "customer_id"),
         ] {
             let err = read(text).unwrap_err();
-            assert_eq!(err, CsvError::DuplicateColumn { column: column.into() }, "{text}");
+            assert_eq!(err, CsvError::DuplicateColumn { file: None, line: 1, column: column.into() }, "{text}");
             assert_eq!(err.to_string(), format!("line 1: duplicate column {column:?}"));
         }
         // Names are compared as written: case and spaces tell columns apart.
         assert_eq!(read("customer_id,date,amount,Amount, amount\na,2024-01-01,1,2,3\n").unwrap().len(), 1);
-        let err = crate::segment::read_feature_csv("customer_id,x,y,x\na,1,2,3\n".as_bytes()).unwrap_err();
-        assert_eq!(err, CsvError::DuplicateColumn { column: "x".into() });
+        let err = super::super::FeatureCsv::new().from_reader("customer_id,x,y,x\na,1,2,3\n".as_bytes()).unwrap_err();
+        assert_eq!(err, CsvError::DuplicateColumn { file: None, line: 1, column: "x".into() });
     }
 
     #[test]
@@ -791,6 +649,9 @@ mod tests {
         }
         let err = read(&format!("{head}a,2020-01-01\n")).unwrap_err();
         assert!(matches!(err, CsvError::Malformed { line: 2, .. }), "{err}");
-        assert_eq!(read("customer_id,when,amount\n").unwrap_err(), CsvError::MissingColumn { column: "date".into() });
+        assert_eq!(
+            read("customer_id,when,amount\n").unwrap_err(),
+            CsvError::MissingColumn { file: None, column: "date".into() }
+        );
     }
 }

@@ -2,95 +2,19 @@
 //! what the edges mean, and so which way rank and reach flow.
 
 use std::io::Read;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::graph::{Direction, EdgeKind, GraphError, NodeIndex};
-use super::network::{Network, NetworkBuilder};
+use super::{slurp, slurp_path};
+use crate::CsvError;
+use crate::error::FieldProblem;
 use crate::keys::KeyTable;
+use crate::relationship::{Direction, EdgeKind, Network, NetworkBuilder, NodeIndex};
 
-/// The headers [`read_edge_list`] accepts, for the error messages.
+/// The headers [`EdgeListCsv`] accepts, for the error messages.
 const ACCEPTED: &str = "follower,followed or follower_id,followed_id (a follow graph) or source,target (directed \
                         edges), in any order, with an optional weight and any other columns";
-
-/// The error of [`read_edge_list`]: what was wrong and on which line.
-///
-/// Lines are 1-based physical lines of the input, the header being line 1
-/// (unless blank lines come before it).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EdgeListError {
-    /// The input has no header line: it is empty or holds only blank lines.
-    #[error("no header line; expected {ACCEPTED}")]
-    NoHeader,
-    /// A header that names none of the accepted pairs of id columns.
-    #[error("line {line}: header {header:?} names no accepted pair of columns; expected {ACCEPTED}")]
-    UnknownHeader {
-        /// The header's line.
-        line: u64,
-        /// The header as read.
-        header: String,
-    },
-    /// A header that names more than one accepted pair, so the meaning of
-    /// the edges is ambiguous.
-    #[error("line {line}: header {header:?} names more than one pair of columns; expected one of {ACCEPTED}")]
-    AmbiguousHeader {
-        /// The header's line.
-        line: u64,
-        /// The header as read.
-        header: String,
-    },
-    /// A header that names a column twice (after trimming).
-    #[error("line {line}: duplicate column {column:?}; expected {ACCEPTED}")]
-    DuplicateColumn {
-        /// The header's line.
-        line: u64,
-        /// The column's name, trimmed.
-        column: String,
-    },
-    /// A weight cell that is not a finite number `>= 0`.
-    #[error("line {line}: weight {value:?} is not a finite number >= 0")]
-    Weight {
-        /// The line.
-        line: u64,
-        /// The cell as written.
-        value: String,
-    },
-    /// A record with a different number of cells from the header (one
-    /// fewer is allowed when the header's last column is `weight`).
-    #[error("line {line}: expected {expected} columns as in the header, found {found}")]
-    Columns {
-        /// The line.
-        line: u64,
-        /// How many cells it had.
-        found: usize,
-        /// How many the header has.
-        expected: usize,
-    },
-    /// An id that is not valid UTF-8.
-    #[error("line {line}: id is not valid UTF-8")]
-    Utf8 {
-        /// The line.
-        line: u64,
-    },
-    /// The input could not be read.
-    #[error("cannot read input: {source}")]
-    Io {
-        /// The operating system's error.
-        source: crate::error::IoError,
-    },
-    /// The input could not be read as CSV.
-    #[error("line {line}: {message}")]
-    Read {
-        /// The line (0 when unknown).
-        line: u64,
-        /// What the reader said.
-        message: String,
-    },
-    /// The graph could not be built.
-    #[error(transparent)]
-    Graph(#[from] GraphError),
-}
 
 /// What an edge list's header says its edges mean.
 ///
@@ -117,7 +41,7 @@ impl EdgeListHeader {
         }
     }
 
-    /// The [`PageRankOptions::flow`](super::PageRankOptions::flow) that ranks
+    /// The [`PageRankOptions::flow`](crate::relationship::PageRankOptions::flow) that ranks
     /// these edges as the header means them: against the stored edges for a
     /// follow graph (the follower endorses the followed), along them for
     /// `source,target`.
@@ -128,7 +52,7 @@ impl EdgeListHeader {
         }
     }
 
-    /// The direction [`ReachCounter`](super::ReachCounter) walks to follow word of mouth:
+    /// The direction [`ReachCounter`](crate::relationship::ReachCounter) walks to follow word of mouth:
     /// along the stored edges for both headers (from the followed to the
     /// follower; from source to target).
     pub const fn reach_direction(self) -> Direction {
@@ -136,7 +60,7 @@ impl EdgeListHeader {
     }
 }
 
-/// A graph read by [`read_edge_list`], with what its header said.
+/// A graph read by [`EdgeListCsv`], with what its header said.
 #[derive(Debug, Clone)]
 pub struct EdgeList {
     /// The graph, its nodes keyed by the ids as written.
@@ -146,7 +70,7 @@ pub struct EdgeList {
 }
 
 /// Reads a directed, weighted graph from a CSV edge list whose header names
-/// its columns.
+/// its columns, into an [`EdgeList`].
 ///
 /// - The header names the columns: exact names after trimming spaces,
 ///   case-sensitive, a leading UTF-8 byte-order mark ignored. It must hold
@@ -162,33 +86,20 @@ pub struct EdgeList {
 ///   the file's column order, so node indices follow first appearance.
 /// - An empty or missing weight cell means 1; a zero weight is allowed; a
 ///   weight is parsed after trimming spaces, and a negative, non-finite or
-///   unparseable one is an [`EdgeListError::Weight`] naming its line.
+///   unparseable one is a [`CsvError::InvalidField`] naming its line.
 /// - A repeated edge keeps the last weight; self-loops are kept.
 /// - A header with no records is an empty graph; no header at all is
-///   [`EdgeListError::NoHeader`].
-///
-/// # Errors
-///
-/// [`EdgeListError`]: no header, a header with no accepted pair, two pairs
-/// or a duplicated name (each naming the accepted forms), a bad weight, a
-/// wrong number of cells, an id that is not UTF-8, or input that is not
-/// CSV; each names the line.
-///
-/// # Complexity
-///
-/// O(bytes + V + E log d) for the largest out-degree d; the input is held
-/// in memory while it is read.
+///   [`CsvError::NoHeader`].
 ///
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::relationship::{
-///     pagerank, read_edge_list, reach_counts, EdgeKind, EdgeListHeader, PageRankOptions,
-/// };
+/// use customer_lifecycle::csv::{EdgeListCsv, EdgeListHeader};
+/// use customer_lifecycle::relationship::{pagerank, reach_counts, EdgeKind, PageRankOptions};
 ///
 /// // bo and cy follow ana; dee follows bo.
 /// let csv = "follower_id,followed_id,weight\nbo,ana,2\ncy,ana,\ndee,bo,0.5\n";
-/// let edges = read_edge_list(csv.as_bytes())?;
+/// let edges = EdgeListCsv::new().from_reader(csv.as_bytes())?;
 /// assert_eq!(edges.header, EdgeListHeader::Follows);
 /// let network = &edges.network;
 /// let (ana, bo) = (network.node("ana").unwrap(), network.node("bo").unwrap());
@@ -200,18 +111,60 @@ pub struct EdgeList {
 /// let reach = reach_counts(network.graph(), 2, edges.header.reach_direction());
 /// assert_eq!(reach[ana.index()], 3); // bo, cy and bo's follower dee
 ///
-/// let err = read_edge_list("source,target,weight\nana,bo,-1\n".as_bytes()).unwrap_err();
-/// assert_eq!(err.to_string(), r#"line 2: weight "-1" is not a finite number >= 0"#);
-/// assert!(read_edge_list("s,t\nana,bo\n".as_bytes()).unwrap_err().to_string().contains("follower_id,followed_id"));
+/// let err = EdgeListCsv::new().from_reader("source,target,weight\nana,bo,-1\n".as_bytes()).unwrap_err();
+/// assert_eq!(err.to_string(), r#"line 2, column "weight": invalid value "-1": expected a finite non-negative number"#);
+/// let err = EdgeListCsv::new().from_reader("s,t\nana,bo\n".as_bytes()).unwrap_err();
+/// assert!(err.to_string().contains("follower_id,followed_id"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn read_edge_list<R: Read>(mut input: R) -> Result<EdgeList, EdgeListError> {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EdgeListCsv {
+    _private: (),
+}
+
+impl EdgeListCsv {
+    /// The reader.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the edge list.
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError`]: no header, a header with no accepted pair, two pairs
+    /// ([`CsvError::UnknownHeader`], [`CsvError::AmbiguousHeader`], each
+    /// naming the accepted forms) or a duplicated name, a bad weight
+    /// ([`FieldProblem::NotNonNegative`]), a wrong number of cells
+    /// ([`CsvError::FieldCount`]), an id that is not UTF-8
+    /// ([`FieldProblem::NotUtf8`]), or input that is not CSV; each names the
+    /// line.
+    ///
+    /// # Complexity
+    ///
+    /// O(bytes + V + E log d) for the largest out-degree d; the input is
+    /// held in memory while it is read.
+    pub fn from_reader<R: Read>(&self, input: R) -> Result<EdgeList, CsvError> {
+        read(&slurp(input)?)
+    }
+
+    /// Reads the file at `path`, as [`from_reader`](Self::from_reader).
+    ///
+    /// # Errors
+    ///
+    /// [`CsvError::Io`] when it cannot be read, otherwise as
+    /// [`from_reader`](Self::from_reader); every error names the file.
+    pub fn from_path(&self, path: impl AsRef<Path>) -> Result<EdgeList, CsvError> {
+        let path = path.as_ref();
+        read(&slurp_path(path)?).map_err(|e| e.in_file(path))
+    }
+}
+
+fn read(bytes: &[u8]) -> Result<EdgeList, CsvError> {
     // The whole input is kept so that an error can name its physical line:
     // the csv reader's own line numbers count skipped blank lines into the
     // following record.
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(|e| EdgeListError::Io { source: e.into() })?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match read_plain(bytes, crate::util::threads()) {
         Some(edges) => Ok(edges),
         None => read_general(bytes),
@@ -220,8 +173,8 @@ pub fn read_edge_list<R: Read>(mut input: R) -> Result<EdgeList, EdgeListError> 
 
 /// Every record through the `csv` crate: the reference behaviour, and the
 /// path that names the first bad line.
-fn read_general(bytes: &[u8]) -> Result<EdgeList, EdgeListError> {
-    let line_at = |position: Option<&csv::Position>| {
+fn read_general(bytes: &[u8]) -> Result<EdgeList, CsvError> {
+    let line_at = |position: Option<&::csv::Position>| {
         let Some(position) = position else { return 0 };
         let mut at = (position.byte() as usize).min(bytes.len());
         while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
@@ -236,14 +189,17 @@ fn read_general(bytes: &[u8]) -> Result<EdgeList, EdgeListError> {
             .count();
         1 + breaks as u64
     };
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes);
-    let read_error = |e: &csv::Error| EdgeListError::Read { line: line_at(e.position()), message: e.to_string() };
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes);
+    // The bytes are in memory: the csv reader's only errors are malformed
+    // input.
+    let read_error =
+        |e: &::csv::Error| CsvError::Malformed { file: None, line: line_at(e.position()), message: e.to_string() };
     let header = reader.byte_headers().map_err(|e| read_error(&e))?.clone();
     let columns = Columns::of(&header, line_at(header.position()))?;
 
     let mut builder = NetworkBuilder::new().allow_self_loops(true);
     let mut nodes = Nodes::default();
-    let mut record = csv::ByteRecord::new();
+    let mut record = ::csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
@@ -253,16 +209,27 @@ fn read_general(bytes: &[u8]) -> Result<EdgeList, EdgeListError> {
         let line = || line_at(record.position());
         let weight_missing = columns.weight == Some(header.len() - 1) && record.len() + 1 == header.len();
         if record.len() != header.len() && !weight_missing {
-            return Err(EdgeListError::Columns { line: line(), found: record.len(), expected: header.len() });
+            return Err(CsvError::FieldCount { file: None, line: line(), found: record.len(), expected: header.len() });
         }
         let weight = match columns.weight.and_then(|i| record.get(i)) {
             None => 1.0,
-            Some(cell) => parse_weight(cell).ok_or_else(|| EdgeListError::Weight {
+            Some(cell) => parse_weight(cell).ok_or_else(|| CsvError::InvalidField {
+                file: None,
                 line: line(),
+                column: "weight".into(),
                 value: String::from_utf8_lossy(cell).into_owned(),
+                problem: FieldProblem::NotNonNegative,
             })?,
         };
-        let id = |i: usize| std::str::from_utf8(&record[i]).map_err(|_| EdgeListError::Utf8 { line: line() });
+        let id = |i: usize| {
+            std::str::from_utf8(&record[i]).map_err(|_| CsvError::InvalidField {
+                file: None,
+                line: line(),
+                column: columns.names[i].clone(),
+                value: String::from_utf8_lossy(&record[i]).into_owned(),
+                problem: FieldProblem::NotUtf8,
+            })
+        };
         let (from, to) = (id(columns.from)?, id(columns.to)?);
         // Nodes are numbered in the file's column order, whichever way the
         // edge points.
@@ -272,9 +239,14 @@ fn read_general(bytes: &[u8]) -> Result<EdgeList, EdgeListError> {
             let to = nodes.of(&mut builder, to);
             (nodes.of(&mut builder, from), to)
         };
-        builder.add_edge_between(from, to, columns.header.edge_kind(), weight)?;
+        builder.add_edge_between(from, to, columns.header.edge_kind(), weight).map_err(|source| CsvError::Graph {
+            file: None,
+            line: line(),
+            source,
+        })?;
     }
-    Ok(EdgeList { network: builder.build()?, header: columns.header })
+    let network = builder.build().map_err(|source| CsvError::Graph { file: None, line: 0, source })?;
+    Ok(EdgeList { network, header: columns.header })
 }
 
 /// The graph of a plain edge list (no quotes, no carriage returns, no
@@ -288,7 +260,7 @@ fn read_plain(bytes: &[u8], pieces: usize) -> Option<EdgeList> {
         return None;
     }
     let header =
-        csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[..=header_end]).byte_headers().ok()?.clone();
+        ::csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[..=header_end]).byte_headers().ok()?.clone();
     let columns = Columns::of(&header, 1).ok()?;
     let shape = Shape { cells: header.len(), columns: &columns };
     let body = &bytes[header_end + 1..];
@@ -420,16 +392,18 @@ struct Columns {
     from: usize,
     to: usize,
     weight: Option<usize>,
+    /// Every column's name, trimmed.
+    names: Vec<String>,
 }
 
 impl Columns {
-    fn of(header: &csv::ByteRecord, line: u64) -> Result<Self, EdgeListError> {
+    fn of(header: &::csv::ByteRecord, line: u64) -> Result<Self, CsvError> {
         let names: Vec<String> = header.iter().map(|cell| String::from_utf8_lossy(cell).trim().to_owned()).collect();
         if names.is_empty() {
-            return Err(EdgeListError::NoHeader);
+            return Err(CsvError::NoHeader { file: None, expected: ACCEPTED });
         }
         if let Some(column) = crate::util::first_duplicate(names.iter().map(String::as_str)) {
-            return Err(EdgeListError::DuplicateColumn { line, column: column.to_owned() });
+            return Err(CsvError::DuplicateColumn { file: None, line, column: column.to_owned() });
         }
         let find = |name: &str| names.iter().position(|n| n == name);
         let pair = |a: &str, b: &str| find(a).zip(find(b));
@@ -441,12 +415,13 @@ impl Columns {
         ];
         let mut found = pairs.into_iter().filter_map(|(header, pair)| pair.map(|p| (header, p)));
         let Some((kind, (from, to))) = found.next() else {
-            return Err(EdgeListError::UnknownHeader { line, header: names.join(",") });
+            return Err(CsvError::UnknownHeader { file: None, line, header: names.join(","), expected: ACCEPTED });
         };
         if found.next().is_some() {
-            return Err(EdgeListError::AmbiguousHeader { line, header: names.join(",") });
+            return Err(CsvError::AmbiguousHeader { file: None, line, header: names.join(","), expected: ACCEPTED });
         }
-        Ok(Columns { header: kind, from, to, weight: find("weight") })
+        let weight = find("weight");
+        Ok(Columns { header: kind, from, to, weight, names })
     }
 }
 
@@ -464,8 +439,18 @@ fn parse_weight(cell: &[u8]) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Result<EdgeList, EdgeListError> {
-        read_edge_list(text.as_bytes())
+    fn read(text: &str) -> Result<EdgeList, CsvError> {
+        EdgeListCsv::new().from_reader(text.as_bytes())
+    }
+
+    fn weight(line: u64, value: &str) -> CsvError {
+        CsvError::InvalidField {
+            file: None,
+            line,
+            column: "weight".into(),
+            value: value.into(),
+            problem: FieldProblem::NotNonNegative,
+        }
     }
 
     type Parts = (Vec<String>, Vec<(usize, usize, EdgeKind, u64)>);
@@ -497,7 +482,7 @@ mod tests {
                 proptest::prop_assert_eq!(plain.header, general.header);
                 proptest::prop_assert_eq!(parts(&plain), parts(&general));
             }
-            let read = read_edge_list(text.as_bytes());
+            let read = super::read(text.as_bytes());
             proptest::prop_assert_eq!(read.as_ref().map(parts).map_err(Clone::clone), read_general(text.as_bytes()).as_ref().map(parts).map_err(Clone::clone));
         }
     }
@@ -531,27 +516,25 @@ mod tests {
     #[test]
     fn errors_name_the_physical_line() {
         let err = |text: &str| read(text).unwrap_err();
-        let columns = |line, found, expected| EdgeListError::Columns { line, found, expected };
+        let columns = |line, found, expected| CsvError::FieldCount { file: None, line, found, expected };
         assert_eq!(err("source,target\na,b\n\nc,d,NaN\n"), columns(4, 3, 2));
-        assert_eq!(
-            err("source,target,weight\na,b\n\nc,d,NaN\n"),
-            EdgeListError::Weight { line: 4, value: "NaN".into() }
-        );
+        assert_eq!(err("source,target,weight\na,b\n\nc,d,NaN\n"), weight(4, "NaN"));
         let zz = "source,target,weight\r\na,b\r\nc,d,zz\r\n";
-        assert_eq!(err(zz), EdgeListError::Weight { line: 3, value: "zz".into() });
+        assert_eq!(err(zz), weight(3, "zz"));
         assert_eq!(err("source,target\na\n"), columns(2, 1, 2));
         assert_eq!(err("source,target,weight\na\n"), columns(2, 1, 3));
         assert_eq!(err("source,target,weight\na,b,1,2\n"), columns(2, 4, 3));
         assert_eq!(err("weight,source,target\na,b\n"), columns(2, 2, 3));
         assert_eq!(err("source,target,weight\n\n\r\n\na,b,1,2"), columns(5, 4, 3));
-        assert_eq!(err("source,target,weight\ra,b\rc,d,?\r"), EdgeListError::Weight { line: 3, value: "?".into() });
+        assert_eq!(err("source,target,weight\ra,b\rc,d,?\r"), weight(3, "?"));
         // A quoted cell spanning lines: the next record starts on line 4.
         let quoted = "source,target,weight\n\"a\nb\",c\nd,e,-2\n";
-        assert_eq!(err(quoted), EdgeListError::Weight { line: 4, value: "-2".into() });
-        assert_eq!(read_edge_list(&b"source,target\n\xff,b\n"[..]).unwrap_err(), EdgeListError::Utf8 { line: 2 });
+        assert_eq!(err(quoted), weight(4, "-2"));
+        let utf8 = EdgeListCsv::new().from_reader(&b"source,target\n\xff,b\n"[..]).unwrap_err();
+        assert!(matches!(utf8, CsvError::InvalidField { line: 2, problem: FieldProblem::NotUtf8, .. }), "{utf8:?}");
         // A byte-order mark moves no line.
         let bom = "\u{feff}follower,followed,weight\na,b\nc,d,x\n";
-        assert_eq!(err(bom), EdgeListError::Weight { line: 3, value: "x".into() });
+        assert_eq!(err(bom), weight(3, "x"));
     }
 
     #[test]
@@ -559,18 +542,21 @@ mod tests {
         let err = |text: &str| read(text).unwrap_err();
         for header in ["s,t", "source", "follower,target", "Source,Target", "follower,followed_id", "id,weight"] {
             let text = format!("{header}\na,b\n");
-            assert!(matches!(err(&text), EdgeListError::UnknownHeader { line: 1, .. }), "{header}");
+            assert!(matches!(err(&text), CsvError::UnknownHeader { line: 1, .. }), "{header}");
         }
         for header in ["follower,followed,source,target", "follower_id,followed_id,followed,follower"] {
-            assert!(matches!(err(&format!("{header}\n")), EdgeListError::AmbiguousHeader { line: 1, .. }), "{header}");
+            assert!(matches!(err(&format!("{header}\n")), CsvError::AmbiguousHeader { line: 1, .. }), "{header}");
         }
-        assert_eq!(err("source,target, source\n"), EdgeListError::DuplicateColumn { line: 1, column: "source".into() });
+        assert_eq!(
+            err("source,target, source\n"),
+            CsvError::DuplicateColumn { file: None, line: 1, column: "source".into() }
+        );
         assert_eq!(
             err("weight,source,target,weight\n"),
-            EdgeListError::DuplicateColumn { line: 1, column: "weight".into() }
+            CsvError::DuplicateColumn { file: None, line: 1, column: "weight".into() }
         );
         for empty in ["", "\n", "\n\r\n\n", "\u{feff}", "\u{feff}\n"] {
-            assert_eq!(err(empty), EdgeListError::NoHeader, "{empty:?}");
+            assert_eq!(err(empty), CsvError::NoHeader { file: None, expected: ACCEPTED }, "{empty:?}");
         }
         let message = err("s,t\n").to_string();
         assert!(
@@ -581,7 +567,7 @@ mod tests {
             "{message}"
         );
         // The header is found after blank lines, and names it its line.
-        assert!(matches!(err("\n\nx,y\n"), EdgeListError::UnknownHeader { line: 3, .. }));
+        assert!(matches!(err("\n\nx,y\n"), CsvError::UnknownHeader { line: 3, .. }));
 
         // Trimmed, a byte-order mark ignored, extra columns ignored, in any order.
         let edges = read("\u{feff} note , followed_id ,weight,follower_id\nx,ana,2,bo\ny,ana,,cy\n").unwrap();

@@ -1,0 +1,144 @@
+//! Reading CSV files (feature `csv`): one reader per format, each with the
+//! same shape and the same error.
+//!
+//! | reader | reads | into |
+//! |---|---|---|
+//! | [`TransactionCsv`] | a purchase log: customer key, day, amount | a [`TransactionLog`](crate::TransactionLog) |
+//! | [`SummaryCsv`] | per-customer frequency, recency, `T` and spend | [`CustomerSummary`](crate::clv::CustomerSummary)s |
+//! | [`FeatureCsv`] | a table of customer features | a [`FeatureTable`](crate::segment::FeatureTable) |
+//! | [`EdgeListCsv`] | a follow graph or directed edges | an [`EdgeList`]: a [`Network`](crate::relationship::Network) of string ids |
+//!
+//! Each reader is a small value made with `new()` (and, where the format
+//! has settings, chainable setters such as
+//! [`TransactionCsv::date_column`]), read with `from_reader` (any
+//! [`io::Read`]) or `from_path` (a file). Every failure is a
+//! [`CsvError`] that names the line and the column
+//! (and, read with `from_path`, carries the file); an I/O error is kept as
+//! its [`source`](std::error::Error::source). The keyed event logs of
+//! [`eventlog`](crate::eventlog) have a reader of their own, which resolves
+//! keys against a base.
+//!
+//! # Example
+//!
+//! ```
+//! use customer_lifecycle::csv::{EdgeListCsv, TransactionCsv};
+//! use customer_lifecycle::error::{CsvError, FieldProblem};
+//!
+//! let log = TransactionCsv::new().from_reader("customer_id,date,amount\nana,2024-01-05,12.50\n".as_bytes())?;
+//! assert_eq!(log.len(), 1);
+//!
+//! let err = EdgeListCsv::new().from_reader("source,target,weight\nana,bo,-1\n".as_bytes()).unwrap_err();
+//! assert!(matches!(err, CsvError::InvalidField { line: 2, problem: FieldProblem::NotNonNegative, .. }));
+//! # Ok::<(), CsvError>(())
+//! ```
+
+mod edges;
+pub(crate) mod error;
+mod features;
+mod summaries;
+mod transactions;
+
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::path::Path;
+
+pub use edges::{EdgeList, EdgeListCsv, EdgeListHeader};
+pub use features::FeatureCsv;
+pub use summaries::SummaryCsv;
+pub(crate) use transactions::CustomerFold;
+pub use transactions::TransactionCsv;
+
+use crate::CsvError;
+use crate::error::FieldProblem;
+
+/// The file at `path`, opened for buffered reading.
+fn open(path: &Path) -> Result<BufReader<File>, CsvError> {
+    File::open(path).map(BufReader::new).map_err(|e| CsvError::Io { file: Some(path.to_owned()), source: e.into() })
+}
+
+/// The whole of `input`.
+fn slurp<R: io::Read>(mut input: R) -> Result<Vec<u8>, CsvError> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(|e| CsvError::Io { file: None, source: e.into() })?;
+    Ok(bytes)
+}
+
+/// The whole file at `path`.
+fn slurp_path(path: &Path) -> Result<Vec<u8>, CsvError> {
+    std::fs::read(path).map_err(|e| CsvError::Io { file: Some(path.to_owned()), source: e.into() })
+}
+
+/// A CSV table read row by row with named columns picked out.
+pub(crate) struct Table<R> {
+    reader: ::csv::Reader<R>,
+    /// The number of columns the header names.
+    reader_fields: usize,
+    columns: Vec<(String, usize)>,
+    record: ::csv::StringRecord,
+}
+
+/// One row of a [`Table`], borrowed.
+pub(crate) struct Row<'a> {
+    line: u64,
+    record: &'a ::csv::StringRecord,
+    columns: &'a [(String, usize)],
+}
+
+impl<R: io::Read> Table<R> {
+    pub(crate) fn open(input: R, wanted: &[&str]) -> Result<Self, CsvError> {
+        let mut reader = ::csv::ReaderBuilder::new().has_headers(true).from_reader(input);
+        let headers = reader.headers().map_err(convert)?.clone();
+        unique_headers(&headers)?;
+        let mut columns = Vec::new();
+        for name in wanted {
+            let index = headers
+                .iter()
+                .position(|h| h == *name)
+                .ok_or_else(|| CsvError::MissingColumn { file: None, column: (*name).to_owned() })?;
+            columns.push(((*name).to_owned(), index));
+        }
+        Ok(Table { reader, reader_fields: headers.len(), columns, record: ::csv::StringRecord::new() })
+    }
+
+    pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>, CsvError> {
+        if !self.reader.read_record(&mut self.record).map_err(convert)? {
+            return Ok(None);
+        }
+        let line = self.record.position().map_or(0, ::csv::Position::line);
+        Ok(Some(Row { line, record: &self.record, columns: &self.columns }))
+    }
+}
+
+impl Row<'_> {
+    pub(crate) fn field(&self, column: usize) -> &str {
+        self.record.get(self.columns[column].1).unwrap_or("")
+    }
+
+    pub(crate) fn invalid(&self, column: usize, problem: FieldProblem) -> CsvError {
+        CsvError::InvalidField {
+            file: None,
+            line: self.line,
+            column: self.columns[column].0.clone(),
+            value: self.field(column).to_owned(),
+            problem,
+        }
+    }
+}
+
+/// [`CsvError::DuplicateColumn`] for the first name the header repeats.
+fn unique_headers(headers: &::csv::StringRecord) -> Result<(), CsvError> {
+    match crate::util::first_duplicate(headers) {
+        Some(name) => Err(CsvError::DuplicateColumn { file: None, line: 1, column: name.to_owned() }),
+        None => Ok(()),
+    }
+}
+
+/// The `csv` crate's error as a [`CsvError`].
+fn convert(error: ::csv::Error) -> CsvError {
+    let line = error.position().map_or(0, ::csv::Position::line);
+    let message = error.to_string();
+    match error.into_kind() {
+        ::csv::ErrorKind::Io(e) => CsvError::Io { file: None, source: e.into() },
+        _ => CsvError::Malformed { file: None, line, message },
+    }
+}
