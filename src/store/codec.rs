@@ -1,8 +1,10 @@
 //! How the store's values are laid out. Every value is a format-version
 //! byte, a payload and an XXH3-64 checksum of the table's name, the key and
-//! the payload, verified on every read; an event row carries the low 32
-//! bits of that checksum (rows are the bulk of the file, and 32 bits still
-//! catch all but one damaged row in four billion). A customer's state is a
+//! the payload, verified on every read. An event row is leaner (rows are
+//! the bulk of the file): its payload and the low 32 bits of a checksum
+//! that covers the format version without storing it (32 bits still catch
+//! all but one damaged row in four billion, and a row of another version
+//! fails its check). A customer's state is a
 //! hand-written binary codec (varints, instants counted from their
 //! creation); each event is a row of its own.
 
@@ -20,8 +22,9 @@ use crate::{
 
 /// The layout version of every value (and of the store, in its metadata).
 /// 2: events in rows of their own, states in a binary codec, the id index
-/// keyed by a 64-bit hash.
-pub(super) const FORMAT: u8 = 2;
+/// keyed by a 64-bit hash. 3: event rows keep no version byte (their
+/// checksum covers the version).
+pub(super) const FORMAT: u8 = 3;
 
 fn checksum(table: &str, key: &[u8], body: &[u8]) -> u64 {
     let mut h = Xxh3::new();
@@ -94,32 +97,44 @@ pub(super) fn unseal<'a>(table: &'static str, key: Key<'_>, value: &'a [u8]) -> 
     Ok(&body[1..])
 }
 
-/// An event row ready to store: version, payload, the low 32 bits of the
-/// checksum.
+/// The low 32 bits of an event row's checksum: the table, the key, the
+/// format version `format` and the payload.
+fn row_sum(format: u8, key: Key<'_>, payload: &[u8]) -> u32 {
+    let key = key.bytes();
+    let mut h = Xxh3::new();
+    h.update(b"events\0");
+    h.update(&(key.len() as u64).to_le_bytes());
+    h.update(&key);
+    h.update(&[format]);
+    h.update(payload);
+    h.digest() as u32
+}
+
+/// An event row ready to store: the payload and the low 32 bits of its
+/// checksum, which covers the format version.
 pub(super) fn seal_row(key: Key<'_>, payload: &[u8]) -> Vec<u8> {
-    let mut value = Vec::with_capacity(payload.len() + 5);
-    value.push(FORMAT);
+    let mut value = Vec::with_capacity(payload.len() + 4);
     value.extend_from_slice(payload);
-    let sum = checksum("events", &key.bytes(), &value) as u32;
-    value.extend_from_slice(&sum.to_le_bytes());
+    value.extend_from_slice(&row_sum(FORMAT, key, payload).to_le_bytes());
     value
 }
 
-/// The payload of an event row, once its version and checksum are right.
+/// The payload of an event row, once its checksum (and so its version) is
+/// right.
 ///
 /// # Errors
 ///
 /// [`StoreError::Corrupt`] naming the row.
 pub(super) fn unseal_row<'a>(key: Key<'_>, value: &'a [u8]) -> Result<&'a [u8], StoreError> {
     let corrupt = || StoreError::Corrupt { table: "events", key: key.label() };
-    if value.len() < 5 || value[0] != FORMAT {
+    if value.len() < 4 {
         return Err(corrupt());
     }
-    let (body, sum) = value.split_at(value.len() - 4);
-    if checksum("events", &key.bytes(), body) as u32 != u32::from_le_bytes(sum.try_into().expect("four bytes")) {
+    let (payload, sum) = value.split_at(value.len() - 4);
+    if row_sum(FORMAT, key, payload) != u32::from_le_bytes(sum.try_into().expect("four bytes")) {
         return Err(corrupt());
     }
-    Ok(&body[1..])
+    Ok(payload)
 }
 
 /// The id index's key for an event id: 64 bits of its UUID (itself a hash
@@ -738,6 +753,9 @@ mod tests {
             }
         }
         assert!(unseal_row(Key::Row(7, 4), &value).is_err(), "a row moved to another sequence");
+        let mut older = b"row".to_vec();
+        older.extend_from_slice(&row_sum(FORMAT - 1, key, b"row").to_le_bytes());
+        assert!(unseal_row(key, &older).is_err(), "a row of another format version");
         let packed = pack_owner(42, 9);
         assert_eq!(unpack_owner(42, packed).unwrap(), 9);
         for bit in 0..64 {

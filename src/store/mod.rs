@@ -11,8 +11,9 @@
 //! names), who referred and who follows whom (the facts that tie customers
 //! together), interned channel and campaign names, and the store's metadata
 //! (policy, format version, stage counts, the instants the time rules were
-//! advanced to). Every value carries a format version byte and an XXH3
-//! checksum of its table, key and payload, verified on every read: a
+//! advanced to). Every value carries a format version byte (an event row
+//! folds it into its checksum instead) and an XXH3 checksum of its table,
+//! key and payload, verified on every read: a
 //! damaged value is a [`StoreError::Corrupt`], never a different answer.
 //!
 //! A batch ([`CustomerStore::apply_batch`]) is one write transaction: all or
