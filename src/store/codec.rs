@@ -298,14 +298,17 @@ fn read_text(r: &mut Reader<'_>) -> Option<String> {
 /// a record that arrives later but is older does not override a newer one.
 pub(super) type AttributeTimes = std::collections::BTreeMap<String, (DateTime<Utc>, String)>;
 
-/// A customer as stored, without their events: their number, how many
-/// event rows they have, the instant their times count from, their derived
+/// A customer as stored, without their events: their number, the keys of
+/// their event rows, the instant their times count from, their derived
 /// state and their bookkeeping.
 #[derive(Debug, Clone)]
 pub(super) struct Stored {
     pub num: u32,
-    /// Their event rows are sequences `0..count`, in time order.
-    pub count: u32,
+    /// The keys of their event rows in the events table, in time order
+    /// (sequence `i` is `rows[i]`). Keys are handed out in increasing
+    /// order as rows are written, so a day's rows land at the right edge
+    /// of the table, and this list is increasing too.
+    pub rows: Vec<u64>,
     /// The second their event rows' times count from, fixed when they
     /// were created (their creation may move earlier later).
     pub epoch: i64,
@@ -314,6 +317,13 @@ pub(super) struct Stored {
     /// Positions (sequences) of their open tickets and complaints.
     pub open_tickets: Vec<u32>,
     pub attribute_times: AttributeTimes,
+}
+
+impl Stored {
+    /// How many event rows they have.
+    pub fn count(&self) -> u32 {
+        self.rows.len() as u32
+    }
 }
 
 fn action_code(action: EngagementAction) -> u8 {
@@ -438,7 +448,12 @@ pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
     let c = &stored.customer;
     let mut out = Vec::with_capacity(64);
     put_varint(&mut out, u64::from(stored.num));
-    put_varint(&mut out, u64::from(stored.count));
+    put_varint(&mut out, stored.rows.len() as u64);
+    let mut previous = 0;
+    for &row in &stored.rows {
+        put_varint(&mut out, row - previous);
+        previous = row;
+    }
     put_instant(&mut out, c.created_at(), 0);
     let base = c.created_at().timestamp();
     put_varint(&mut out, zigzag(stored.epoch.wrapping_sub(base)));
@@ -498,6 +513,16 @@ pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
     let mut r = Reader::new(payload);
     let num = r.u32()?;
     let count = r.u32()?;
+    let mut rows = Vec::with_capacity((count as usize).min(payload.len()));
+    let mut previous = 0u64;
+    for i in 0..count {
+        let delta = r.varint()?;
+        if i > 0 && delta == 0 {
+            return None;
+        }
+        previous = previous.checked_add(delta)?;
+        rows.push(previous);
+    }
     let created_at = read_instant(&mut r, 0)?;
     let base = created_at.timestamp();
     let epoch = base.checked_add(unzigzag(r.varint()?))?;
@@ -560,7 +585,7 @@ pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
     if !r.is_empty() || open_tickets.iter().any(|&p| p >= count) {
         return None;
     }
-    Some(Stored { num, count, epoch, customer, initial_consent, open_tickets, attribute_times })
+    Some(Stored { num, rows, epoch, customer, initial_consent, open_tickets, attribute_times })
 }
 
 /// Encodes one event row: the record at position `pos` of its customer,
