@@ -454,3 +454,74 @@ fn keep_newer_attributes(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{TimeDelta, TimeZone};
+    use redb::ReadableTable;
+
+    use super::*;
+    use crate::eventlog::{KeyedEvent, KeyedKind};
+    use crate::{Channel, Money, Policy};
+
+    fn day(n: i64) -> EventBatch {
+        let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + TimeDelta::days(n);
+        let events = (0..40)
+            .map(|i| KeyedEvent {
+                id: format!("d{n}-{i}"),
+                customer: format!("c{}", (i * 7 + n) % 13),
+                at: start + TimeDelta::minutes(i),
+                channel: Channel::Web,
+                kind: KeyedKind::Purchase { amount: Money::from_minor(100 + i) },
+            })
+            .collect();
+        EventBatch::new(format!("day-{n}.jsonl"), events).unwrap()
+    }
+
+    fn rows(store: &CustomerStore) -> BTreeMap<u64, Vec<u8>> {
+        let txn = store.db.begin_read().unwrap();
+        let events = txn.open_table(EVENTS).unwrap();
+        events.iter().unwrap().map(|e| e.unwrap()).map(|(k, v)| (k.value(), v.value().to_vec())).collect()
+    }
+
+    #[test]
+    fn a_day_on_time_appends_rows_after_the_stored_ones_and_leaves_those_untouched() {
+        let dir = std::env::temp_dir().join(format!("cl-store-append-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut store = CustomerStore::create(&dir, Policy::default()).unwrap();
+        for n in 0..3 {
+            store.apply_batch(&day(n)).unwrap();
+        }
+        let before = rows(&store);
+        let report = store.apply_batch(&day(3)).unwrap();
+        assert_eq!(report.histories_loaded, 0);
+        let after = rows(&store);
+        assert_eq!(after.len(), before.len() + 40);
+        for (key, value) in &before {
+            assert_eq!(after.get(key), Some(value), "row {key} rewritten");
+        }
+        let last = *before.keys().next_back().unwrap();
+        assert!(after.keys().filter(|k| !before.contains_key(k)).all(|&k| k > last));
+        // A late event rewrites its customer's later rows under new keys
+        // and drops the old ones: the table holds exactly the live rows.
+        let late = EventBatch::new(
+            "late.jsonl",
+            vec![KeyedEvent {
+                id: "late".to_owned(),
+                customer: "c0".to_owned(),
+                at: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 30).unwrap(),
+                channel: Channel::Web,
+                kind: KeyedKind::Purchase { amount: Money::from_minor(5) },
+            }],
+        )
+        .unwrap();
+        store.apply_batch(&late).unwrap();
+        assert_eq!(rows(&store).len(), after.len() + 1);
+        let c0 = store.get("c0").unwrap().unwrap();
+        assert_eq!(c0.customer().first_purchase(), Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
