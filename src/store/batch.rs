@@ -26,7 +26,7 @@ use super::codec::{seal, seal_row};
 use super::{
     BatchReport, CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, IDS, META, NAMES, REFERRERS,
     SHARED_IDS, StoreError, advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded, index_add,
-    interned, load, load_num, load_records, meta_get, owners_of, put_meta, referrers_of, translate,
+    interned, load, load_num, load_records, meta_get, next_row, owners_of, put_meta, referrers_of, translate,
 };
 use crate::base::{Kind, Record};
 use crate::eventlog::{EventBatch, Resolution, ingest_disposable};
@@ -233,6 +233,7 @@ impl CustomerStore {
         let to_global = |slot: u32| Ok(global[slot as usize]);
 
         let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
+        let mut next_key = next_row(&meta)?;
         let mut customers = txn.open_table(CUSTOMERS)?;
         let mut events = txn.open_table(EVENTS)?;
         let mut referrers = txn.open_table(REFERRERS)?;
@@ -244,24 +245,47 @@ impl CustomerStore {
             let key = parts.customer.key().expect("keyed customers");
             let old = working.loaded.get(slot as usize);
             let records = translate(parts.records, &to_global)?;
-            // Rows from `from` on are (re)written; `offset` is the position
-            // of the slot's first record among the customer's rows.
-            let (offset, from, old_count) = match old {
-                None => (0, 0, 0),
-                Some(Loaded { records: None, stored, .. }) => (stored.count, 0, stored.count),
-                Some(Loaded { records: Some(old_records), stored, .. }) => {
-                    let same = old_records.iter().zip(&records).take_while(|(a, b)| a.id == b.id).count();
-                    (0, same, stored.count)
+            // Rows from sequence `from` on are (re)written, under new keys
+            // at the table's right edge; `offset` is the position of the
+            // slot's first record among the customer's rows.
+            let (offset, from) = match old {
+                None => (0, 0),
+                Some(Loaded { records: None, stored, .. }) => (stored.count(), 0),
+                Some(Loaded { records: Some(old_records), .. }) => {
+                    (0, old_records.iter().zip(&records).take_while(|(a, b)| a.id == b.id).count() as u32)
                 }
             };
-            let count = offset + records.len() as u32;
+            let mut rows = old.map_or_else(Vec::new, |l| l.stored.rows.clone());
+            for &row in rows.get((offset + from) as usize..).unwrap_or_default() {
+                events.remove(row)?;
+            }
+            rows.truncate((offset + from) as usize);
             let epoch = old.map_or_else(|| parts.customer.created_at().timestamp(), |l| l.stored.epoch);
+            let row_num = u64::from(num);
+            let old_ids: HashSet<EventId> = match old {
+                Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
+                _ => HashSet::new(),
+            };
+            for (pos, record) in records.iter().enumerate().skip(from as usize) {
+                let seq = offset + pos as u32;
+                let mut record = *record;
+                if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
+                    *p += offset;
+                }
+                let row = seal_row(Key::Row(row_num, seq), &encode_record(&record, epoch));
+                events.insert(next_key, row.as_slice())?;
+                rows.push(next_key);
+                next_key += 1;
+                if !old_ids.contains(&record.id) {
+                    new_ids.push((id_hash(record.id), num));
+                }
+            }
             let mut open_tickets =
                 old.filter(|l| l.records.is_none()).map_or_else(Vec::new, |l| l.stored.open_tickets.clone());
             open_tickets.extend(parts.open_tickets.iter().map(|&p| p + offset));
             let stored = Stored {
                 num,
-                count,
+                rows,
                 epoch,
                 customer: parts.customer.clone(),
                 initial_consent: parts.initial_consent,
@@ -277,26 +301,6 @@ impl CustomerStore {
                 counts[stored.customer.stage() as usize] += 1;
                 written += 1;
                 fault::point_n("after_write", written);
-            }
-            let row_num = u64::from(num);
-            for seq in count..old_count {
-                events.remove((row_num, seq))?;
-            }
-            let old_ids: HashSet<EventId> = match old {
-                Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
-                _ => HashSet::new(),
-            };
-            for (pos, record) in records.iter().enumerate().skip(from) {
-                let seq = offset + pos as u32;
-                let mut record = *record;
-                if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
-                    *p += offset;
-                }
-                let row = seal_row(Key::Row(row_num, seq), &encode_record(&record, epoch));
-                events.insert((row_num, seq), row.as_slice())?;
-                if !old_ids.contains(&record.id) {
-                    new_ids.push((id_hash(record.id), num));
-                }
             }
             let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
             let known = old.map(|l| l.referrers.as_ref());
@@ -323,6 +327,7 @@ impl CustomerStore {
             index_add(&mut ids, &mut shared, hash, num)?;
         }
         put_meta(&mut meta, "counts", &encode_counts(&counts))?;
+        put_meta(&mut meta, "rows", &next_key.to_le_bytes())?;
         let stored_events =
             u64::from_le_bytes(meta_get(&meta, "events")?.try_into().map_err(|_| corrupt("meta", &"events"))?);
         put_meta(&mut meta, "events", &(stored_events + report.events_applied as u64).to_le_bytes())?;
@@ -358,7 +363,7 @@ impl CustomerStore {
             duplicates: report.duplicates,
             attribute_updates: report.attribute_updates,
             customers_written: written,
-            histories_loaded: working.loaded.iter().filter(|l| l.records.is_some() && l.stored.count > 0).count(),
+            histories_loaded: working.loaded.iter().filter(|l| l.records.is_some() && l.stored.count() > 0).count(),
         })
     }
 
@@ -387,7 +392,7 @@ impl CustomerStore {
                 && at < customer.created_at()
             {
                 customer.set_created_at(at);
-                if l.stored.count == 0 {
+                if l.stored.count() == 0 {
                     // Nothing has happened to them: their rules stand at
                     // their creation.
                     customer.engine.clock = at;
@@ -398,7 +403,7 @@ impl CustomerStore {
                 work.load_slot(customer, l.stored.initial_consent, records, l.stored.open_tickets.clone());
             } else {
                 work.load_slot(customer, l.stored.initial_consent, Vec::new(), Vec::new());
-                if l.stored.count > 0 {
+                if l.stored.count() > 0 {
                     work.mark_partial(slot as u32);
                 }
             }
@@ -447,5 +452,76 @@ fn keep_newer_attributes(
                 stored.insert(name.to_owned(), (at, id.to_owned()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{TimeDelta, TimeZone};
+    use redb::ReadableTable;
+
+    use super::*;
+    use crate::eventlog::{KeyedEvent, KeyedKind};
+    use crate::{Channel, Money, Policy};
+
+    fn day(n: i64) -> EventBatch {
+        let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + TimeDelta::days(n);
+        let events = (0..40)
+            .map(|i| KeyedEvent {
+                id: format!("d{n}-{i}"),
+                customer: format!("c{}", (i * 7 + n) % 13),
+                at: start + TimeDelta::minutes(i),
+                channel: Channel::Web,
+                kind: KeyedKind::Purchase { amount: Money::from_minor(100 + i) },
+            })
+            .collect();
+        EventBatch::new(format!("day-{n}.jsonl"), events).unwrap()
+    }
+
+    fn rows(store: &CustomerStore) -> BTreeMap<u64, Vec<u8>> {
+        let txn = store.db.begin_read().unwrap();
+        let events = txn.open_table(EVENTS).unwrap();
+        events.iter().unwrap().map(|e| e.unwrap()).map(|(k, v)| (k.value(), v.value().to_vec())).collect()
+    }
+
+    #[test]
+    fn a_day_on_time_appends_rows_after_the_stored_ones_and_leaves_those_untouched() {
+        let dir = std::env::temp_dir().join(format!("cl-store-append-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut store = CustomerStore::create(&dir, Policy::default()).unwrap();
+        for n in 0..3 {
+            store.apply_batch(&day(n)).unwrap();
+        }
+        let before = rows(&store);
+        let report = store.apply_batch(&day(3)).unwrap();
+        assert_eq!(report.histories_loaded, 0);
+        let after = rows(&store);
+        assert_eq!(after.len(), before.len() + 40);
+        for (key, value) in &before {
+            assert_eq!(after.get(key), Some(value), "row {key} rewritten");
+        }
+        let last = *before.keys().next_back().unwrap();
+        assert!(after.keys().filter(|k| !before.contains_key(k)).all(|&k| k > last));
+        // A late event rewrites its customer's later rows under new keys
+        // and drops the old ones: the table holds exactly the live rows.
+        let late = EventBatch::new(
+            "late.jsonl",
+            vec![KeyedEvent {
+                id: "late".to_owned(),
+                customer: "c0".to_owned(),
+                at: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 30).unwrap(),
+                channel: Channel::Web,
+                kind: KeyedKind::Purchase { amount: Money::from_minor(5) },
+            }],
+        )
+        .unwrap();
+        store.apply_batch(&late).unwrap();
+        assert_eq!(rows(&store).len(), after.len() + 1);
+        let c0 = store.get("c0").unwrap().unwrap();
+        assert_eq!(c0.customer().first_purchase(), Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

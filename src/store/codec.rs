@@ -1,8 +1,10 @@
 //! How the store's values are laid out. Every value is a format-version
 //! byte, a payload and an XXH3-64 checksum of the table's name, the key and
-//! the payload, verified on every read; an event row carries the low 32
-//! bits of that checksum (rows are the bulk of the file, and 32 bits still
-//! catch all but one damaged row in four billion). A customer's state is a
+//! the payload, verified on every read. An event row is leaner (rows are
+//! the bulk of the file): its payload and the low 32 bits of a checksum
+//! that covers the format version without storing it (32 bits still catch
+//! all but one damaged row in four billion, and a row of another version
+//! fails its check). A customer's state is a
 //! hand-written binary codec (varints, instants counted from their
 //! creation); each event is a row of its own.
 
@@ -20,8 +22,9 @@ use crate::{
 
 /// The layout version of every value (and of the store, in its metadata).
 /// 2: events in rows of their own, states in a binary codec, the id index
-/// keyed by a 64-bit hash.
-pub(super) const FORMAT: u8 = 2;
+/// keyed by a 64-bit hash. 3: event rows keep no version byte (their
+/// checksum covers the version).
+pub(super) const FORMAT: u8 = 3;
 
 fn checksum(table: &str, key: &[u8], body: &[u8]) -> u64 {
     let mut h = Xxh3::new();
@@ -94,32 +97,44 @@ pub(super) fn unseal<'a>(table: &'static str, key: Key<'_>, value: &'a [u8]) -> 
     Ok(&body[1..])
 }
 
-/// An event row ready to store: version, payload, the low 32 bits of the
-/// checksum.
+/// The low 32 bits of an event row's checksum: the table, the key, the
+/// format version `format` and the payload.
+fn row_sum(format: u8, key: Key<'_>, payload: &[u8]) -> u32 {
+    let key = key.bytes();
+    let mut h = Xxh3::new();
+    h.update(b"events\0");
+    h.update(&(key.len() as u64).to_le_bytes());
+    h.update(&key);
+    h.update(&[format]);
+    h.update(payload);
+    h.digest() as u32
+}
+
+/// An event row ready to store: the payload and the low 32 bits of its
+/// checksum, which covers the format version.
 pub(super) fn seal_row(key: Key<'_>, payload: &[u8]) -> Vec<u8> {
-    let mut value = Vec::with_capacity(payload.len() + 5);
-    value.push(FORMAT);
+    let mut value = Vec::with_capacity(payload.len() + 4);
     value.extend_from_slice(payload);
-    let sum = checksum("events", &key.bytes(), &value) as u32;
-    value.extend_from_slice(&sum.to_le_bytes());
+    value.extend_from_slice(&row_sum(FORMAT, key, payload).to_le_bytes());
     value
 }
 
-/// The payload of an event row, once its version and checksum are right.
+/// The payload of an event row, once its checksum (and so its version) is
+/// right.
 ///
 /// # Errors
 ///
 /// [`StoreError::Corrupt`] naming the row.
 pub(super) fn unseal_row<'a>(key: Key<'_>, value: &'a [u8]) -> Result<&'a [u8], StoreError> {
     let corrupt = || StoreError::Corrupt { table: "events", key: key.label() };
-    if value.len() < 5 || value[0] != FORMAT {
+    if value.len() < 4 {
         return Err(corrupt());
     }
-    let (body, sum) = value.split_at(value.len() - 4);
-    if checksum("events", &key.bytes(), body) as u32 != u32::from_le_bytes(sum.try_into().expect("four bytes")) {
+    let (payload, sum) = value.split_at(value.len() - 4);
+    if row_sum(FORMAT, key, payload) != u32::from_le_bytes(sum.try_into().expect("four bytes")) {
         return Err(corrupt());
     }
-    Ok(&body[1..])
+    Ok(payload)
 }
 
 /// The id index's key for an event id: 64 bits of its UUID (itself a hash
@@ -283,14 +298,17 @@ fn read_text(r: &mut Reader<'_>) -> Option<String> {
 /// a record that arrives later but is older does not override a newer one.
 pub(super) type AttributeTimes = std::collections::BTreeMap<String, (DateTime<Utc>, String)>;
 
-/// A customer as stored, without their events: their number, how many
-/// event rows they have, the instant their times count from, their derived
+/// A customer as stored, without their events: their number, the keys of
+/// their event rows, the instant their times count from, their derived
 /// state and their bookkeeping.
 #[derive(Debug, Clone)]
 pub(super) struct Stored {
     pub num: u32,
-    /// Their event rows are sequences `0..count`, in time order.
-    pub count: u32,
+    /// The keys of their event rows in the events table, in time order
+    /// (sequence `i` is `rows[i]`). Keys are handed out in increasing
+    /// order as rows are written, so a day's rows land at the right edge
+    /// of the table, and this list is increasing too.
+    pub rows: Vec<u64>,
     /// The second their event rows' times count from, fixed when they
     /// were created (their creation may move earlier later).
     pub epoch: i64,
@@ -299,6 +317,13 @@ pub(super) struct Stored {
     /// Positions (sequences) of their open tickets and complaints.
     pub open_tickets: Vec<u32>,
     pub attribute_times: AttributeTimes,
+}
+
+impl Stored {
+    /// How many event rows they have.
+    pub fn count(&self) -> u32 {
+        self.rows.len() as u32
+    }
 }
 
 fn action_code(action: EngagementAction) -> u8 {
@@ -423,7 +448,12 @@ pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
     let c = &stored.customer;
     let mut out = Vec::with_capacity(64);
     put_varint(&mut out, u64::from(stored.num));
-    put_varint(&mut out, u64::from(stored.count));
+    put_varint(&mut out, stored.rows.len() as u64);
+    let mut previous = 0;
+    for &row in &stored.rows {
+        put_varint(&mut out, row - previous);
+        previous = row;
+    }
     put_instant(&mut out, c.created_at(), 0);
     let base = c.created_at().timestamp();
     put_varint(&mut out, zigzag(stored.epoch.wrapping_sub(base)));
@@ -483,6 +513,16 @@ pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
     let mut r = Reader::new(payload);
     let num = r.u32()?;
     let count = r.u32()?;
+    let mut rows = Vec::with_capacity((count as usize).min(payload.len()));
+    let mut previous = 0u64;
+    for i in 0..count {
+        let delta = r.varint()?;
+        if i > 0 && delta == 0 {
+            return None;
+        }
+        previous = previous.checked_add(delta)?;
+        rows.push(previous);
+    }
     let created_at = read_instant(&mut r, 0)?;
     let base = created_at.timestamp();
     let epoch = base.checked_add(unzigzag(r.varint()?))?;
@@ -545,7 +585,7 @@ pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
     if !r.is_empty() || open_tickets.iter().any(|&p| p >= count) {
         return None;
     }
-    Some(Stored { num, count, epoch, customer, initial_consent, open_tickets, attribute_times })
+    Some(Stored { num, rows, epoch, customer, initial_consent, open_tickets, attribute_times })
 }
 
 /// Encodes one event row: the record at position `pos` of its customer,
@@ -738,6 +778,9 @@ mod tests {
             }
         }
         assert!(unseal_row(Key::Row(7, 4), &value).is_err(), "a row moved to another sequence");
+        let mut older = b"row".to_vec();
+        older.extend_from_slice(&row_sum(FORMAT - 1, key, b"row").to_le_bytes());
+        assert!(unseal_row(key, &older).is_err(), "a row of another format version");
         let packed = pack_owner(42, 9);
         assert_eq!(unpack_owner(42, packed).unwrap(), 9);
         for bit in 0..64 {

@@ -9,7 +9,7 @@ use super::codec::{Key, Stored, encode_nums, encode_pairs, encode_record, encode
 use super::{
     CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, Db, EVENTS, FILE, FOLLOWERS, IDS, META, NAMES, REFERRERS,
     SHARED_IDS, StoreError, advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded,
-    index_remove, load, load_num, load_records, meta_get, put_meta, referrers_of,
+    index_remove, load, load_num, load_records, meta_get, next_row, put_meta, referrers_of,
 };
 use crate::ForgetReport;
 use crate::base::{Kind, Record, conversions_of, derive, explicit_moves};
@@ -139,6 +139,7 @@ impl CustomerStore {
             let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
             let mut stored_events =
                 u64::from_le_bytes(meta_get(&meta, "events")?.try_into().map_err(|_| corrupt("meta", &"events"))?);
+            let mut next = next_row(&meta)?;
 
             let mut gone: Vec<(Stored, Vec<Record>)> = Vec::new();
             let mut gone_nums = HashSet::new();
@@ -216,13 +217,17 @@ impl CustomerStore {
                 counts[stored.customer.stage() as usize] -= 1;
                 counts[customer.stage() as usize] += 1;
                 let key = customer.key().expect("keyed customers").to_owned();
+                // Their rows are renumbered: all written afresh.
                 let row_num = u64::from(num);
-                for seq in 0..stored.count {
-                    events.remove((row_num, seq))?;
+                for &row in &stored.rows {
+                    events.remove(row)?;
                 }
+                let mut rows = Vec::with_capacity(records.len());
                 for (seq, record) in (0u32..).zip(&records) {
                     let row = seal_row(Key::Row(row_num, seq), &encode_record(record, stored.epoch));
-                    events.insert((row_num, seq), row.as_slice())?;
+                    events.insert(next, row.as_slice())?;
+                    rows.push(next);
+                    next += 1;
                 }
                 for id in dropped {
                     // Another of their events may share the hash.
@@ -233,7 +238,7 @@ impl CustomerStore {
                 }
                 let new = Stored {
                     num,
-                    count: records.len() as u32,
+                    rows,
                     epoch: stored.epoch,
                     customer,
                     initial_consent: stored.initial_consent,
@@ -270,9 +275,8 @@ impl CustomerStore {
                     }
                     index_remove(&mut ids, &mut shared, id_hash(record.id), g.num)?;
                 }
-                let row_num = u64::from(g.num);
-                for seq in 0..g.count {
-                    events.remove((row_num, seq))?;
+                for &row in &g.rows {
+                    events.remove(row)?;
                 }
                 let c = &g.customer;
                 report.events += records.len();
@@ -287,6 +291,7 @@ impl CustomerStore {
             }
             put_meta(&mut meta, "counts", &encode_counts(&counts))?;
             put_meta(&mut meta, "events", &stored_events.to_le_bytes())?;
+            put_meta(&mut meta, "rows", &next.to_le_bytes())?;
         }
         fault::point("forget_before_commit");
         txn.commit()?;

@@ -11,8 +11,9 @@
 //! names), who referred and who follows whom (the facts that tie customers
 //! together), interned channel and campaign names, and the store's metadata
 //! (policy, format version, stage counts, the instants the time rules were
-//! advanced to). Every value carries a format version byte and an XXH3
-//! checksum of its table, key and payload, verified on every read: a
+//! advanced to). Every value carries a format version byte (an event row
+//! folds it into its checksum instead) and an XXH3 checksum of its table,
+//! key and payload, verified on every read: a
 //! damaged value is a [`StoreError::Corrupt`], never a different answer.
 //!
 //! A batch ([`CustomerStore::apply_batch`]) is one write transaction: all or
@@ -92,8 +93,12 @@ use crate::{AttributeValue, CampaignId, Consent, CustomerBase, Policy, Stage, St
 
 pub(crate) const CUSTOMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("customers");
 pub(crate) const NAMES: TableDefinition<u32, &[u8]> = TableDefinition::new("names");
-/// Event rows: (customer number, sequence) to the event.
-pub(crate) const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("events");
+/// Event rows, keyed by a number handed out in increasing order as rows
+/// are written (the next is the metadata's `rows`): a batch's rows are
+/// appended at the table's right edge, in full pages, instead of landing
+/// among each customer's older rows. A customer's state lists their rows'
+/// keys; each row's checksum covers its customer and sequence.
+pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
 /// The id index: a 64-bit hash of an event id to its owner and a checksum.
 pub(crate) const IDS: TableDefinition<u64, u64> = TableDefinition::new("ids");
 /// Owners of the hashes that several customers' events share.
@@ -321,26 +326,21 @@ fn load_num(
 }
 
 /// The event rows of a stored customer, in time order.
-fn load_records(
-    events: &impl ReadableTable<(u64, u32), &'static [u8]>,
-    stored: &Stored,
-) -> Result<Vec<Record>, StoreError> {
+fn load_records(events: &impl ReadableTable<u64, &'static [u8]>, stored: &Stored) -> Result<Vec<Record>, StoreError> {
     let num = u64::from(stored.num);
-    let mut records = Vec::with_capacity(stored.count as usize);
-    for entry in events.range((num, 0)..(num, stored.count))? {
-        let (key, value) = entry?;
-        let (_, seq) = key.value();
-        let row = Key::Row(num, seq);
-        if seq as usize != records.len() {
-            return Err(corrupt("events", &row.label()));
-        }
-        let payload = unseal_row(row, value.value())?;
-        records.push(decode_record(payload, stored.epoch, seq).ok_or_else(|| corrupt("events", &row.label()))?);
-    }
-    if records.len() != stored.count as usize {
-        return Err(corrupt("events", &Key::Row(num, records.len() as u32).label()));
+    let mut records = Vec::with_capacity(stored.rows.len());
+    for (seq, &row) in (0u32..).zip(&stored.rows) {
+        let key = Key::Row(num, seq);
+        let value = events.get(row)?.ok_or_else(|| corrupt("events", &key.label()))?;
+        let payload = unseal_row(key, value.value())?;
+        records.push(decode_record(payload, stored.epoch, seq).ok_or_else(|| corrupt("events", &key.label()))?);
     }
     Ok(records)
+}
+
+/// The key the next event row is stored under.
+fn next_row(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<u64, StoreError> {
+    Ok(u64::from_le_bytes(meta_get(meta, "rows")?.try_into().map_err(|_| corrupt("meta", &"rows"))?))
 }
 
 /// The owners of the events whose ids hash to `hash`.
@@ -517,6 +517,7 @@ impl CustomerStore {
                     put_meta(&mut meta, "counts", &encode_counts(&[0; 8]))?;
                     put_meta(&mut meta, "next", &0u32.to_le_bytes())?;
                     put_meta(&mut meta, "events", &0u64.to_le_bytes())?;
+                    put_meta(&mut meta, "rows", &0u64.to_le_bytes())?;
                     put_meta(&mut meta, "advances", &codec::encode_instants(&[]))?;
                     txn.open_table(CUSTOMERS)?;
                     txn.open_table(NAMES)?;
