@@ -301,14 +301,11 @@ impl RetentionCovariateFit {
     /// [`ClvError::InvalidOption`] (`name = "df"`) when `plain` is not an
     /// sBG fit (it has more than α, β).
     pub fn likelihood_ratio_test(&self, plain: &RetentionFit) -> Result<LikelihoodRatio, ClvError> {
-        use statrs::distribution::{ChiSquared, ContinuousCDF};
         let df = self.coefficients.len();
         if plain.model.c != 1.0 || df == 0 {
             return Err(ClvError::InvalidOption { name: "df", value: df as f64 });
         }
-        let statistic = (2.0 * (self.log_likelihood - plain.log_likelihood)).max(0.0);
-        let chi = ChiSquared::new(df as f64).map_err(|_| ClvError::InvalidOption { name: "df", value: df as f64 })?;
-        Ok(LikelihoodRatio { statistic, df, p_value: chi.sf(statistic) })
+        LikelihoodRatio::between(self.log_likelihood, plain.log_likelihood, df)
     }
 }
 
