@@ -179,7 +179,8 @@ fn hard_fits(c: &mut Criterion) {
 }
 
 /// DERT at 15% a year (weekly δ) for the CDNOW cohort's 2,357 histories:
-/// the BG/NBD by quadrature of its expected purchases, the Pareto/NBD in
+/// the BG/NBD by quadrature over the dropout probability of Tricomi's U
+/// (its series below z = 1), the Pareto/NBD in
 /// closed form.
 fn dert(c: &mut Criterion) {
     let (data, _) = cdnow();

@@ -1393,7 +1393,6 @@ pub fn likelihood_ratio_test(
     restricted: &CovariateFit,
     full: &CovariateFit,
 ) -> Result<LikelihoodRatio, CovariateError> {
-    use statrs::distribution::{ChiSquared, ContinuousCDF};
     if full.parameters <= restricted.parameters {
         let value = full.parameters as f64 - restricted.parameters as f64;
         return Err(ClvError::InvalidOption { name: "df", value }.into());
@@ -1402,10 +1401,22 @@ pub fn likelihood_ratio_test(
         let value = full.customers as f64 - restricted.customers as f64;
         return Err(ClvError::InvalidOption { name: "customers", value }.into());
     }
-    let df = full.parameters - restricted.parameters;
-    let statistic = (2.0 * (full.log_likelihood - restricted.log_likelihood)).max(0.0);
-    let chi = ChiSquared::new(df as f64).map_err(|_| ClvError::InvalidOption { name: "df", value: df as f64 })?;
-    Ok(LikelihoodRatio { statistic, df, p_value: chi.sf(statistic) })
+    Ok(LikelihoodRatio::between(
+        full.log_likelihood,
+        restricted.log_likelihood,
+        full.parameters - restricted.parameters,
+    )?)
+}
+
+impl LikelihoodRatio {
+    /// The test of two nested fits' log-likelihoods with `df` more
+    /// parameters in the full one.
+    pub(crate) fn between(full: f64, restricted: f64, df: usize) -> Result<LikelihoodRatio, ClvError> {
+        use statrs::distribution::{ChiSquared, ContinuousCDF};
+        let statistic = (2.0 * (full - restricted)).max(0.0);
+        let chi = ChiSquared::new(df as f64).map_err(|_| ClvError::InvalidOption { name: "df", value: df as f64 })?;
+        Ok(LikelihoodRatio { statistic, df, p_value: chi.sf(statistic) })
+    }
 }
 
 #[cfg(feature = "sim")]

@@ -3,6 +3,7 @@
 //! confluent hypergeometric function `U(1, b; z)`.
 
 use crate::clv::ClvError;
+use crate::clv::special::ln_gamma;
 
 /// Gauss–Kronrod 15-point abscissae on `[−1, 1]` (the non-negative half;
 /// the odd-indexed ones are the 7-point Gauss abscissae).
@@ -119,17 +120,50 @@ pub(crate) fn by_parts(expected: impl Fn(f64) -> f64, discount_rate: f64) -> Res
     }
 }
 
+/// How far from an integer `s` must be for [`tricomi_u1`] to use the
+/// series at `z < 1`: the series' two parts each grow like
+/// `1/dist(s, ℤ)` while their difference stays of order one, so this gap
+/// costs at most a factor 20 of the last digits.
+const SERIES_GAP: f64 = 0.05;
+
+/// `E_s(z) = ∫₁^∞ e^(−zt) t^(−s) dt` for `0 < z < 1` and `s` not an
+/// integer, by its power series
+/// `E_s(z) = Γ(1−s) z^(s−1) − Σ_{k≥0} (−z)^k / (k! (k+1−s))`, with
+/// `Γ(1−s) = π / (sin(πs) Γ(s))` by reflection. Every term is below
+/// `z^k/(k!·SERIES_GAP)`, so the sum stops once that bound is negligible:
+/// a couple of dozen terms for any `s`.
+fn exp_integral_series(s: f64, z: f64) -> f64 {
+    let power = std::f64::consts::PI / (std::f64::consts::PI * s).sin() * ((s - 1.0) * z.ln() - ln_gamma(s)).exp();
+    let mut sum = 0.0;
+    // (−z)^k / k!
+    let mut factor = 1.0;
+    let mut k = 0.0;
+    loop {
+        sum += factor / (k + 1.0 - s);
+        k += 1.0;
+        factor *= -z / k;
+        if factor.abs() < 1e-17 * SERIES_GAP * sum.abs() || factor == 0.0 {
+            return power - sum;
+        }
+    }
+}
+
 /// Tricomi's `U(1, 2−s; z) = ∫₀^∞ e^(−zu) (1+u)^(−s) du = e^z E_s(z)`, for
 /// `s > 0` and `z > 0`.
 ///
 /// For `z ≥ 1`, the continued fraction of `e^z E_s(z)` (modified Lentz),
-/// which converges in a few dozen steps there for any `s`; below, the
-/// integral after `w = 1 − e^(−zu)`, `(1/z) ∫₀¹ (1 + u(w))^(−s) dw`, whose
-/// integrand lies in `(0, 1]`, by adaptive quadrature.
+/// which converges in a few dozen steps there for any `s`. Below, when `s`
+/// is at least [`SERIES_GAP`] from an integer, the power series
+/// ([`exp_integral_series`]); otherwise the integral after
+/// `w = 1 − e^(−zu)`, `(1/z) ∫₀¹ (1 + u(w))^(−s) dw`, whose integrand lies
+/// in `(0, 1]`, by adaptive quadrature.
 pub(crate) fn tricomi_u1(s: f64, z: f64) -> Result<f64, ClvError> {
     let not_finite = ClvError::NonFiniteResult { quantity: "Tricomi U" };
     if !(s > 0.0 && z > 0.0 && s.is_finite() && z.is_finite()) {
         return Err(not_finite);
+    }
+    if z < 1.0 && (s - s.round()).abs() >= SERIES_GAP {
+        return Ok(exp_integral_series(s, z) * z.exp());
     }
     if z >= 1.0 {
         let tiny = 1e-300;
@@ -191,6 +225,31 @@ mod tests {
         for z in [0.001, 0.3, 1.0, 3.0] {
             let e1 = tricomi_u1(1.0, z).unwrap();
             assert!((tricomi_u1(2.0, z).unwrap() - (1.0 - z * e1)).abs() < 1e-9, "{z}");
+        }
+        // Below z = 1 the series, against the quadrature, from tiny z to
+        // just below the switch to the continued fraction, for s from below
+        // 1 to far above (a customer's r + x + 1).
+        for s in [0.3, 0.606, 1.243, 1.95, 2.5, 7.3, 40.6, 400.4] {
+            if s > 2.0 {
+                // z → 0: U(1, 2−s; z) = 1/(s−1) − z/((s−1)(s−2)) + O(z^min(2, s−1)), where
+                // the quadrature's integrand is a spike at w = 0.
+                let z = 1e-9;
+                let limit = 1.0 / (s - 1.0) - z / ((s - 1.0) * (s - 2.0));
+                assert!((tricomi_u1(s, z).unwrap() - limit).abs() < 1e-12 * limit, "s {s}");
+            }
+            for z in [1e-9, 1e-3, 0.09, 0.5, 0.999_999] {
+                if s > 2.0 && z < 1e-6 {
+                    continue;
+                }
+                let series = tricomi_u1(s, z).unwrap();
+                let quad = integrate(|w| (-s * (-(-w).ln_1p() / z).ln_1p()).exp(), 0.0, 1.0, 1e-13).unwrap() / z;
+                assert!((series - quad).abs() < 1e-11 * quad, "s {s} z {z}: {series} vs {quad}");
+            }
+        }
+        // Across the switch at z = 1 the two methods meet.
+        for s in [0.606, 1.243, 12.7] {
+            let (below, above) = (tricomi_u1(s, 1.0 - 1e-12).unwrap(), tricomi_u1(s, 1.0).unwrap());
+            assert!((below - above).abs() < 1e-11 * above, "s {s}: {below} vs {above}");
         }
         // Large z: U ≈ 1/z − s/z² + s(s+1)/z³.
         let (s, z) = (0.6, 1e4);

@@ -136,7 +136,7 @@ pub use model::{Fit, History, PurchaseModel};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport, Stop};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
-pub use retention::{RetentionFit, RetentionModel};
+pub use retention::{MAX_RETENTION_COVARIATES, RetentionCovariateFit, RetentionFit, RetentionModel};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
 pub use valuation::{Assessment, ModelChoice, ModelValuation};
 pub use value::{ClvTerms, MAX_PERIODS, lifetime_value, lifetime_value_by_periods};
