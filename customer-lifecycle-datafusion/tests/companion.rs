@@ -1,0 +1,309 @@
+//! The companion's plans against the main crate's in-memory results.
+//!
+//! A seeded simulated log (the main crate's `sim`) is written as Parquet in
+//! three layouts (one file; 7 files split by row; 3 files dealing rows out
+//! in turn, so that the same-day purchases added next to each other land
+//! in different files), each with other column types, and DataFusion with
+//! 1, 4 and 7 target partitions must give exactly the in-memory summary,
+//! histograms and fits.
+//!
+//! Tolerance: none. Every count and sum is an integer on both sides and
+//! every float is computed from those integers by the same operations, so
+//! the comparisons are of bits, predictions included.
+
+// Bit-for-bit equality of floats is what these tests check.
+#![allow(clippy::float_cmp)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use customer_lifecycle::clv::{BgNbd, FitData, FitOptions, ParetoNbd, SpendData, Summary, TimeUnit};
+use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::{EventKind, Money};
+use customer_lifecycle_datafusion::{Error, TransactionLog, btyd, functions, to_parquet};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Decimal128Array, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, TimeUnit as ArrowUnit};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+/// One purchase: key, instant, amount.
+type Row = (String, DateTime<Utc>, Money);
+
+/// The purchases of 1,500 simulated customers over the simulator's default
+/// period, plus, for every 25th purchase, a second one on the same day
+/// placed right after it.
+fn simulated_log() -> Vec<Row> {
+    let sim = Simulator::new(SimConfig { customers: 1_500, ..SimConfig::default() }, 16).unwrap();
+    let keys: HashMap<_, _> = sim.customers().map(|c| (c.id, c.key.unwrap())).collect();
+    let mut rows = Vec::new();
+    for (i, event) in sim.events_by_customer().enumerate() {
+        if let EventKind::Purchase { amount, .. } = event.kind {
+            let key = keys[&event.customer].clone();
+            rows.push((key.clone(), event.at, amount));
+            if i % 25 == 0 {
+                rows.push((key, event.at, Money::from_minor(amount.minor_units() / 3 + 7)));
+            }
+        }
+    }
+    assert!(rows.len() > 5_000, "{} purchases", rows.len());
+    rows
+}
+
+fn calibration_end(rows: &[Row]) -> NaiveDate {
+    let first = rows.iter().map(|r| r.1).min().unwrap().date_naive();
+    let last = rows.iter().map(|r| r.1).max().unwrap().date_naive();
+    // Two thirds in: later purchases are read but do not count.
+    first + (last - first) * 2 / 3
+}
+
+/// The three layouts' column types.
+#[derive(Clone, Copy)]
+enum Types {
+    /// `date` Date32, `amount` Decimal128(12, 2).
+    DateDecimal,
+    /// `date` a UTC timestamp in milliseconds, `amount` Float64.
+    TimestampFloat,
+    /// `date` and `amount` as strings.
+    Text,
+}
+
+fn batch(rows: &[&Row], types: Types) -> RecordBatch {
+    let keys: ArrayRef = Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str())));
+    let (date, amount): (ArrayRef, ArrayRef) = match types {
+        Types::DateDecimal => (
+            Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| Date32Type::from_naive_date(r.1.date_naive())))),
+            Arc::new(
+                Decimal128Array::from_iter_values(rows.iter().map(|r| i128::from(r.2.minor_units())))
+                    .with_precision_and_scale(12, 2)
+                    .unwrap(),
+            ),
+        ),
+        Types::TimestampFloat => (
+            Arc::new(
+                TimestampMillisecondArray::from_iter_values(rows.iter().map(|r| r.1.timestamp_millis()))
+                    .with_timezone("UTC"),
+            ),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2.minor_units() as f64 / 100.0))),
+        ),
+        Types::Text => (
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1.date_naive().to_string()))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2.to_string()))),
+        ),
+    };
+    let schema = Schema::new(vec![
+        Field::new("customer_id", DataType::Utf8, false),
+        Field::new("date", date.data_type().clone(), false),
+        Field::new("amount", amount.data_type().clone(), false),
+        Field::new("note", DataType::Utf8, false),
+    ]);
+    let note: ArrayRef = Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "ignored")));
+    RecordBatch::try_new(Arc::new(schema), vec![keys, date, amount, note]).unwrap()
+}
+
+fn write(path: &Path, rows: &[&Row], types: Types) {
+    let batch = batch(rows, types);
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// Writes the three layouts under `dir`; returns their paths.
+fn layouts(dir: &Path, rows: &[Row]) -> Vec<(String, &'static str)> {
+    let all: Vec<&Row> = rows.iter().collect();
+    let one = dir.join("one.parquet");
+    write(&one, &all, Types::DateDecimal);
+    let seven = dir.join("seven");
+    std::fs::create_dir(&seven).unwrap();
+    for (k, chunk) in all.chunks(all.len().div_ceil(7)).enumerate() {
+        write(&seven.join(format!("part-{k}.parquet")), chunk, Types::TimestampFloat);
+    }
+    let dealt = dir.join("dealt");
+    std::fs::create_dir(&dealt).unwrap();
+    for k in 0..3 {
+        let part: Vec<&Row> = all.iter().copied().skip(k).step_by(3).collect();
+        write(&dealt.join(format!("part-{k}.parquet")), &part, Types::Text);
+    }
+    vec![
+        (one.display().to_string(), "one file"),
+        (seven.display().to_string(), "7 files by row"),
+        (dealt.display().to_string(), "same-day rows split across files"),
+    ]
+}
+
+fn context(partitions: usize) -> SessionContext {
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
+    functions::register_all(&ctx);
+    ctx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_equal_the_in_memory_results_bit_for_bit() {
+    let rows = simulated_log();
+    let end = calibration_end(&rows);
+    let dir = tempfile::tempdir().unwrap();
+    let paths = layouts(dir.path(), &rows);
+    let options = FitOptions::default();
+    for unit in [TimeUnit::Weeks, TimeUnit::Days] {
+        let expected =
+            Summary::from_records(rows.iter().map(|r| (r.0.as_str(), r.1.date_naive(), r.2)), end, unit).unwrap();
+        let mut customers = expected.customers.clone();
+        customers.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        let fit_data = FitData::from_summary(&customers).unwrap().with_time_unit(unit);
+        let spend = SpendData::from_summary(&customers).unwrap();
+        let bg = BgNbd::fit(&fit_data, &options).unwrap();
+        let pn = ParetoNbd::fit(&fit_data, &options).unwrap();
+        // Some customers bought twice on a day, and some after the end.
+        assert!(customers.iter().any(|c| c.frequency > 0 && c.monetary_value > 0.0));
+        for (path, layout) in &paths {
+            for partitions in [1, 4, 7] {
+                let what = format!("{layout}, {partitions} partitions, {unit:?}");
+                let ctx = context(partitions);
+                let log = TransactionLog::read(&ctx, path).await.unwrap();
+                let summary = btyd::summary(&log, end, unit).await.unwrap();
+                assert_eq!(summary.num_rows(), customers.len(), "{what}");
+                let key = summary.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+                let f64s = |k: usize| summary.column(k).as_any().downcast_ref::<Float64Array>().unwrap().clone();
+                let (recency, t, monetary) = (f64s(2), f64s(3), f64s(4));
+                let frequency =
+                    summary.column(1).as_any().downcast_ref::<datafusion::arrow::array::UInt32Array>().unwrap();
+                for (i, c) in customers.iter().enumerate() {
+                    assert_eq!(key.value(i), c.customer_id, "{what}");
+                    assert_eq!(frequency.value(i), c.frequency, "{what}: {}", c.customer_id);
+                    assert_eq!(recency.value(i).to_bits(), c.recency.to_bits(), "{what}: {}", c.customer_id);
+                    assert_eq!(t.value(i).to_bits(), c.t.to_bits(), "{what}: {}", c.customer_id);
+                    assert_eq!(monetary.value(i).to_bits(), c.monetary_value.to_bits(), "{what}: {}", c.customer_id);
+                }
+                let histogram = btyd::histogram(&log, end, unit).await.unwrap();
+                assert_eq!(histogram.customers, customers.len() as u64, "{what}");
+                assert_eq!(histogram.fit, fit_data, "{what}");
+                assert_eq!(histogram.spend, spend, "{what}");
+                if partitions == 4 {
+                    let fits = btyd::fit_all(&histogram, &options).unwrap();
+                    let (b, p) = (fits.bgnbd.model, fits.pareto_nbd.model);
+                    let bits = |v: [f64; 5]| v.map(f64::to_bits);
+                    assert_eq!(
+                        bits([b.r(), b.alpha(), b.a(), b.b(), fits.bgnbd.log_likelihood]),
+                        bits([bg.model.r(), bg.model.alpha(), bg.model.a(), bg.model.b(), bg.log_likelihood]),
+                        "{what}"
+                    );
+                    assert_eq!(
+                        bits([p.r(), p.alpha(), p.s(), p.beta(), fits.pareto_nbd.log_likelihood]),
+                        bits([pn.model.r(), pn.model.alpha(), pn.model.s(), pn.model.beta(), pn.log_likelihood]),
+                        "{what}"
+                    );
+                    let predictions = btyd::predictions(&summary, &fits, 39.0).unwrap();
+                    let alive = predictions.column(5).as_any().downcast_ref::<Float64Array>().unwrap();
+                    for (i, c) in customers.iter().enumerate() {
+                        let expected = bg.model.p_alive(c.frequency, c.recency, c.t);
+                        assert_eq!(alive.value(i).to_bits(), expected.to_bits(), "{what}");
+                    }
+                    let out = dir.path().join("predictions.parquet");
+                    to_parquet(&predictions, out.to_str().unwrap()).unwrap();
+                    let back = ctx.read_parquet(out.to_str().unwrap(), Default::default()).await.unwrap();
+                    assert_eq!(back.count().await.unwrap(), customers.len(), "{what}");
+                }
+            }
+        }
+    }
+}
+
+fn csv(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+async fn summary_of(path: &str) -> Result<RecordBatch, Error> {
+    let ctx = context(2);
+    let log = TransactionLog::read(&ctx, path).await?;
+    btyd::summary(&log, NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(), TimeUnit::Days).await
+}
+
+#[tokio::test]
+async fn bad_values_are_named_with_their_file_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("customer_id,date,amount\na,2024-01-01,1.00\na,2024-1-02,2\n", "date", "2024-1-02"),
+        ("customer_id,date,amount\na,2024-01-01,1.005\n", "amount", "1.005"),
+        ("customer_id,date,amount\na,2024-02-30,1\n", "date", "2024-02-30"),
+        // After the calibration end, but still read and refused, as the
+        // main crate's reader does.
+        ("customer_id,date,amount\na,2024-01-01,1\nb,2024-03-01,-4.00\n", "amount", "-4.00"),
+        ("customer_id,date,amount\n,2024-01-01,1\n", "customer_id", "null"),
+    ];
+    for (k, (text, column, value)) in cases.into_iter().enumerate() {
+        let path = csv(dir.path(), &format!("bad{k}.csv"), text);
+        match summary_of(&path).await {
+            Err(Error::Value { source_name, error }) => {
+                assert_eq!(source_name, path);
+                assert_eq!(error.column, column, "{text}");
+                // An empty CSV cell is read as null.
+                if column != "customer_id" {
+                    assert_eq!(error.value, value, "{text}");
+                }
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    let missing = csv(dir.path(), "missing.csv", "customer_id,day,amount\na,2024-01-01,1\n");
+    assert!(matches!(summary_of(&missing).await, Err(Error::Schema { column: "date", .. })));
+    let nowhere = dir.path().join("nothing-here").display().to_string();
+    assert!(matches!(summary_of(&nowhere).await, Err(Error::Source { .. })));
+}
+
+/// A CSV file gives the main crate's `TransactionCsv` summary.
+#[tokio::test]
+async fn a_csv_log_reads_as_the_main_crate_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "customer_id,date,amount,note\nb,2024-01-03,1.5,x\na,2024-01-01,10,y\na,2024-01-05,2.00,\n\
+                a,2024-01-05,3.25,z\na,2024-03-01,9.99,late\nc,2024-02-01,5,late only\n";
+    let path = csv(dir.path(), "log.csv", text);
+    let log = customer_lifecycle::TransactionCsv::new().read(text.as_bytes()).unwrap();
+    let end = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
+    let mut expected = Summary::from_transactions(&log, end, TimeUnit::Days).unwrap().customers;
+    expected.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    let batch = summary_of(&path).await.unwrap();
+    assert_eq!(batch.num_rows(), 2);
+    let monetary = batch.column(4).as_any().downcast_ref::<Float64Array>().unwrap();
+    assert_eq!(expected[0].customer_id, "a");
+    assert_eq!(monetary.value(0), expected[0].monetary_value);
+    assert_eq!(monetary.value(0), 5.25);
+}
+
+/// RFM on every layout and partitioning equals the main crate's
+/// tie-by-key RFM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfm_equals_the_in_memory_tie_by_key_scores() {
+    use customer_lifecycle::score::{Rfm, RfmSegments};
+    let rows = simulated_log();
+    let as_of = calibration_end(&rows);
+    let dir = tempfile::tempdir().unwrap();
+    let paths = layouts(dir.path(), &rows);
+    let segments = RfmSegments::default();
+    let expected =
+        Rfm::from_records_ties_by_key(rows.iter().map(|r| (r.0.clone(), r.1.date_naive(), r.2)), as_of).unwrap();
+    let mut expected: Vec<_> = expected.rows().to_vec();
+    expected.sort_by(|a, b| a.customer.cmp(&b.customer));
+    for (path, layout) in &paths {
+        for partitions in [1, 4, 7] {
+            let ctx = context(partitions);
+            let log = TransactionLog::read(&ctx, path).await.unwrap();
+            let batch = customer_lifecycle_datafusion::rfm::rfm(&log, as_of, &segments).await.unwrap();
+            assert_eq!(batch.num_rows(), expected.len(), "{layout}, {partitions}");
+            let keys = batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+            let codes = batch.column(7).as_any().downcast_ref::<datafusion::arrow::array::UInt16Array>().unwrap();
+            let cents = batch.column(3).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().unwrap();
+            let names = batch.column(8).as_any().downcast_ref::<StringArray>().unwrap();
+            for (i, row) in expected.iter().enumerate() {
+                assert_eq!(keys.value(i), row.customer, "{layout}, {partitions}");
+                assert_eq!(codes.value(i), row.score.code(), "{layout}, {partitions}: {}", row.customer);
+                assert_eq!(cents.value(i), row.monetary.minor_units());
+                assert_eq!(names.value(i), segments.segment(row.score));
+            }
+        }
+    }
+}
