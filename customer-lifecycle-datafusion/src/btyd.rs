@@ -335,6 +335,7 @@ pub fn predictions_schema() -> Arc<Schema> {
 ///
 /// [`Error::Model`] when the Gamma-Gamma refuses a customer's history,
 /// [`Error::DataFusion`] when the batch is not a summary batch.
+#[allow(clippy::many_single_char_names)] // the literature's x, t_x, T, m̄
 pub fn predictions(summary: &RecordBatch, fits: &Fits, horizon: f64) -> Result<RecordBatch, Error> {
     let bad = |e: datafusion::arrow::error::ArrowError| Error::from_datafusion(e.into(), "summary");
     if summary.schema() != summary_schema() {

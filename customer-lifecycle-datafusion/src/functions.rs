@@ -177,14 +177,19 @@ fn days(array: &ArrayRef) -> Result<ArrayRef> {
         DataType::Date32 => return Ok(Arc::clone(array)),
         DataType::Date64 => {
             let raw = cast(array, &DataType::Int64)?;
-            raw.as_primitive::<Int64Type>().values().iter().map(|&v| day_of(v, 86_400_000)).collect::<Result<_>>()?
+            raw.as_primitive::<Int64Type>()
+                .values()
+                .iter()
+                .map(|&v| day_of(v, 86_400_000))
+                .collect::<Result<Vec<i32>>>()?
+                .into()
         }
         DataType::Timestamp(unit, _) => {
             // The stored value counts from the epoch in UTC, whatever the
             // time zone the column is shown in.
             let n = per_day(unit);
             let raw = cast(array, &DataType::Int64)?;
-            raw.as_primitive::<Int64Type>().values().iter().map(|&v| day_of(v, n)).collect::<Result<_>>()?
+            raw.as_primitive::<Int64Type>().values().iter().map(|&v| day_of(v, n)).collect::<Result<Vec<i32>>>()?.into()
         }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let strings = as_utf8(array)?;
@@ -194,10 +199,11 @@ fn days(array: &ArrayRef) -> Result<ArrayRef> {
                 .map(|text| {
                     let text = text.unwrap_or_default();
                     parse_ymd(text)
-                        .map(|d| Date32Type::from_naive_date(d))
+                        .map(Date32Type::from_naive_date)
                         .ok_or_else(|| refuse("date", text, "is not a calendar date YYYY-MM-DD"))
                 })
-                .collect::<Result<_>>()?
+                .collect::<Result<Vec<i32>>>()?
+                .into()
         }
         other => return Err(refuse("date", other.to_string(), "is not a date, timestamp or string type")),
     };

@@ -68,6 +68,11 @@ fn kind_of(path: &str) -> Result<Kind, Error> {
     }
 }
 
+/// A string type.
+fn string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
 impl TransactionLog {
     /// Reads a Parquet or CSV file, or a directory of `.parquet` or of
     /// `.csv` files (not both), whose files may split one customer's rows
@@ -134,7 +139,6 @@ impl TransactionLog {
             let field = schema.field_with_unqualified_name(column).map_err(|_| fail("is missing".to_owned()))?;
             if ok(field.data_type()) { Ok(()) } else { Err(fail(format!("is {}, not {wanted}", field.data_type()))) }
         };
-        let string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
         check("customer_id", string, "a string")?;
         check(
             "date",

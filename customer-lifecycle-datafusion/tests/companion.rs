@@ -26,7 +26,7 @@ use customer_lifecycle_datafusion::{Error, TransactionLog, btyd, functions, to_p
 use datafusion::arrow::array::{
     ArrayRef, Date32Array, Decimal128Array, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
-use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, TimeUnit as ArrowUnit};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -203,7 +203,10 @@ async fn plans_equal_the_in_memory_results_bit_for_bit() {
                     }
                     let out = dir.path().join("predictions.parquet");
                     to_parquet(&predictions, out.to_str().unwrap()).unwrap();
-                    let back = ctx.read_parquet(out.to_str().unwrap(), Default::default()).await.unwrap();
+                    let back = ctx
+                        .read_parquet(out.to_str().unwrap(), datafusion::prelude::ParquetReadOptions::default())
+                        .await
+                        .unwrap();
                     assert_eq!(back.count().await.unwrap(), customers.len(), "{what}");
                 }
             }
