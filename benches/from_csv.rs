@@ -1,7 +1,10 @@
 //! The transaction log from a CSV file, as users start: the reader alone,
 //! the reader with RFM scores (as `examples/rfm.rs`), and the reader with
-//! the per-customer summary (as `examples/clv.rs --transactions`). The
-//! in-memory benches in `score.rs` and `clv.rs` start from records.
+//! the per-customer summary (as `examples/clv.rs --transactions`), each
+//! both into `Vec<Transaction>` and into a keyed `TransactionLog` (what the
+//! examples use), and the Pareto/NBD fit on the file's summary
+//! (`clv/pareto_nbd_fit/1m_file_summary`). The in-memory benches in
+//! `score.rs` and `clv.rs` start from records.
 //!
 //! The 1,000,000-row, 100,000-customer file is written once per run into
 //! cargo's bench scratch directory (`target/tmp`), from a fixed seed, in the
@@ -21,7 +24,7 @@ use chrono::{NaiveDate, TimeDelta};
 use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput};
 use customer_lifecycle::TransactionCsv;
-use customer_lifecycle::clv::{Summary, TimeUnit};
+use customer_lifecycle::clv::{FitData, FitOptions, ParetoNbd, PurchaseModel, Summary, TimeUnit};
 use customer_lifecycle::score::Rfm;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -98,6 +101,20 @@ fn from_csv<M: Measurement>(c: &mut Criterion<M>) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("1m_transactions/read", |b| b.iter(|| reader.read_path(&path).unwrap()));
+    group.bench_function("1m_transactions/read_log", |b| b.iter(|| reader.read_path_log(&path).unwrap()));
+    group.bench_function("1m_transactions/rfm_from_log", |b| {
+        b.iter(|| {
+            let log = reader.read_path_log(&path).unwrap();
+            let rfm = Rfm::from_log(&log, as_of).unwrap();
+            std::hint::black_box(&rfm);
+        });
+    });
+    group.bench_function("1m_transactions/summary_from_log", |b| {
+        b.iter(|| {
+            let log = reader.read_path_log(&path).unwrap();
+            Summary::from_log(&log, as_of, TimeUnit::Days).unwrap()
+        });
+    });
     group.bench_function("1m_transactions/rfm", |b| {
         b.iter(|| {
             let log = reader.read_path(&path).unwrap();
@@ -110,6 +127,21 @@ fn from_csv<M: Measurement>(c: &mut Criterion<M>) {
             let log = reader.read_path(&path).unwrap();
             Summary::from_transactions(&log, as_of, TimeUnit::Days).unwrap()
         });
+    });
+    group.finish();
+
+    // The Pareto/NBD fit on the summary of this file (daily units, the
+    // shape whose fit is slowest: s and β large), without the reading.
+    let log = reader.read_path_log(&path).unwrap();
+    let summary = Summary::from_log(&log, as_of, TimeUnit::Days).unwrap();
+    let data = FitData::from_summary(&summary.customers).unwrap();
+    let options = FitOptions::default();
+    let fit = ParetoNbd::fit(&data, &options).unwrap();
+    eprintln!("1m file summary: {} patterns, Pareto/NBD fit {:?}", data.rows().count(), fit.model);
+    let mut group = c.benchmark_group("clv");
+    group.sample_size(10);
+    group.bench_function("pareto_nbd_fit/1m_file_summary", |b| {
+        b.iter(|| ParetoNbd::fit(std::hint::black_box(&data), &options).unwrap());
     });
     group.finish();
 }

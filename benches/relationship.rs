@@ -11,7 +11,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use customer_lifecycle::relationship::{Direction, NodeIndex, PageRankOptions, Reach, pagerank, reach_counts};
+use customer_lifecycle::relationship::{Direction, NodeIndex, PageRankOptions, ReachCounter, pagerank, reach_counts};
 
 const SEED: u64 = 20_240_101;
 
@@ -47,7 +47,7 @@ fn size(c: &mut Criterion, label: &str, nodes: usize, edges: usize) {
     }
 
     let seeds: Vec<NodeIndex> = (0..1000).map(|i| NodeIndex::new(i * (nodes / 1000))).collect();
-    let mut reach = Reach::new(&graph, Direction::Outgoing);
+    let mut reach = ReachCounter::new(&graph, Direction::Outgoing);
     eprintln!("relationship/reach2_union_1000/{label}: {} nodes reached", reach.count(&seeds, 2).unwrap());
     group.throughput(Throughput::Elements(1000));
     group.bench_function(format!("reach2_union_1000/{label}"), |b| {

@@ -158,8 +158,9 @@ fn from_base(c: &mut Criterion) {
     let mut group = c.benchmark_group("segment");
     group.sample_size(10);
     group.throughput(Throughput::Elements(CUSTOMERS as u64));
-    group.bench_function("from_base/100k", |b| b.iter(|| FeatureTable::from_base(&advanced, halfway)));
-    group.bench_function("from_base_unadvanced/100k", |b| b.iter(|| FeatureTable::from_base(&unadvanced, end)));
+    group.bench_function("from_base/100k", |b| b.iter(|| FeatureTable::from_base(&advanced, halfway).unwrap()));
+    group
+        .bench_function("from_base_unadvanced/100k", |b| b.iter(|| FeatureTable::from_base(&unadvanced, end).unwrap()));
     group.finish();
 }
 

@@ -7,6 +7,8 @@
 //! cargo run --release --example clv -- --transactions log.csv --time-unit weeks --calibration-end 1997-09-30
 //! cargo run --release --example clv -- --discrete tests/data/donations.csv --horizon 5
 //! cargo run --release --example clv -- --survivors 1000,631,468,382,326,289,262,241 --periods 12
+//! cargo run --release --example clv -- --summary tests/data/cdnow_summary.csv --covariates tests/data/cdnow_covariates.csv
+//! cargo run --release --example clv -- --summary tests/data/cdnow_summary.csv --intervals 0.9 --draws 200 --seed 0
 //! ```
 //!
 //! `--discrete FILE.csv` reads discrete-time patterns (columns
@@ -20,6 +22,26 @@
 //! "log_likelihood"}, "survival": [...], "retention": [...]}`: the sBG fit,
 //! the fitted S(t) for t = 0..=`--periods` (default 12; S(0) = 1) and the
 //! retention rates r(1), …, r(`--periods`).
+//!
+//! `--covariates COV.csv` (with `--summary` or `--transactions`) reads a
+//! `customer_id` column and numeric covariate columns, one row per customer
+//! (every customer fitted needs one; other rows are ignored), and fits the
+//! BG/NBD and the Pareto/NBD with covariates in `CLVTools`' parameterisation:
+//! both processes take every column unless `--purchase-covariates a,b` /
+//! `--dropout-covariates c` name theirs. The `bgnbd` and `pareto_nbd`
+//! objects then hold the parameters at covariate value 0, the covariate
+//! fit's log-likelihood, `"covariates": {"purchase": {name: coef},
+//! "dropout": {name: coef}}` and `"standard_errors": {"r", "alpha", …,
+//! "purchase": {name: se}, "dropout": {name: se}}` on the natural scale
+//! (`null` where the Hessian is not positive definite); the per-customer
+//! predictions come from the BG/NBD at each customer's own parameters.
+//!
+//! `--intervals LEVEL` (in (0, 1)) adds `NAME_lower` and `NAME_upper` beside
+//! each per-customer prediction `NAME` (`expected_purchases_39`, `p_alive`,
+//! `expected_avg_value`): a parametric bootstrap of `--draws` parameter sets
+//! (default 200) from the fits' normal approximations on the log scale,
+//! seeded by `--seed` (default 0), with the percentiles at (1 ∓ LEVEL)/2
+//! interpolated linearly (numpy's default).
 //!
 //! The summary file has the columns `customer_id,frequency,recency,T,monetary_value`;
 //! the transaction log `customer_id,date,amount`, one purchase per row, dates
@@ -46,10 +68,13 @@ use std::process::ExitCode;
 
 use customer_lifecycle::TransactionCsv;
 use customer_lifecycle::clv::{
-    BgBb, BgNbd, ClvError, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, ParetoNbd,
-    RetentionModel, SpendData, Summary, TimeUnit, read_summary_csv,
+    BgBb, BgNbd, ClvError, CovariateData, CovariateFit, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec,
+    CovariateTable, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, History, Interval,
+    IntervalOptions, ParetoNbd, Process, PurchaseModel, RetentionModel, SpendData, Summary, TimeUnit, intervals,
+    parametric_draws, read_summary_csv, spend_draws,
 };
 use serde::Serialize;
+use serde::ser::SerializeMap;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -93,6 +118,9 @@ struct BgNbdOut {
     a: f64,
     b: f64,
     log_likelihood: f64,
+    /// With `--covariates`: the coefficients and the standard errors.
+    #[serde(flatten)]
+    covariates: Option<CovariatesOut>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +130,54 @@ struct ParetoOut {
     s: f64,
     beta: f64,
     log_likelihood: f64,
+    /// With `--covariates`: the coefficients and the standard errors.
+    #[serde(flatten)]
+    covariates: Option<CovariatesOut>,
+}
+
+/// `{name: value}` in the order of the covariate file's header.
+struct Named(Vec<(String, f64)>);
+
+impl Serialize for Named {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct CovariatesOut {
+    covariates: CoefficientsOut,
+    /// `null` when the Hessian is not positive definite.
+    standard_errors: Option<ErrorsOut>,
+}
+
+#[derive(Serialize)]
+struct CoefficientsOut {
+    purchase: Named,
+    dropout: Named,
+}
+
+/// The standard errors: the four parameters by name, then the coefficients.
+struct ErrorsOut {
+    params: [(&'static str, f64); 4],
+    purchase: Named,
+    dropout: Named,
+}
+
+impl Serialize for ErrorsOut {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(6))?;
+        for (name, value) in &self.params {
+            map.serialize_entry(name, value)?;
+        }
+        map.serialize_entry("purchase", &self.purchase)?;
+        map.serialize_entry("dropout", &self.dropout)?;
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -122,12 +198,105 @@ struct CustomerOut {
     t: f64,
     monetary_value: f64,
     expected_purchases_39: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_purchases_39_lower: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_purchases_39_upper: Option<f64>,
     p_alive: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive_lower: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive_upper: Option<f64>,
     expected_avg_value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_avg_value_lower: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_avg_value_upper: Option<f64>,
 }
 
-const USAGE: &str = "usage: clv --summary FILE.csv [--order input|key] | clv --transactions FILE.csv --time-unit \
-     days|weeks --calibration-end YYYY-MM-DD [--order input|key] | clv --discrete FILE.csv [--horizon N] | clv --survivors N0,N1,... [--periods N]";
+const USAGE: &str = "usage: clv --summary FILE.csv | clv --transactions FILE.csv --time-unit days|weeks \
+     --calibration-end YYYY-MM-DD [--order input|key] | clv --discrete FILE.csv [--horizon N] | clv --survivors N0,N1,... [--periods N]; \
+     with --summary or --transactions: [--covariates COV.csv [--purchase-covariates a,b] [--dropout-covariates c]] \
+     [--intervals LEVEL [--draws N] [--seed N]]";
+
+/// The optional parts of a continuous-time run: covariates and intervals.
+#[derive(Default)]
+struct Extras {
+    covariates: Option<String>,
+    purchase: Option<String>,
+    dropout: Option<String>,
+    intervals: Option<String>,
+    draws: Option<String>,
+    seed: Option<String>,
+}
+
+/// What the extras ask for, parsed.
+struct Plan {
+    covariates: Option<(CovariateTable, CovariateSpec)>,
+    intervals: Option<IntervalOptions>,
+}
+
+impl Extras {
+    fn any(&self) -> bool {
+        self.covariates.is_some()
+            || self.purchase.is_some()
+            || self.dropout.is_some()
+            || self.intervals.is_some()
+            || self.draws.is_some()
+            || self.seed.is_some()
+    }
+
+    fn plan(&self) -> Result<Plan, String> {
+        if self.covariates.is_none() && (self.purchase.is_some() || self.dropout.is_some()) {
+            return Err(format!("--purchase-covariates and --dropout-covariates need --covariates; {USAGE}"));
+        }
+        if self.intervals.is_none() && (self.draws.is_some() || self.seed.is_some()) {
+            return Err(format!("--draws and --seed need --intervals; {USAGE}"));
+        }
+        let intervals = match &self.intervals {
+            None => None,
+            Some(text) => {
+                let level = text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|l| *l > 0.0 && *l < 1.0)
+                    .ok_or_else(|| format!("--intervals {text:?} is not a level in (0, 1)"))?;
+                let draws = match &self.draws {
+                    None => 200,
+                    Some(text) => text
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|d| *d >= 2)
+                        .ok_or_else(|| format!("--draws {text:?} is not a whole number of at least 2"))?,
+                };
+                let seed = match &self.seed {
+                    None => 0,
+                    Some(text) => text.parse::<u64>().map_err(|_| format!("--seed {text:?} is not a whole number"))?,
+                };
+                Some(IntervalOptions { level, draws, seed })
+            }
+        };
+        let covariates = match &self.covariates {
+            None => None,
+            Some(path) => {
+                let file = std::fs::File::open(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+                let features = customer_lifecycle::segment::read_feature_csv(std::io::BufReader::new(file))
+                    .map_err(|e| format!("{path}: {e}"))?;
+                let table = CovariateTable::from_features(&features, None).map_err(|e| format!("{path}: {e}"))?;
+                let names = |list: &Option<String>| -> Vec<String> {
+                    list.as_deref().map_or_else(
+                        || table.names().to_vec(),
+                        |l| l.split(',').map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect(),
+                    )
+                };
+                let spec =
+                    CovariateSpec { purchase: names(&self.purchase), dropout: names(&self.dropout), both: vec![] };
+                Some((table, spec))
+            }
+        };
+        Ok(Plan { covariates, intervals })
+    }
+}
 
 /// Runs the example on its command-line arguments and returns the JSON text.
 ///
@@ -141,6 +310,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
     let mut unit = None;
     let mut end = None;
     let (mut discrete, mut survivors, mut horizon, mut periods) = (None, None, None, None);
+    let mut extras = Extras::default();
     let mut order = None;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -154,6 +324,12 @@ pub fn run(args: &[String]) -> Result<String, String> {
             "--survivors" => survivors = Some(value()?),
             "--horizon" => horizon = Some(value()?),
             "--periods" => periods = Some(value()?),
+            "--covariates" => extras.covariates = Some(value()?),
+            "--purchase-covariates" => extras.purchase = Some(value()?),
+            "--dropout-covariates" => extras.dropout = Some(value()?),
+            "--intervals" => extras.intervals = Some(value()?),
+            "--draws" => extras.draws = Some(value()?),
+            "--seed" => extras.seed = Some(value()?),
             "--order" => order = Some(value()?),
             other => return Err(format!("unknown argument {other:?}; {USAGE}")),
         }
@@ -163,7 +339,12 @@ pub fn run(args: &[String]) -> Result<String, String> {
         Some("key") => true,
         Some(other) => return Err(format!("--order must be input or key, not {other:?}; {USAGE}")),
     };
-    let continuous = summary.is_some() || transactions.is_some() || unit.is_some() || end.is_some() || order.is_some();
+    let continuous = summary.is_some()
+        || transactions.is_some()
+        || unit.is_some()
+        || end.is_some()
+        || extras.any()
+        || order.is_some();
     match (discrete, survivors) {
         (Some(path), None) if !continuous && periods.is_none() => return discrete_json(&path, horizon.as_deref()),
         (None, Some(counts)) if !continuous && horizon.is_none() => return survivors_json(&counts, periods.as_deref()),
@@ -184,25 +365,23 @@ pub fn run(args: &[String]) -> Result<String, String> {
             let end = end.ok_or_else(|| format!("--calibration-end is required; {USAGE}"))?;
             let calibration_end = parse_day(&end)
                 .ok_or_else(|| format!("--calibration-end {end:?} is not a calendar date YYYY-MM-DD"))?;
-            let log = TransactionCsv::new().read_path(&path).map_err(|e| format!("{path}: {e}"))?;
-            let mut customers =
-                Summary::from_transactions(&log, calibration_end, unit).map_err(|e| e.to_string())?.customers;
+            let log = TransactionCsv::new().read_path_log(&path).map_err(|e| format!("{path}: {e}"))?;
+            let mut customers = Summary::from_log(&log, calibration_end, unit).map_err(|e| e.to_string())?.customers;
             // The contract orders customers by their first row in the file,
-            // rows after the calibration end included.
-            let mut first_row: HashMap<&str, usize> = HashMap::new();
-            for (row, t) in log.iter().enumerate() {
-                first_row.entry(t.key.as_str()).or_insert(row);
-            }
-            customers.sort_by_key(|c| first_row[c.customer_id.as_str()]);
+            // rows after the calibration end included: the order of the
+            // log's keys.
+            let first_row: HashMap<&str, usize> = log.keys().iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+            customers.sort_by_key(|c| first_row[c.key.as_str()]);
             customers
         }
         _ => return Err(USAGE.to_owned()),
     };
     if by_key {
         // String order is byte order.
-        customers.sort_unstable_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        customers.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     }
-    let json = serde_json::to_string(&fit_all(customers)?).map_err(|e| e.to_string())?;
+    let plan = extras.plan()?;
+    let json = serde_json::to_string(&fit_all(customers, &plan)?).map_err(|e| e.to_string())?;
     Ok(json)
 }
 
@@ -355,11 +534,33 @@ fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
 /// maximum is at q → ∞.
 const RIDGE_PENALTIES: [f64; 3] = [1e-12, 1e-9, 1e-6];
 
-fn fit_all(customers: Vec<CustomerSummary>) -> Result<Output, String> {
+/// The parameters, coefficients and standard errors of a covariate fit,
+/// as the output writes them.
+fn covariate_parts(fit: &CovariateFit, names: [&'static str; 4]) -> CovariatesOut {
+    let coefficients = fit.model.coefficients();
+    let pick = |values: &[f64], process: Process| {
+        Named(
+            coefficients
+                .iter()
+                .zip(values)
+                .filter(|(c, _)| c.process == process)
+                .map(|(c, v)| (c.name.clone(), *v))
+                .collect(),
+        )
+    };
+    let values: Vec<f64> = coefficients.iter().map(|c| c.value).collect();
+    let out = CoefficientsOut { purchase: pick(&values, Process::Purchase), dropout: pick(&values, Process::Dropout) };
+    let errors = fit.standard_errors.as_ref().map(|(base, coef)| ErrorsOut {
+        params: std::array::from_fn(|i| (names[i], base[i])),
+        purchase: pick(coef, Process::Purchase),
+        dropout: pick(coef, Process::Dropout),
+    });
+    CovariatesOut { covariates: out, standard_errors: errors }
+}
+
+fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, String> {
     let options = FitOptions::default();
     let data = FitData::from_summary(&customers).map_err(|e| e.to_string())?;
-    let bg = BgNbd::fit(&data, &options).map_err(|e| format!("BG/NBD: {e}"))?;
-    let pn = ParetoNbd::fit(&data, &options).map_err(|e| format!("Pareto/NBD: {e}"))?;
     let spend = SpendData::from_summary(&customers).map_err(|e| e.to_string())?;
     let mut gg = GammaGamma::fit(&spend, &options);
     // Spend that varies between customers no more than chance explains has
@@ -375,17 +576,42 @@ fn fit_all(customers: Vec<CustomerSummary>) -> Result<Output, String> {
         gg = GammaGamma::fit(&spend, &FitOptions { l2_penalty: penalty, ..options });
     }
     let gg = gg.map_err(|e| format!("Gamma-Gamma: {e}"))?;
-    let (b, p, g) = (bg.model, pn.model, gg.model);
+    let g = gg.model;
+    let (bgnbd, pareto_nbd, purchase) = purchase_fits(&customers, &data, plan)?;
+    let bounds = match plan.intervals {
+        None => None,
+        Some(io) => Some(bootstrap(&customers, &purchase, &gg, &spend, &io)?),
+    };
     let customers = customers
         .into_iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let expected_avg_value =
                 g.expected_average_value(c.frequency, c.monetary_value).map_err(|e| format!("Gamma-Gamma: {e}"))?;
+            let (expected_purchases_39, p_alive) = match &purchase {
+                Purchase::Plain(b) => (b.expected_purchases(History::from(&c), 39.0), b.p_alive(History::from(&c))),
+                Purchase::Covariates(both) => {
+                    let (fit, cdata) = &**both;
+                    let (row, (x, t_x, t)) = cdata.customer(i);
+                    let m = fit.model.individual(row).map_err(|e| format!("BG/NBD: {e}"))?;
+                    {
+                        let history = History { frequency: x, recency: t_x, age: t };
+                        (m.expected_purchases(history, 39.0), m.p_alive(history))
+                    }
+                }
+            };
+            let at = |k: usize| bounds.as_ref().map(|b: &Vec<[Interval; 3]>| b[i][k]);
             Ok(CustomerOut {
-                expected_purchases_39: b.expected_purchases(c.frequency, c.recency, c.t, 39.0),
-                p_alive: b.p_alive(c.frequency, c.recency, c.t),
+                expected_purchases_39,
+                expected_purchases_39_lower: at(0).map(|v| v.lower),
+                expected_purchases_39_upper: at(0).map(|v| v.upper),
+                p_alive,
+                p_alive_lower: at(1).map(|v| v.lower),
+                p_alive_upper: at(1).map(|v| v.upper),
                 expected_avg_value,
-                customer_id: c.customer_id,
+                expected_avg_value_lower: at(2).map(|v| v.lower),
+                expected_avg_value_upper: at(2).map(|v| v.upper),
+                customer_id: c.key,
                 frequency: c.frequency,
                 recency: c.recency,
                 t: c.t,
@@ -394,14 +620,8 @@ fn fit_all(customers: Vec<CustomerSummary>) -> Result<Output, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Output {
-        bgnbd: BgNbdOut { r: b.r(), alpha: b.alpha(), a: b.a(), b: b.b(), log_likelihood: bg.log_likelihood },
-        pareto_nbd: ParetoOut {
-            r: p.r(),
-            alpha: p.alpha(),
-            s: p.s(),
-            beta: p.beta(),
-            log_likelihood: pn.log_likelihood,
-        },
+        bgnbd,
+        pareto_nbd,
         gamma_gamma: GammaGammaOut {
             p: g.p(),
             q: g.q(),
@@ -411,4 +631,107 @@ fn fit_all(customers: Vec<CustomerSummary>) -> Result<Output, String> {
         },
         customers,
     })
+}
+
+/// The purchase fits: the plain ones, or with covariates. The per-customer
+/// predictions come from the BG/NBD of either; with covariates, at each
+/// customer's own parameters.
+fn purchase_fits(
+    customers: &[CustomerSummary],
+    data: &FitData,
+    plan: &Plan,
+) -> Result<(BgNbdOut, ParetoOut, Purchase), String> {
+    let options = FitOptions::default();
+    Ok(match &plan.covariates {
+        None => {
+            let bg = BgNbd::fit(data, &options).map_err(|e| format!("BG/NBD: {e}"))?;
+            let pn = ParetoNbd::fit(data, &options).map_err(|e| format!("Pareto/NBD: {e}"))?;
+            let (b, p) = (bg.model, pn.model);
+            let bgnbd = BgNbdOut {
+                r: b.r(),
+                alpha: b.alpha(),
+                a: b.a(),
+                b: b.b(),
+                log_likelihood: bg.log_likelihood,
+                covariates: None,
+            };
+            let pareto = ParetoOut {
+                r: p.r(),
+                alpha: p.alpha(),
+                s: p.s(),
+                beta: p.beta(),
+                log_likelihood: pn.log_likelihood,
+                covariates: None,
+            };
+            (bgnbd, pareto, Purchase::Plain(b))
+        }
+        Some((table, spec)) => {
+            let cdata = CovariateData::new(customers, table, spec).map_err(|e| e.to_string())?;
+            let copts = CovariateOptions::default();
+            let bg = CovariateModel::fit(CovariateKind::BgNbd, &cdata, &copts).map_err(|e| format!("BG/NBD: {e}"))?;
+            let pn = CovariateModel::fit(CovariateKind::ParetoNbd, &cdata, &copts)
+                .map_err(|e| format!("Pareto/NBD: {e}"))?;
+            let (bp, pp) = (bg.model.params(), pn.model.params());
+            let bgnbd = BgNbdOut {
+                r: bp[0],
+                alpha: bp[1],
+                a: bp[2],
+                b: bp[3],
+                log_likelihood: bg.log_likelihood,
+                covariates: Some(covariate_parts(&bg, ["r", "alpha", "a", "b"])),
+            };
+            let pareto = ParetoOut {
+                r: pp[0],
+                alpha: pp[1],
+                s: pp[2],
+                beta: pp[3],
+                log_likelihood: pn.log_likelihood,
+                covariates: Some(covariate_parts(&pn, ["r", "alpha", "s", "beta"])),
+            };
+            (bgnbd, pareto, Purchase::Covariates(Box::new((bg, cdata))))
+        }
+    })
+}
+
+/// The BG/NBD behind the per-customer predictions.
+enum Purchase {
+    Plain(BgNbd),
+    Covariates(Box<(CovariateFit, CovariateData)>),
+}
+
+/// Per customer, the intervals of `[expected_purchases_39, p_alive,
+/// expected_avg_value]` by the parametric bootstrap: purchase draw `d` and
+/// spend draw `d` together.
+fn bootstrap(
+    customers: &[CustomerSummary],
+    purchase: &Purchase,
+    gg: &customer_lifecycle::clv::GammaGammaFit,
+    spend: &SpendData,
+    options: &IntervalOptions,
+) -> Result<Vec<[Interval; 3]>, String> {
+    let plain;
+    let (fit, cdata) = match purchase {
+        Purchase::Covariates(both) => (&both.0, &both.1),
+        Purchase::Plain(_) => {
+            let cdata = CovariateData::without_covariates(customers).map_err(|e| e.to_string())?;
+            let fit = CovariateModel::fit(CovariateKind::BgNbd, &cdata, &CovariateOptions::default())
+                .map_err(|e| format!("BG/NBD: {e}"))?;
+            plain = (fit, cdata);
+            (&plain.0, &plain.1)
+        }
+    };
+    let draws = parametric_draws(fit, options).map_err(|e| format!("BG/NBD intervals: {e}"))?;
+    let spend_models = spend_draws(gg, spend, options).map_err(|e| format!("Gamma-Gamma intervals: {e}"))?;
+    intervals(options.level, customers.len(), options.draws, |d, i| {
+        let (row, (x, t_x, t)) = cdata.customer(i);
+        let m = draws[d].individual(row)?;
+        let c = &customers[i];
+        let value = spend_models[d].expected_average_value(c.frequency, c.monetary_value)?;
+        Ok([
+            m.expected_purchases(History { frequency: x, recency: t_x, age: t }, 39.0),
+            m.p_alive(History { frequency: x, recency: t_x, age: t }),
+            value,
+        ])
+    })
+    .map_err(|e| format!("intervals: {e}"))
 }

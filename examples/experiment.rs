@@ -57,8 +57,8 @@
 //! [`Cuped`]: customer_lifecycle::campaign::Cuped
 
 use customer_lifecycle::campaign::{
-    BayesianEffect, ConfidenceSequence, Correction, CrossSums, Cuped, Effect, EffectTest, Moments, ProportionTest,
-    SampleRatioTest, Sums, adjust_p_values, sample_size_per_arm,
+    BayesianEffect, ConfidenceSequence, Correction, CrossSums, Cuped, Effect, EffectTest, Moments, Proportion,
+    ProportionTest, SampleRatioTest, Sums, adjust_p_values, sample_size_per_arm,
 };
 use serde::Serialize;
 
@@ -87,8 +87,9 @@ pub fn run(args: &[String]) -> Result<String, String> {
             let [n_a, conv_a, n_b, conv_b] = list(values, 4, "--ab", "N_A,CONV_A,N_B,CONV_B")?[..] else {
                 unreachable!("list checks the count")
             };
-            let test = ProportionTest::new(count(n_a)?, count(conv_a)?, count(n_b)?, count(conv_b)?)
-                .map_err(|e| e.to_string())?;
+            let a = Proportion { conversions: count(conv_a)?, n: count(n_a)? };
+            let b = Proportion { conversions: count(conv_b)?, n: count(n_b)? };
+            let test = ProportionTest::new(a, b).map_err(|e| e.to_string())?;
             json(&test)?
         }
         "--sample-size" => {

@@ -32,7 +32,7 @@ use customer_lifecycle::advocacy::leaking_bucket;
 use customer_lifecycle::analytics::{CohortPeriod, CohortTable, Funnel, TransitionMatrix};
 use customer_lifecycle::campaign::{Arm, AttributionOptions, Audience, Experiment, TimingProfile};
 use customer_lifecycle::clv::{
-    FitData, FitOptions, HoldoutData, ModelValuation, ParetoNbd, Summary, TimeUnit, holdout_table,
+    FitData, FitOptions, HoldoutData, ModelValuation, ParetoNbd, PurchaseModel, Summary, TimeUnit, holdout_table,
 };
 use customer_lifecycle::plot::{self, FrequencyRecency, GridQuantity, PeriodTransactions, Svg, Tracking};
 use customer_lifecycle::score::{Rfm, RfmSegments};
@@ -319,7 +319,7 @@ fn model_charts(
         ),
     });
 
-    let rows = holdout_table(&split, 7, |c, t| model.expected_purchases(c.frequency, c.recency, c.t, t));
+    let rows = holdout_table(&split, 7, &model);
     charts.push(Chart {
         file: "calibration_holdout.svg",
         heading: "Calibration against holdout",
@@ -332,11 +332,10 @@ fn model_charts(
     let t = split.calibration.customers.iter().map(|c| c.t).fold(0.0, f64::max);
     let max_x = split.calibration.customers.iter().map(|c| c.frequency).max().unwrap_or(0).clamp(1, 10);
     let horizon = if unit == TimeUnit::Days { 28.0 } else { 4.0 };
-    let expected =
-        FrequencyRecency::new(name, GridQuantity::ExpectedPurchases { horizon }, unit, max_x, t, 10, |x, t_x, t| {
-            model.expected_purchases(x, t_x, t, horizon)
-        })
-        .map_err(input)?;
+    let expected = FrequencyRecency::new(name, GridQuantity::ExpectedPurchases { horizon }, unit, max_x, t, 10, |h| {
+        model.expected_purchases(h, horizon)
+    })
+    .map_err(input)?;
     charts.push(Chart {
         file: "fr_expected.svg",
         heading: "Frequency/recency: expected purchases",
@@ -348,8 +347,7 @@ fn model_charts(
         ),
     });
     let alive =
-        FrequencyRecency::new(name, GridQuantity::PAlive, unit, max_x, t, 10, |x, t_x, t| model.p_alive(x, t_x, t))
-            .map_err(input)?;
+        FrequencyRecency::new(name, GridQuantity::PAlive, unit, max_x, t, 10, |h| model.p_alive(h)).map_err(input)?;
     charts.push(Chart {
         file: "fr_p_alive.svg",
         heading: "Frequency/recency: P(alive)",

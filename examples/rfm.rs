@@ -19,6 +19,7 @@
 //! and the default segment. Bad input: exit status 1 and one line on stderr
 //! naming the 1-based line of the file (the header is line 1).
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use chrono::NaiveDate;
@@ -53,28 +54,30 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     let usage = "usage: rfm --transactions FILE.csv --as-of YYYY-MM-DD";
     let (path, as_of) = (path.ok_or(usage)?, as_of.ok_or(usage)?);
 
-    let log = TransactionCsv::new().read_path(&path).map_err(|e| e.to_string())?;
-    let rfm =
-        Rfm::from_records(log.iter().map(|t| (t.key.as_str(), t.date, t.amount)), as_of).map_err(|e| e.to_string())?;
+    let log = TransactionCsv::new().read_path_log(&path).map_err(|e| e.to_string())?;
+    let rfm = Rfm::from_log(&log, as_of).map_err(|e| e.to_string())?;
     let segments = RfmSegments::default();
 
     let mut csv = csv::Writer::from_writer(out);
     let fail = |e: csv::Error| format!("cannot write the output: {e}");
     csv.write_record(["customer_id", "recency_days", "frequency", "monetary", "r", "f", "m", "segment"])
         .map_err(fail)?;
+    // One reused buffer for the numbers instead of a string each.
+    let mut number = String::new();
     for row in rfm.rows() {
         let s = row.score;
-        csv.write_record([
-            row.customer,
-            &row.recency_days.to_string(),
-            &row.frequency.to_string(),
-            &row.monetary.to_string(),
-            &s.r().to_string(),
-            &s.f().to_string(),
-            &s.m().to_string(),
-            segments.segment(s),
-        ])
-        .map_err(fail)?;
+        csv.write_field(row.customer).map_err(fail)?;
+        let numbers: [&dyn std::fmt::Display; 3] = [&row.recency_days, &row.frequency, &row.monetary];
+        for value in numbers {
+            number.clear();
+            write!(number, "{value}").expect("a String takes any text");
+            csv.write_field(&number).map_err(fail)?;
+        }
+        for score in [s.r(), s.f(), s.m()] {
+            csv.write_field([b'0' + score]).map_err(fail)?;
+        }
+        csv.write_field(segments.segment(s)).map_err(fail)?;
+        csv.write_record(None::<&[u8]>).map_err(fail)?;
     }
     csv.flush().map_err(|e| format!("cannot write the output: {e}"))
 }

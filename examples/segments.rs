@@ -95,5 +95,5 @@ fn simulated_table() -> Result<FeatureTable, String> {
     let mut base = CustomerBase::new(Policy::default());
     sim.populate(&mut base).map_err(|e| e.to_string())?;
     base.advance_to(sim.end());
-    Ok(FeatureTable::from_base(&base, sim.end()))
+    FeatureTable::from_base(&base, sim.end()).map_err(|e| e.to_string())
 }

@@ -154,6 +154,24 @@ impl Customer {
         self.history.push(transition);
     }
 
+    /// Forgets the moves after `t`: the customer as their history had them
+    /// at `t` (their facts and consent are left as they are).
+    #[cfg(feature = "store")]
+    pub(crate) fn truncate_history(&mut self, t: DateTime<Utc>) {
+        let kept = self.history.partition_point(|m| m.at <= t);
+        self.history.truncate(kept);
+        self.stage = self.history.last().map_or(Stage::Prospect, |m| m.to);
+    }
+
+    /// Moves the creation instant earlier, for a key that a later batch
+    /// names before the instant it was first seen: nothing before their
+    /// first event moves a customer, so their history stands.
+    #[cfg(feature = "store")]
+    pub(crate) fn set_created_at(&mut self, at: DateTime<Utc>) {
+        debug_assert!(at <= self.created_at);
+        self.created_at = at;
+    }
+
     pub(crate) fn consent_mut(&mut self) -> &mut Consent {
         &mut self.consent
     }

@@ -1,5 +1,10 @@
-//! The crate-wide [`Error`], which every module's error converts into, and
-//! the [`Result`] alias.
+//! The crate-wide [`Error`], which every module's error converts into, the
+//! [`Result`] alias, and [`IoError`], the shareable I/O cause the readers'
+//! errors keep as their [`source`](std::error::Error::source).
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
 
 /// Any error of this crate. Each variant wraps the error of one module, so
 /// `?` works across modules and a caller can still match on the detail.
@@ -24,9 +29,10 @@ pub enum Error {
     /// An advocacy figure could not be computed.
     #[error(transparent)]
     Advocacy(#[from] crate::advocacy::AdvocacyError),
-    /// An event log was refused.
+    /// An event log was refused (boxed: the error names file, line, field
+    /// and keys, and would make every `Result` of the crate large).
     #[error(transparent)]
-    EventLog(#[from] crate::eventlog::EventLogError),
+    EventLog(Box<crate::eventlog::EventLogError>),
     /// A snapshot could not be read.
     #[error(transparent)]
     Snapshot(#[from] crate::SnapshotError),
@@ -35,6 +41,11 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// The durable store failed.
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+    #[error(transparent)]
+    Store(Box<crate::store::StoreError>),
     /// A summary, model fit or prediction failed.
     #[error(transparent)]
     Clv(#[from] crate::clv::ClvError),
@@ -49,8 +60,20 @@ pub enum Error {
     Scoring(#[from] crate::score::ScoreError),
     /// A CSV file could not be read.
     #[cfg(feature = "csv")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
     #[error(transparent)]
     Csv(#[from] crate::CsvError),
+    /// An edge list could not be read.
+    #[cfg(feature = "csv")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+    #[error(transparent)]
+    EdgeList(#[from] crate::relationship::EdgeListError),
+    /// A segment definition was invalid.
+    #[error(transparent)]
+    Definition(#[from] crate::segment::DefinitionError),
+    /// A feature table could not be built or read as asked.
+    #[error(transparent)]
+    Table(#[from] crate::segment::TableError),
     /// A relationship graph refused an edge.
     #[error(transparent)]
     Graph(#[from] crate::relationship::GraphError),
@@ -70,5 +93,65 @@ pub enum Error {
     Plot(#[from] crate::plot::PlotError),
 }
 
+impl From<crate::eventlog::EventLogError> for Error {
+    fn from(error: crate::eventlog::EventLogError) -> Self {
+        Error::EventLog(Box::new(error))
+    }
+}
+
+#[cfg(feature = "store")]
+impl From<crate::store::StoreError> for Error {
+    fn from(error: crate::store::StoreError) -> Self {
+        Error::Store(Box::new(error))
+    }
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An I/O error as the cause of another error: the [`io::Error`] itself,
+/// shared so that the errors holding it stay `Clone`, and compared by kind
+/// and message so that they stay `PartialEq`.
+///
+/// It displays as the I/O error does; [`get_ref`](IoError::get_ref) gives
+/// the [`io::Error`], for its [`kind`](io::Error::kind) or its raw OS code.
+#[derive(Debug, Clone)]
+pub struct IoError(Arc<io::Error>);
+
+impl IoError {
+    /// The I/O error.
+    pub fn get_ref(&self) -> &io::Error {
+        &self.0
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> io::ErrorKind {
+        self.0.kind()
+    }
+}
+
+impl From<io::Error> for IoError {
+    fn from(error: io::Error) -> Self {
+        IoError(Arc::new(error))
+    }
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for IoError {}

@@ -94,6 +94,55 @@
 //!   purchase model's tracking, holdout, frequency/recency and period
 //!   transaction charts, an A/B test and the best time to engage.
 //!
+//! # Design
+//!
+//! The rules every module keeps, and what they mean for your code.
+//!
+//! ## Time is explicit
+//!
+//! The library never reads the clock and never draws operating-system
+//! randomness. Every answer that depends on time takes an instant, a day or
+//! a [`Window`]; everything random takes a seed. The same events give the
+//! same state, scores, fits and segments, bit for bit, on every machine.
+//!
+//! ## Refused calls change nothing
+//!
+//! Bad input is a typed error that says what was wrong and where (the
+//! file, line and field; the customer's own key), never a panic; a call
+//! that fails leaves the base as it was. Applying the same event twice is a
+//! no-op.
+//!
+//! ## Consent and erasure
+//!
+//! A customer who withheld profiling consent, as of a computation's time or
+//! at their latest recorded change, is left out of every whole-base result
+//! ([`score`], [`analytics`], [`segment`], [`campaign`], [`advocacy`],
+//! [`clv`] and [`relationship`] built from a base): absent from the input,
+//! so they move nobody else's quintile edges, reach or cohort sizes, and
+//! counted under one name, `left_out`. [`CustomerBase::forget`] and
+//! `store::CustomerStore::forget_all` (feature `store`) erase a customer as if they had
+//! never been there.
+//!
+//! ## Aggregates merge
+//!
+//! A per-customer summary built from part of the data (a date range, a
+//! partition of the customers) combines with the summary of another part,
+//! associatively, into the summary of the whole: so the same code runs on
+//! one thread, on every core, or inside a distributed engine: the
+//! purchases of [`clv::PurchaseAggregate::merge`], the sums of an
+//! experiment's arms in [`campaign::Sums::merge`] and
+//! [`campaign::CrossSums::merge`]. Property tests check the merge laws.
+//!
+//! ## Layers point down
+//!
+//! Data types know nothing of the store; the store knows nothing of scores;
+//! segments, campaigns and advocacy sit on top of scores, models and the
+//! graph; nothing in the library depends on the simulator. Where a
+//! computation low down needs a value computed higher up (a score that uses
+//! a customer's reach in the graph, a network value that uses CLV and
+//! influence rank), you compute it with the higher module, or your own
+//! code, and pass it in.
+//!
 //! # Cargo features
 //!
 //! - `sim` (default): the simulator and the models' `simulate` functions,
@@ -104,6 +153,18 @@
 //!   `plotters`' SVG backend alone (no bitmap or font crates).
 //!
 //! # Examples
+//!
+//! The `cookbook` module (feature `csv`) holds complete programs for the
+//! jobs most users come with — your own event log kept daily in a store, a
+//! CLV table from a transaction CSV, the customers at risk of churn, a
+//! segment exported for a campaign and its A/B test, the top influencers of
+//! a follow list, erasing a customer — each also an example that runs on
+//! the data bundled in `examples/data/` (`cargo run --example daily_ingest`,
+//! `clv_table`, `at_risk`, `segment_campaign`, `top_influencers`,
+//! `forget_customer`). Which purchase model to use is answered in
+//! [`clv`](crate::clv#which-model-should-i-use).
+//!
+//! The other examples take your own files:
 //!
 //! - `cargo run --example quickstart`: a simulated base of 10,000 people over
 //!   two years: the stage and phase mix, the conversion between ladder steps
@@ -137,8 +198,12 @@ pub mod analytics;
 mod base;
 pub mod campaign;
 pub mod clv;
+mod consent;
+#[cfg(feature = "csv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
+pub mod cookbook;
 mod customer;
-mod error;
+pub mod error;
 mod event;
 pub mod eventlog;
 mod group;
@@ -153,6 +218,17 @@ mod transactions;
 mod util;
 mod window;
 
+// Public dependencies: their types appear in this crate's API (chrono's
+// dates and times everywhere, uuid behind the ids, serde_json's `Value` in
+// `Segment::from_value`), so users can name the very versions this crate
+// was built with.
+#[doc(no_inline)]
+pub use chrono;
+#[doc(no_inline)]
+pub use serde_json;
+#[doc(no_inline)]
+pub use uuid;
+
 pub use base::{Applied, BaseError, CustomerBase, ForgetReport, JournalEntry, Snapshot, SnapshotError, StageCounts};
 pub use customer::{AttributeValue, Consent, ConsentState, Customer, NewCustomer};
 pub use error::{Error, Result};
@@ -160,9 +236,9 @@ pub use event::{Channel, CsatScore, EngagementAction, Event, EventKind, Feedback
 pub use id::{CampaignId, CustomerId, EventId, ParseIdError};
 pub use lifecycle::{Phase, Policy, PolicyBuilder, PolicyError, Reason, Rule, Stage, Transition};
 pub use money::{Money, MoneyError};
-pub use transactions::Transaction;
 #[cfg(feature = "csv")]
 pub use transactions::csv::{CsvError, TransactionCsv};
+pub use transactions::{LogRow, Transaction, TransactionLog};
 pub use window::{Window, WindowError};
 
 #[cfg(feature = "sim")]
@@ -173,7 +249,13 @@ pub mod sim;
 #[cfg_attr(docsrs, doc(cfg(feature = "plot")))]
 pub mod plot;
 
+#[cfg(feature = "store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+pub mod store;
+
 /// The README's examples, compiled and run as doc-tests so they never rot.
-#[cfg(doctest)]
+/// The README hides no line, so that it reads the same on GitHub; one of
+/// its examples reads CSV, so this runs with the `csv` feature (a default).
+#[cfg(all(doctest, feature = "csv"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

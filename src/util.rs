@@ -10,6 +10,103 @@ pub(crate) fn first_duplicate<'a>(names: impl IntoIterator<Item = &'a str>) -> O
     names.into_iter().find(|&name| !seen.insert(name))
 }
 
+/// The number of threads the whole-base computations may use: rayon's
+/// (the current pool's, inside `ThreadPool::install`) with the `parallel`
+/// feature, else one.
+pub(crate) fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
+
+/// `f` of each item, in item order: on the thread pool with the `parallel`
+/// feature, else one after the other. The results, and so anything merged
+/// from them in order, do not depend on the number of threads.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().map(f).collect()
+    }
+}
+
+/// `f` on a pool of `threads` threads, for the tests that results do not
+/// depend on the number of threads.
+#[cfg(test)]
+pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool").install(f)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let _ = threads;
+        f()
+    }
+}
+
+/// As [`par_map`], handing each thread at least `min` items at a time.
+pub(crate) fn par_map_min<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().with_min_len(min).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let _ = min;
+        items.iter().map(f).collect()
+    }
+}
+
+/// Fills `out` in `blocks` fixed consecutive blocks (the same cut as
+/// [`pieces`], whatever the number of threads), calling `f(start, block)`
+/// with each block's first index; the blocks run on the thread pool with
+/// the `parallel` feature. Returns each block's `f` result in block order,
+/// so a total summed from them in order does not depend on the threads.
+pub(crate) fn par_fill_blocks<T: Send, R: Send>(
+    out: &mut [T],
+    blocks: usize,
+    f: impl Fn(usize, &mut [T]) -> R + Sync + Send,
+) -> Vec<R> {
+    let blocks = blocks.max(1);
+    let n = out.len();
+    let mut cut: Vec<(usize, &mut [T])> = Vec::with_capacity(blocks);
+    let mut rest = out;
+    for i in 0..blocks {
+        let (from, to) = (i * n / blocks, (i + 1) * n / blocks);
+        let (block, tail) = rest.split_at_mut(to - from);
+        cut.push((from, block));
+        rest = tail;
+    }
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        cut.into_par_iter().map(|(from, block)| f(from, block)).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        cut.into_iter().map(|(from, block)| f(from, block)).collect()
+    }
+}
+
+/// `items` cut into `pieces` consecutive slices (at least one) of nearly
+/// equal length.
+pub(crate) fn pieces<T>(items: &[T], pieces: usize) -> Vec<&[T]> {
+    let pieces = pieces.max(1);
+    let n = items.len();
+    (0..pieces).map(|i| &items[i * n / pieces..(i + 1) * n / pieces]).collect()
+}
+
 /// Percentiles as the share of the other values strictly below: the top
 /// gets 1, ties share the lower value, and the lowest get 0. A lone value is
 /// the top.

@@ -5,7 +5,7 @@ use customer_lifecycle::advocacy::{
     network_value, promote_evangelists, rank_audience, retention_vs_acquisition,
 };
 use customer_lifecycle::clv::{
-    BgNbd, FitOptions, GammaGamma, ModelValuation, ModifiedBgNbd, PurchaseModel, Summary, TimeUnit,
+    BgNbd, FitOptions, GammaGamma, ModelChoice, ModelValuation, ModifiedBgNbd, Summary, TimeUnit,
 };
 use customer_lifecycle::relationship::{Direction, EdgeKind, NetworkBuilder, PageRankOptions, pagerank};
 use customer_lifecycle::sim::{SimConfig, Simulator};
@@ -231,7 +231,7 @@ fn the_leaking_bucket_adds_up() {
     assert!(leaking_bucket(&base, &[boundaries[1], boundaries[0]], &valuation, 0.5).is_err());
 
     // The same valuation feeds segments.
-    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&base, end);
+    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&base, end).unwrap();
     table.add_model_features(&base, end.date_naive(), &valuation).unwrap();
     let at_risk = customer_lifecycle::segment::Segment::from_json(
         r#"{"name": "fading", "where": {"all": [{"field": "p_alive", "lt": 0.3}, {"field": "clv", "gt": 0}]}}"#,
@@ -294,7 +294,7 @@ fn a_one_time_buyer_long_gone_is_lost_by_default() {
     let (base, _, end) = simulated();
     let summary = Summary::from_base(&base, end.date_naive(), TimeUnit::Days).unwrap();
     let valuation = ModelValuation::fit(&summary, 4, 91.0, 0.02, &FitOptions::default()).unwrap();
-    assert!(matches!(valuation.purchases, PurchaseModel::ModifiedBgNbd(_)), "the default is the MBG/NBD");
+    assert!(matches!(valuation.purchases, ModelChoice::ModifiedBgNbd(_)), "the default is the MBG/NBD");
 
     // A base of one: "once" bought on day 10 and never again; churn comes
     // only after a year, so P(alive) alone can count them lost in between.
@@ -315,7 +315,7 @@ fn a_one_time_buyer_long_gone_is_lost_by_default() {
     assert_eq!(leaking_bucket(&s.base, &[start, end], &bg, threshold).unwrap().rows[0].lost, 0);
 
     // The same default reaches segments.
-    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&s.base, day(299));
+    let mut table = customer_lifecycle::segment::FeatureTable::from_base(&s.base, day(299)).unwrap();
     table.add_model_features(&s.base, d(299), &valuation).unwrap();
     let fading = customer_lifecycle::segment::Segment::from_json(
         r#"{"name": "fading", "where": {"field": "p_alive", "lt": 0.5}}"#,

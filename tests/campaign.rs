@@ -9,8 +9,9 @@
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc, Weekday};
 use customer_lifecycle::campaign::{
     Arm, AttributionModel, AttributionOptions, Audience, BayesianEffect, Campaign, CampaignError, CampaignKind,
-    CampaignReport, Correction, CrossSums, Effect, EffectTest, Experiment, HourOfWeek, Moments, ProportionTest, Roi,
-    Sums, TimingProfile, Uplift, WelchTest, adjust_p_values, assignment_hash, report, sample_size_per_arm,
+    CampaignReport, Correction, CrossSums, Effect, EffectTest, Experiment, HourOfWeek, Moments, Proportion,
+    ProportionTest, Roi, Sums, TimingProfile, Uplift, WelchTest, adjust_p_values, assignment_hash, report,
+    sample_size_per_arm,
 };
 use customer_lifecycle::{
     CampaignId, Channel, CustomerBase, CustomerId, EngagementAction, Event, EventId, EventKind, Money, NewCustomer,
@@ -281,7 +282,7 @@ fn proportion_test_by_hand() {
     // 0.0142671, z = 0.03 / 0.0142671 = 2.10274; p = 2(1 − Φ(2.10274)) =
     // 0.0354885; unpooled SE = √(0.09/1000 + 0.1131/1000) = 0.0142513, so
     // the interval is 0.03 ∓ 1.959964 · 0.0142513.
-    let t = ProportionTest::new(1000, 100, 1000, 130).unwrap();
+    let t = ProportionTest::new(prop(100, 1000), prop(130, 1000)).unwrap();
     assert_eq!((t.rate_a, t.rate_b), (0.1, 0.13));
     assert!((t.diff - 0.03).abs() < 1e-15);
     assert!((t.z - 2.102_740_605_622_11).abs() < 1e-12);
@@ -291,19 +292,19 @@ fn proportion_test_by_hand() {
     assert!((t.ci95[0] - 0.002_067_934_439_376).abs() < 1e-12);
     assert!((t.ci95[1] - 0.057_932_065_560_624).abs() < 1e-12);
     // A zero difference: z = 0, p = 1.
-    let t = ProportionTest::new(50, 5, 200, 20).unwrap();
+    let t = ProportionTest::new(prop(5, 50), prop(20, 200)).unwrap();
     assert_eq!((t.z, t.p_value), (0.0, 1.0));
     // B below A: the signs flip, the p-value does not.
-    let t = ProportionTest::new(1000, 130, 1000, 100).unwrap();
+    let t = ProportionTest::new(prop(130, 1000), prop(100, 1000)).unwrap();
     assert!((t.z + 2.102_740_605_622_11).abs() < 1e-12 && (t.p_value - 0.035_488_450_466_47).abs() < 1e-11);
 }
 
 #[test]
 fn proportion_test_errors() {
-    assert!(matches!(ProportionTest::new(0, 0, 10, 1), Err(CampaignError::EmptyGroup { group: "a", .. })));
-    assert!(matches!(ProportionTest::new(10, 11, 10, 1), Err(CampaignError::ConversionsAboveCount { .. })));
-    assert!(matches!(ProportionTest::new(10, 0, 10, 0), Err(CampaignError::DegeneratePooledRate { .. })));
-    assert!(matches!(ProportionTest::new(10, 10, 20, 20), Err(CampaignError::DegeneratePooledRate { .. })));
+    assert!(matches!(ProportionTest::new(prop(0, 0), prop(1, 10)), Err(CampaignError::EmptyGroup { group: "a", .. })));
+    assert!(matches!(ProportionTest::new(prop(11, 10), prop(1, 10)), Err(CampaignError::ConversionsAboveCount { .. })));
+    assert!(matches!(ProportionTest::new(prop(0, 10), prop(0, 10)), Err(CampaignError::DegeneratePooledRate { .. })));
+    assert!(matches!(ProportionTest::new(prop(10, 10), prop(20, 20)), Err(CampaignError::DegeneratePooledRate { .. })));
 }
 
 #[test]
@@ -570,7 +571,7 @@ fn experiment_example_ab() {
     assert!((v["p_value"].as_f64().unwrap() - 0.035_488_450_466_47).abs() < 1e-11);
     assert!((v["ci95"][0].as_f64().unwrap() - 0.002_067_934_439_376).abs() < 1e-12);
     // Shortest round-trip form: the printed number reads back to the same f64.
-    let t = ProportionTest::new(1000, 100, 1000, 130).unwrap();
+    let t = ProportionTest::new(prop(100, 1000), prop(130, 1000)).unwrap();
     assert_eq!(v["z"].as_f64().unwrap(), t.z);
     assert!(out.contains(&format!("\"z\":{}", t.z)));
 }
@@ -844,4 +845,9 @@ fn the_simulator_runs_a_campaign_with_a_lift() {
     assert!(bad.events(&ids, None, 1).is_err());
     let bad = CampaignSim { days: 0, ..run };
     assert!(bad.events(&ids, None, 1).is_err());
+}
+
+/// `conversions` out of `n`.
+fn prop(conversions: u64, n: u64) -> Proportion {
+    Proportion { conversions, n }
 }

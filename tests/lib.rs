@@ -12,7 +12,10 @@ mod campaign;
 #[cfg(feature = "csv")]
 mod clv;
 mod common;
+#[cfg(feature = "sim")]
+mod consent;
 mod driver;
+mod errors;
 #[cfg(feature = "csv")]
 mod eventlog;
 #[cfg(feature = "sim")]
@@ -29,3 +32,5 @@ mod segment;
 mod sim;
 #[cfg(feature = "sim")]
 mod snapshot;
+#[cfg(feature = "store")]
+mod store;

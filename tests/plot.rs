@@ -8,7 +8,7 @@ use customer_lifecycle::analytics::{
     CohortPeriod, CohortTable, FollowerConversion, Funnel, StepConversion, TransitionMatrix,
 };
 use customer_lifecycle::campaign::{ArmOutcome, HourOfWeek, Moments, TimingCell, TimingProfile};
-use customer_lifecycle::clv::{BgNbd, FitData, HoldoutRow, ParetoNbd, TimeUnit};
+use customer_lifecycle::clv::{BgNbd, FitData, History, HoldoutRow, ParetoNbd, PurchaseModel, TimeUnit};
 use customer_lifecycle::plot::{self, FrequencyRecency, GridQuantity, PeriodTransactions, PlotError, Svg, Tracking};
 use customer_lifecycle::score::{Rfm, RfmSegments};
 use customer_lifecycle::{Channel, CustomerId, Money, Phase, Stage, Transaction, Window};
@@ -101,7 +101,7 @@ fn funnel() -> Funnel {
             median_days_to_purchase: None,
             p90_days_to_purchase: None,
         },
-        excluded: 0,
+        left_out: 0,
     }
 }
 
@@ -138,7 +138,7 @@ fn stage_flows_colour_the_rows_with_customers_and_leave_the_rest_empty() {
         Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap(),
     )
     .unwrap();
-    let matrix = TransitionMatrix { period, counts, excluded: 0 };
+    let matrix = TransitionMatrix { period, counts, left_out: 0 };
     let chart = Chart::new(
         &plot::stage_flows(&matrix).unwrap(),
         (800, 500),
@@ -337,13 +337,14 @@ fn calibration_holdout_draws_a_point_per_group_for_each_series() {
 #[test]
 fn frequency_recency_grids_hold_the_models_values_and_draw_a_cell_each() {
     let model = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    let grid = FrequencyRecency::new("BG/NBD", GridQuantity::PAlive, TimeUnit::Weeks, 3, 40.0, 4, |x, t_x, t| {
-        model.p_alive(x, t_x, t)
-    })
-    .unwrap();
+    let grid = FrequencyRecency::new("BG/NBD", GridQuantity::PAlive, TimeUnit::Weeks, 3, 40.0, 4, |h| model.p_alive(h))
+        .unwrap();
     assert_eq!(grid.values.len(), 4);
-    assert_eq!(grid.values[0], [Some(model.p_alive(0, 0.0, 40.0)), None, None, None]);
-    assert_eq!(grid.values[2][1], Some(model.p_alive(2, 15.0, 40.0)));
+    assert_eq!(
+        grid.values[0],
+        [Some(model.p_alive(History { frequency: 0, recency: 0.0, age: 40.0 })), None, None, None]
+    );
+    assert_eq!(grid.values[2][1], Some(model.p_alive(History { frequency: 2, recency: 15.0, age: 40.0 })));
     let chart = Chart::new(
         &plot::frequency_recency(&grid).unwrap(),
         (800, 500),
@@ -360,22 +361,21 @@ fn frequency_recency_grids_hold_the_models_values_and_draw_a_cell_each() {
     assert_eq!(chart.texts().iter().filter(|t| t.ends_with('%') && t.len() <= 4).count(), 13);
 
     let horizon = GridQuantity::ExpectedPurchases { horizon: 4.0 };
-    let grid = FrequencyRecency::new("BG/NBD", horizon, TimeUnit::Days, 2, 30.0, 3, |x, t_x, t| {
-        model.expected_purchases(x, t_x, t, 4.0)
-    })
-    .unwrap();
+    let grid =
+        FrequencyRecency::new("BG/NBD", horizon, TimeUnit::Days, 2, 30.0, 3, |h| model.expected_purchases(h, 4.0))
+            .unwrap();
     Chart::new(
         &plot::frequency_recency(&grid).unwrap(),
         (800, 500),
         &["Expected purchases in the next 4 days (BG/NBD)", "expected purchases in 4 days"],
     );
 
-    let bad = |t, bins, q| FrequencyRecency::new("m", q, TimeUnit::Days, 2, t, bins, |_, _, _| 0.5);
+    let bad = |t, bins, q| FrequencyRecency::new("m", q, TimeUnit::Days, 2, t, bins, |_| 0.5);
     assert!(matches!(bad(0.0, 3, GridQuantity::PAlive), Err(PlotError::InvalidOption { name: "t", .. })));
     assert!(matches!(bad(10.0, 0, GridQuantity::PAlive), Err(PlotError::InvalidOption { name: "recency_bins", .. })));
     let zero = GridQuantity::ExpectedPurchases { horizon: 0.0 };
     assert!(matches!(bad(10.0, 3, zero), Err(PlotError::InvalidOption { name: "horizon", .. })));
-    let nan = FrequencyRecency::new("m", GridQuantity::PAlive, TimeUnit::Days, 2, 10.0, 2, |_, _, _| f64::NAN);
+    let nan = FrequencyRecency::new("m", GridQuantity::PAlive, TimeUnit::Days, 2, 10.0, 2, |_| f64::NAN);
     assert!(matches!(nan, Err(PlotError::NonFinite { .. })));
 }
 

@@ -1,8 +1,8 @@
 //! Integration tests of `customer_lifecycle::relationship`.
 
 use customer_lifecycle::relationship::{
-    Direction, EdgeKind, Graph, GraphBuilder, NodeIndex, PageRankOptions, Reach, pagerank, personalized_pagerank,
-    reach_counts,
+    Direction, EdgeKind, Graph, GraphBuilder, NodeIndex, PageRankOptions, ReachCounter, pagerank,
+    personalized_pagerank, reach_counts,
 };
 use proptest::prelude::*;
 
@@ -43,7 +43,7 @@ proptest! {
     #[test]
     fn reach_is_monotone_in_hops_and_seeds(g in arb_graph(), seeds in prop::collection::vec(0usize..12, 0..4)) {
         let seeds: Vec<_> = seeds.into_iter().filter(|&s| s < g.node_count()).map(NodeIndex::new).collect();
-        let mut reach = Reach::new(&g, Direction::Outgoing);
+        let mut reach = ReachCounter::new(&g, Direction::Outgoing);
         let distinct = seeds.iter().collect::<std::collections::BTreeSet<_>>().len();
         let mut last = 0;
         for k in 0..6 {
@@ -279,8 +279,8 @@ mod networkx {
 mod from_base {
     use chrono::{DateTime, TimeDelta, TimeZone, Utc};
     use customer_lifecycle::relationship::{
-        Direction, EdgeKind, EdgeWeights, GraphError, LiveEdgeSamples, Network, PageRankOptions, Reach, celf, pagerank,
-        simulate_spread,
+        Direction, EdgeKind, EdgeWeights, GraphError, LiveEdgeSamples, MonteCarloOptions, Network, PageRankOptions,
+        ReachCounter, celf, pagerank, simulate_spread,
     };
     use customer_lifecycle::{Channel, CustomerBase, CustomerId, Event, EventId, EventKind, NewCustomer, Policy};
 
@@ -321,7 +321,7 @@ mod from_base {
         assert_eq!(g.edge_weight(node(0), node(4), EdgeKind::ReferredBy), Some(1.0));
 
         let later = Network::from_base(&base, t(30), EdgeWeights::default()).unwrap();
-        let mut reach = Reach::new(later.graph(), Direction::Outgoing);
+        let mut reach = ReachCounter::new(later.graph(), Direction::Outgoing);
         assert_eq!(reach.count(&[node(0)], 1).unwrap(), 4);
         assert_eq!(reach.count(&[node(3)], 2).unwrap(), 1);
 
@@ -340,7 +340,7 @@ mod from_base {
         let weights = EdgeWeights { follows: 0.5, referral: 0.25 };
         let network = Network::from_base(&base, t(30), weights).unwrap();
         let c0 = network.node(&ids[0]).unwrap();
-        let spread = simulate_spread(network.graph(), &[c0], 4000, 5).unwrap();
+        let spread = simulate_spread(network.graph(), &[c0], MonteCarloOptions::new().runs(4000).rng_seed(5)).unwrap();
         // c1, c2, c3 each with 1/2; c4 directly (1/4) or through c3 (1/2 · 1/2).
         let exact = 1.0 + 1.5 + (1.0 - 0.75 * 0.75);
         assert!(spread.low < exact && exact < spread.high, "{spread:?} vs {exact}");

@@ -86,7 +86,7 @@ proptest! {
             active: a,
             purchases: if a == 0 { 0 } else { a + p },
             revenue: Money::from_minor(if a == 0 { 0 } else { c }),
-            excluded: 0,
+            left_out: 0,
         };
         let (before, after) = (fig(a0, p0, c0), fig(a1, p1, c1));
         let d = FryDecomposition::between(&before, &after);
@@ -121,34 +121,34 @@ fn withdrawn_consent_removes_a_customer_from_every_score() {
     let q = window(0, 90);
 
     let rfm = Rfm::from_base(base, date(90)).unwrap();
-    assert_eq!(rfm.excluded(), 1);
+    assert_eq!(rfm.left_out(), 1);
     assert!(rfm.rows().iter().all(|r| r.customer != b));
     assert_eq!(rfm.rows().len(), 1); // only a bought among those who consent
 
     let fry = Fry::from_base(base, q, |_| None).unwrap();
-    assert_eq!((fry.figures.excluded, fry.figures.active, fry.figures.purchases), (1, 1, 2));
+    assert_eq!((fry.figures.left_out, fry.figures.active, fry.figures.purchases), (1, 1, 2));
     assert!(fry.customers.iter().all(|c| c.customer != b));
 
     let engagement = Engagement::from_base(base, &EngagementConfig::default(), day(90));
-    assert_eq!((engagement.excluded, engagement.scores.len()), (1, 3));
+    assert_eq!((engagement.left_out, engagement.scores.len()), (1, 3));
     assert!(engagement.scores.iter().all(|e| e.customer != b));
 
     let feedback = FeedbackScores::from_base(base, q);
-    assert_eq!((feedback.excluded, feedback.nps.responses(), feedback.nps.detractors), (1, 1, 0));
+    assert_eq!((feedback.left_out, feedback.nps.responses(), feedback.nps.detractors), (1, 1, 0));
 
     let health = Health::from_base(base, &EngagementConfig::default(), day(90));
-    assert_eq!(health.excluded, 1);
+    assert_eq!(health.left_out, 1);
     assert!(health.scores.iter().all(|h| h.customer != b));
 
     let funnel = Funnel::from_base(base, q);
-    assert_eq!(funnel.excluded, 1);
+    assert_eq!(funnel.left_out, 1);
     assert_eq!(funnel.conversions[0].reached, 3);
 
     let matrix = TransitionMatrix::from_base(base, Window::new(day(1), day(90)).unwrap());
-    assert_eq!((matrix.excluded, matrix.counts.iter().flatten().sum::<u64>()), (1, 3));
+    assert_eq!((matrix.left_out, matrix.counts.iter().flatten().sum::<u64>()), (1, 3));
 
     let cohorts = CohortTable::from_base(base, CohortPeriod::Month, date(90));
-    assert_eq!((cohorts.excluded, cohorts.cohorts[0].size), (1, 1));
+    assert_eq!((cohorts.left_out, cohorts.cohorts[0].size), (1, 1));
 }
 
 #[test]
@@ -281,21 +281,21 @@ proptest! {
         let n = gone.len();
         let q = window(0, 90);
         let rfm = Rfm::from_base(&s.base, date(90)).unwrap();
-        prop_assert_eq!(rfm.excluded(), n);
+        prop_assert_eq!(rfm.left_out(), n);
         prop_assert!(rfm.rows().iter().all(|r| !gone.contains(&r.customer)));
         prop_assert_eq!(rfm.rows().len(), 4 - n);
         let fry = Fry::from_base(&s.base, q, |_| None).unwrap();
-        prop_assert_eq!((fry.figures.excluded, fry.figures.active), (n, (4 - n) as u64));
+        prop_assert_eq!((fry.figures.left_out, fry.figures.active), (n, (4 - n) as u64));
         let engagement = Engagement::from_base(&s.base, &EngagementConfig::default(), day(90));
-        prop_assert!(engagement.excluded == n && engagement.scores.iter().all(|e| !gone.contains(&e.customer)));
+        prop_assert!(engagement.left_out == n && engagement.scores.iter().all(|e| !gone.contains(&e.customer)));
         let health = Health::from_base(&s.base, &EngagementConfig::default(), day(90));
-        prop_assert!(health.excluded == n && health.scores.iter().all(|h| !gone.contains(&h.customer)));
+        prop_assert!(health.left_out == n && health.scores.iter().all(|h| !gone.contains(&h.customer)));
         let feedback = FeedbackScores::from_base(&s.base, q);
-        prop_assert_eq!((feedback.excluded, feedback.nps.responses()), (n, (4 - n) as u64));
-        prop_assert_eq!(Funnel::from_base(&s.base, q).excluded, n);
-        prop_assert_eq!(TransitionMatrix::from_base(&s.base, window(1, 90)).excluded, n);
+        prop_assert_eq!((feedback.left_out, feedback.nps.responses()), (n, (4 - n) as u64));
+        prop_assert_eq!(Funnel::from_base(&s.base, q).left_out, n);
+        prop_assert_eq!(TransitionMatrix::from_base(&s.base, window(1, 90)).left_out, n);
         let cohorts = CohortTable::from_base(&s.base, CohortPeriod::Month, date(90));
-        prop_assert_eq!(cohorts.excluded, n);
+        prop_assert_eq!(cohorts.left_out, n);
         prop_assert_eq!(cohorts.cohorts.iter().map(|c| c.size).sum::<u64>(), (4 - n) as u64);
     }
 }

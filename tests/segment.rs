@@ -129,33 +129,34 @@ fn scripted() -> (Script, FeatureTable) {
     s.buy("c", 5);
     s.ok("c", 6, EventKind::Complaint);
     s.ok("c", 7, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });
-    let table = FeatureTable::from_base(&s.base, day(120));
+    let table = FeatureTable::from_base(&s.base, day(120)).unwrap();
     (s, table)
 }
 
 #[test]
 fn base_features_are_computed_as_of_the_date() {
     let (s, table) = scripted();
-    assert_eq!(table.labels(), &["a", "b", "c", "d"]);
+    assert_eq!(table.labels(), &["a", "b", "d"], "c withheld profiling consent: no row");
+    assert_eq!(table.left_out(), 1);
     assert_eq!(table.value("stage", 0), Some(Value::Text("loyal".into())));
     assert_eq!(table.value("recency_days", 0), Some(Value::Number(20.0)));
     assert_eq!(table.value("frequency", 0), Some(Value::Number(4.0)));
     assert_eq!(table.value("monetary", 0), Some(Value::Number(100.0)));
-    assert_eq!(table.value("recency_days", 3), None, "no purchase");
+    assert_eq!(table.value("recency_days", 2), None, "no purchase");
     assert_eq!(table.value("nps_category", 1), Some(Value::Text("promoter".into())));
     assert_eq!(table.value("engagement_days.web", 1), Some(Value::Number(108.0)));
     assert_eq!(table.value("engagement_days.twitter", 1), None);
-    assert_eq!(table.value("open_complaints", 2), Some(Value::Number(1.0)));
-    assert_eq!(table.value("consent_profiling", 2), Some(Value::Bool(false)));
+    assert_eq!(table.value("consent_profiling", 2), Some(Value::Bool(true)));
+    assert_eq!(table.value("consent_contact", 2), Some(Value::Bool(false)));
     // RFM over the two consenting buyers: a is best on all three, b worst.
     assert_eq!(table.value("rfm_code", 0), Some(Value::Number(555.0)));
     assert_eq!(table.value("rfm_segment", 0), Some(Value::Text("Champions".into())));
     assert_eq!(table.value("rfm_segment", 1), Some(Value::Text("Lost".into())));
-    assert_eq!(table.value("rfm_r", 2), None, "c withheld consent");
+    assert_eq!(table.value("rfm_r", 2), None, "d never bought");
     assert!(matches!(table.value("engagement", 1), Some(Value::Number(x)) if x > 0.0));
     assert!(matches!(table.value("health", 0), Some(Value::Number(x)) if (0.0..=100.0).contains(&x)));
     // Earlier, a's fourth purchase had not happened.
-    let earlier = FeatureTable::from_base(&s.base, day(90));
+    let earlier = FeatureTable::from_base(&s.base, day(90)).unwrap();
     assert_eq!(earlier.value("frequency", 0), Some(Value::Number(3.0)));
     assert_eq!(earlier.value("recency_days", 0), Some(Value::Number(10.0)));
 }
@@ -165,11 +166,20 @@ fn withheld_consent_keeps_customers_out_of_profiling_segments() {
     let (_, table) = scripted();
     let complained = seg(r#"{"field": "complaints", "gt": 0}"#);
     assert!(table.evaluate(&complained).unwrap().is_empty(), "c complained but withheld profiling consent");
-    let explanation = table.explain(&complained, 2).unwrap();
-    assert!(explanation.excluded_by_consent && !explanation.member);
-    // A segment on consent alone is not profiling.
+    // Left out of the base's table altogether, even from segments on consent.
     let withheld = seg(r#"{"field": "consent_profiling", "eq": false}"#);
-    assert_eq!(table.evaluate(&withheld).unwrap().rows().collect::<Vec<_>>(), vec![2]);
+    assert!(table.evaluate(&withheld).unwrap().is_empty());
+    // A table of one's own marks the rows instead.
+    let mut own = FeatureTable::new(vec!["x".into(), "y".into()]);
+    own.add_numbers("complaints", vec![Some(1.0), Some(1.0)], true).unwrap();
+    own.add_bools("consent_contact", vec![Some(true), Some(true)], false).unwrap();
+    own.set_profiling_withheld([1]);
+    assert_eq!(own.evaluate(&complained).unwrap().rows().collect::<Vec<_>>(), vec![0]);
+    let explanation = own.explain(&complained, 1).unwrap();
+    assert!(explanation.left_out && !explanation.member);
+    // A segment on consent alone is not profiling.
+    let contact = seg(r#"{"field": "consent_contact", "eq": true}"#);
+    assert_eq!(own.evaluate(&contact).unwrap().rows().collect::<Vec<_>>(), vec![0, 1]);
 }
 
 #[test]
@@ -187,7 +197,7 @@ fn explanations_show_the_deciding_values() {
 #[test]
 fn changes_and_migrations_between_two_dates() {
     let (s, later) = scripted();
-    let earlier = FeatureTable::from_base(&s.base, day(50));
+    let earlier = FeatureTable::from_base(&s.base, day(50)).unwrap();
     let buyers = seg(r#"{"field": "frequency", "ge": 1}"#);
     let loyal = seg(r#"{"field": "frequency", "ge": 4}"#);
     let (b0, b1) = (earlier.evaluate(&buyers).unwrap(), later.evaluate(&buyers).unwrap());
@@ -202,8 +212,8 @@ fn changes_and_migrations_between_two_dates() {
     assert_eq!(m.labels, vec!["loyal", "buyer", "(none)"]);
     assert_eq!(
         m.counts,
-        vec![vec![0, 0, 0], vec![1, 1, 0], vec![0, 0, 2]],
-        "c withheld consent and d never bought: in no segment"
+        vec![vec![0, 0, 0], vec![1, 1, 0], vec![0, 0, 1]],
+        "d never bought: in no segment (c withheld consent: in neither table)"
     );
 }
 
@@ -427,23 +437,23 @@ fn every_feature_is_taken_as_of_the_date() {
     s.base.add_customer(NewCustomer::with_key("late", day(30))).unwrap();
     s.ok("d", 2, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: false });
     s.ok("d", 9, EventKind::ConsentChange { purpose: Purpose::Profiling, granted: true });
-    let then = FeatureTable::from_base(&s.base, day(8));
-    assert_eq!(then.labels(), &["a", "b", "c", "d"], "late was created after the date");
+    let then = FeatureTable::from_base(&s.base, day(8)).unwrap();
+    assert_eq!(then.labels(), &["a", "b"], "late was created after the date; c and d withheld profiling");
     assert_eq!(s.stage("a"), Stage::Loyal);
     assert_eq!(then.value("stage", 0), Some(Value::Text("new".into())), "a had bought once by day 8");
     assert_eq!(then.value("phase", 0), Some(Value::Text("development".into())));
     assert_eq!(then.value("tenure_days", 0), Some(Value::Number(8.0)));
     // Consent errs on the protective side: c withdrew on day 7 (before),
     // d on day 2 and granted again on day 9 (withheld at the date).
-    assert_eq!(then.profiling_withheld().rows().collect::<Vec<_>>(), vec![2, 3]);
-    let earlier = FeatureTable::from_base(&s.base, day(6));
-    assert_eq!(earlier.value("consent_profiling", 2), Some(Value::Bool(false)), "c has withdrawn since");
-    assert_eq!(earlier.value("rfm_r", 2), None);
-    assert_eq!(earlier.value("open_complaints", 2), Some(Value::Number(1.0)));
+    assert_eq!(then.left_out(), 2);
+    let earlier = FeatureTable::from_base(&s.base, day(6)).unwrap();
+    assert_eq!(earlier.labels(), &["a", "b"], "c has withdrawn since, d had withheld by then: both left out");
+    let later = FeatureTable::from_base(&s.base, day(10)).unwrap();
+    assert_eq!(later.labels(), &["a", "b", "d"], "d granted again; late not yet created");
     let unchanged = s.base.clone();
     for t in [day(0), day(6), day(8), day(11), day(50), day(100), day(130)] {
         let b = as_it_stood(&s.base, &added_by_script(&s.base), &told_by_script(&s.base), t);
-        same_table(&FeatureTable::from_base(&s.base, t), &FeatureTable::from_base(&b, t))
+        same_table(&FeatureTable::from_base(&s.base, t).unwrap(), &FeatureTable::from_base(&b, t).unwrap())
             .unwrap_or_else(|e| panic!("at {t}: {e}"));
     }
     assert_eq!(s.base, unchanged, "the base is read, not moved");
@@ -572,7 +582,7 @@ proptest! {
             t0() + TimeDelta::hours(i64::from(t))
         };
         let b = as_it_stood(&base, &added, &told, t);
-        let found = same_table(&FeatureTable::from_base(&base, t), &FeatureTable::from_base(&b, t));
+        let found = same_table(&FeatureTable::from_base(&base, t).unwrap(), &FeatureTable::from_base(&b, t).unwrap());
         prop_assert!(found.is_ok(), "at {}: {}", t, found.unwrap_err());
     }
 }
@@ -596,9 +606,9 @@ fn a_simulated_base_as_of_a_past_instant_is_the_base_as_it_stood() {
     let span = sim.end() - added.iter().map(|c| c.created_at).min().unwrap();
     for share in [0.3, 0.6, 0.9] {
         let t = sim.end() - TimeDelta::seconds((span.num_seconds() as f64 * (1.0 - share)) as i64);
-        let table = FeatureTable::from_base(&base, t);
+        let table = FeatureTable::from_base(&base, t).unwrap();
         assert!(share > 0.5 || table.rows() < base.len(), "some customers came later");
-        same_table(&table, &FeatureTable::from_base(&as_it_stood(&base, &added, &told, t), t))
+        same_table(&table, &FeatureTable::from_base(&as_it_stood(&base, &added, &told, t), t).unwrap())
             .unwrap_or_else(|e| panic!("at {t}: {e}"));
     }
 }

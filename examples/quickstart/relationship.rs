@@ -5,7 +5,8 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use customer_lifecycle::relationship::{
-    AttributionOptions, Direction, EdgeWeights, Network, PageRankOptions, Reach, ReferralForest, pagerank,
+    Direction, EdgeWeights, Network, PageRankOptions, ReachCounter, ReferralAttributionOptions, ReferralForest,
+    pagerank,
 };
 use customer_lifecycle::{CustomerBase, CustomerId};
 
@@ -20,9 +21,9 @@ pub fn section(
     // Rank follows endorsement: from follower to followed.
     let rank = pagerank(network.graph(), &PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() })?;
     // Reach follows the word: from followed to follower, referrer to referred.
-    let mut reach = Reach::new(network.graph(), Direction::Outgoing);
+    let mut reach = ReachCounter::new(network.graph(), Direction::Outgoing);
     let credit: HashMap<CustomerId, _> = ReferralForest::from_base(base, as_of)?
-        .attribution(AttributionOptions::default())?
+        .attribution(ReferralAttributionOptions::default())?
         .into_iter()
         .map(|a| (a.customer, a))
         .collect();

@@ -18,7 +18,7 @@ pub fn section(out: &mut dyn Write, base: &CustomerBase, end: DateTime<Utc>) -> 
         out,
         "\nRFM segments as of {last_day} ({} scored, {} left out for consent):",
         rfm.rows().len(),
-        rfm.excluded()
+        rfm.left_out()
     )?;
     let total = rfm.rows().len().max(1) as f64;
     for (segment, n) in rfm.segment_sizes(&RfmSegments::default()) {

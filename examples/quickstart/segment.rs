@@ -25,13 +25,13 @@ pub fn section(
     base: &CustomerBase,
     as_of: DateTime<Utc>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let table = FeatureTable::from_base(base, as_of);
+    let table = FeatureTable::from_base(base, as_of)?;
     let segments = Segment::list_from_json(DEFINITIONS)?;
     let members = table.evaluate_all(&segments)?;
     writeln!(
         out,
         "\nSegments (defined in JSON; {} customers withheld profiling consent and are in none):",
-        table.profiling_withheld().len()
+        table.left_out()
     )?;
     for (segment, members) in segments.iter().zip(&members) {
         let sample: Vec<&str> = table.labels_of(members).into_iter().take(3).collect();

@@ -4,8 +4,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::AdvocacyError;
-use crate::clv::ModelValuation;
-use crate::{CustomerBase, EventKind, Money, Purpose, Stage};
+use crate::clv::{ModelValuation, PurchaseModel};
+use crate::consent::{Profiled, end_of_day};
+use crate::{CustomerBase, EventKind, Money, Stage};
 
 /// One period of the [`LeakingBucket`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,20 +80,22 @@ impl fmt::Display for LeakingBucket {
 ///
 /// A day's assessment is taken at the end of the day before the period
 /// starts (for the start) and at the end of its last day (for the end).
-/// Customers who withheld profiling consent (as it stands now) are left out.
+/// Customers who withheld profiling consent at the end of the last period
+/// or at their latest change are left out (absent from every assessment).
 ///
 /// P(alive) comes from the valuation's purchase model. Value with the
 /// default, the [`ModifiedBgNbd`](crate::clv::ModifiedBgNbd)
 /// ([`ModelValuation::fit`]): the BG/NBD gives P(alive) = 1 to everyone who
 /// bought only once, however long ago, so with it the bucket would never
 /// count a one-time buyer lost until the base's rules churn them (see
-/// [`PurchaseModel`](crate::clv::PurchaseModel)).
+/// [`ModelChoice`](crate::clv::ModelChoice)).
 ///
 /// # Errors
 ///
 /// [`AdvocacyError::InvalidOption`] for fewer than two boundaries, unsorted
 /// boundaries or a threshold outside `[0, 1]`; [`AdvocacyError::Model`] when
-/// valuing fails.
+/// valuing fails; [`AdvocacyError::Money`] when a
+/// period's revenue overflows.
 ///
 /// # Complexity
 ///
@@ -109,12 +112,12 @@ pub fn leaking_bucket(
     if !(0.0..=1.0).contains(&p_alive_threshold) {
         return Err(AdvocacyError::InvalidOption { name: "p_alive_threshold", value: p_alive_threshold });
     }
-    let eligible: Vec<&crate::Customer> = base.customers().filter(|c| c.consent().allows(Purpose::Profiling)).collect();
-    let left_out = base.len() - eligible.len();
+    let last = boundaries[boundaries.len() - 1].pred_opt().unwrap_or(boundaries[boundaries.len() - 1]);
+    let Profiled { customers: eligible, left_out } = Profiled::as_of(base, end_of_day(last));
     let mut assessments = Vec::with_capacity(boundaries.len());
     for day in boundaries {
         let end_of_previous = day.pred_opt().unwrap_or(*day);
-        assessments.push(valuation.assess(base, end_of_previous).map_err(|e| AdvocacyError::Model(e.to_string()))?);
+        assessments.push(valuation.assess(base, end_of_previous)?);
     }
     let mut rows = Vec::with_capacity(boundaries.len() - 1);
     for (k, window) in boundaries.windows(2).enumerate() {
@@ -153,7 +156,7 @@ pub fn leaking_bucket(
                 if let EventKind::Purchase { amount } = event.kind
                     && in_period(event.at.date_naive())
                 {
-                    revenue = revenue.checked_add(amount).unwrap_or(revenue);
+                    revenue = revenue.checked_add(amount)?;
                 }
             }
             row.revenue += revenue.to_f64();
@@ -222,13 +225,13 @@ pub fn retention_vs_acquisition(
         }
     }
     let k = points / 100.0;
-    let assessments = valuation.assess(base, day).map_err(|e| AdvocacyError::Model(e.to_string()))?;
+    let assessments = valuation.assess(base, day)?;
     let retention = assessments
         .values()
         .filter(|a| a.p_alive > 1e-12)
         .map(|a| k.min(1.0 - a.p_alive).max(0.0) * a.expected_purchases / a.p_alive * a.value_per_purchase)
         .sum();
-    let mean_value = valuation.spend.expected_average_value(0, 0.0).map_err(|e| AdvocacyError::Model(e.to_string()))?;
+    let mean_value = valuation.spend.expected_average_value(0, 0.0)?;
     let horizon = valuation.horizon();
     let acquisition = (0..valuation.periods)
         .map(|j| {

@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AdvocacyError;
+use crate::consent::{may_profile, net_revenue};
 use crate::relationship::{Network, PageRank, ReferralForest};
-use crate::{Customer, CustomerBase, CustomerId, EventKind, Money, Purpose};
+use crate::{Customer, CustomerBase, CustomerId};
 
 /// What the network value of a set of customers is computed from, one row
 /// per customer. Every column is an input computed elsewhere — the CLV
 /// models, the referral forest, the influence rank — so this layer only
-/// combines them (DESIGN principle 7).
+/// combines them (see [layers point down](crate#layers-point-down)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkInputs {
     /// The customers.
@@ -289,7 +290,9 @@ impl NetworkInputs {
     ///
     /// # Errors
     ///
-    /// [`AdvocacyError::Referral`] when the referral forest cannot be built.
+    /// [`AdvocacyError::Referral`] when the referral forest cannot be built;
+    /// [`AdvocacyError::Money`] when a customer's purchases less refunds
+    /// overflow.
     ///
     /// # Complexity
     ///
@@ -302,7 +305,7 @@ impl NetworkInputs {
         rank: &PageRank,
         damping: f64,
     ) -> Result<NetworkInputs, AdvocacyError> {
-        let forest = ReferralForest::from_base(base, as_of).map_err(|e| AdvocacyError::Referral(e.to_string()))?;
+        let forest = ReferralForest::from_base(base, as_of).map_err(AdvocacyError::Referral)?;
         let audience_by_node = rank_audience(rank.scores(), damping);
         let audience_of: HashMap<CustomerId, f64> = network.keys().iter().copied().zip(audience_by_node).collect();
         // Someone created after `as_of` was not yet a customer.
@@ -320,26 +323,14 @@ impl NetworkInputs {
         };
         for customer in present {
             let id = customer.id();
-            let mut revenue = Money::ZERO;
-            let mut bought = false;
-            for event in base.events(id).into_iter().flatten().filter(|e| e.at <= as_of) {
-                match event.kind {
-                    EventKind::Purchase { amount } => {
-                        bought = true;
-                        revenue = revenue.checked_add(amount).unwrap_or(revenue);
-                    }
-                    EventKind::Refund { amount, .. } => revenue = revenue.checked_sub(amount).unwrap_or(revenue),
-                    _ => {}
-                }
-            }
-            let consent = base.consent_at(id, as_of).unwrap_or_default();
+            let net = net_revenue(base, id, as_of)?;
             inputs.customers.push(id);
             inputs.own_value.push(own_value(customer).max(0.0));
-            inputs.realised.push(revenue.to_f64().max(0.0));
-            inputs.converted.push(bought);
+            inputs.realised.push(net.amount.to_f64().max(0.0));
+            inputs.converted.push(net.first_purchase.is_some());
             inputs.referrer.push(forest.parent(id).and_then(|p| row_of.get(&p).copied()));
             inputs.audience.push(audience_of.get(&id).copied().unwrap_or(0.0));
-            inputs.eligible.push(consent.allows(Purpose::Profiling) && customer.consent().allows(Purpose::Profiling));
+            inputs.eligible.push(may_profile(base, customer, as_of));
         }
         Ok(inputs)
     }

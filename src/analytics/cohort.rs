@@ -7,8 +7,8 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::consent::{Profiled, end_of_day};
 use crate::group::group_fold_ids;
-use crate::score::consenting_purchases;
 use crate::{CustomerBase, CustomerId, Money};
 
 /// The length of a cohort period: calendar months or quarters.
@@ -97,7 +97,7 @@ pub struct CohortTable {
     /// (empty cohorts included), oldest first.
     pub cohorts: Vec<Cohort>,
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 impl CohortTable {
@@ -148,7 +148,7 @@ impl CohortTable {
             None => last - (63 - recent.leading_zeros() as i32),
         };
         let Some(lowest) = groups.iter().map(|&(_, (recent, list))| first(recent, list)).min() else {
-            return CohortTable { period, as_of, cohorts: Vec::new(), excluded: 0 };
+            return CohortTable { period, as_of, cohorts: Vec::new(), left_out: 0 };
         };
         let mut cohorts: Vec<Cohort> = (lowest..=last)
             .map(|p| Cohort { start: period.start(p), size: 0, active: vec![0; (last - p) as usize + 1] })
@@ -167,7 +167,7 @@ impl CohortTable {
                 bits &= bits - 1;
             }
         }
-        CohortTable { period, as_of, cohorts, excluded: 0 }
+        CohortTable { period, as_of, cohorts, left_out: 0 }
     }
 
     /// The table of the purchase events of a base's consenting customers,
@@ -177,9 +177,9 @@ impl CohortTable {
     ///
     /// As [`from_records`](Self::from_records), over the base's purchases.
     pub fn from_base(base: &CustomerBase, period: CohortPeriod, as_of: NaiveDate) -> CohortTable {
-        let (records, excluded) = consenting_purchases(base);
-        let mut table = CohortTable::from_records(&records, period, as_of);
-        table.excluded = excluded;
+        let profiled = Profiled::as_of(base, end_of_day(as_of));
+        let mut table = CohortTable::from_records(&profiled.purchases(base), period, as_of);
+        table.left_out = profiled.left_out;
         table
     }
 
@@ -190,6 +190,57 @@ impl CohortTable {
         let c = self.cohorts.get(cohort)?;
         let active = *c.active.get(offset)?;
         (c.size > 0).then(|| active as f64 / c.size as f64)
+    }
+
+    /// The cohorts as survivor counts for the contractual models
+    /// ([`RetentionModel::fit_sbg`](crate::clv::RetentionModel::fit_sbg),
+    /// [`fit_bdw`](crate::clv::RetentionModel::fit_bdw)): for each cohort,
+    /// its start and `active[0], active[1], …` over its *complete* periods.
+    ///
+    /// The as-of day's period is left out of every cohort (it may be
+    /// partial: customers who will still purchase in it would count as
+    /// churned), and so are cohorts with no customers or fewer than two
+    /// complete periods, which say nothing about churn. The counts are
+    /// survivors when customers purchase in every period until they leave
+    /// for good, as subscribers renewing each period do; a customer active
+    /// again after a gap makes a count rise, and the fit then refuses that
+    /// cohort ([`ClvError::InvalidData`](crate::clv::ClvError::InvalidData),
+    /// `row` = its index in the returned list).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::analytics::{CohortPeriod, CohortTable};
+    /// use customer_lifecycle::clv::{FitOptions, RetentionModel};
+    /// use customer_lifecycle::{CustomerId, Money};
+    ///
+    /// let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    /// // Twelve subscribers from January 2024 who pay monthly until they
+    /// // leave: 12, 9, 7, 6, 5 still paying in January to May.
+    /// let mut log = Vec::new();
+    /// for (i, months) in [5, 5, 5, 5, 5, 4, 3, 2, 2, 1, 1, 1].into_iter().enumerate() {
+    ///     for month in 1..=months {
+    ///         log.push((CustomerId::from_key(&i.to_string()), d(&format!("2024-{month:02}-01")), Money::from_minor(999)));
+    ///     }
+    /// }
+    /// let table = CohortTable::from_records(&log, CohortPeriod::Month, d("2024-06-10"));
+    /// let cohorts = table.survivors();
+    /// assert_eq!(cohorts, [(d("2024-01-01"), vec![12.0, 9.0, 7.0, 6.0, 5.0])]);
+    /// let counts: Vec<&[f64]> = cohorts.iter().map(|(_, n)| n.as_slice()).collect();
+    /// let fit = RetentionModel::fit_sbg(&counts, &FitOptions::default())?;
+    /// assert!(fit.model.survival(4) > 0.0);
+    /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+    /// ```
+    ///
+    /// # Complexity
+    ///
+    /// O(c × p) for c cohorts over p periods.
+    pub fn survivors(&self) -> Vec<(NaiveDate, Vec<f64>)> {
+        self.cohorts
+            .iter()
+            .filter(|c| c.size > 0 && c.active.len() > 2)
+            .map(|c| (c.start, c.active[..c.active.len() - 1].iter().map(|&n| n as f64).collect()))
+            .collect()
     }
 }
 

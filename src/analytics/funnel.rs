@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::quantile;
-use crate::score::consenting;
+use crate::consent::Profiled;
 use crate::{Customer, CustomerBase, EventKind, Phase, Stage, Window};
 
 /// Of the customers who reached a ladder stage in the window, how many
@@ -121,7 +121,7 @@ pub struct Funnel {
     /// Followers versus customers.
     pub followers: FollowerConversion,
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 /// A customer's stays: `(stage, entered, left)` with `left = None` for the
@@ -144,7 +144,7 @@ impl Funnel {
     /// O(c + m + e + s log s) for c customers, m moves, e events (read for
     /// follows and purchases) and s stays ending in the window.
     pub fn from_base(base: &CustomerBase, window: Window) -> Funnel {
-        let (customers, excluded) = consenting(base);
+        let Profiled { customers, left_out } = Profiled::as_of(base, window.end());
         let mut stage_counts = [0u64; 8];
         let mut conversions: Vec<StepConversion> = Stage::LADDER
             .windows(2)
@@ -219,6 +219,6 @@ impl Funnel {
             .into_iter()
             .map(|p| (p, stages.iter().filter(|(s, _)| s.phase() == Some(p)).map(|(_, n)| n).sum()))
             .collect();
-        Funnel { window, stages, phases, conversions, dwell, followers, excluded }
+        Funnel { window, stages, phases, conversions, dwell, followers, left_out }
     }
 }

@@ -5,8 +5,9 @@
 //! [`CohortTable`] of retention by acquisition period.
 //!
 //! Like the scores, the analytics take time explicitly, are deterministic,
-//! and leave out customers who withheld profiling consent, saying how many
-//! in a field named `excluded`.
+//! and leave out customers who withheld profiling consent as of the end of
+//! the period or at their latest change (they count in nobody's cohort or
+//! stage), saying how many in a field named `left_out`.
 //!
 //! # Example
 //!

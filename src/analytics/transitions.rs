@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::score::consenting;
+use crate::consent::Profiled;
 use crate::{Customer, CustomerBase, Stage, Window};
 
 /// How many customers moved from each stage to each stage over a period.
@@ -53,7 +53,7 @@ pub struct TransitionMatrix {
     /// [`Stage::ALL`] order.
     pub counts: [[u64; 8]; 8],
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 /// The customer's stage just before `t`: after every move earlier than `t`.
@@ -68,14 +68,14 @@ impl TransitionMatrix {
     ///
     /// O(c + m) for c customers and m moves.
     pub fn from_base(base: &CustomerBase, period: Window) -> TransitionMatrix {
-        let (customers, excluded) = consenting(base);
+        let Profiled { customers, left_out } = Profiled::as_of(base, period.end());
         let mut counts = [[0u64; 8]; 8];
         for customer in customers.into_iter().filter(|c| c.created_at() < period.start()) {
             let from = stage_before(customer, period.start());
             let to = stage_before(customer, period.end());
             counts[from as usize][to as usize] += 1;
         }
-        TransitionMatrix { period, counts, excluded }
+        TransitionMatrix { period, counts, left_out }
     }
 
     /// The row-normalised matrix `P` (see the formula above).

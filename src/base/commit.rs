@@ -24,7 +24,7 @@ use crate::lifecycle::rules::Effect;
 use crate::{BaseError, Money, NewCustomer, Policy, Stage};
 
 /// An explicit move: instant, stage, note.
-pub(super) type Move = (DateTime<Utc>, Stage, String);
+pub(crate) type Move = (DateTime<Utc>, Stage, String);
 
 /// What the rules make of record `pos` given the records before it.
 fn effect_of(records: &[Record], pos: usize) -> Effect {
@@ -233,29 +233,17 @@ impl CustomerBase {
         self.event_count += 1;
     }
 
-    /// The first purchases of the customers `records` refer, each counted
-    /// once, when the first referral came at or before it; sorted.
-    /// `first_purchase` overrides one customer's.
+    /// The first purchases of the customers `records` refer, with
+    /// `first_purchase` overriding one customer's: see [`conversions_of`].
     fn conversions_of(
         &self,
         records: &[Record],
         first_purchase: Option<(u32, Option<DateTime<Utc>>)>,
     ) -> Vec<DateTime<Utc>> {
-        let mut seen = HashSet::with_hasher(foldhash::fast::FixedState::default());
-        let mut conversions = Vec::new();
-        for record in records {
-            let Kind::Referral { invitee } = record.kind else { continue };
-            if !seen.insert(invitee) {
-                continue;
-            }
-            let bought = match first_purchase {
-                Some((who, bought)) if who == invitee => bought,
-                _ => self.slots[invitee as usize].customer.first_purchase(),
-            };
-            conversions.extend(bought.filter(|&b| b >= record.at));
-        }
-        conversions.sort_unstable();
-        conversions
+        conversions_of(records, |invitee| match first_purchase {
+            Some((who, bought)) if who == invitee => bought,
+            _ => self.slots[invitee as usize].customer.first_purchase(),
+        })
     }
 
     /// What the customer at `slot` moving their first purchase to `bought`
@@ -304,11 +292,8 @@ impl CustomerBase {
         BaseError::MoveInvalidated { customer: c.id(), customer_key: c.key().map(str::to_owned), at, from, to }
     }
 
-    /// The customer at `slot` derived from scratch: their records, explicit
-    /// moves and the base's advances, in time order (at one instant: records,
-    /// then moves, then the advance), through the same steps as the fast
-    /// path; `conversions` are their referrals' credits. `Err` names the
-    /// first move that is illegal there, with the stage it would leave.
+    /// The customer at `slot` derived from scratch by [`derive`], with the
+    /// base's policy and advances.
     pub(super) fn derive(
         &self,
         slot: usize,
@@ -316,38 +301,83 @@ impl CustomerBase {
         moves: &[Move],
         conversions: Vec<DateTime<Utc>>,
     ) -> Result<(Customer, Vec<u32>), (usize, Stage)> {
-        let policy = &self.policy;
         let old = &self.slots[slot];
-        let c = &old.customer;
-        let mut customer = Customer::from_new(NewCustomer {
-            id: c.id(),
-            key: c.key().map(str::to_owned),
-            created_at: c.created_at(),
-            consent: old.initial_consent,
-            attributes: c.attributes().clone(),
-        });
-        customer.engine.facts.conversions = conversions;
-        let mut open_tickets = Vec::new();
-        let advances = &self.advances[self.advances.partition_point(|&a| a <= c.created_at())..];
-        let (mut r, mut m, mut a) = (0, 0, 0);
-        loop {
-            let record_at = records.get(r).map(|x| x.at);
-            let move_at = moves.get(m).map(|x| x.0);
-            let advance_at = advances.get(a).copied();
-            let next = [record_at, move_at, advance_at].into_iter().flatten().min();
-            let Some(next) = next else { break };
-            if record_at == Some(next) {
-                step(&mut customer, &mut open_tickets, records, r, policy);
-                r += 1;
-            } else if move_at == Some(next) {
-                let (at, to, note) = &moves[m];
-                customer.move_explicitly(*to, *at, note.clone(), policy).map_err(|from| (m, from))?;
-                m += 1;
-            } else {
-                customer.advance(next, policy);
-                a += 1;
-            }
-        }
-        Ok((customer, open_tickets))
+        derive(&old.customer, old.initial_consent, records, moves, &self.advances, conversions, &self.policy)
     }
+}
+
+/// The conversions credited to a referrer whose records are `records`: the
+/// first purchase of each customer they refer (`first_purchase` of the
+/// invitee's number), counted once, when the first referral came at or
+/// before it; sorted. The in-memory base and the store both credit
+/// referrers through this function.
+pub(crate) fn conversions_of(
+    records: &[Record],
+    first_purchase: impl Fn(u32) -> Option<DateTime<Utc>>,
+) -> Vec<DateTime<Utc>> {
+    let mut seen = HashSet::with_hasher(foldhash::fast::FixedState::default());
+    let mut conversions = Vec::new();
+    for record in records {
+        let Kind::Referral { invitee } = record.kind else { continue };
+        if !seen.insert(invitee) {
+            continue;
+        }
+        conversions.extend(first_purchase(invitee).filter(|&b| b >= record.at));
+    }
+    conversions.sort_unstable();
+    conversions
+}
+
+/// A customer derived from scratch: `seed`'s identity and attributes,
+/// `initial_consent`, then their records, explicit moves and the advances
+/// after their creation, in time order (at one instant: records, then
+/// moves, then the advance), through the same steps as the fast path;
+/// `conversions` are their referrals' credits. Returns the customer and
+/// the positions of their open tickets; `Err` names the first move that is
+/// illegal there, with the stage it would leave. This is the one
+/// derivation of a history: [`CustomerBase`] and the store both call it.
+///
+/// # Complexity
+///
+/// O(records + moves + advances).
+pub(crate) fn derive(
+    seed: &Customer,
+    initial_consent: crate::Consent,
+    records: &[Record],
+    moves: &[Move],
+    advances: &[DateTime<Utc>],
+    conversions: Vec<DateTime<Utc>>,
+    policy: &Policy,
+) -> Result<(Customer, Vec<u32>), (usize, Stage)> {
+    let c = seed;
+    let mut customer = Customer::from_new(NewCustomer {
+        id: c.id(),
+        key: c.key().map(str::to_owned),
+        created_at: c.created_at(),
+        consent: initial_consent,
+        attributes: c.attributes().clone(),
+    });
+    customer.engine.facts.conversions = conversions;
+    let mut open_tickets = Vec::new();
+    let advances = &advances[advances.partition_point(|&a| a <= c.created_at())..];
+    let (mut r, mut m, mut a) = (0, 0, 0);
+    loop {
+        let record_at = records.get(r).map(|x| x.at);
+        let move_at = moves.get(m).map(|x| x.0);
+        let advance_at = advances.get(a).copied();
+        let next = [record_at, move_at, advance_at].into_iter().flatten().min();
+        let Some(next) = next else { break };
+        if record_at == Some(next) {
+            step(&mut customer, &mut open_tickets, records, r, policy);
+            r += 1;
+        } else if move_at == Some(next) {
+            let (at, to, note) = &moves[m];
+            customer.move_explicitly(*to, *at, note.clone(), policy).map_err(|from| (m, from))?;
+            m += 1;
+        } else {
+            customer.advance(next, policy);
+            a += 1;
+        }
+    }
+    Ok((customer, open_tickets))
 }

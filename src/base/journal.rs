@@ -167,7 +167,7 @@ pub(super) enum Source {
 }
 
 /// A customer's explicit moves, `(at, to, note)`, in the order they were made.
-pub(super) fn explicit_moves(customer: &Customer) -> Vec<(DateTime<Utc>, Stage, String)> {
+pub(crate) fn explicit_moves(customer: &Customer) -> Vec<(DateTime<Utc>, Stage, String)> {
     customer
         .history()
         .iter()

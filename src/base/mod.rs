@@ -16,6 +16,8 @@
 mod commit;
 mod error;
 mod journal;
+#[cfg(feature = "store")]
+mod parts;
 mod record;
 mod snapshot;
 mod validate;
@@ -28,6 +30,10 @@ use serde::{Deserialize, Serialize};
 pub use error::BaseError;
 pub use snapshot::{JournalEntry, Snapshot, SnapshotError};
 
+#[cfg(feature = "store")]
+pub(crate) use commit::{conversions_of, derive};
+#[cfg(feature = "store")]
+pub(crate) use journal::explicit_moves;
 pub(crate) use record::{Kind, Record};
 use validate::invalid_number;
 
@@ -195,6 +201,12 @@ pub struct StageCounts {
 }
 
 impl StageCounts {
+    /// Counts per stage, in [`Stage::ALL`] order.
+    #[cfg(feature = "store")]
+    pub(crate) fn from_counts(counts: [usize; 8]) -> Self {
+        StageCounts { counts }
+    }
+
     /// Customers at `stage`.
     pub fn get(&self, stage: Stage) -> usize {
         self.counts[stage as usize]

@@ -61,24 +61,20 @@
 #![allow(clippy::many_single_char_names)]
 
 mod attribution;
-#[allow(clippy::module_inception)]
-mod campaign;
 mod experiment;
+mod plan;
 mod report;
 pub(crate) mod stats;
 mod stats_tests;
 mod timing;
 
 pub use attribution::{AttributionModel, AttributionOptions};
-pub use campaign::{Audience, Campaign, CampaignBuilder, CampaignKind};
-pub use experiment::{
-    Arm, ArmOutcome, Covariate, Experiment, Moments, ProportionTest, Uplift, WelchTest, assignment_hash,
-    sample_size_per_arm,
-};
+pub use experiment::{Arm, ArmOutcome, Covariate, Experiment, assignment_hash};
+pub use plan::{Audience, Campaign, CampaignBuilder, CampaignKind};
 pub use report::{CampaignReport, Roi, StageBreakdown, report};
 pub use stats_tests::{
-    BayesianEffect, ConfidenceSequence, Correction, CrossSums, Cuped, Effect, EffectTest, MidExperimentPower,
-    SampleRatioTest, Sums, adjust_p_values,
+    BayesianEffect, ConfidenceSequence, Correction, CrossSums, Cuped, Effect, EffectTest, MidExperimentPower, Moments,
+    Proportion, ProportionTest, SampleRatioTest, Sums, Uplift, WelchTest, adjust_p_values, sample_size_per_arm,
 };
 pub use timing::{HourOfWeek, TimingCell, TimingProfile};
 

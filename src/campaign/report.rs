@@ -7,6 +7,7 @@ use super::attribution::Attributor;
 use super::stats::rate;
 use super::{AttributionOptions, Campaign, CampaignError};
 use crate::base::Kind;
+use crate::consent::Replay;
 use crate::{CampaignId, Customer, CustomerBase, Money, Purpose, Stage, Transition};
 
 /// Return on investment: `(revenue − cost) / cost`, or [`Roi::NoCost`] for a
@@ -355,14 +356,14 @@ pub fn report(
     let mut attributor = Attributor::new(options);
     let mut touched: Vec<Touched> = Vec::new();
     let mut overflow = false;
-    for ((customer, records), consent) in base.records().zip(base.initial_consents()) {
+    for (customer, records, mut consent) in Replay::customers(base) {
         touched.clear();
         attributor.reset();
         let mut purchases = 0u32;
-        let mut contact = consent.allows(Purpose::Contact);
         for record in records {
+            consent.apply(record);
+            let contact = consent.allows(Purpose::Contact);
             match record.kind {
-                Kind::Consent { purpose: Purpose::Contact, granted } => contact = granted,
                 Kind::Touch { campaign } => {
                     let Some(&i) = index.get(campaign as usize).filter(|&&i| i != usize::MAX) else { continue };
                     if !campaigns[i].counts(customer.id(), record.at) {

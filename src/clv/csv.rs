@@ -43,7 +43,7 @@ pub fn read_summary_csv<R: io::Read>(input: R) -> Result<Vec<CustomerSummary>, C
         if recency > t {
             return Err(row.invalid(2, "recency is after T"));
         }
-        out.push(CustomerSummary { customer_id: row.field(0).to_owned(), frequency, recency, t, monetary_value });
+        out.push(CustomerSummary { key: row.field(0).to_owned(), frequency, recency, t, monetary_value });
     }
     Ok(out)
 }

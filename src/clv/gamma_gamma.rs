@@ -376,7 +376,7 @@ fn root_of_falling(f: impl Fn(f64) -> f64) -> f64 {
     (0.5 * (lo + hi)).exp()
 }
 
-fn negative_log_likelihood(data: &SpendData, params: &[f64; 3], grad: &mut [f64; 3]) -> f64 {
+pub(crate) fn negative_log_likelihood(data: &SpendData, params: &[f64; 3], grad: &mut [f64; 3]) -> f64 {
     let [p, q, v] = *params;
     let ln_v = v.ln();
     let (lg_q, dg_q) = (ln_gamma(q), digamma(q));

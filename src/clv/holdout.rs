@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::Money;
-use crate::clv::{ClvError, CustomerSummary, Summary, TimeUnit};
+use crate::clv::{ClvError, History, PurchaseModel, Summary, TimeUnit};
 
 /// A calibration summary and each calibration customer's purchases in the
 /// holdout period that follows it.
@@ -82,7 +82,7 @@ impl HoldoutData {
         // A fixed-seed hasher: the library never draws on operating-system
         // randomness.
         let index: HashMap<&str, usize, foldhash::fast::FixedState> =
-            calibration.customers.iter().enumerate().map(|(i, c)| (c.customer_id.as_str(), i)).collect();
+            calibration.customers.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
         let mut days: Vec<(usize, NaiveDate)> =
             later.iter().filter_map(|(key, day)| index.get(key.as_ref()).map(|&i| (i, *day))).collect();
         days.sort_unstable();
@@ -114,8 +114,9 @@ pub struct HoldoutRow {
 /// calibration frequency `0, 1, …, max_frequency − 1` and `max_frequency`
 /// or more; empty groups are left out.
 ///
-/// `predict(customer, t)` is a model's expected purchases in the next `t`
-/// time units for a calibration customer.
+/// The prediction for a calibration customer is `model`'s expected
+/// purchases over the holdout length given their calibration history: any
+/// [`PurchaseModel`], including a `&dyn PurchaseModel`.
 ///
 /// # Complexity
 ///
@@ -132,23 +133,19 @@ pub struct HoldoutRow {
 /// let log = [("a", d("2024-01-01"), Money::ZERO), ("a", d("2024-01-20"), Money::ZERO)];
 /// let split = HoldoutData::from_records(log, d("2024-01-14"), d("2024-01-28"), TimeUnit::Weeks)?;
 /// let model = BgNbd::new(0.243, 4.414, 0.793, 2.426)?;
-/// let table = holdout_table(&split, 7, |c, t| model.expected_purchases(c.frequency, c.recency, c.t, t));
+/// let table = holdout_table(&split, 7, &model);
 /// assert_eq!(table.len(), 1);
 /// assert_eq!((table[0].frequency, table[0].customers, table[0].actual), (0, 1, 1.0));
 /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
 /// ```
-pub fn holdout_table(
-    data: &HoldoutData,
-    max_frequency: u32,
-    predict: impl Fn(&CustomerSummary, f64) -> f64,
-) -> Vec<HoldoutRow> {
+pub fn holdout_table<M: PurchaseModel + ?Sized>(data: &HoldoutData, max_frequency: u32, model: &M) -> Vec<HoldoutRow> {
     let groups = max_frequency as usize + 1;
     let mut sums = vec![(0usize, 0.0f64, 0.0f64); groups];
     for (customer, &actual) in data.calibration.customers.iter().zip(&data.holdout_purchases) {
         let slot = customer.frequency.min(max_frequency) as usize;
         sums[slot].0 += 1;
         sums[slot].1 += f64::from(actual);
-        sums[slot].2 += predict(customer, data.holdout_length);
+        sums[slot].2 += model.expected_purchases(History::from(customer), data.holdout_length);
     }
     sums.into_iter()
         .enumerate()

@@ -11,10 +11,12 @@
 //!    process (how often, and for how long, a customer buys) and
 //!    [`GammaGamma`] the spend per purchase, each by maximum likelihood with
 //!    [`FitOptions`];
-//! 4. each model predicts expected purchases and the probability that a
-//!    customer is still alive, [`GammaGamma`] the expected value per
-//!    purchase, and `lifetime_value` combines them over a horizon with a
-//!    discount rate;
+//! 4. each model, through the [`PurchaseModel`] trait and a customer's
+//!    [`History`], predicts expected purchases, the probability that a
+//!    customer is still alive, the distribution of a new customer's
+//!    purchases and the discounted expected residual transactions
+//!    ([`PurchaseModel::dert`]); [`GammaGamma`] predicts the expected value
+//!    per purchase, and [`lifetime_value`] combines the two;
 //! 5. `HoldoutData` and `holdout_table` check the predictions against a
 //!    holdout period, the standard check in the literature.
 //!
@@ -22,7 +24,7 @@
 //! came back after the first purchase (`x = 0`) a probability of being
 //! alive of exactly 1, however long ago that purchase was: in it a customer
 //! drops out only right after a repeat purchase. That is a known property
-//! of the model, and it makes [`BgNbd::p_alive`] useless for finding lost
+//! of the model, and it makes the BG/NBD's [`PurchaseModel::p_alive`] useless for finding lost
 //! one-time buyers. The [`ModifiedBgNbd`] (which lets a customer drop out
 //! right after the first purchase too) and the [`ParetoNbd`] do not share
 //! it; prefer the [`ModifiedBgNbd`] where many customers buy once.
@@ -45,15 +47,51 @@
 //! # Example
 //!
 //! ```
-//! use customer_lifecycle::clv::{BgNbd, FitData, FitOptions};
+//! use customer_lifecycle::clv::{BgNbd, FitData, FitOptions, History, PurchaseModel};
 //!
 //! // (x, t_x, T, how many customers have this history), in weeks.
 //! let data = FitData::from_rows([(0, 0.0, 30.0, 60.0), (1, 10.0, 30.0, 25.0), (4, 28.0, 30.0, 15.0), (2, 5.0, 30.0, 10.0)])?;
 //! let fit = BgNbd::fit(&data, &FitOptions::default())?;
 //! let model = fit.model;
-//! assert!(model.p_alive(4, 28.0, 30.0) > model.p_alive(4, 5.0, 30.0));
+//! let recent = History { frequency: 4, recency: 28.0, age: 30.0 };
+//! assert!(model.p_alive(recent) > model.p_alive(History { recency: 5.0, ..recent }));
 //! # Ok::<(), customer_lifecycle::clv::ClvError>(())
 //! ```
+//!
+//! # Which model should I use
+//!
+//! Ask first how your customers can buy; the answer picks the family, and
+//! the list below the model. Where two fit, the first is the better default.
+//!
+//! - **They buy whenever they like, with no contract (a shop, an app, a
+//!   restaurant): [`ModifiedBgNbd`].** It is the default of
+//!   [`ModelValuation`], fits as quickly as the BG/NBD, and lets a customer
+//!   drop out right after their first purchase, so someone who bought once
+//!   long ago is not taken for certainly alive.
+//! - **The same, when a customer may drop out at any moment, not only
+//!   right after a purchase: [`ParetoNbd`].** The model the literature
+//!   started from, and the benchmark the others are checked against. Its
+//!   likelihood needs hypergeometric series, so it fits more slowly; use it
+//!   to check the modified BG/NBD on your data, or when it fits the holdout
+//!   ([`holdout_table`]) better.
+//! - **The same, to match published results or other tools: [`BgNbd`].**
+//!   Widely used and quick, but its P(alive) of a customer who never bought
+//!   again is always 1: do not use it to find lost one-time buyers.
+//! - **They can buy only at fixed occasions (a yearly donation drive, an
+//!   annual event, each issue of a magazine): [`BgBb`].** It counts
+//!   opportunities taken out of opportunities offered; a model of
+//!   continuous time would read the gaps between occasions as signs of
+//!   leaving.
+//! - **They hold a contract they renew or cancel each period (a
+//!   subscription): [`RetentionModel`].** Leaving is observed, so the
+//!   question is only when: [`RetentionModel::sbg`] when each subscriber's
+//!   chance of cancelling stays the same over their tenure,
+//!   [`RetentionModel::bdw`] when it changes with tenure (falling, as
+//!   subscribers settle in, is the usual case).
+//! - **What each purchase is worth: [`GammaGamma`],** next to any of the
+//!   first three. It assumes that how much a customer spends does not depend
+//!   on how often they buy: check that the two are not correlated across
+//!   your repeat customers before trusting its values.
 
 // The models are written with the literature's one-letter parameter names
 // (r, α, a, b, s, β, p, q, x, T), compare floats exactly where an exact
@@ -63,11 +101,15 @@
 
 mod bgbb;
 mod bgnbd;
+mod covariates;
 #[cfg(feature = "csv")]
 mod csv;
 pub(crate) mod data;
+mod dert;
 mod gamma_gamma;
 mod holdout;
+mod intervals;
+mod model;
 mod modified_bgnbd;
 mod optim;
 mod pareto_nbd;
@@ -81,18 +123,27 @@ use chrono::NaiveDate;
 
 pub use bgbb::{BgBb, BgBbFit, DiscretePattern};
 pub use bgnbd::{BgNbd, BgNbdFit};
+pub use covariates::{
+    Coefficient, CovariateData, CovariateError, CovariateFit, CovariateKind, CovariateModel, CovariateOptions,
+    CovariateSpec, CovariateTable, IndividualModel, LikelihoodRatio, MAX_COEFFICIENTS, Process, likelihood_ratio_test,
+};
 #[cfg(feature = "csv")]
 pub use csv::read_summary_csv;
 pub use data::{FitData, SpendData};
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use holdout::{HoldoutData, HoldoutRow, holdout_table};
+pub use intervals::{
+    Interval, IntervalOptions, PurchaseIntervals, customer_bootstrap_draws, intervals, parametric_draws, percentile,
+    purchase_intervals, spend_draws, value_intervals,
+};
+pub use model::{Fit, History, PurchaseModel};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
 pub use optim::{FitOptions, FitReport, Stop};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use retention::{RetentionFit, RetentionModel};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};
-pub use valuation::{Assessment, ModelValuation, PurchaseModel};
-pub use value::{MAX_PERIODS, lifetime_value};
+pub use valuation::{Assessment, ModelChoice, ModelValuation};
+pub use value::{ClvTerms, MAX_PERIODS, lifetime_value, lifetime_value_by_periods};
 
 use crate::{Money, MoneyError};
 

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clv::bgnbd::{self, Dropout};
-use crate::clv::{BgNbd, ClvError, FitData, FitOptions, FitReport, TimeUnit};
+use crate::clv::{BgNbd, ClvError, Fit, FitData, FitOptions, History, PurchaseModel};
 
 /// A modified BG/NBD (MBG/NBD) model: while alive, a customer buys as a
 /// Poisson process with rate λ ~ Gamma(r, α); right after the first purchase
@@ -21,38 +21,23 @@ use crate::clv::{BgNbd, ClvError, FitData, FitOptions, FitReport, TimeUnit};
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::clv::ModifiedBgNbd;
+/// use customer_lifecycle::clv::{History, ModifiedBgNbd, PurchaseModel};
 ///
 /// // The MBG/NBD fitted to the CDNOW cohort, in weeks.
 /// let model = ModifiedBgNbd::new(0.525, 6.183, 0.891, 1.614)?;
-/// assert!(model.p_alive(0, 0.0, 38.86) < 1.0); // a BG/NBD would say 1
-/// let (x, t_x, t) = (2, 30.43, 38.86);
-/// assert!(model.expected_purchases(x, t_x, t, 39.0) > model.expected_purchases(x, 10.0, t, 39.0));
+/// assert!(model.p_alive(History { frequency: 0, recency: 0.0, age: 38.86 }) < 1.0); // a BG/NBD would say 1
+/// let recent = History { frequency: 2, recency: 30.43, age: 38.86 };
+/// let lapsed = History { recency: 10.0, ..recent };
+/// assert!(model.expected_purchases(recent, 39.0) > model.expected_purchases(lapsed, 39.0));
 /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ModifiedBgNbd(BgNbd);
 
-/// A fitted [`ModifiedBgNbd`] with what the fit found out; a small serde
-/// value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModifiedBgNbdFit {
-    /// The maximum-likelihood parameters.
-    pub model: ModifiedBgNbd,
-    /// The log-likelihood total at the optimum (without the penalty).
-    pub log_likelihood: f64,
-    /// Standard errors of `[r, α, a, b]` from the Hessian, or `None` when
-    /// the Hessian is not positive definite.
-    pub standard_errors: Option<[f64; 4]>,
-    /// Iterations, evaluations, the gradient norm at the optimum and how
-    /// the stop was decided.
-    pub report: FitReport,
-    /// The number of customers fitted (the total count).
-    pub customers: f64,
-    /// The time unit of the data, when known.
-    pub time_unit: Option<TimeUnit>,
-}
+/// A fitted [`ModifiedBgNbd`]: the generic [`Fit`] (the same JSON as
+/// before).
+pub type ModifiedBgNbdFit = Fit<ModifiedBgNbd>;
 
 impl ModifiedBgNbd {
     /// A model with parameters `r`, `α`, `a`, `b`.
@@ -82,6 +67,17 @@ impl ModifiedBgNbd {
     /// The second shape of the dropout-probability distribution.
     pub fn b(&self) -> f64 {
         self.0.b()
+    }
+}
+
+impl PurchaseModel for ModifiedBgNbd {
+    fn name(&self) -> &'static str {
+        "MBG/NBD"
+    }
+
+    /// `r`, `alpha`, `a`, `b`.
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        self.0.named()
     }
 
     /// Fits the model by maximum likelihood, from the fixed start
@@ -114,7 +110,7 @@ impl ModifiedBgNbd {
     /// # Example
     ///
     /// ```
-    /// use customer_lifecycle::clv::{FitData, FitOptions, ModifiedBgNbd};
+    /// use customer_lifecycle::clv::{FitData, FitOptions, ModifiedBgNbd, PurchaseModel};
     ///
     /// let data = FitData::from_rows([(0, 0.0, 38.0, 500.0), (2, 30.4, 38.9, 120.0), (5, 36.0, 38.0, 40.0), (1, 8.0, 37.0, 90.0)])?;
     /// let fit = ModifiedBgNbd::fit(&data, &FitOptions::default())?;
@@ -127,16 +123,8 @@ impl ModifiedBgNbd {
     /// assert!(matches!(err, customer_lifecycle::clv::ClvError::Unbounded { parameter: "r" | "alpha", towards: "infinity" }));
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
     /// ```
-    pub fn fit(data: &FitData, options: &FitOptions) -> Result<ModifiedBgNbdFit, ClvError> {
-        let fit = bgnbd::fit(data, options, Dropout::AlsoAtFirst)?;
-        Ok(ModifiedBgNbdFit {
-            model: ModifiedBgNbd(fit.model),
-            log_likelihood: fit.log_likelihood,
-            standard_errors: fit.standard_errors,
-            report: fit.report,
-            customers: fit.customers,
-            time_unit: fit.time_unit,
-        })
+    fn fit(data: &FitData, options: &FitOptions) -> Result<Fit<ModifiedBgNbd>, ClvError> {
+        Ok(bgnbd::fit(data, options, Dropout::AlsoAtFirst)?.map(ModifiedBgNbd))
     }
 
     /// The log-likelihood total of the data under the model.
@@ -144,13 +132,13 @@ impl ModifiedBgNbd {
     /// # Complexity
     ///
     /// O(patterns).
-    pub fn log_likelihood(&self, data: &FitData) -> f64 {
+    fn log_likelihood(&self, data: &FitData) -> f64 {
         let p = [self.r(), self.alpha(), self.a(), self.b()];
         -bgnbd::negative_log_likelihood(data, &p, &mut [0.0; 4], Dropout::AlsoAtFirst)
     }
 
-    /// The probability that a customer with history `(x, t_x, T)` is still
-    /// alive at `T`; below 1 for `x = 0` too.
+    /// The probability that a customer with this history is still alive at
+    /// `T`; below 1 for `x = 0` too.
     ///
     /// # Formula
     ///
@@ -159,56 +147,72 @@ impl ModifiedBgNbd {
     /// # Complexity
     ///
     /// O(1).
-    pub fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        self.0.p_alive_when(x, t_x, t, Dropout::AlsoAtFirst)
+    fn p_alive(&self, history: History) -> f64 {
+        self.0.p_alive_when(history, Dropout::AlsoAtFirst)
     }
 
     /// Expected purchases in the next `horizon` time units for a customer
-    /// with history `(x, t_x, T)`.
+    /// with this history.
     ///
     /// # Formula
     ///
     /// With `z = t/(α+T+t)`:
     /// `E[X(t)] = (a+b+x)/(a−1) · [1 − (1−z)^(r+x) ₂F₁(r+x, b+x+1; a+b+x; z)] · P(alive)`,
-    /// summed after Euler's transformation as for the [`BgNbd`].
+    /// summed after Euler's transformation as for the [`BgNbd`]. For a new
+    /// customer this is `b/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b+1; a+b; t/(α+t))]`.
     ///
     /// # Complexity
     ///
     /// O(terms of the series), a few dozen unless `t ≫ α + T`.
-    pub fn expected_purchases(&self, x: u32, t_x: f64, t: f64, horizon: f64) -> f64 {
-        self.0.expected_purchases_when(x, t_x, t, horizon, Dropout::AlsoAtFirst)
+    fn expected_purchases(&self, history: History, horizon: f64) -> f64 {
+        self.0.expected_purchases_when(history, horizon, Dropout::AlsoAtFirst)
     }
 
-    /// Expected purchases in the first `horizon` time units after a new
-    /// customer's first purchase.
+    /// `P(X(t) = x)` for a new customer, as the BG/NBD's (Fader, Hardie &
+    /// Lee 2005, eq. 8) with one more chance to drop out.
     ///
     /// # Formula
     ///
-    /// `E[X(t)] = b/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b+1; a+b; t/(α+t))]`,
-    /// which is [`expected_purchases`](Self::expected_purchases) at
-    /// `x = t_x = T = 0`.
+    /// With `NB(j) = Γ(r+j)/(Γ(r) j!) (α/(α+t))^r (t/(α+t))^j`:
+    /// `P(X(t) = x) = B(a, b+x+1)/B(a, b) · NB(x) + B(a+1, b+x)/B(a, b) · [1 − Σ_{j<x} NB(j)]`:
+    /// alive after `x + 1` chances to drop out, or gone at the last of them.
     ///
     /// # Complexity
     ///
-    /// O(terms of the series).
-    pub fn expected_purchases_new(&self, horizon: f64) -> f64 {
-        self.expected_purchases(0, 0.0, 0.0, horizon)
+    /// O(x), and O(terms of the tail) where the tail is small.
+    fn purchases_pmf(&self, purchases: u32, horizon: f64) -> f64 {
+        self.0.pmf_when(purchases, horizon, Dropout::AlsoAtFirst)
     }
 
-    /// Simulates `customers` customers observed for `t` time units after
+    /// Discounted expected residual transactions, as the [`BgNbd`]'s with
+    /// `p ~ Beta(a, b+x+1)` given alive: see [`PurchaseModel::dert`].
+    ///
+    /// # Formula
+    ///
+    /// `DERT = P(alive) (r+x) ∫₀¹ f(p; a, b+x+1) U(1, 1−r−x; δ(α+T)/p) / p dp`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError::InvalidParameter`] unless `discount_rate` is positive
+    /// and finite; [`ClvError::NonFiniteResult`] when the quadrature does
+    /// not settle.
+    fn dert(&self, history: History, discount_rate: f64) -> Result<f64, ClvError> {
+        self.0.dert_when(history, discount_rate, Dropout::AlsoAtFirst)
+    }
+
+    /// Simulates `customers` customers observed for `age` time units after
     /// their first purchase, from a seed (`ChaCha8`).
     ///
     /// # Errors
     ///
-    /// [`ClvError::InvalidParameter`] when `t` is not positive and finite.
+    /// [`ClvError::InvalidParameter`] when `age` is not positive and finite.
     ///
     /// # Complexity
     ///
     /// O(customers + purchases).
     #[cfg(feature = "sim")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
-    pub fn simulate(&self, customers: usize, t: f64, seed: u64) -> Result<FitData, ClvError> {
-        self.0.simulate_when(customers, t, seed, Dropout::AlsoAtFirst)
+    fn simulate(&self, customers: usize, age: f64, seed: u64) -> Result<FitData, ClvError> {
+        self.0.simulate_when(customers, age, seed, Dropout::AlsoAtFirst)
     }
 }
 
@@ -256,7 +260,12 @@ mod tests {
         let m = ModifiedBgNbd::new(r, alpha, a, b).unwrap();
         // P(alive) for a one-time buyer: 1/(1 + a/b · ((α+T)/α)^r).
         let t = 38.86;
-        assert!((m.p_alive(0, 0.0, t) - 1.0 / (1.0 + a / b * ((alpha + t) / alpha).powf(r))).abs() < 1e-14);
+        assert!(
+            (m.p_alive(History { frequency: 0, recency: 0.0, age: t })
+                - 1.0 / (1.0 + a / b * ((alpha + t) / alpha).powf(r)))
+            .abs()
+                < 1e-14
+        );
         // Conditional expectation, untransformed, on small arguments.
         let (x, tx, h) = (2u32, 30.43, 39.0);
         let xf = f64::from(x);
@@ -264,7 +273,7 @@ mod tests {
         let f = crate::clv::special::hyp2f1(r + xf, b + xf + 1.0, a + b + xf, z);
         let num = (a + b + xf) / (a - 1.0) * (1.0 - ((alpha + t) / (alpha + t + h)).powf(r + xf) * f);
         let den = 1.0 + a / (b + xf) * ((alpha + t) / (alpha + tx)).powf(r + xf);
-        assert!((m.expected_purchases(x, tx, t, h) - num / den).abs() < 1e-10);
+        assert!((m.expected_purchases(History { frequency: x, recency: tx, age: t }, h) - num / den).abs() < 1e-10);
         // The new-customer form.
         let f0 = crate::clv::special::hyp2f1(r, b + 1.0, a + b, h / (alpha + h));
         let new = b / (a - 1.0) * (1.0 - (alpha / (alpha + h)).powf(r) * f0);

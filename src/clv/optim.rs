@@ -399,7 +399,7 @@ fn newton_step<const N: usize>(
 /// (the step actually taken, after rounding, divides), then symmetrised:
 /// N evaluations of `grad_fn`.
 #[allow(clippy::needless_range_loop)]
-fn forward_hessian<const N: usize>(
+pub(crate) fn forward_hessian<const N: usize>(
     point: &[f64; N],
     grad: &[f64; N],
     step: impl Fn(f64) -> f64,
@@ -463,7 +463,7 @@ pub(crate) fn standard_errors<const N: usize>(
 
 /// The inverse of a symmetric positive-definite matrix by Cholesky, or `None`.
 #[allow(clippy::needless_range_loop)]
-fn invert_spd<const N: usize>(m: &[[f64; N]; N]) -> Option<[[f64; N]; N]> {
+pub(crate) fn invert_spd<const N: usize>(m: &[[f64; N]; N]) -> Option<[[f64; N]; N]> {
     let mut l = [[0.0; N]; N];
     for i in 0..N {
         for j in 0..=i {

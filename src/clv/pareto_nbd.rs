@@ -12,23 +12,25 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clv::optim::{self, FitOptions, FitReport};
+use crate::clv::bgnbd::NegativeBinomial;
+use crate::clv::optim::{self, FitOptions};
 use crate::clv::special::{
     digamma, exp_integral, ln_gamma, ln_hyp2f1_one, ln_hyp2f1_one_with_gradient, log_add_exp, log_sub_exp,
 };
-use crate::clv::{ClvError, FitData, TimeUnit, check_positive};
+use crate::clv::{ClvError, Fit, FitData, History, PurchaseModel, check_positive, dert};
 
 /// A Pareto/NBD model: the four parameters, each positive and finite.
 ///
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::clv::ParetoNbd;
+/// use customer_lifecycle::clv::{History, ParetoNbd, PurchaseModel};
 ///
 /// // The published CDNOW fit, in weeks.
 /// let model = ParetoNbd::new(0.553, 10.578, 0.606, 11.669)?;
-/// assert!(model.p_alive(2, 30.0, 38.0) > model.p_alive(2, 10.0, 38.0));
-/// assert!(model.expected_purchases(2, 30.0, 38.0, 52.0) > 0.0);
+/// let recent = History { frequency: 2, recency: 30.0, age: 38.0 };
+/// assert!(model.p_alive(recent) > model.p_alive(History { recency: 10.0, ..recent }));
+/// assert!(model.expected_purchases(recent, 52.0) > 0.0);
 /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -56,24 +58,8 @@ impl TryFrom<RawParetoNbd> for ParetoNbd {
     }
 }
 
-/// A fitted [`ParetoNbd`] with what the fit found out; a small serde value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ParetoNbdFit {
-    /// The maximum-likelihood parameters.
-    pub model: ParetoNbd,
-    /// The log-likelihood total at the optimum (without the penalty).
-    pub log_likelihood: f64,
-    /// Standard errors of `[r, α, s, β]`, or `None` when the Hessian is not
-    /// positive definite.
-    pub standard_errors: Option<[f64; 4]>,
-    /// Iterations, evaluations, the gradient norm at the optimum and how
-    /// the stop was decided.
-    pub report: FitReport,
-    /// The number of customers fitted.
-    pub customers: f64,
-    /// The time unit of the data, when known.
-    pub time_unit: Option<TimeUnit>,
-}
+/// A fitted [`ParetoNbd`]: the generic [`Fit`] (the same JSON as before).
+pub type ParetoNbdFit = Fit<ParetoNbd>;
 
 impl ParetoNbd {
     /// A model with parameters `r`, `α`, `s`, `β`.
@@ -109,6 +95,28 @@ impl ParetoNbd {
         self.beta
     }
 
+    /// `(ln of the alive term, ln of the bracket)` for one history, without
+    /// the factors shared by every customer with the same `x`.
+    fn terms(&self, h: History) -> (f64, f64) {
+        bracket(self.r, self.alpha, self.s, self.beta, f64::from(h.frequency), h.recency, h.age)
+    }
+
+    fn unconditional(&self, x: f64, t: f64, horizon: f64) -> f64 {
+        let span = ((self.beta + t + horizon) / (self.beta + t)).ln();
+        (self.r + x) / (self.alpha + t) * (self.beta + t) * exp_integral(self.s - 1.0, span)
+    }
+}
+
+impl PurchaseModel for ParetoNbd {
+    fn name(&self) -> &'static str {
+        "Pareto/NBD"
+    }
+
+    /// `r`, `alpha`, `s`, `beta`.
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        vec![("r", self.r), ("alpha", self.alpha), ("s", self.s), ("beta", self.beta)]
+    }
+
     /// Fits the model by maximum likelihood from the fixed start
     /// `r = α = s = β = 1`, with analytic gradients (the hypergeometric
     /// series is differentiated term by term).
@@ -139,14 +147,14 @@ impl ParetoNbd {
     /// # Example
     ///
     /// ```
-    /// use customer_lifecycle::clv::{FitData, FitOptions, ParetoNbd};
+    /// use customer_lifecycle::clv::{FitData, FitOptions, ParetoNbd, PurchaseModel};
     ///
     /// let data = FitData::from_rows([(0, 0.0, 30.0, 60.0), (1, 10.0, 30.0, 25.0), (4, 28.0, 30.0, 15.0), (2, 5.0, 30.0, 10.0)])?;
     /// let fit = ParetoNbd::fit(&data, &FitOptions::default())?;
     /// assert!(fit.log_likelihood < 0.0);
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
     /// ```
-    pub fn fit(data: &FitData, options: &FitOptions) -> Result<ParetoNbdFit, ClvError> {
+    fn fit(data: &FitData, options: &FitOptions) -> Result<Fit<ParetoNbd>, ClvError> {
         data.check_identifiable()?;
         // Searched in canonical units (time by the mean T, weights by their
         // total) and mapped back: α and β times the time scale.
@@ -156,10 +164,10 @@ impl ParetoNbd {
         let min = optim::minimise(options, ["r", "alpha", "s", "beta"], scales.penalty(options), nll)?;
         let [r, alpha, s, beta] = scales.natural(&min.params);
         let model = ParetoNbd::new(r, alpha, s, beta)?;
-        Ok(ParetoNbdFit {
+        Ok(Fit {
             model,
             log_likelihood: model.log_likelihood(data),
-            standard_errors: scales.standard_errors(optim::standard_errors(&min.params, nll)),
+            standard_errors: scales.standard_errors(optim::standard_errors(&min.params, nll)).map(Vec::from),
             report: min.report,
             customers: data.customers(),
             time_unit: data.time_unit,
@@ -171,18 +179,12 @@ impl ParetoNbd {
     /// # Complexity
     ///
     /// O(patterns × series terms).
-    pub fn log_likelihood(&self, data: &FitData) -> f64 {
+    fn log_likelihood(&self, data: &FitData) -> f64 {
         -negative_log_likelihood(data, &[self.r, self.alpha, self.s, self.beta])
     }
 
-    /// `(ln of the alive term, ln of the bracket)` for one history, without
-    /// the factors shared by every customer with the same `x`.
-    fn terms(&self, x: u32, t_x: f64, t: f64) -> (f64, f64) {
-        bracket(self.r, self.alpha, self.s, self.beta, f64::from(x), t_x, t)
-    }
-
-    /// The probability that a customer with history `(x, t_x, T)` is still
-    /// alive at `T`.
+    /// The probability that a customer with this history is still alive at
+    /// `T`.
     ///
     /// # Formula
     ///
@@ -192,13 +194,13 @@ impl ParetoNbd {
     /// # Complexity
     ///
     /// O(series terms).
-    pub fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        let (alive, total) = self.terms(x, t_x, t);
+    fn p_alive(&self, history: History) -> f64 {
+        let (alive, total) = self.terms(history);
         (alive - total).exp().min(1.0)
     }
 
     /// Expected purchases in the next `horizon` time units for a customer
-    /// with history `(x, t_x, T)`.
+    /// with this history.
     ///
     /// # Formula
     ///
@@ -208,16 +210,11 @@ impl ParetoNbd {
     /// # Complexity
     ///
     /// O(series terms).
-    pub fn expected_purchases(&self, x: u32, t_x: f64, t: f64, horizon: f64) -> f64 {
+    fn expected_purchases(&self, history: History, horizon: f64) -> f64 {
         if horizon <= 0.0 {
             return 0.0;
         }
-        self.unconditional(f64::from(x), t, horizon) * self.p_alive(x, t_x, t)
-    }
-
-    fn unconditional(&self, x: f64, t: f64, horizon: f64) -> f64 {
-        let span = ((self.beta + t + horizon) / (self.beta + t)).ln();
-        (self.r + x) / (self.alpha + t) * (self.beta + t) * exp_integral(self.s - 1.0, span)
+        self.unconditional(f64::from(history.frequency), history.age, horizon) * self.p_alive(history)
     }
 
     /// Expected purchases in the first `horizon` time units after a new
@@ -230,25 +227,79 @@ impl ParetoNbd {
     /// # Complexity
     ///
     /// O(1).
-    pub fn expected_purchases_new(&self, horizon: f64) -> f64 {
+    fn expected_purchases_new(&self, horizon: f64) -> f64 {
         if horizon <= 0.0 { 0.0 } else { self.unconditional(0.0, 0.0, horizon) }
     }
 
-    /// Simulates `customers` customers observed for `t` time units after
+    /// `P(X(t) = x)` for a new customer (as in Fader & Hardie's note on the
+    /// Pareto/NBD's probability mass function): alive throughout, or gone at
+    /// a moment `τ < t` with `x` purchases before it.
+    ///
+    /// # Formula
+    ///
+    /// With `NB(x; τ) = Γ(r+x)/(Γ(r) x!) (α/(α+τ))^r (τ/(α+τ))^x`:
+    /// `P(X(t) = x) = NB(x; t) (β/(β+t))^s + ∫₀^t NB(x; τ) · (s/β) (β/(β+τ))^(s+1) dτ`,
+    /// the integral (a Gauss hypergeometric function in the note) taken by
+    /// adaptive Gauss–Kronrod quadrature to a relative tolerance of 1e-10.
+    ///
+    /// # Complexity
+    ///
+    /// O(quadrature nodes), a few hundred evaluations of the integrand.
+    fn purchases_pmf(&self, purchases: u32, horizon: f64) -> f64 {
+        if horizon.is_nan() || horizon <= 0.0 {
+            return if purchases == 0 { 1.0 } else { 0.0 };
+        }
+        let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
+        let nb = |tau: f64| NegativeBinomial::new(r, alpha, tau).ln_pmf(purchases);
+        let alive = (nb(horizon) + s * (beta / (beta + horizon)).ln()).exp();
+        let density = |tau: f64| (nb(tau) + (s / beta).ln() + (s + 1.0) * (beta / (beta + tau)).ln()).exp();
+        let gone = dert::integrate(density, 0.0, horizon, 1e-10).unwrap_or(f64::NAN);
+        (alive + gone).min(1.0)
+    }
+
+    /// Discounted expected residual transactions in closed form (Fader,
+    /// Hardie & Lee 2005, "RFM and CLV", with the Tricomi function
+    /// rewritten by Kummer's transformation).
+    ///
+    /// # Formula
+    ///
+    /// Given alive at `T`, `λ ~ Gamma(r+x, α+T)` and `μ ~ Gamma(s, β+T)`, so
+    /// `DERT = P(alive) · (r+x)/(α+T) · E[1/(δ+μ)]` with
+    /// `E[1/(δ+μ)] = (β+T)^s δ^(s−1) U(s, s; δ(β+T)) = (β+T) · U(1, 2−s; δ(β+T))`
+    /// and `U(1, 2−s; z) = ∫₀^∞ e^(−zu) (1+u)^(−s) du = e^z E_s(z)`. That is
+    /// evaluated by a continued fraction for `z ≥ 1` and by adaptive
+    /// quadrature of a bounded integrand below: both converge for any
+    /// `s, β > 0`, where the hypergeometric series of `U(s, s; z)` does not
+    /// (the instability `CLVTools` fixed in their PR #186).
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError::InvalidParameter`] unless `discount_rate` is positive
+    /// and finite; [`ClvError::NonFiniteResult`] if the result is not finite.
+    fn dert(&self, history: History, discount_rate: f64) -> Result<f64, ClvError> {
+        dert::check_rate(discount_rate)?;
+        let b = self.beta + history.age;
+        let u = dert::tricomi_u1(self.s, discount_rate * b)?;
+        let value =
+            self.p_alive(history) * (self.r + f64::from(history.frequency)) / (self.alpha + history.age) * b * u;
+        if value.is_finite() { Ok(value) } else { Err(ClvError::NonFiniteResult { quantity: "DERT" }) }
+    }
+
+    /// Simulates `customers` customers observed for `age` time units after
     /// their first purchase, from a seed (`ChaCha8`).
     ///
     /// # Errors
     ///
-    /// [`ClvError::InvalidParameter`] when `t` is not positive and finite.
+    /// [`ClvError::InvalidParameter`] when `age` is not positive and finite.
     ///
     /// # Complexity
     ///
     /// O(customers + purchases).
     #[cfg(feature = "sim")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
-    pub fn simulate(&self, customers: usize, t: f64, seed: u64) -> Result<FitData, ClvError> {
+    fn simulate(&self, customers: usize, age: f64, seed: u64) -> Result<FitData, ClvError> {
         use rand::SeedableRng;
         use rand_distr::{Distribution, Exp1, Gamma};
+        let t = age;
         check_positive("t", t)?;
         let refuse = |name, value| ClvError::InvalidParameter { name, value, reason: "the sampler refused it" };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -345,7 +396,50 @@ fn ln_tail_with_gradient(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) 
 }
 
 /// The negative log-likelihood and its analytic gradient in `[r, α, s, β]`.
-fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
+///
+/// Large data are cut into [`BLOCKS`] blocks of consecutive rows, fixed by
+/// the data alone, summed on every core (feature `parallel`) and added in
+/// block order: the same sums for any number of threads.
+pub(crate) fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
+    let rows = data.x.len();
+    let parts = if rows < BLOCKS * MIN_BLOCK {
+        vec![runs_value_and_gradient(data, p, &data.groups().collect::<Vec<_>>())]
+    } else {
+        let size = rows.div_ceil(BLOCKS);
+        let mut blocks: Vec<Vec<(u32, usize, usize)>> = vec![Vec::new(); rows.div_ceil(size)];
+        for (x, start, end) in data.groups() {
+            // A run crossing a block's end is cut there.
+            let mut at = start;
+            while at < end {
+                let cut = ((at / size + 1) * size).min(end);
+                blocks[at / size].push((x, at, cut));
+                at = cut;
+            }
+        }
+        crate::util::par_map(&blocks, |runs| runs_value_and_gradient(data, p, runs))
+    };
+    let mut total = 0.0;
+    let mut g = [0.0; 4];
+    for (t, part) in parts {
+        total += t;
+        for k in 0..4 {
+            g[k] += part[k];
+        }
+    }
+    for k in 0..4 {
+        grad[k] = -g[k];
+    }
+    -total
+}
+
+/// The blocks of rows [`value_and_gradient`] sums apart on large data.
+const BLOCKS: usize = 16;
+/// The least rows per block worth cutting the data.
+const MIN_BLOCK: usize = 256;
+
+/// The log-likelihood and its gradient summed over `runs`, `(x, start,
+/// end)` row ranges of equal `x` (a run of the data, or part of one).
+fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, usize)]) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *p;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
     let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
@@ -354,17 +448,21 @@ fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 
     // remembered with the run's number as a stamp.
     let mut at_t = TailCache::new(data.t_levels.values.len());
     let mut at_tx = TailCache::new(data.t_x_levels.values.len());
+    // ln(α + T) and ln(β + T) per distinct T, not per row.
+    let ln_at: Vec<(f64, f64)> = data.t_levels.values.iter().map(|&t| ((alpha + t).ln(), (beta + t).ln())).collect();
     let mut total = 0.0;
     let mut g = [0.0; 4];
-    for (run, (x, start, end)) in data.groups().enumerate() {
+    for (run, &(x, start, end)) in runs.iter().enumerate() {
         let xf = f64::from(x);
         let mut weight = 0.0;
         for i in start..end {
             let count = data.count[i];
             let t = data.t[i];
             weight += count;
-            let alive = -(r + xf) * (alpha + t).ln() - s * (beta + t).ln();
-            let d_alive = [-(alpha + t).ln(), -(r + xf) / (alpha + t), -(beta + t).ln(), -s / (beta + t)];
+            debug_assert_eq!(data.t_levels.values[data.t_levels.index[i] as usize].to_bits(), t.to_bits());
+            let (la, lb) = ln_at[data.t_levels.index[i] as usize];
+            let alive = -(r + xf) * la - s * lb;
+            let d_alive = [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)];
             let (l1, g1) =
                 at_tx.get(run, data.t_x_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, data.t_x[i]));
             let (l2, g2) = at_t.get(run, data.t_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, t));
@@ -390,10 +488,7 @@ fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 
         g[2] += weight * ln_beta;
         g[3] += weight * s / beta;
     }
-    for k in 0..4 {
-        grad[k] = -g[k];
-    }
-    -total
+    (total, g)
 }
 
 /// Tails with their gradients, one per level of a column, valid for the
@@ -452,6 +547,30 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "sim")]
+    #[test]
+    fn blocked_sums_are_the_same_on_any_threads_and_close_to_one_block() {
+        let model = ParetoNbd::new(0.55, 10.5, 0.6, 11.7).unwrap();
+        let data = model.simulate(3 * BLOCKS * MIN_BLOCK, 39.0, 7).unwrap();
+        assert!(data.x.len() >= BLOCKS * MIN_BLOCK, "the data are cut into blocks");
+        let p = [0.5, 9.0, 0.7, 12.0];
+        let on = |threads| {
+            crate::util::on_threads(threads, || {
+                let mut g = [0.0; 4];
+                (value_and_gradient(&data, &p, &mut g), g)
+            })
+        };
+        let one = on(1);
+        assert_eq!(on(2), one);
+        assert_eq!(on(3), one);
+        let runs: Vec<_> = data.groups().collect();
+        let (whole, g) = runs_value_and_gradient(&data, &p, &runs);
+        assert!((one.0 + whole).abs() <= 1e-12 * whole.abs(), "{} vs {whole}", -one.0);
+        for k in 0..4 {
+            assert!((one.1[k] + g[k]).abs() <= 1e-10 * (1.0 + g[k].abs()), "{k}");
+        }
+    }
+
     #[test]
     fn gradient_matches_finite_differences() {
         let data = FitData::from_rows([
@@ -483,9 +602,9 @@ mod tests {
         let m = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
         // A customer who bought often and recently is very likely alive; one
         // who stopped long ago much less so.
-        assert!(m.p_alive(10, 38.0, 39.0) > 0.9);
-        assert!(m.p_alive(10, 2.0, 39.0) < 0.2);
-        assert!((m.p_alive(0, 0.0, 0.0) - 1.0).abs() < 1e-12);
+        assert!(m.p_alive(History { frequency: 10, recency: 38.0, age: 39.0 }) > 0.9);
+        assert!(m.p_alive(History { frequency: 10, recency: 2.0, age: 39.0 }) < 0.2);
+        assert!((m.p_alive(History::NEW) - 1.0).abs() < 1e-12);
         // s = 1 is a removable singularity.
         let one = ParetoNbd::new(0.5, 10.0, 1.0, 12.0).unwrap();
         let near = ParetoNbd::new(0.5, 10.0, 1.0 + 1e-7, 12.0).unwrap();

@@ -2,7 +2,7 @@
 //! frequency, recency, age `T` and mean repeat value, with purchases on the
 //! same calendar day collapsed into one as the literature does.
 //!
-//! [`PurchaseAggregate`] is the mergeable intermediate (DESIGN principle 4):
+//! [`PurchaseAggregate`] is the mergeable intermediate (see [aggregates merge](crate#aggregates-merge)):
 //! it is built from the purchases of one date range, merges with the
 //! aggregate of a disjoint range, and turns into a [`Summary`] once a
 //! calibration end and a time unit are chosen.
@@ -13,9 +13,10 @@ use chrono::{Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::clv::ClvError;
+use crate::consent::{Profiled, end_of_day_at};
 use crate::keys::KeyTable;
 use crate::util::radix_sort_by_key;
-use crate::{CustomerBase, EventKind, Money, Transaction};
+use crate::{CustomerBase, EventKind, Money, Transaction, TransactionLog};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
@@ -52,13 +53,16 @@ impl TimeUnit {
 /// let c: CustomerSummary = serde_json::from_str(
 ///     r#"{"customer_id":"7","frequency":2,"recency":30.43,"T":38.86,"monetary_value":22.35}"#,
 /// )?;
-/// assert_eq!(c.t, 38.86);
+/// assert_eq!((c.key.as_str(), c.t), ("7", 38.86));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerSummary {
-    /// The customer's key as it appeared in the log.
-    pub customer_id: String,
+    /// The customer's key as it appeared in the log (the shop's own key,
+    /// not a [`CustomerId`](crate::CustomerId)); `customer_id` in serde
+    /// and CSV.
+    #[serde(rename = "customer_id")]
+    pub key: String,
     /// Repeat purchases: distinct purchase days − 1.
     pub frequency: u32,
     /// Time from the first purchase day to the last one.
@@ -81,6 +85,10 @@ pub struct Summary {
     pub calibration_end: NaiveDate,
     /// One entry per customer.
     pub customers: Vec<CustomerSummary>,
+    /// Customers [`from_base`](Summary::from_base) left out for withheld
+    /// profiling consent (0 for a summary of records).
+    #[serde(default)]
+    pub left_out: usize,
 }
 
 /// One customer's purchases in an aggregate: enough to merge with a later
@@ -197,10 +205,22 @@ impl PurchaseAggregate {
                 rows.push(((u64::from(slot) << 32) | u64::from(day.cast_unsigned() ^ (1 << 31)), *amount));
             }
         }
+        PurchaseAggregate::from_rows(rows, span, largest, table.into_keys())
+    }
+
+    /// The aggregate of rows packed as `(customer slot << 32 | day from the
+    /// common era biased to sort as unsigned, amount)`, the slots numbering
+    /// `keys` in order of first row, the days spanning `span` and no amount
+    /// above `largest` (none below 0).
+    fn from_rows(
+        mut rows: Vec<(u64, i64)>,
+        span: Option<(i32, i32)>,
+        largest: i64,
+        keys: Vec<String>,
+    ) -> Result<Self, ClvError> {
         let Some((lo, hi)) = span else {
             return Ok(PurchaseAggregate::new());
         };
-        let keys = table.into_keys();
         // Rows are re-packed with only the bits slots and days need, and
         // ordered by customer slot (the order of first records), then day:
         // the rows of one customer's day are then adjacent.
@@ -330,7 +350,7 @@ impl PurchaseAggregate {
                     (c.total.minor_units() - c.first_day_amount.minor_units()) as f64 / 100.0 / f64::from(repeat_days)
                 };
                 CustomerSummary {
-                    customer_id: c.customer_id,
+                    key: c.customer_id,
                     frequency: repeat_days,
                     recency: (c.last_day - c.first_day).num_days() as f64 / unit,
                     t: (calibration_end - c.first_day).num_days() as f64 / unit,
@@ -338,7 +358,7 @@ impl PurchaseAggregate {
                 }
             })
             .collect();
-        Ok(Summary { time_unit, calibration_end, customers })
+        Ok(Summary { time_unit, calibration_end, customers, left_out: 0 })
     }
 }
 
@@ -453,7 +473,7 @@ impl Summary {
     ///     ("a", d("2024-03-01"), Money::from_minor(999)), // after the calibration end
     /// ];
     /// let s = Summary::from_records(log, d("2024-01-10"), TimeUnit::Days)?;
-    /// assert_eq!(s.customers[0].customer_id, "b");
+    /// assert_eq!(s.customers[0].key, "b");
     /// let a = &s.customers[1];
     /// assert_eq!((a.frequency, a.recency, a.t, a.monetary_value), (1, 4.0, 9.0, 5.0));
     /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
@@ -465,6 +485,69 @@ impl Summary {
     ) -> Result<Summary, ClvError> {
         PurchaseAggregate::from_records(records.into_iter().filter(|r| r.1 <= calibration_end))?
             .into_summary(calibration_end, time_unit)
+    }
+
+    /// As [`from_records(log.records(), …)`](Self::from_records), faster:
+    /// the log's customers are already numbered.
+    ///
+    /// # Errors
+    ///
+    /// As [`PurchaseAggregate::from_records`].
+    ///
+    /// # Complexity
+    ///
+    /// O(n) for n rows: no hashing, a radix sort.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(feature = "csv")] {
+    /// use customer_lifecycle::TransactionCsv;
+    /// use customer_lifecycle::clv::{Summary, TimeUnit};
+    ///
+    /// let text = "customer_id,date,amount\nana,2024-01-05,12.50\nbo,2024-01-06,3\nana,2024-01-09,1\n";
+    /// let log = TransactionCsv::new().read_log(text.as_bytes())?;
+    /// let end = "2024-01-10".parse()?;
+    /// let summary = Summary::from_log(&log, end, TimeUnit::Days)?;
+    /// assert_eq!(summary, Summary::from_records(log.records(), end, TimeUnit::Days)?);
+    /// assert_eq!(summary.customers[0].frequency, 1);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_log(
+        log: &TransactionLog,
+        calibration_end: NaiveDate,
+        time_unit: TimeUnit,
+    ) -> Result<Summary, ClvError> {
+        // The customers renumbered in order of their first row on or before
+        // the calibration end, as `from_records` numbers them.
+        let mut slot = vec![u32::MAX; log.keys().len()];
+        let mut keys = Vec::new();
+        let mut rows: Vec<(u64, i64)> = Vec::with_capacity(log.len());
+        let mut span: Option<(i32, i32)> = None;
+        let mut largest: i64 = 0;
+        for r in log.rows() {
+            if r.date > calibration_end {
+                continue;
+            }
+            if r.amount.is_negative() {
+                return Err(ClvError::NegativeAmount {
+                    customer_id: log.key(r).to_owned(),
+                    date: r.date,
+                    amount: r.amount,
+                });
+            }
+            let s = &mut slot[r.customer as usize];
+            if *s == u32::MAX {
+                *s = keys.len() as u32;
+                keys.push(log.key(r).to_owned());
+            }
+            let day = r.date.num_days_from_ce();
+            span = Some(span.map_or((day, day), |(lo, hi)| (lo.min(day), hi.max(day))));
+            largest = largest.max(r.amount.minor_units());
+            rows.push(((u64::from(*s) << 32) | u64::from(day.cast_unsigned() ^ (1 << 31)), r.amount.minor_units()));
+        }
+        PurchaseAggregate::from_rows(rows, span, largest, keys)?.into_summary(calibration_end, time_unit)
     }
 
     /// As [`from_records`](Self::from_records), over parsed [`Transaction`]s.
@@ -488,6 +571,9 @@ impl Summary {
     /// event's calendar day taken in UTC. Customers are keyed by their
     /// external key, or their id when they have none, and appear in the
     /// order they were added. Refunds are not purchases and are ignored.
+    /// Customers who withheld profiling consent at the end of
+    /// `calibration_end` or at their latest change are left out, counted
+    /// in [`left_out`](Summary::left_out).
     ///
     /// # Errors
     ///
@@ -516,8 +602,9 @@ impl Summary {
         time_unit: TimeUnit,
         offset: FixedOffset,
     ) -> Result<Summary, ClvError> {
+        let profiled = Profiled::as_of(base, end_of_day_at(calibration_end, offset));
         let mut records = Vec::new();
-        for customer in base.customers() {
+        for customer in profiled.customers {
             let key = customer.key().map_or_else(|| customer.id().to_string(), str::to_owned);
             for event in base.events(customer.id()).into_iter().flatten() {
                 if let EventKind::Purchase { amount } = event.kind {
@@ -525,13 +612,35 @@ impl Summary {
                 }
             }
         }
-        Summary::from_records(records, calibration_end, time_unit)
+        let mut summary = Summary::from_records(records, calibration_end, time_unit)?;
+        summary.left_out = profiled.left_out;
+        Ok(summary)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// The summary of a log is the summary of its records, customers
+        /// whose first row comes after the calibration end included.
+        #[test]
+        fn from_log_is_from_records(records in prop::collection::vec((0u8..12, 0u64..60, -1i64..5000), 0..200)) {
+            let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+            let end = NaiveDate::from_ymd_opt(2024, 2, 15).unwrap();
+            let log = TransactionLog::from_records(records.iter().map(|&(k, d, a)| {
+                (format!("c{k}"), start + chrono::Days::new(d), Money::from_minor(if a < 0 && d % 7 != 0 { 1 } else { a }))
+            }));
+            for unit in [TimeUnit::Days, TimeUnit::Weeks] {
+                prop_assert_eq!(Summary::from_log(&log, end, unit), Summary::from_records(log.records(), end, unit));
+            }
+        }
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::CustomerBase;
 use crate::clv::{
-    BgNbd, ClvError, FitData, FitOptions, GammaGamma, ModifiedBgNbd, SpendData, Summary, TimeUnit, lifetime_value,
+    BgNbd, ClvError, Fit, FitData, FitOptions, GammaGamma, History, ModifiedBgNbd, ParetoNbd, PurchaseModel, SpendData,
+    Summary, TimeUnit, lifetime_value_by_periods,
 };
 
-/// The purchase model behind a [`ModelValuation`]: what P(alive) and the
-/// expected purchases come from.
+/// The run-time choice of purchase model behind a [`ModelValuation`]:
+/// what P(alive) and the expected purchases come from. It implements
+/// [`PurchaseModel`] by handing each call to the model it holds.
 ///
 /// [`ModifiedBgNbd`] is the default ([`ModelValuation::fit`] fits it, and
 /// the crate's own computations are shown with it) because the BG/NBD takes
@@ -22,83 +24,128 @@ use crate::clv::{
 /// most bases) that is most of the lost. The MBG/NBD lets a customer drop
 /// out right after the first purchase too, so their P(alive) falls with
 /// time like everyone else's. The BG/NBD stays available for those who
-/// compare with tools built on it.
+/// compare with tools built on it, and the Pareto/NBD for those who
+/// prefer its dropout at any moment.
 ///
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::clv::{BgNbd, ModifiedBgNbd, PurchaseModel};
+/// use customer_lifecycle::clv::{BgNbd, History, ModelChoice, ModifiedBgNbd, PurchaseModel};
 ///
 /// // One purchase, 52 weeks ago.
-/// let mbg: PurchaseModel = ModifiedBgNbd::new(0.525, 6.183, 0.891, 1.614)?.into();
-/// let bg: PurchaseModel = BgNbd::new(0.243, 4.414, 0.793, 2.426)?.into();
-/// assert!(mbg.p_alive(0, 0.0, 52.0) < 0.5);
-/// assert_eq!(bg.p_alive(0, 0.0, 52.0), 1.0);
+/// let once = History { frequency: 0, recency: 0.0, age: 52.0 };
+/// let mbg: ModelChoice = ModifiedBgNbd::new(0.525, 6.183, 0.891, 1.614)?.into();
+/// let bg: ModelChoice = BgNbd::new(0.243, 4.414, 0.793, 2.426)?.into();
+/// assert!(mbg.p_alive(once) < 0.5);
+/// assert_eq!(bg.p_alive(once), 1.0);
 /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum PurchaseModel {
+pub enum ModelChoice {
     /// The modified BG/NBD: the default.
     ModifiedBgNbd(ModifiedBgNbd),
     /// The BG/NBD: P(alive) is 1 for every customer with no repeat purchase.
     BgNbd(BgNbd),
+    /// The Pareto/NBD.
+    ParetoNbd(ParetoNbd),
 }
 
-impl PurchaseModel {
-    /// The probability that a customer with history `(x, t_x, T)` is still
-    /// alive at `T` ([`ModifiedBgNbd::p_alive`], [`BgNbd::p_alive`]).
-    pub fn p_alive(&self, x: u32, t_x: f64, t: f64) -> f64 {
-        match self {
-            PurchaseModel::ModifiedBgNbd(m) => m.p_alive(x, t_x, t),
-            PurchaseModel::BgNbd(m) => m.p_alive(x, t_x, t),
+/// Hands a call to the model a [`ModelChoice`] holds.
+macro_rules! each {
+    ($choice:expr, $m:ident => $call:expr) => {
+        match $choice {
+            ModelChoice::ModifiedBgNbd($m) => $call,
+            ModelChoice::BgNbd($m) => $call,
+            ModelChoice::ParetoNbd($m) => $call,
         }
+    };
+}
+
+impl PurchaseModel for ModelChoice {
+    fn name(&self) -> &'static str {
+        each!(self, m => m.name())
     }
 
-    /// Expected purchases in the next `horizon` time units for a customer
-    /// with history `(x, t_x, T)`.
-    pub fn expected_purchases(&self, x: u32, t_x: f64, t: f64, horizon: f64) -> f64 {
-        match self {
-            PurchaseModel::ModifiedBgNbd(m) => m.expected_purchases(x, t_x, t, horizon),
-            PurchaseModel::BgNbd(m) => m.expected_purchases(x, t_x, t, horizon),
-        }
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        each!(self, m => m.parameters())
     }
 
-    /// Expected purchases in the first `horizon` time units after a new
-    /// customer's first purchase.
-    pub fn expected_purchases_new(&self, horizon: f64) -> f64 {
-        match self {
-            PurchaseModel::ModifiedBgNbd(m) => m.expected_purchases_new(horizon),
-            PurchaseModel::BgNbd(m) => m.expected_purchases_new(horizon),
-        }
+    /// Fits the default, the [`ModifiedBgNbd`]: a choice is made by
+    /// fitting the model chosen and converting it (`into()`).
+    fn fit(data: &FitData, options: &FitOptions) -> Result<Fit<ModelChoice>, ClvError> {
+        Ok(ModifiedBgNbd::fit(data, options)?.map(ModelChoice::from))
+    }
+
+    fn log_likelihood(&self, data: &FitData) -> f64 {
+        each!(self, m => m.log_likelihood(data))
+    }
+
+    fn p_alive(&self, history: History) -> f64 {
+        each!(self, m => m.p_alive(history))
+    }
+
+    fn expected_purchases(&self, history: History, horizon: f64) -> f64 {
+        each!(self, m => m.expected_purchases(history, horizon))
+    }
+
+    fn expected_purchases_new(&self, horizon: f64) -> f64 {
+        each!(self, m => m.expected_purchases_new(horizon))
+    }
+
+    fn purchases_pmf(&self, purchases: u32, horizon: f64) -> f64 {
+        each!(self, m => m.purchases_pmf(purchases, horizon))
+    }
+
+    fn dert(&self, history: History, discount_rate: f64) -> Result<f64, ClvError> {
+        each!(self, m => m.dert(history, discount_rate))
+    }
+
+    #[cfg(feature = "sim")]
+    fn simulate(&self, customers: usize, age: f64, seed: u64) -> Result<FitData, ClvError> {
+        each!(self, m => m.simulate(customers, age, seed))
     }
 }
 
-impl From<ModifiedBgNbd> for PurchaseModel {
+impl From<ModifiedBgNbd> for ModelChoice {
     fn from(model: ModifiedBgNbd) -> Self {
-        PurchaseModel::ModifiedBgNbd(model)
+        ModelChoice::ModifiedBgNbd(model)
     }
 }
 
-impl From<BgNbd> for PurchaseModel {
+impl From<BgNbd> for ModelChoice {
     fn from(model: BgNbd) -> Self {
-        PurchaseModel::BgNbd(model)
+        ModelChoice::BgNbd(model)
+    }
+}
+
+impl From<ParetoNbd> for ModelChoice {
+    fn from(model: ParetoNbd) -> Self {
+        ModelChoice::ParetoNbd(model)
     }
 }
 
 /// Values customers with fitted models: P(alive) and expected purchases
-/// from the purchase model (the [`ModifiedBgNbd`] by default: see
-/// [`PurchaseModel`] for why not the BG/NBD), and CLV from those expected
-/// purchases times the Gamma-Gamma expected value per purchase, discounted
-/// ([`lifetime_value`]).
+/// from the purchase model `M` (any [`PurchaseModel`]; by default the
+/// run-time [`ModelChoice`], which [`fit`](Self::fit) sets to the
+/// [`ModifiedBgNbd`]: see [`ModelChoice`] for why not the BG/NBD), and CLV
+/// from those expected purchases times the Gamma-Gamma expected value per
+/// purchase, discounted period by period ([`lifetime_value_by_periods`]).
 ///
-/// [`fit`](Self::fit) fits both models to a summary; a valuation can also be
+/// The model is a type parameter, not a boxed trait object, so that a
+/// valuation stays a small `Copy` serde value (saved as before, with the
+/// model under its [`ModelChoice`] tag) and the per-customer loop calls the
+/// model directly; [`ModelChoice`] is the run-time choice among the
+/// crate's models.
+///
+/// [`fit`](Self::fit) fits both models to a summary, [`fit_model`](Self::fit_model)
+/// the purchase model of the caller's choice; a valuation can also be
 /// written out from models fitted elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ModelValuation {
+pub struct ModelValuation<M = ModelChoice> {
     /// The purchase model.
-    pub purchases: PurchaseModel,
+    pub purchases: M,
     /// The spend model.
     pub spend: GammaGamma,
     /// The time unit both were fitted in.
@@ -126,7 +173,7 @@ pub struct Assessment {
 
 impl ModelValuation {
     /// Fits the default models to `summary` — the [`ModifiedBgNbd`] for
-    /// purchases (see [`PurchaseModel`]) and the [`GammaGamma`] for spend —
+    /// purchases (see [`ModelChoice`]) and the [`GammaGamma`] for spend —
     /// and values over `periods` periods of `period_length` time units at
     /// `discount_rate` a period, in the summary's time unit.
     ///
@@ -141,7 +188,7 @@ impl ModelValuation {
     /// # fn main() {}
     /// # #[cfg(feature = "sim")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use customer_lifecycle::clv::{FitOptions, ModelValuation, PurchaseModel, Summary, TimeUnit};
+    /// use customer_lifecycle::clv::{FitOptions, ModelChoice, ModelValuation, Summary, TimeUnit};
     /// use customer_lifecycle::sim::{SimConfig, Simulator};
     /// use customer_lifecycle::{CustomerBase, Policy};
     ///
@@ -152,7 +199,7 @@ impl ModelValuation {
     /// let summary = Summary::from_base(&base, day, TimeUnit::Weeks)?;
     /// // A year ahead in thirteen four-week periods at 1% a period.
     /// let valuation = ModelValuation::fit(&summary, 13, 4.0, 0.01, &FitOptions::default())?;
-    /// assert!(matches!(valuation.purchases, PurchaseModel::ModifiedBgNbd(_)));
+    /// assert!(matches!(valuation.purchases, ModelChoice::ModifiedBgNbd(_)));
     /// let assessed = valuation.assess(&base, day)?;
     /// assert!(assessed.values().all(|a| a.p_alive < 1.0));
     /// # Ok(())
@@ -165,16 +212,51 @@ impl ModelValuation {
         discount_rate: f64,
         options: &FitOptions,
     ) -> Result<ModelValuation, ClvError> {
-        let purchases = ModifiedBgNbd::fit(&FitData::from_summary(&summary.customers)?, options)?.model;
+        ModelValuation::fit_model(summary, periods, period_length, discount_rate, options)
+    }
+}
+
+impl<M: PurchaseModel> ModelValuation<M> {
+    /// Fits the purchase model `M` and the [`GammaGamma`] to `summary`, and
+    /// values as [`fit`](ModelValuation::fit) does.
+    ///
+    /// # Errors
+    ///
+    /// [`ClvError`] when the summary cannot be fitted or a fit fails.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use customer_lifecycle::clv::{FitOptions, ModelValuation, ParetoNbd, Summary, TimeUnit};
+    /// use customer_lifecycle::Money;
+    ///
+    /// let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    /// let cent = |c| Money::from_minor(c);
+    /// let log = [
+    ///     ("a", d("2024-01-01"), cent(1000)), ("a", d("2024-02-01"), cent(1500)), ("a", d("2024-03-20"), cent(900)),
+    ///     ("b", d("2024-01-05"), cent(2000)), ("b", d("2024-01-25"), cent(2600)),
+    ///     ("c", d("2024-01-10"), cent(700)),
+    ///     ("e", d("2024-02-01"), cent(1200)), ("e", d("2024-02-15"), cent(1100)), ("e", d("2024-02-20"), cent(1300)),
+    ///     ("f", d("2024-01-15"), cent(500)),
+    /// ];
+    /// let summary = Summary::from_records(log, d("2024-04-01"), TimeUnit::Weeks)?;
+    /// match ModelValuation::<ParetoNbd>::fit_model(&summary, 13, 4.0, 0.01, &FitOptions::default()) {
+    ///     Ok(valuation) => assert!(valuation.horizon() == 52.0),
+    ///     // So few customers may not pin a model down; the error says which parameter.
+    ///     Err(e) => println!("{e}"),
+    /// }
+    /// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+    /// ```
+    pub fn fit_model(
+        summary: &Summary,
+        periods: u32,
+        period_length: f64,
+        discount_rate: f64,
+        options: &FitOptions,
+    ) -> Result<ModelValuation<M>, ClvError> {
+        let purchases = M::fit(&FitData::from_summary(&summary.customers)?, options)?.model;
         let spend = GammaGamma::fit(&SpendData::from_summary(&summary.customers)?, options)?.model;
-        Ok(ModelValuation {
-            purchases: purchases.into(),
-            spend,
-            time_unit: summary.time_unit,
-            periods,
-            period_length,
-            discount_rate,
-        })
+        Ok(ModelValuation { purchases, spend, time_unit: summary.time_unit, periods, period_length, discount_rate })
     }
 
     /// The horizon in time units.
@@ -183,7 +265,9 @@ impl ModelValuation {
     }
 
     /// Every customer who bought on or before `day`, by label (key or id),
-    /// as the models see them at the end of `day`.
+    /// as the models see them at the end of `day`. Customers who withheld
+    /// profiling consent then or at their latest change are left out, as in
+    /// [`Summary::from_base`].
     ///
     /// # Errors
     ///
@@ -192,22 +276,22 @@ impl ModelValuation {
         let summary = Summary::from_base(base, day, self.time_unit)?;
         let mut out = HashMap::with_capacity(summary.customers.len());
         for c in &summary.customers {
-            let (x, t_x, t) = (c.frequency, c.recency, c.t);
-            let value = self.spend.expected_average_value(x, c.monetary_value)?;
-            let clv = lifetime_value(
-                |h| self.purchases.expected_purchases(x, t_x, t, h),
+            let history = History::from(c);
+            let value = self.spend.expected_average_value(c.frequency, c.monetary_value)?;
+            let clv = lifetime_value_by_periods(
+                |h| self.purchases.expected_purchases(history, h),
                 value,
                 self.periods,
                 self.period_length,
                 self.discount_rate,
             )?;
             let assessment = Assessment {
-                p_alive: self.purchases.p_alive(x, t_x, t),
-                expected_purchases: self.purchases.expected_purchases(x, t_x, t, self.horizon()),
+                p_alive: self.purchases.p_alive(history),
+                expected_purchases: self.purchases.expected_purchases(history, self.horizon()),
                 value_per_purchase: value,
                 clv,
             };
-            out.insert(c.customer_id.clone(), assessment);
+            out.insert(c.key.clone(), assessment);
         }
         Ok(out)
     }

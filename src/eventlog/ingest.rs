@@ -252,6 +252,33 @@ pub struct IngestReport {
 /// ```
 pub fn ingest(base: &mut CustomerBase, batch: &EventBatch) -> Result<IngestReport, EventLogError> {
     let resolution = batch.resolve();
+    check_creation(base, batch, &resolution)?;
+    let mut work = base.clone();
+    let report = apply_resolved(&mut work, batch, &resolution)?;
+    *base = work;
+    Ok(report)
+}
+
+/// [`ingest`] for a base the caller throws away on error (the store's
+/// partial base of the customers a batch touches), with the batch resolved
+/// once by the caller: no copy of the base is made, so after an error the
+/// base may hold part of the batch and must not be used.
+///
+/// # Errors
+///
+/// As [`ingest`].
+#[cfg(feature = "store")]
+pub(crate) fn ingest_disposable(
+    base: &mut CustomerBase,
+    batch: &EventBatch,
+    resolution: &Resolution,
+) -> Result<IngestReport, EventLogError> {
+    check_creation(base, batch, resolution)?;
+    apply_resolved(base, batch, resolution)
+}
+
+/// Refuses a key first named before the stored customer's creation.
+fn check_creation(base: &CustomerBase, batch: &EventBatch, resolution: &Resolution) -> Result<(), EventLogError> {
     for seen in &resolution.customers {
         if let Some(stored) = base.get(CustomerId::from_key(&seen.key))
             && stored.created_at() > seen.at
@@ -264,7 +291,17 @@ pub fn ingest(base: &mut CustomerBase, batch: &EventBatch) -> Result<IngestRepor
             return Err(batch.error(seen.index, Some(seen.field), kind));
         }
     }
-    let mut work = base.clone();
+    Ok(())
+}
+
+/// Creates the new customers, applies the events and sets the attributes
+/// of `resolution` to `work`, stopping at the first refusal (which leaves
+/// `work` partly changed).
+fn apply_resolved(
+    work: &mut CustomerBase,
+    batch: &EventBatch,
+    resolution: &Resolution,
+) -> Result<IngestReport, EventLogError> {
     let mut report = IngestReport { duplicates: batch.skipped(), ..IngestReport::default() };
     for seen in &resolution.customers {
         if !work.contains(CustomerId::from_key(&seen.key)) {
@@ -287,7 +324,6 @@ pub fn ingest(base: &mut CustomerBase, batch: &EventBatch) -> Result<IngestRepor
         }
         report.attribute_updates += 1;
     }
-    *base = work;
     Ok(report)
 }
 

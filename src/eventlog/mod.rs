@@ -115,6 +115,8 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 pub use self::csv::{CSV_HEADER, read_csv, write_csv};
 pub use error::{EventLogError, EventLogErrorKind};
+#[cfg(feature = "store")]
+pub(crate) use ingest::ingest_disposable;
 pub use ingest::{AttributeUpdate, FirstSeen, IngestReport, Resolution, ResolvedEvent, ingest};
 pub use jsonl::{read_jsonl, write_jsonl};
 

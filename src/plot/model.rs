@@ -19,7 +19,7 @@ use super::draw::{
 };
 use super::{PlotError, Svg, check_finite};
 use crate::Transaction;
-use crate::clv::{FitData, HoldoutRow, TimeUnit};
+use crate::clv::{FitData, History, HoldoutRow, TimeUnit};
 
 /// `"week"` or `"weeks"`, and so on.
 fn unit_name(unit: TimeUnit, plural: bool) -> &'static str {
@@ -86,7 +86,7 @@ impl Tracking {
     ///
     /// ```
     /// use customer_lifecycle::Transaction;
-    /// use customer_lifecycle::clv::{ParetoNbd, TimeUnit};
+    /// use customer_lifecycle::clv::{ParetoNbd, PurchaseModel, TimeUnit};
     /// use customer_lifecycle::plot::Tracking;
     ///
     /// let t = |key: &str, date: &str| Transaction { key: key.into(), date: date.parse().unwrap(), amount: "1".parse().unwrap() };
@@ -382,11 +382,11 @@ impl FrequencyRecency {
     /// # Example
     ///
     /// ```
-    /// use customer_lifecycle::clv::{ParetoNbd, TimeUnit};
+    /// use customer_lifecycle::clv::{ParetoNbd, PurchaseModel, TimeUnit};
     /// use customer_lifecycle::plot::{FrequencyRecency, GridQuantity};
     ///
     /// let model = ParetoNbd::new(0.55, 10.6, 0.61, 11.7)?;
-    /// let grid = FrequencyRecency::new("Pareto/NBD", GridQuantity::PAlive, TimeUnit::Weeks, 3, 39.0, 4, |x, t_x, t| model.p_alive(x, t_x, t))?;
+    /// let grid = FrequencyRecency::new("Pareto/NBD", GridQuantity::PAlive, TimeUnit::Weeks, 3, 39.0, 4, |h| model.p_alive(h))?;
     /// assert_eq!(grid.values.len(), 4);
     /// assert_eq!(grid.values[0][1], None);
     /// assert!(grid.values[3][3].unwrap() > grid.values[3][0].unwrap()); // recent buyers are likelier alive
@@ -399,7 +399,7 @@ impl FrequencyRecency {
         max_frequency: u32,
         t: f64,
         recency_bins: usize,
-        value: impl Fn(u32, f64, f64) -> f64,
+        value: impl Fn(History) -> f64,
     ) -> Result<FrequencyRecency, PlotError> {
         if !(t.is_finite() && t > 0.0) {
             return Err(PlotError::InvalidOption { name: "t", value: t, reason: "must be positive and finite" });
@@ -426,9 +426,9 @@ impl FrequencyRecency {
             .map(|x| {
                 (0..recency_bins)
                     .map(|j| match (x, j) {
-                        (0, 0) => Some(value(0, 0.0, t)),
+                        (0, 0) => Some(value(History { frequency: 0, recency: 0.0, age: t })),
                         (0, _) => None,
-                        _ => Some(value(x, (j as f64 + 0.5) * width, t)),
+                        _ => Some(value(History { frequency: x, recency: (j as f64 + 0.5) * width, age: t })),
                     })
                     .collect()
             })
@@ -458,12 +458,12 @@ fn whole_percent(v: f64) -> String {
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::clv::{BgNbd, TimeUnit};
+/// use customer_lifecycle::clv::{BgNbd, PurchaseModel, TimeUnit};
 /// use customer_lifecycle::plot::{FrequencyRecency, GridQuantity, frequency_recency};
 ///
 /// let model = BgNbd::new(0.243, 4.414, 0.793, 2.426)?;
 /// let quantity = GridQuantity::ExpectedPurchases { horizon: 1.0 };
-/// let grid = FrequencyRecency::new("BG/NBD", quantity, TimeUnit::Weeks, 10, 39.0, 13, |x, t_x, t| model.expected_purchases(x, t_x, t, 1.0))?;
+/// let grid = FrequencyRecency::new("BG/NBD", quantity, TimeUnit::Weeks, 10, 39.0, 13, |h| model.expected_purchases(h, 1.0))?;
 /// let svg = frequency_recency(&grid)?;
 /// assert!(svg.as_str().contains("Expected purchases in the next 1 week (BG/NBD)"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())

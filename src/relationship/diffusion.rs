@@ -94,8 +94,58 @@ fn check_seeds(graph: &Graph, seeds: &[NodeIndex]) -> Result<(), DiffusionError>
     }
 }
 
-/// The expected spread of `seeds` under the independent cascade, by `runs`
-/// seeded Monte Carlo runs along the direction of influence
+/// How a Monte Carlo estimate of spread is drawn: the number of runs and the
+/// seed of the random number generator (named, so that neither is taken for
+/// the seed *nodes* of [`simulate_spread`]).
+///
+/// Defaults: 1,000 runs from RNG seed 0.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::relationship::MonteCarloOptions;
+///
+/// let options = MonteCarloOptions::new().runs(10_000).rng_seed(7);
+/// assert_eq!((options.runs, options.rng_seed), (10_000, 7));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MonteCarloOptions {
+    /// How many runs (at least two).
+    pub runs: u32,
+    /// The seed of the random number generator: the same seed, the same
+    /// estimate.
+    pub rng_seed: u64,
+}
+
+impl Default for MonteCarloOptions {
+    fn default() -> Self {
+        MonteCarloOptions { runs: 1_000, rng_seed: 0 }
+    }
+}
+
+impl MonteCarloOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the number of runs.
+    #[must_use]
+    pub fn runs(mut self, runs: u32) -> Self {
+        self.runs = runs;
+        self
+    }
+
+    /// Sets the seed of the random number generator.
+    #[must_use]
+    pub fn rng_seed(mut self, rng_seed: u64) -> Self {
+        self.rng_seed = rng_seed;
+        self
+    }
+}
+
+/// The expected spread of `seeds` under the independent cascade, by
+/// `options.runs` seeded Monte Carlo runs along the direction of influence
 /// ([`Direction::Outgoing`]).
 ///
 /// # Errors
@@ -111,17 +161,22 @@ fn check_seeds(graph: &Graph, seeds: &[NodeIndex]) -> Result<(), DiffusionError>
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::relationship::{simulate_spread, EdgeKind, GraphBuilder, NodeIndex};
+/// use customer_lifecycle::relationship::{simulate_spread, EdgeKind, GraphBuilder, MonteCarloOptions, NodeIndex};
 ///
 /// // a → b with probability 1/2: the expected spread of {a} is 1.5.
 /// let [a, b] = [0, 1].map(NodeIndex::new);
 /// let mut builder = GraphBuilder::new(2);
 /// builder.add_edge(a, b, EdgeKind::Follows, 0.5)?;
-/// let spread = simulate_spread(&builder.build()?, &[a], 10_000, 7)?;
+/// let spread = simulate_spread(&builder.build()?, &[a], MonteCarloOptions::new().runs(10_000).rng_seed(7))?;
 /// assert!(spread.low < 1.5 && 1.5 < spread.high);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn simulate_spread(graph: &Graph, seeds: &[NodeIndex], runs: u32, seed: u64) -> Result<Spread, DiffusionError> {
+pub fn simulate_spread(
+    graph: &Graph,
+    seeds: &[NodeIndex],
+    options: MonteCarloOptions,
+) -> Result<Spread, DiffusionError> {
+    let MonteCarloOptions { runs, rng_seed: seed } = options;
     check_probabilities(graph)?;
     check_seeds(graph, seeds)?;
     if runs < 2 {
@@ -518,7 +573,7 @@ mod tests {
             let (mu, var) = exact(&SIX, 6, seeds);
             let nodes: Vec<_> = seeds.iter().map(|&s| NodeIndex::new(s)).collect();
             let runs = 20_000;
-            let spread = simulate_spread(&g, &nodes, runs, 42).unwrap();
+            let spread = simulate_spread(&g, &nodes, MonteCarloOptions::new().runs(runs).rng_seed(42)).unwrap();
             let se = (var / f64::from(runs)).sqrt();
             assert!((spread.mean - mu).abs() < 4.0 * se, "{spread:?} vs {mu}");
             assert!(spread.low < mu && mu < spread.high, "{spread:?} vs {mu}");
@@ -536,7 +591,7 @@ mod tests {
         let (mu, _) = exact(&SIX, 6, &[0]);
         let trials = 400;
         let covered = (0..trials)
-            .map(|s| simulate_spread(&g, &[NodeIndex::new(0)], 200, s).unwrap())
+            .map(|s| simulate_spread(&g, &[NodeIndex::new(0)], MonteCarloOptions::new().runs(200).rng_seed(s)).unwrap())
             .filter(|s| s.low <= mu && mu <= s.high)
             .count();
         let rate = covered as f64 / f64::from(trials as u32);
@@ -546,9 +601,15 @@ mod tests {
     #[test]
     fn same_seed_same_simulation() {
         let g = graph(6, &SIX);
-        let a = simulate_spread(&g, &[NodeIndex::new(0)], 500, 3).unwrap();
-        assert_eq!(a, simulate_spread(&g, &[NodeIndex::new(0)], 500, 3).unwrap());
-        assert_ne!(a, simulate_spread(&g, &[NodeIndex::new(0)], 500, 4).unwrap());
+        let a = simulate_spread(&g, &[NodeIndex::new(0)], MonteCarloOptions::new().runs(500).rng_seed(3)).unwrap();
+        assert_eq!(
+            a,
+            simulate_spread(&g, &[NodeIndex::new(0)], MonteCarloOptions::new().runs(500).rng_seed(3)).unwrap()
+        );
+        assert_ne!(
+            a,
+            simulate_spread(&g, &[NodeIndex::new(0)], MonteCarloOptions::new().runs(500).rng_seed(4)).unwrap()
+        );
         let s1 = LiveEdgeSamples::new(&g, 50, 3).unwrap();
         let s2 = LiveEdgeSamples::new(&g, 50, 3).unwrap();
         assert_eq!(s1.live, s2.live);
@@ -580,15 +641,23 @@ mod tests {
     #[test]
     fn bad_input_is_a_typed_error() {
         let g = graph(2, &[(0, 1, 1.5)]);
-        assert!(matches!(simulate_spread(&g, &[], 10, 0), Err(DiffusionError::NotAProbability { .. })));
+        assert!(matches!(
+            simulate_spread(&g, &[], MonteCarloOptions::new().runs(10).rng_seed(0)),
+            Err(DiffusionError::NotAProbability { .. })
+        ));
         let g = graph(2, &[(0, 1, 0.5)]);
         assert_eq!(
-            simulate_spread(&g, &[NodeIndex::new(2)], 10, 0),
+            simulate_spread(&g, &[NodeIndex::new(2)], MonteCarloOptions::new().runs(10).rng_seed(0)),
             Err(DiffusionError::UnknownNode { node: NodeIndex::new(2), node_count: 2 })
         );
-        assert_eq!(simulate_spread(&g, &[], 1, 0), Err(DiffusionError::TooFewRuns { runs: 1 }));
+        assert_eq!(
+            simulate_spread(&g, &[], MonteCarloOptions::new().runs(1).rng_seed(0)),
+            Err(DiffusionError::TooFewRuns { runs: 1 })
+        );
         let samples = LiveEdgeSamples::new(&g, 2, 0).unwrap();
         assert_eq!(celf(&samples, 3), Err(DiffusionError::TooManySeeds { k: 3, node_count: 2 }));
-        assert!(simulate_spread(&g, &[], 10, 0).unwrap().mean.abs() < f64::EPSILON);
+        assert!(
+            simulate_spread(&g, &[], MonteCarloOptions::new().runs(10).rng_seed(0)).unwrap().mean.abs() < f64::EPSILON
+        );
     }
 }

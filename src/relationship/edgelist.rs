@@ -5,8 +5,9 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use super::graph::{Direction, EdgeKind, GraphError};
+use super::graph::{Direction, EdgeKind, GraphError, NodeIndex};
 use super::network::{Network, NetworkBuilder};
+use crate::keys::KeyTable;
 
 /// The headers [`read_edge_list`] accepts, for the error messages.
 const ACCEPTED: &str = "follower,followed or follower_id,followed_id (a follow graph) or source,target (directed \
@@ -72,6 +73,12 @@ pub enum EdgeListError {
         /// The line.
         line: u64,
     },
+    /// The input could not be read.
+    #[error("cannot read input: {source}")]
+    Io {
+        /// The operating system's error.
+        source: crate::error::IoError,
+    },
     /// The input could not be read as CSV.
     #[error("line {line}: {message}")]
     Read {
@@ -121,7 +128,7 @@ impl EdgeListHeader {
         }
     }
 
-    /// The direction [`Reach`](super::Reach) walks to follow word of mouth:
+    /// The direction [`ReachCounter`](super::ReachCounter) walks to follow word of mouth:
     /// along the stored edges for both headers (from the followed to the
     /// follower; from source to target).
     pub const fn reach_direction(self) -> Direction {
@@ -203,7 +210,7 @@ pub fn read_edge_list<R: Read>(mut input: R) -> Result<EdgeList, EdgeListError> 
     // the csv reader's own line numbers count skipped blank lines into the
     // following record.
     let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).map_err(|e| EdgeListError::Read { line: 0, message: e.to_string() })?;
+    input.read_to_end(&mut bytes).map_err(|e| EdgeListError::Io { source: e.into() })?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let line_at = |position: Option<&csv::Position>| {
         let Some(position) = position else { return 0 };
@@ -226,6 +233,7 @@ pub fn read_edge_list<R: Read>(mut input: R) -> Result<EdgeList, EdgeListError> 
     let columns = Columns::of(&header, line_at(header.position()))?;
 
     let mut builder = NetworkBuilder::new().allow_self_loops(true);
+    let mut nodes = Nodes::default();
     let mut record = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -245,19 +253,39 @@ pub fn read_edge_list<R: Read>(mut input: R) -> Result<EdgeList, EdgeListError> 
                 value: String::from_utf8_lossy(cell).into_owned(),
             })?,
         };
-        let id = |i: usize| String::from_utf8(record[i].to_vec()).map_err(|_| EdgeListError::Utf8 { line: line() });
+        let id = |i: usize| std::str::from_utf8(&record[i]).map_err(|_| EdgeListError::Utf8 { line: line() });
         let (from, to) = (id(columns.from)?, id(columns.to)?);
         // Nodes are numbered in the file's column order, whichever way the
         // edge points.
         let (from, to) = if columns.from < columns.to {
-            (builder.add_node(from), builder.add_node(to))
+            (nodes.of(&mut builder, from), nodes.of(&mut builder, to))
         } else {
-            let to = builder.add_node(to);
-            (builder.add_node(from), to)
+            let to = nodes.of(&mut builder, to);
+            (nodes.of(&mut builder, from), to)
         };
         builder.add_edge_between(from, to, columns.header.edge_kind(), weight)?;
     }
     Ok(EdgeList { network: builder.build()?, header: columns.header })
+}
+
+/// The node of each id read so far, found without a string allocation or a
+/// second cache miss per id (see [`KeyTable`]); the builder sees each id
+/// once, when it is new.
+#[derive(Default)]
+struct Nodes {
+    table: KeyTable,
+    nodes: Vec<NodeIndex>,
+}
+
+impl Nodes {
+    /// The node of `id`, added to `builder` when new.
+    fn of(&mut self, builder: &mut NetworkBuilder<String>, id: &str) -> NodeIndex {
+        let slot = self.table.insert(id, self.table.prepare(id)) as usize;
+        if slot == self.nodes.len() {
+            self.nodes.push(builder.add_node(id.to_owned()));
+        }
+        self.nodes[slot]
+    }
 }
 
 /// Where a header puts the columns the reader uses.

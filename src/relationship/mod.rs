@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`Graph`], [`GraphBuilder`] | a directed, weighted, typed graph in CSR form, indexed both ways |
 //! | [`Network`], [`NetworkBuilder`] | a graph whose nodes carry keys: customer ids ([`Network::from_base`]) or strings |
-//! | [`Reach`], [`reach_counts`] | k-hop reach of a node or a set of nodes |
+//! | [`ReachCounter`], [`reach_counts`] | k-hop reach of a node or a set of nodes |
 //! | [`pagerank`], [`personalized_pagerank`] | weighted PageRank with damping and restart |
 //! | [`ReferralForest`] | who brought whom; attribution with decay; viral coefficient per cohort |
 //! | [`simulate_spread`], [`LiveEdgeSamples`], [`celf`], [`greedy`] | independent-cascade diffusion: seeded Monte Carlo spread with a 95% interval; influence maximisation |
@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use customer_lifecycle::relationship::{
-//!     pagerank, Direction, EdgeKind, NetworkBuilder, PageRankOptions, Reach,
+//!     pagerank, Direction, EdgeKind, NetworkBuilder, PageRankOptions, ReachCounter,
 //! };
 //!
 //! // Word travels from ana to her followers bo and cy, and from bo to dee.
@@ -41,7 +41,7 @@
 //! let network = builder.build()?;
 //! let ana = network.node("ana").unwrap();
 //!
-//! let mut reach = Reach::new(network.graph(), Direction::Outgoing);
+//! let mut reach = ReachCounter::new(network.graph(), Direction::Outgoing);
 //! assert_eq!(reach.count(&[ana], 2)?, 3);
 //!
 //! let endorsement = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
@@ -58,7 +58,7 @@
 //! ```
 //! use chrono::{TimeDelta, TimeZone, Utc};
 //! use customer_lifecycle::relationship::{
-//!     pagerank, AttributionOptions, Direction, EdgeWeights, Network, PageRankOptions, Reach, ReferralForest,
+//!     pagerank, ReferralAttributionOptions, Direction, EdgeWeights, Network, PageRankOptions, ReachCounter, ReferralForest,
 //! };
 //! use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
 //!
@@ -81,9 +81,9 @@
 //! let network = Network::from_base(&base, as_of, EdgeWeights::default())?;
 //! let endorsement = PageRankOptions { flow: Direction::Incoming, ..PageRankOptions::default() };
 //! let rank = pagerank(network.graph(), &endorsement)?;
-//! let mut reach = Reach::new(network.graph(), Direction::Outgoing);
+//! let mut reach = ReachCounter::new(network.graph(), Direction::Outgoing);
 //! let forest = ReferralForest::from_base(&base, as_of)?;
-//! let credit = forest.attribution(AttributionOptions::default())?;
+//! let credit = forest.attribution(ReferralAttributionOptions::default())?;
 //!
 //! let mut rows = Vec::new();
 //! for (node, score) in rank.top(10) {
@@ -106,12 +106,16 @@ mod rank;
 mod reach;
 mod referral;
 
-pub use diffusion::{DiffusionError, LiveEdgeSamples, Selection, Spread, celf, greedy, simulate_spread};
+pub use diffusion::{
+    DiffusionError, LiveEdgeSamples, MonteCarloOptions, Selection, Spread, celf, greedy, simulate_spread,
+};
 #[cfg(feature = "csv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csv")))]
 pub use edgelist::{EdgeList, EdgeListError, EdgeListHeader, read_edge_list};
 pub use graph::{Direction, Duplicates, EdgeKind, EdgeRef, Graph, GraphBuilder, GraphError, NodeIndex};
 pub use network::{EdgeWeights, Network, NetworkBuilder};
 pub use rank::{PageRank, PageRankOptions, RankError, pagerank, personalized_pagerank};
-pub use reach::{Reach, reach_counts};
-pub use referral::{Attribution, AttributionOptions, CohortPeriod, ReferralError, ReferralForest, ViralCoefficient};
+pub use reach::{ReachCounter, reach_counts};
+pub use referral::{
+    Attribution, ReferralAttributionOptions, ReferralError, ReferralForest, ViralCoefficient, ViralPeriod,
+};

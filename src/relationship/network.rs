@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::graph::{Duplicates, EdgeKind, Graph, GraphBuilder, GraphError, NodeIndex};
+use crate::consent::{Profiled, may_profile};
 use crate::{CustomerBase, CustomerId, EventKind};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -38,6 +39,7 @@ pub struct Network<K> {
     graph: Graph,
     keys: Vec<K>,
     index: FixedMap<K, NodeIndex>,
+    left_out: usize,
 }
 
 impl<K: Eq + Hash> Network<K> {
@@ -63,6 +65,12 @@ impl<K: Eq + Hash> Network<K> {
         Q: Hash + Eq + ?Sized,
     {
         self.index.get(key).copied()
+    }
+
+    /// How many customers [`from_base`](Network::from_base) left out for
+    /// withheld profiling consent (0 for a network built otherwise).
+    pub fn left_out(&self) -> usize {
+        self.left_out
     }
 
     /// The graph and the keys, taken apart.
@@ -161,7 +169,7 @@ impl<K: Eq + Hash + Clone> NetworkBuilder<K> {
     ///
     /// As [`GraphBuilder::build`].
     pub fn build(self) -> Result<Network<K>, GraphError> {
-        Ok(Network { graph: self.builder.build()?, keys: self.keys, index: self.index })
+        Ok(Network { graph: self.builder.build()?, keys: self.keys, index: self.index, left_out: 0 })
     }
 }
 
@@ -185,7 +193,10 @@ impl Default for EdgeWeights {
 impl Network<CustomerId> {
     /// The relationship graph of a customer base as of an instant.
     ///
-    /// Every customer of the base is a node, in the base's order. Each
+    /// Every customer of the base is a node, in the base's order, except
+    /// those who withheld profiling consent at `as_of` or at their latest
+    /// change: they are left out (no node, no edge), counted in
+    /// [`left_out`](Network::left_out). Each
     /// `Follow { of: Some(x) }` event of customer c at or before `as_of`
     /// adds `x → c` of kind [`EdgeKind::Follows`]; each
     /// `Referral { invitee }` adds `c → invitee` of kind
@@ -225,24 +236,26 @@ impl Network<CustomerId> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>, weights: EdgeWeights) -> Result<Self, GraphError> {
+        let Profiled { customers, left_out } = Profiled::as_of(base, as_of);
+        let kept = |id: CustomerId| base.get(id).is_none_or(|other| may_profile(base, other, as_of));
         let mut builder = NetworkBuilder::new();
-        for customer in base.customers() {
+        for customer in &customers {
             builder.add_node(customer.id());
         }
-        for customer in base.customers() {
+        for customer in &customers {
             let c = customer.id();
             for event in base.events(c).into_iter().flatten().filter(|e| e.at <= as_of) {
                 match event.kind {
-                    EventKind::Follow { of: Some(followed) } => {
+                    EventKind::Follow { of: Some(followed) } if kept(followed) => {
                         builder.add_edge(followed, c, EdgeKind::Follows, weights.follows)?;
                     }
-                    EventKind::Referral { invitee } => {
+                    EventKind::Referral { invitee } if kept(invitee) => {
                         builder.add_edge(c, invitee, EdgeKind::ReferredBy, weights.referral)?;
                     }
                     _ => {}
                 }
             }
         }
-        builder.build()
+        Ok(Network { left_out, ..builder.build()? })
     }
 }

@@ -24,7 +24,7 @@ use super::graph::{Direction, Graph, GraphError, NodeIndex, span};
 /// # Example
 ///
 /// ```
-/// use customer_lifecycle::relationship::{Direction, EdgeKind, GraphBuilder, NodeIndex, Reach};
+/// use customer_lifecycle::relationship::{Direction, EdgeKind, GraphBuilder, NodeIndex, ReachCounter};
 ///
 /// // 0 → 1 → 2 → 3, and 4 → 2
 /// let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(NodeIndex::new);
@@ -33,14 +33,14 @@ use super::graph::{Direction, Graph, GraphError, NodeIndex, span};
 ///     builder.add_edge(s, t, EdgeKind::Follows, 1.0)?;
 /// }
 /// let graph = builder.build()?;
-/// let mut reach = Reach::new(&graph, Direction::Outgoing);
+/// let mut reach = ReachCounter::new(&graph, Direction::Outgoing);
 /// assert_eq!(reach.count(&[a], 2)?, 2); // b, c
 /// assert_eq!(reach.count(&[a, e], 2)?, 3); // b, c, d
 /// assert_eq!(reach.count(&[a], 0)?, 0);
 /// # Ok::<(), customer_lifecycle::relationship::GraphError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct Reach<'g> {
+pub struct ReachCounter<'g> {
     offsets: &'g [u32],
     neighbors: &'g [u32],
     marks: Vec<u32>,
@@ -49,11 +49,11 @@ pub struct Reach<'g> {
     next: Vec<u32>,
 }
 
-impl<'g> Reach<'g> {
+impl<'g> ReachCounter<'g> {
     /// A workspace walking `graph` in `direction`.
     pub fn new(graph: &'g Graph, direction: Direction) -> Self {
         let (offsets, neighbors) = graph.adjacency(direction);
-        Reach {
+        ReachCounter {
             offsets,
             neighbors,
             marks: vec![0; graph.node_count()],
@@ -153,9 +153,23 @@ impl<'g> Reach<'g> {
 /// # Ok::<(), customer_lifecycle::relationship::GraphError>(())
 /// ```
 pub fn reach_counts(graph: &Graph, hops: u32, direction: Direction) -> Vec<u32> {
-    let mut reach = Reach::new(graph, direction);
-    graph.nodes().map(|node| reach.count(&[node], hops).expect("every node is in the graph") as u32).collect()
+    let n = graph.node_count();
+    let mut counts = vec![0u32; n];
+    // Each block has its own workspace; counts are integers, so the result
+    // is the same for any cut and any number of threads.
+    let blocks = if n < PARALLEL_MIN_NODES { 1 } else { crate::util::threads() * 4 };
+    crate::util::par_fill_blocks(&mut counts, blocks, |from, block| {
+        let mut reach = ReachCounter::new(graph, direction);
+        for (i, slot) in block.iter_mut().enumerate() {
+            let node = NodeIndex::new(from + i);
+            *slot = reach.count(&[node], hops).expect("every node is in the graph") as u32;
+        }
+    });
+    counts
 }
+
+/// Below this many nodes [`reach_counts`] stays on one thread.
+const PARALLEL_MIN_NODES: usize = 4096;
 
 #[cfg(test)]
 mod tests {
@@ -180,20 +194,20 @@ mod tests {
         assert_eq!(counts[2], [3, 2, 2, 2, 3, 0]);
         assert_eq!(counts[3], [4, 3, 3, 4, 4, 0]);
         assert_eq!(counts[4], [4, 4, 4, 4, 4, 0]);
-        let mut r = Reach::new(&g, Direction::Outgoing);
+        let mut r = ReachCounter::new(&g, Direction::Outgoing);
         let mut reached = r.collect(&[NodeIndex::new(1), NodeIndex::new(2)], 2).unwrap();
         reached.sort();
         assert_eq!(reached, [NodeIndex::new(3), NodeIndex::new(4)]);
         // Duplicated seeds count once and are never counted themselves.
         assert_eq!(r.count(&[NodeIndex::new(0), NodeIndex::new(0), NodeIndex::new(1)], 1).unwrap(), 2);
-        let mut back = Reach::new(&g, Direction::Incoming);
+        let mut back = ReachCounter::new(&g, Direction::Incoming);
         assert_eq!(back.count(&[NodeIndex::new(3)], 2).unwrap(), 3);
     }
 
     #[test]
     fn unknown_seed_is_an_error() {
         let g = graph(2, &[(0, 1)]);
-        let mut r = Reach::new(&g, Direction::Outgoing);
+        let mut r = ReachCounter::new(&g, Direction::Outgoing);
         assert_eq!(
             r.count(&[NodeIndex::new(2)], 1),
             Err(GraphError::UnknownNode { node: NodeIndex::new(2), node_count: 2 })
@@ -203,10 +217,40 @@ mod tests {
     #[test]
     fn epochs_survive_wrapping() {
         let g = graph(3, &[(0, 1), (1, 2)]);
-        let mut r = Reach::new(&g, Direction::Outgoing);
+        let mut r = ReachCounter::new(&g, Direction::Outgoing);
         r.epoch = u32::MAX - 1;
         for _ in 0..4 {
             assert_eq!(r.count(&[NodeIndex::new(0)], 2).unwrap(), 2);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 6, ..proptest::prelude::ProptestConfig::default() })]
+        #[test]
+        fn reach_counts_are_the_same_for_any_thread_count(seed in proptest::prelude::any::<u64>(), extra in 0usize..3000) {
+            let n = PARALLEL_MIN_NODES + extra;
+            let mut state = seed | 1;
+            let edges: Vec<(usize, usize)> = (0..2 * n)
+                .map(|_| {
+                    let mut draw = || {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        (state % n as u64) as usize
+                    };
+                    (draw(), draw())
+                })
+                .collect();
+            let g = graph(n, &edges);
+            for direction in [Direction::Outgoing, Direction::Incoming] {
+                let one = crate::util::on_threads(1, || reach_counts(&g, 2, direction));
+                // The one-workspace walk the blocks must reproduce.
+                let mut r = ReachCounter::new(&g, direction);
+                let serial: Vec<u32> = g.nodes().map(|v| r.count(&[v], 2).unwrap() as u32).collect();
+                proptest::prop_assert_eq!(&one, &serial);
+                proptest::prop_assert_eq!(&crate::util::on_threads(2, || reach_counts(&g, 2, direction)), &one);
+                proptest::prop_assert_eq!(&crate::util::on_threads(3, || reach_counts(&g, 2, direction)), &one);
+            }
         }
     }
 }

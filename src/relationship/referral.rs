@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::consent::{Profiled, net_revenue};
 use crate::{CustomerBase, CustomerId, EventKind, Money, MoneyError};
 
 type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -37,16 +38,16 @@ pub enum ReferralError {
 ///
 /// Defaults: depth 3, decay 0.5 (a referral's referral counts half).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct AttributionOptions {
+pub struct ReferralAttributionOptions {
     /// Levels below the customer that count (1 = direct referrals only).
     pub depth: u32,
     /// The weight of level k is `decay^(k−1)`, in `[0, 1]`.
     pub decay: f64,
 }
 
-impl Default for AttributionOptions {
+impl Default for ReferralAttributionOptions {
     fn default() -> Self {
-        AttributionOptions { depth: 3, decay: 0.5 }
+        ReferralAttributionOptions { depth: 3, decay: 0.5 }
     }
 }
 
@@ -70,11 +71,14 @@ pub struct Attribution {
     pub credited_revenue: f64,
 }
 
-/// The length of an acquisition cohort.
+/// The length of the acquisition cohorts of
+/// [`viral_coefficients`](ReferralForest::viral_coefficients) (not to be
+/// confused with [`analytics::CohortPeriod`](crate::analytics::CohortPeriod),
+/// the periods of a retention table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum CohortPeriod {
+pub enum ViralPeriod {
     /// ISO weeks, Monday to Sunday.
     Week,
     /// Calendar months.
@@ -83,25 +87,25 @@ pub enum CohortPeriod {
     Year,
 }
 
-impl CohortPeriod {
+impl ViralPeriod {
     /// The first day of the period that contains `day`.
     ///
     /// # Example
     ///
     /// ```
     /// use chrono::NaiveDate;
-    /// use customer_lifecycle::relationship::CohortPeriod;
+    /// use customer_lifecycle::relationship::ViralPeriod;
     ///
     /// let day = NaiveDate::from_ymd_opt(2024, 5, 16).unwrap(); // a Thursday
-    /// assert_eq!(CohortPeriod::Week.start(day), NaiveDate::from_ymd_opt(2024, 5, 13).unwrap());
-    /// assert_eq!(CohortPeriod::Month.start(day), NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
-    /// assert_eq!(CohortPeriod::Year.start(day), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+    /// assert_eq!(ViralPeriod::Week.start(day), NaiveDate::from_ymd_opt(2024, 5, 13).unwrap());
+    /// assert_eq!(ViralPeriod::Month.start(day), NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
+    /// assert_eq!(ViralPeriod::Year.start(day), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
     /// ```
     pub fn start(self, day: NaiveDate) -> NaiveDate {
         match self {
-            CohortPeriod::Week => day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday())),
-            CohortPeriod::Month => day.with_day(1).expect("day 1 exists"),
-            CohortPeriod::Year => NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("1 January exists"),
+            ViralPeriod::Week => day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday())),
+            ViralPeriod::Month => day.with_day(1).expect("day 1 exists"),
+            ViralPeriod::Year => NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("1 January exists"),
         }
     }
 }
@@ -143,7 +147,7 @@ pub struct ViralCoefficient {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use customer_lifecycle::relationship::{AttributionOptions, ReferralForest};
+/// use customer_lifecycle::relationship::{ReferralAttributionOptions, ReferralForest};
 /// use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy};
 ///
 /// let t0 = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
@@ -162,7 +166,7 @@ pub struct ViralCoefficient {
 ///
 /// let forest = ReferralForest::from_base(&base, t0 + TimeDelta::days(30))?;
 /// assert_eq!(forest.parent(bo), Some(ana));
-/// let credit = forest.attribution(AttributionOptions::default())?;
+/// let credit = forest.attribution(ReferralAttributionOptions::default())?;
 /// assert_eq!(credit[0].customer, ana);
 /// assert_eq!(credit[0].direct_revenue.to_string(), "40.00");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -177,11 +181,20 @@ pub struct ReferralForest {
     revenue: Vec<Money>,
     first_purchase: Vec<Option<DateTime<Utc>>>,
     invitations: Vec<u32>,
+    left_out: usize,
 }
 
 impl ReferralForest {
+    /// How many customers [`from_base`](Self::from_base) left out for
+    /// withheld profiling consent.
+    pub fn left_out(&self) -> usize {
+        self.left_out
+    }
+
     /// The forest of a base's referrals, counting events at or before
-    /// `as_of`.
+    /// `as_of`. Customers who withheld profiling consent at `as_of` or at
+    /// their latest change are left out (no node: nobody's referrer or
+    /// invitee), counted in [`left_out`](Self::left_out).
     ///
     /// # Errors
     ///
@@ -192,29 +205,24 @@ impl ReferralForest {
     /// O(customers + events + r log r + r·h) for r referrals in forests of
     /// height h (the cycle check walks up the referrer's ancestors).
     pub fn from_base(base: &CustomerBase, as_of: DateTime<Utc>) -> Result<Self, ReferralError> {
-        let customers: Vec<CustomerId> = base.customers().map(crate::Customer::id).collect();
+        let Profiled { customers, left_out } = Profiled::as_of(base, as_of);
+        let customers: Vec<CustomerId> = customers.into_iter().map(crate::Customer::id).collect();
         let n = customers.len();
         let index: FixedMap<CustomerId, u32> = customers.iter().enumerate().map(|(i, &c)| (c, i as u32)).collect();
         let mut revenue = vec![Money::ZERO; n];
-        let mut first_purchase = vec![None; n];
+        let mut first_purchase: Vec<Option<DateTime<Utc>>> = vec![None; n];
         let mut invitations = vec![0u32; n];
         // (when, order applied, referrer, invitee)
         let mut referrals = Vec::new();
         for (i, &c) in customers.iter().enumerate() {
+            let net = net_revenue(base, c, as_of)?;
+            (revenue[i], first_purchase[i]) = (net.amount, net.first_purchase);
             for event in base.events(c).into_iter().flatten().filter(|e| e.at <= as_of) {
-                match event.kind {
-                    EventKind::Purchase { amount } => {
-                        revenue[i] = revenue[i].checked_add(amount)?;
-                        first_purchase[i].get_or_insert(event.at);
+                if let EventKind::Referral { invitee } = event.kind {
+                    invitations[i] += 1;
+                    if let Some(&j) = index.get(&invitee) {
+                        referrals.push((event.at, referrals.len(), i as u32, j));
                     }
-                    EventKind::Refund { amount, .. } => revenue[i] = revenue[i].checked_sub(amount)?,
-                    EventKind::Referral { invitee } => {
-                        invitations[i] += 1;
-                        if let Some(&j) = index.get(&invitee) {
-                            referrals.push((event.at, referrals.len(), i as u32, j));
-                        }
-                    }
-                    _ => {}
                 }
             }
         }
@@ -253,7 +261,17 @@ impl ReferralForest {
                 cursor[*p as usize] += 1;
             }
         }
-        Ok(ReferralForest { customers, index, parent, child_offsets, children, revenue, first_purchase, invitations })
+        Ok(ReferralForest {
+            customers,
+            index,
+            parent,
+            child_offsets,
+            children,
+            revenue,
+            first_purchase,
+            invitations,
+            left_out,
+        })
     }
 
     /// Who brought this customer, if anyone.
@@ -302,8 +320,8 @@ impl ReferralForest {
     /// # Complexity
     ///
     /// O(Σ over referrers of their descendants down to `depth`) ≤ O(n · depth).
-    pub fn attribution(&self, options: AttributionOptions) -> Result<Vec<Attribution>, ReferralError> {
-        let AttributionOptions { depth, decay } = options;
+    pub fn attribution(&self, options: ReferralAttributionOptions) -> Result<Vec<Attribution>, ReferralError> {
+        let ReferralAttributionOptions { depth, decay } = options;
         if depth == 0 {
             return Err(ReferralError::InvalidDepth { depth });
         }
@@ -363,7 +381,7 @@ impl ReferralForest {
     /// # Complexity
     ///
     /// O(n log c) for c cohorts.
-    pub fn viral_coefficients(&self, period: CohortPeriod) -> Vec<ViralCoefficient> {
+    pub fn viral_coefficients(&self, period: ViralPeriod) -> Vec<ViralCoefficient> {
         let mut cohorts: BTreeMap<NaiveDate, (u32, u32, u32)> = BTreeMap::new();
         for i in 0..self.customers.len() {
             let Some(first) = self.first_purchase[i] else { continue };
@@ -460,7 +478,7 @@ mod tests {
         assert_eq!(forest.children(a).collect::<Vec<_>>(), [b, c]);
         assert_eq!(forest.roots().collect::<Vec<_>>(), [a]);
 
-        let credit = forest.attribution(AttributionOptions { depth: 2, decay: 0.5 }).unwrap();
+        let credit = forest.attribution(ReferralAttributionOptions { depth: 2, decay: 0.5 }).unwrap();
         assert_eq!(credit.len(), 2);
         let ca = &credit[0];
         assert_eq!((ca.customer, ca.direct_referred, ca.direct_converted), (a, 2, 2));
@@ -473,13 +491,13 @@ mod tests {
             (b, 2, 1, Money::from_minor(1000))
         );
         // Depth 1 is the direct level only.
-        let direct = forest.attribution(AttributionOptions { depth: 1, decay: 0.0 }).unwrap();
+        let direct = forest.attribution(ReferralAttributionOptions { depth: 1, decay: 0.0 }).unwrap();
         assert_eq!(direct[0].revenue, Money::from_minor(2500));
-        assert!(forest.attribution(AttributionOptions { depth: 0, decay: 0.5 }).is_err());
-        assert!(forest.attribution(AttributionOptions { depth: 2, decay: 1.5 }).is_err());
+        assert!(forest.attribution(ReferralAttributionOptions { depth: 0, decay: 0.5 }).is_err());
+        assert!(forest.attribution(ReferralAttributionOptions { depth: 2, decay: 1.5 }).is_err());
         // As of day 3, d had not bought yet.
         let early = ReferralForest::from_base(&world.base, world.at(3)).unwrap();
-        assert_eq!(early.attribution(AttributionOptions::default()).unwrap()[1].converted, 0);
+        assert_eq!(early.attribution(ReferralAttributionOptions::default()).unwrap()[1].converted, 0);
     }
 
     #[test]
@@ -510,7 +528,7 @@ mod tests {
         world.buy(c, 40, "1.00");
         world.buy(d, 45, "1.00");
         let forest = ReferralForest::from_base(&world.base, world.at(100)).unwrap();
-        let kc = forest.viral_coefficients(CohortPeriod::Month);
+        let kc = forest.viral_coefficients(ViralPeriod::Month);
         assert_eq!(kc.len(), 2);
         assert_eq!(kc[0].cohort, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
         assert_eq!((kc[0].customers, kc[0].invitations, kc[0].conversions), (2, 3, 2));
@@ -518,9 +536,9 @@ mod tests {
         assert!((kc[0].conversion_rate - 2.0 / 3.0).abs() < 1e-12);
         assert!((kc[0].k - 1.0).abs() < 1e-12);
         assert_eq!((kc[1].cohort.month(), kc[1].customers, kc[1].invitations, kc[1].k), (2, 2, 0, 0.0));
-        let weeks = forest.viral_coefficients(CohortPeriod::Week);
+        let weeks = forest.viral_coefficients(ViralPeriod::Week);
         assert_eq!(weeks[0].cohort, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
-        assert_eq!(CohortPeriod::Week.start(NaiveDate::from_ymd_opt(2024, 1, 7).unwrap()).day(), 1);
-        assert_eq!(CohortPeriod::Year.start(NaiveDate::from_ymd_opt(2024, 5, 7).unwrap()).month(), 1);
+        assert_eq!(ViralPeriod::Week.start(NaiveDate::from_ymd_opt(2024, 1, 7).unwrap()).day(), 1);
+        assert_eq!(ViralPeriod::Year.start(NaiveDate::from_ymd_opt(2024, 5, 7).unwrap()).month(), 1);
     }
 }

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::consent::Profiled;
 use crate::group::group_fold_ids;
-use crate::score::{ScoreError, consenting};
+use crate::score::ScoreError;
 use crate::{Channel, CustomerBase, CustomerId, EngagementAction, EventKind};
 
 /// The engagement score's settings: a half-life and weights per action and
@@ -273,7 +274,7 @@ pub struct Engagement {
     /// appearance.
     pub scores: Vec<EngagementScore>,
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 impl Engagement {
@@ -283,7 +284,7 @@ impl Engagement {
     ///
     /// O(e) for e events.
     pub fn from_base(base: &CustomerBase, config: &EngagementConfig, as_of: DateTime<Utc>) -> Engagement {
-        let (customers, excluded) = consenting(base);
+        let Profiled { customers, left_out } = Profiled::as_of(base, as_of);
         let scores = customers
             .into_iter()
             .map(|customer| {
@@ -299,7 +300,7 @@ impl Engagement {
                 score
             })
             .collect();
-        Engagement { as_of, scores, excluded }
+        Engagement { as_of, scores, left_out }
     }
 
     /// Scores interactions held outside a base, in any order. They carry no
@@ -352,6 +353,6 @@ impl Engagement {
             .into_iter()
             .map(|(customer, (score, interactions))| EngagementScore { customer, score, interactions })
             .collect();
-        Engagement { as_of, scores, excluded: 0 }
+        Engagement { as_of, scores, left_out: 0 }
     }
 }

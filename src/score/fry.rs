@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::score::{ScoreError, consenting};
+use crate::consent::Profiled;
+use crate::score::ScoreError;
 use crate::{CustomerBase, CustomerId, EventKind, Money, Window};
 
 /// How far a customer's word travels: the number of distinct people within
@@ -13,7 +14,7 @@ use crate::{CustomerBase, CustomerId, EventKind, Money, Window};
 ///
 /// The graph is not this module's: the caller computes reach (with the
 /// relationship module, or their own graph) and passes it in, so that scores
-/// do not depend on the graph (DESIGN principle 7).
+/// do not depend on the graph (see [layers point down](crate#layers-point-down)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reach {
     /// People one hop away.
@@ -58,7 +59,7 @@ pub struct FryFigures {
     /// Their sum (purchases only; refunds are not subtracted).
     pub revenue: Money,
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 impl FryFigures {
@@ -124,8 +125,8 @@ impl Fry {
         window: Window,
         mut reach: impl FnMut(CustomerId) -> Option<Reach>,
     ) -> Result<Fry, ScoreError> {
-        let (customers, excluded) = consenting(base);
-        let mut figures = FryFigures { window, active: 0, purchases: 0, revenue: Money::ZERO, excluded };
+        let Profiled { customers, left_out } = Profiled::as_of(base, window.end());
+        let mut figures = FryFigures { window, active: 0, purchases: 0, revenue: Money::ZERO, left_out };
         let mut out = Vec::new();
         for customer in customers {
             let (mut purchases, mut revenue) = (0u64, Money::ZERO);
@@ -236,7 +237,7 @@ mod tests {
     fn figures(active: u64, purchases: u64, cents: i64) -> FryFigures {
         let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         let window = Window::new(start, start + chrono::TimeDelta::days(1)).unwrap();
-        FryFigures { window, active, purchases, revenue: Money::from_minor(cents), excluded: 0 }
+        FryFigures { window, active, purchases, revenue: Money::from_minor(cents), left_out: 0 }
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::score::{EngagementConfig, consenting};
+use crate::consent::Profiled;
+use crate::score::EngagementConfig;
 use crate::{CustomerBase, CustomerId, EventKind, Feedback};
 
 /// The components of a health score, each in 0..=1, 1 healthiest.
@@ -84,7 +85,7 @@ pub struct Health {
     /// Every consenting customer, in the order added.
     pub scores: Vec<HealthScore>,
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 impl Health {
@@ -94,7 +95,7 @@ impl Health {
     ///
     /// O(e) for e events.
     pub fn from_base(base: &CustomerBase, engagement: &EngagementConfig, as_of: DateTime<Utc>) -> Health {
-        let (customers, excluded) = consenting(base);
+        let Profiled { customers, left_out } = Profiled::as_of(base, as_of);
         let year_ago = as_of - TimeDelta::days(365);
         let scores = customers
             .into_iter()
@@ -139,6 +140,6 @@ impl Health {
                 HealthScore { customer: customer.id(), score: components.score(), components }
             })
             .collect();
-        Health { as_of, scores, excluded }
+        Health { as_of, scores, left_out }
     }
 }

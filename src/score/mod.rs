@@ -1,4 +1,4 @@
-//! Scores over a whole [`CustomerBase`]: [`Rfm`]
+//! Scores over a whole [`CustomerBase`](crate::CustomerBase): [`Rfm`]
 //! quintiles and their named segments, F.R.Y. ([`Fry`]: frequency, reach,
 //! yield, and the decomposition of a revenue change), time-decayed
 //! [`Engagement`], [`FeedbackScores`] (NPS and CSAT) and a composite
@@ -6,11 +6,13 @@
 //!
 //! Every score is deterministic, takes its time explicitly (an `as_of` day
 //! or instant, or a [`Window`](crate::Window)), and respects consent: a
-//! customer who withheld profiling consent is left out, and each result says
-//! how many were left out in a field named `excluded`. The scores read the
+//! customer who withheld profiling consent as of the computation's time, or
+//! at their latest change, is left out (absent from the input: they move
+//! nobody's quintile edges), and each result says how many were left out in
+//! a field (or method) named `left_out`. The scores read the
 //! base and nothing above it; values that come from higher layers (a
 //! customer's reach in the relationship graph) are passed in by the caller
-//! (DESIGN principle 7).
+//! (see [layers point down](crate#layers-point-down)).
 //!
 //! # Example
 //!
@@ -50,7 +52,7 @@ pub use health::{Health, HealthComponents, HealthScore};
 pub use nps::{CsatSummary, FeedbackScores, NpsSummary};
 pub use rfm::{Rfm, RfmRow, RfmScore, RfmSegments};
 
-use crate::{Customer, CustomerBase, CustomerId, EventKind, Money, MoneyError, Purpose};
+use crate::{Money, MoneyError};
 
 /// What went wrong computing a score.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -101,33 +103,4 @@ pub enum ScoreError {
         /// The range it must lie in.
         reason: &'static str,
     },
-}
-
-/// Whether a customer may be scored.
-pub(crate) fn profiled(customer: &Customer) -> bool {
-    customer.consent().allows(Purpose::Profiling)
-}
-
-/// The customers who allow profiling, in the order they were added, and how
-/// many were left out.
-pub(crate) fn consenting(base: &CustomerBase) -> (Vec<&Customer>, usize) {
-    let included: Vec<&Customer> = base.customers().filter(|c| profiled(c)).collect();
-    let excluded = base.len() - included.len();
-    (included, excluded)
-}
-
-/// The purchases of the customers who allow profiling, as `(customer, UTC
-/// day, amount)` records in the order customers were added, and how many
-/// customers were left out.
-pub(crate) fn consenting_purchases(base: &CustomerBase) -> (Vec<(CustomerId, NaiveDate, Money)>, usize) {
-    let (customers, excluded) = consenting(base);
-    let mut records = Vec::new();
-    for customer in customers {
-        for event in base.events(customer.id()).into_iter().flatten() {
-            if let EventKind::Purchase { amount } = event.kind {
-                records.push((customer.id(), event.at.date_naive(), amount));
-            }
-        }
-    }
-    (records, excluded)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::score::profiled;
+use crate::consent::may_profile;
 use crate::{Customer, CustomerBase, EventKind, Feedback, Window};
 
 /// Promoters (9–10), passives (7–8) and detractors (0–6) among NPS answers.
@@ -118,18 +118,18 @@ pub struct FeedbackScores {
     /// CSAT answers.
     pub csat: CsatSummary,
     /// Customers left out for withheld profiling consent.
-    pub excluded: usize,
+    pub left_out: usize,
 }
 
 impl FeedbackScores {
     fn empty(window: Window) -> Self {
-        FeedbackScores { window, nps: NpsSummary::default(), csat: CsatSummary::default(), excluded: 0 }
+        FeedbackScores { window, nps: NpsSummary::default(), csat: CsatSummary::default(), left_out: 0 }
     }
 
     /// Adds one customer's latest answers in the window.
     fn add(&mut self, base: &CustomerBase, customer: &Customer) {
-        if !profiled(customer) {
-            self.excluded += 1;
+        if !may_profile(base, customer, self.window.end()) {
+            self.left_out += 1;
             return;
         }
         let (mut nps, mut csat) = (None, None);
@@ -165,7 +165,7 @@ impl FeedbackScores {
     }
 
     /// The scores per group of the caller's grouping (`None`: in no group),
-    /// in group order; `excluded` counts each group's own.
+    /// in group order; `left_out` counts each group's own.
     ///
     /// # Complexity
     ///

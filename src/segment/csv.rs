@@ -31,7 +31,7 @@ use crate::CsvError;
 /// ```
 pub fn read_feature_csv<R: io::Read>(input: R) -> Result<FeatureTable, CsvError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
-    let headers = reader.headers().map_err(|e| crate::transactions::csv::convert(&e))?.clone();
+    let headers = reader.headers().map_err(crate::transactions::csv::convert)?.clone();
     let id_column = headers
         .iter()
         .position(|h| h == "customer_id")
@@ -42,7 +42,7 @@ pub fn read_feature_csv<R: io::Read>(input: R) -> Result<FeatureTable, CsvError>
     let mut labels = Vec::new();
     let mut columns: Vec<Vec<Option<Value>>> = vec![Vec::new(); features.len()];
     let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(|e| crate::transactions::csv::convert(&e))? {
+    while reader.read_record(&mut record).map_err(crate::transactions::csv::convert)? {
         let line = record.position().map_or(0, csv::Position::line);
         labels.push(record.get(id_column).unwrap_or("").to_owned());
         for (column, &i) in columns.iter_mut().zip(&features) {

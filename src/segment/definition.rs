@@ -223,7 +223,7 @@ impl Segment {
     /// [`DefinitionError`] with the path to the first problem.
     pub fn from_json(text: &str) -> Result<Segment, DefinitionError> {
         let json: Json = serde_json::from_str(text).or_else(|e| err("", format!("not JSON: {e}")))?;
-        Segment::from_value(&json, "")
+        Segment::from_value(&json)
     }
 
     /// Reads a file's worth of segments: one segment or a list of them.
@@ -243,10 +243,10 @@ impl Segment {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| Segment::from_value(item, &format!("[{i}]")))
+                    .map(|(i, item)| Segment::parse(item, &format!("[{i}]")))
                     .collect::<Result<Vec<_>, _>>()?
             }
-            _ => vec![Segment::from_value(&json, "")?],
+            _ => vec![Segment::from_value(&json)?],
         };
         for (i, segment) in segments.iter().enumerate() {
             if segments[..i].iter().any(|s| s.name == segment.name) {
@@ -256,12 +256,18 @@ impl Segment {
         Ok(segments)
     }
 
-    /// Reads a segment from parsed JSON; `path` prefixes error paths.
+    /// Reads a segment from parsed JSON ([`serde_json::Value`], re-exported
+    /// as [`customer_lifecycle::serde_json`](crate::serde_json)).
     ///
     /// # Errors
     ///
     /// [`DefinitionError`] with the path to the first problem.
-    pub fn from_value(json: &Json, path: &str) -> Result<Segment, DefinitionError> {
+    pub fn from_value(json: &Json) -> Result<Segment, DefinitionError> {
+        Segment::parse(json, "")
+    }
+
+    /// Reads a segment from parsed JSON; `path` prefixes error paths.
+    fn parse(json: &Json, path: &str) -> Result<Segment, DefinitionError> {
         let Json::Object(map) = json else { return err(path, "a segment is an object with \"name\" and \"where\"") };
         for key in map.keys() {
             if !matches!(key.as_str(), "name" | "where" | "description") {
@@ -274,7 +280,7 @@ impl Segment {
             None => return err(path, "missing \"name\""),
         };
         let predicate = match map.get("where") {
-            Some(json) => Predicate::from_value(json, &join(path, "where"))?,
+            Some(json) => Predicate::parse(json, &join(path, "where"))?,
             None => return err(path, "missing \"where\""),
         };
         Ok(Segment { name, predicate })
@@ -330,12 +336,17 @@ impl Predicate {
         }
     }
 
-    /// Reads a predicate from parsed JSON; `path` prefixes error paths.
+    /// Reads a predicate from parsed JSON ([`serde_json::Value`]).
     ///
     /// # Errors
     ///
     /// [`DefinitionError`] with the path to the first problem.
-    pub fn from_value(json: &Json, path: &str) -> Result<Predicate, DefinitionError> {
+    pub fn from_value(json: &Json) -> Result<Predicate, DefinitionError> {
+        Predicate::parse(json, "")
+    }
+
+    /// Reads a predicate from parsed JSON; `path` prefixes error paths.
+    fn parse(json: &Json, path: &str) -> Result<Predicate, DefinitionError> {
         let Json::Object(map) = json else {
             return err(
                 path,
@@ -355,7 +366,7 @@ impl Predicate {
                 let parts = parts
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| Predicate::from_value(p, &format!("{here}[{i}]")))
+                    .map(|(i, p)| Predicate::parse(p, &format!("{here}[{i}]")))
                     .collect::<Result<Vec<_>, _>>()?;
                 return Ok(if combinator == "all" { Predicate::All(parts) } else { Predicate::Any(parts) });
             }
@@ -364,7 +375,7 @@ impl Predicate {
             if map.len() > 1 {
                 return err(path, "\"not\" stands alone in its object");
             }
-            return Ok(Predicate::Not(Box::new(Predicate::from_value(part, &join(path, "not"))?)));
+            return Ok(Predicate::Not(Box::new(Predicate::parse(part, &join(path, "not"))?)));
         }
         let field = match map.get("field") {
             Some(Json::String(f)) if !f.is_empty() => f.clone(),
@@ -515,7 +526,7 @@ impl Serialize for Segment {
 impl<'de> Deserialize<'de> for Segment {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let json = Json::deserialize(deserializer)?;
-        Segment::from_value(&json, "").map_err(D::Error::custom)
+        Segment::from_value(&json).map_err(D::Error::custom)
     }
 }
 
@@ -528,7 +539,7 @@ impl Serialize for Predicate {
 impl<'de> Deserialize<'de> for Predicate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let json = Json::deserialize(deserializer)?;
-        Predicate::from_value(&json, "").map_err(D::Error::custom)
+        Predicate::from_value(&json).map_err(D::Error::custom)
     }
 }
 

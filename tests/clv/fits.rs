@@ -3,7 +3,7 @@
 //! is an error naming the parameter, never `Ok` (issue 12).
 
 use customer_lifecycle::clv::{
-    BgNbd, ClvError, FitData, FitOptions, FitReport, GammaGamma, ModifiedBgNbd, ParetoNbd, SpendData,
+    BgNbd, ClvError, FitData, FitOptions, FitReport, GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, SpendData,
 };
 
 use super::cdnow;

@@ -1,0 +1,181 @@
+//! The `clv` example's `--covariates` and `--intervals` contract (issue 17
+//! §6), on the CDNOW summary and its bundled synthetic covariates.
+
+use customer_lifecycle::clv::{
+    CovariateData, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec, CovariateTable, read_summary_csv,
+};
+use customer_lifecycle::segment::read_feature_csv;
+use serde_json::Value;
+
+use super::example_program::run;
+
+const SUMMARY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cdnow_summary.csv");
+const COVARIATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cdnow_covariates.csv");
+
+fn json(list: &[&str]) -> Value {
+    let args: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+    serde_json::from_str(&run(&args).unwrap()).unwrap()
+}
+
+fn error(list: &[&str]) -> String {
+    let args: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+    run(&args).unwrap_err()
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn intervals_add_bounds_beside_each_prediction_and_change_nothing_else() {
+    let plain = json(&["--summary", SUMMARY]);
+    let with = json(&["--summary", SUMMARY, "--intervals", "0.9", "--draws", "60", "--seed", "3"]);
+    for model in ["bgnbd", "pareto_nbd", "gamma_gamma"] {
+        assert_eq!(plain[model], with[model]);
+    }
+    let (before, after) = (plain["customers"].as_array().unwrap(), with["customers"].as_array().unwrap());
+    assert_eq!(before.len(), after.len());
+    let names = ["expected_purchases_39", "p_alive", "expected_avg_value"];
+    let mut inside = [0usize; 3];
+    for (b, a) in before.iter().zip(after) {
+        for key in keys(b) {
+            assert_eq!(b[&key], a[&key], "{key}");
+        }
+        assert_eq!(keys(a).len(), keys(b).len() + 6);
+        for (k, name) in names.iter().enumerate() {
+            let (lo, hi) = (a[format!("{name}_lower")].as_f64().unwrap(), a[format!("{name}_upper")].as_f64().unwrap());
+            let point = a[*name].as_f64().unwrap();
+            assert!(lo <= hi && lo.is_finite() && hi.is_finite(), "{name}: {lo} {hi}");
+            if lo <= point && point <= hi {
+                inside[k] += 1;
+            }
+        }
+    }
+    // The bounds sit beside their prediction, in the contract's order.
+    let first = keys(&after[0]);
+    let at = |k: &str| first.iter().position(|x| x == k).unwrap();
+    for name in names {
+        assert_eq!(at(&format!("{name}_lower")), at(name) + 1);
+        assert_eq!(at(&format!("{name}_upper")), at(name) + 2);
+    }
+    // The point prediction lies inside its 90% interval for nearly everyone.
+    for (name, n) in names.iter().zip(inside) {
+        assert!(n as f64 > 0.95 * before.len() as f64, "{name}: {n}");
+    }
+    // Seeded: the same seed gives the same bounds, another seed others.
+    let again = json(&["--summary", SUMMARY, "--intervals", "0.9", "--draws", "60", "--seed", "3"]);
+    assert_eq!(again, with);
+    let other = json(&["--summary", SUMMARY, "--intervals", "0.9", "--draws", "60", "--seed", "4"]);
+    assert_ne!(other["customers"][0]["p_alive_lower"], with["customers"][0]["p_alive_lower"]);
+    // A wider level gives wider intervals.
+    let wide = json(&["--summary", SUMMARY, "--intervals", "0.99", "--draws", "60", "--seed", "3"]);
+    let width = |v: &Value| {
+        let c = &v["customers"][0];
+        c["expected_purchases_39_upper"].as_f64().unwrap() - c["expected_purchases_39_lower"].as_f64().unwrap()
+    };
+    assert!(width(&wide) > width(&with));
+}
+
+#[test]
+fn covariates_follow_the_contract_and_match_the_library() {
+    let out = json(&["--summary", SUMMARY, "--covariates", COVARIATES]);
+    for (model, params) in [("bgnbd", ["r", "alpha", "a", "b"]), ("pareto_nbd", ["r", "alpha", "s", "beta"])] {
+        let m = &out[model];
+        for process in ["purchase", "dropout"] {
+            assert_eq!(keys(&m["covariates"][process]), ["january", "odd_id"], "{model} {process}");
+            assert_eq!(keys(&m["standard_errors"][process]), ["january", "odd_id"]);
+        }
+        for p in params {
+            assert!(m["standard_errors"][p].as_f64().unwrap() > 0.0, "{model} {p}");
+        }
+    }
+    // The same numbers as the library's fit on the same data.
+    let customers = read_summary_csv(std::fs::File::open(SUMMARY).unwrap()).unwrap();
+    let table =
+        CovariateTable::from_features(&read_feature_csv(std::fs::File::open(COVARIATES).unwrap()).unwrap(), None)
+            .unwrap();
+    let data = CovariateData::new(&customers, &table, &CovariateSpec::all(&table)).unwrap();
+    let fit = CovariateModel::fit(CovariateKind::BgNbd, &data, &CovariateOptions::default()).unwrap();
+    assert_eq!(out["bgnbd"]["r"].as_f64().unwrap(), fit.model.params()[0]);
+    assert_eq!(out["bgnbd"]["log_likelihood"].as_f64().unwrap(), fit.log_likelihood);
+    let dropout_january = fit
+        .model
+        .coefficients()
+        .iter()
+        .find(|c| c.name == "january" && c.process == customer_lifecycle::clv::Process::Dropout)
+        .unwrap();
+    assert_eq!(out["bgnbd"]["covariates"]["dropout"]["january"].as_f64().unwrap(), dropout_january.value);
+    // Customer 1's predictions are the BG/NBD at their own parameters.
+    let (row, (x, t_x, t)) = data.customer(0);
+    let own = fit.model.individual(row).unwrap();
+    assert_eq!(
+        out["customers"][0]["p_alive"].as_f64().unwrap(),
+        own.p_alive(customer_lifecycle::clv::History { frequency: x, recency: t_x, age: t })
+    );
+    // More parameters cannot fit worse than the plain model.
+    let plain = json(&["--summary", SUMMARY]);
+    assert!(
+        out["bgnbd"]["log_likelihood"].as_f64().unwrap() >= plain["bgnbd"]["log_likelihood"].as_f64().unwrap() - 1e-6
+    );
+}
+
+#[test]
+fn covariates_can_be_chosen_per_process_and_combine_with_intervals() {
+    let list = [
+        "--summary",
+        SUMMARY,
+        "--covariates",
+        COVARIATES,
+        "--purchase-covariates",
+        "january",
+        "--dropout-covariates",
+        "odd_id",
+        "--intervals",
+        "0.8",
+        "--draws",
+        "30",
+    ];
+    let text = run(&list.map(str::to_owned)).unwrap();
+    let out: Value = serde_json::from_str(&text).unwrap();
+    // Parameters first, in the model's order, then the coefficients (the
+    // parsed object sorts its keys, so look at the text).
+    assert!(text.contains(r#""standard_errors":{"r":"#), "{}", &text[..600]);
+    assert!(text.contains(r#""covariates":{"purchase":{"january":"#));
+    let m = &out["pareto_nbd"];
+    assert_eq!(keys(&m["covariates"]["purchase"]), ["january"]);
+    assert_eq!(keys(&m["covariates"]["dropout"]), ["odd_id"]);
+    assert_eq!(keys(&m["standard_errors"]), ["alpha", "beta", "dropout", "purchase", "r", "s"]);
+    let c = &out["customers"][0];
+    assert!(c["p_alive_lower"].as_f64().unwrap() <= c["p_alive_upper"].as_f64().unwrap());
+}
+
+#[test]
+fn bad_flags_and_bad_covariates_are_one_line_errors() {
+    for (list, needle) in [
+        (&["--summary", SUMMARY, "--intervals", "1.5"][..], "--intervals"),
+        (&["--summary", SUMMARY, "--intervals", "0"][..], "--intervals"),
+        (&["--summary", SUMMARY, "--intervals", "0.9", "--draws", "1"][..], "--draws"),
+        (&["--summary", SUMMARY, "--intervals", "0.9", "--seed", "-1"][..], "--seed"),
+        (&["--summary", SUMMARY, "--draws", "10"][..], "need --intervals"),
+        (&["--summary", SUMMARY, "--purchase-covariates", "a"][..], "need --covariates"),
+        (&["--survivors", "1000,600", "--intervals", "0.9"][..], "usage"),
+        (&["--summary", SUMMARY, "--covariates", COVARIATES, "--purchase-covariates", "height"][..], "height"),
+    ] {
+        let message = error(list);
+        assert!(message.contains(needle), "{list:?}: {message}");
+        assert!(!message.contains('\n'));
+    }
+    // A customer without a covariate row is named.
+    let dir = std::env::temp_dir().join(format!("clv-covariates-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(COVARIATES).unwrap();
+    let short: String = text.lines().filter(|l| !l.starts_with("17,")).flat_map(|l| [l, "\n"]).collect();
+    let missing = dir.join("missing.csv");
+    std::fs::write(&missing, short).unwrap();
+    let message = error(&["--summary", SUMMARY, "--covariates", missing.to_str().unwrap()]);
+    assert!(message.contains("\"17\"") && message.contains("no covariate row"), "{message}");
+    let texty = dir.join("text.csv");
+    std::fs::write(&texty, text.replacen("1,1,1", "1,yes,1", 1)).unwrap();
+    let message = error(&["--summary", SUMMARY, "--covariates", texty.to_str().unwrap()]);
+    assert!(message.contains("\"1\"") && message.contains("january"), "{message}");
+}
