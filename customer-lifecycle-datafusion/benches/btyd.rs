@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use customer_lifecycle::EventKind;
-use customer_lifecycle::clv::{BgNbd, FitOptions, TimeUnit};
+use customer_lifecycle::clv::{BgNbd, FitOptions, PurchaseModel, TimeUnit};
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle_datafusion::{TransactionLog, btyd, functions};
 use datafusion::arrow::array::{ArrayRef, Date32Array, Decimal128Array, RecordBatch, StringArray};

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use customer_lifecycle::clv::{
-    BgNbd, BgNbdFit, ClvError, FitData, FitOptions, GammaGamma, GammaGammaFit, ParetoNbd, ParetoNbdFit, SpendData,
-    TimeUnit,
+    BgNbd, BgNbdFit, ClvError, FitData, FitOptions, GammaGamma, GammaGammaFit, History, ParetoNbd, ParetoNbdFit,
+    PurchaseModel, SpendData, TimeUnit,
 };
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray, UInt32Array};
 use datafusion::arrow::compute::concat_batches;
@@ -352,10 +352,11 @@ pub fn predictions(summary: &RecordBatch, fits: &Fits, horizon: f64) -> Result<R
     let (mut alive, mut purchases, mut value, mut clv) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for i in 0..n {
-        let (x, t_x, t, m) = (x.value(i), t_x.value(i), t.value(i), m.value(i));
-        let e = b.expected_purchases(x, t_x, t, horizon);
+        let (x, m) = (x.value(i), m.value(i));
+        let history = History { frequency: x, recency: t_x.value(i), age: t.value(i) };
+        let e = b.expected_purchases(history, horizon);
         let v = g.expected_average_value(x, m).map_err(|error| Error::Model { model: "Gamma-Gamma", error })?;
-        alive.push(b.p_alive(x, t_x, t));
+        alive.push(b.p_alive(history));
         purchases.push(e);
         value.push(v);
         clv.push(e * v);

@@ -92,7 +92,11 @@ pub async fn rfm(log: &TransactionLog, as_of: NaiveDate, segments: &RfmSegments)
                 col("monetary"),
             ])
         })
-        .and_then(|f| f.window(vec![rank("recency_days")?, rank("frequency")?, rank("monetary")?]))
+        // One window node per ordering: DataFusion's physical planner wants
+        // every expression of a window node to share its sort keys.
+        .and_then(|f| f.window(vec![rank("recency_days")?]))
+        .and_then(|f| f.window(vec![rank("frequency")?]))
+        .and_then(|f| f.window(vec![rank("monetary")?]))
         .and_then(|f| f.sort(vec![col("customer_id").sort(true, false)]))
         .map_err(fail)?;
     let schema = Arc::new(frame.schema().as_arrow().clone());

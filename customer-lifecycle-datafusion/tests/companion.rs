@@ -19,7 +19,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use customer_lifecycle::clv::{BgNbd, FitData, FitOptions, ParetoNbd, SpendData, Summary, TimeUnit};
+use customer_lifecycle::clv::{
+    BgNbd, FitData, FitOptions, History, ParetoNbd, PurchaseModel, SpendData, Summary, TimeUnit,
+};
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{EventKind, Money};
 use customer_lifecycle_datafusion::{Error, TransactionLog, btyd, functions, to_parquet};
@@ -151,7 +153,7 @@ async fn plans_equal_the_in_memory_results_bit_for_bit() {
         let expected =
             Summary::from_records(rows.iter().map(|r| (r.0.as_str(), r.1.date_naive(), r.2)), end, unit).unwrap();
         let mut customers = expected.customers.clone();
-        customers.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+        customers.sort_by(|a, b| a.key.cmp(&b.key));
         let fit_data = FitData::from_summary(&customers).unwrap().with_time_unit(unit);
         let spend = SpendData::from_summary(&customers).unwrap();
         let bg = BgNbd::fit(&fit_data, &options).unwrap();
@@ -171,11 +173,11 @@ async fn plans_equal_the_in_memory_results_bit_for_bit() {
                 let frequency =
                     summary.column(1).as_any().downcast_ref::<datafusion::arrow::array::UInt32Array>().unwrap();
                 for (i, c) in customers.iter().enumerate() {
-                    assert_eq!(key.value(i), c.customer_id, "{what}");
-                    assert_eq!(frequency.value(i), c.frequency, "{what}: {}", c.customer_id);
-                    assert_eq!(recency.value(i).to_bits(), c.recency.to_bits(), "{what}: {}", c.customer_id);
-                    assert_eq!(t.value(i).to_bits(), c.t.to_bits(), "{what}: {}", c.customer_id);
-                    assert_eq!(monetary.value(i).to_bits(), c.monetary_value.to_bits(), "{what}: {}", c.customer_id);
+                    assert_eq!(key.value(i), c.key, "{what}");
+                    assert_eq!(frequency.value(i), c.frequency, "{what}: {}", c.key);
+                    assert_eq!(recency.value(i).to_bits(), c.recency.to_bits(), "{what}: {}", c.key);
+                    assert_eq!(t.value(i).to_bits(), c.t.to_bits(), "{what}: {}", c.key);
+                    assert_eq!(monetary.value(i).to_bits(), c.monetary_value.to_bits(), "{what}: {}", c.key);
                 }
                 let histogram = btyd::histogram(&log, end, unit).await.unwrap();
                 assert_eq!(histogram.customers, customers.len() as u64, "{what}");
@@ -198,7 +200,7 @@ async fn plans_equal_the_in_memory_results_bit_for_bit() {
                     let predictions = btyd::predictions(&summary, &fits, 39.0).unwrap();
                     let alive = predictions.column(5).as_any().downcast_ref::<Float64Array>().unwrap();
                     for (i, c) in customers.iter().enumerate() {
-                        let expected = bg.model.p_alive(c.frequency, c.recency, c.t);
+                        let expected = bg.model.p_alive(History::from(c));
                         assert_eq!(alive.value(i).to_bits(), expected.to_bits(), "{what}");
                     }
                     let out = dir.path().join("predictions.parquet");
@@ -268,11 +270,11 @@ async fn a_csv_log_reads_as_the_main_crate_reads_it() {
     let log = customer_lifecycle::TransactionCsv::new().read(text.as_bytes()).unwrap();
     let end = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
     let mut expected = Summary::from_transactions(&log, end, TimeUnit::Days).unwrap().customers;
-    expected.sort_by(|a, b| a.customer_id.cmp(&b.customer_id));
+    expected.sort_by(|a, b| a.key.cmp(&b.key));
     let batch = summary_of(&path).await.unwrap();
     assert_eq!(batch.num_rows(), 2);
     let monetary = batch.column(4).as_any().downcast_ref::<Float64Array>().unwrap();
-    assert_eq!(expected[0].customer_id, "a");
+    assert_eq!(expected[0].key, "a");
     assert_eq!(monetary.value(0), expected[0].monetary_value);
     assert_eq!(monetary.value(0), 5.25);
 }
