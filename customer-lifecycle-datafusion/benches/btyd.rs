@@ -2,8 +2,12 @@
 //! DataFusion with every core.
 //!
 //! ```text
-//! cargo bench -p customer-lifecycle-datafusion --bench btyd -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p customer-lifecycle-datafusion --all-features --bench btyd -- --warm-up-time 1 --measurement-time 3
 //! ```
+//!
+//! With the feature `ballista` (`--all-features`, which also shares the
+//! build with the tests), `ballista/…` runs the histogram and the fit on a
+//! two-executor cluster inside the process.
 //!
 //! `CLV_BENCH_ROWS` sets the number of purchases (default 10^7); the
 //! Parquet file is made once, under the target directory, from the main
@@ -28,6 +32,7 @@ use datafusion::prelude::SessionContext;
 fn log_file(rows: usize) -> (PathBuf, NaiveDate) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/clv-bench");
     std::fs::create_dir_all(&dir).unwrap();
+    let dir = std::fs::canonicalize(dir).unwrap();
     let path = dir.join(format!("purchases-{rows}.parquet"));
     let config = SimConfig { customers: rows / 8 + 1, ..SimConfig::default() };
     let end = (config.start + chrono::TimeDelta::days(i64::from(config.days) * 2 / 3)).date_naive();
@@ -100,6 +105,21 @@ fn bench(c: &mut Criterion) {
             })
         });
     });
+    #[cfg(feature = "ballista")]
+    {
+        // The same on a two-executor Ballista cluster inside this process.
+        let cluster = runtime.block_on(customer_lifecycle_datafusion::cluster::LocalCluster::start(2, 1)).unwrap();
+        group.bench_function(format!("ballista/histogram_bgnbd/{rows}"), |b| {
+            b.iter(|| {
+                runtime.block_on(async {
+                    let ctx = cluster.context(2).await.unwrap();
+                    let log = TransactionLog::read(&ctx, &path).await.unwrap();
+                    let histogram = btyd::histogram(&log, end, TimeUnit::Weeks).await.unwrap();
+                    BgNbd::fit(&histogram.fit, &FitOptions::default()).unwrap()
+                })
+            });
+        });
+    }
     group.finish();
 }
 

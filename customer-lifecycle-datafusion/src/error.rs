@@ -73,6 +73,9 @@ pub enum Error {
         /// The cause.
         error: std::io::Error,
     },
+    /// A cluster process could not start, or could not reach another.
+    #[error("ballista: {0}")]
+    Cluster(String),
     /// DataFusion refused or failed the plan.
     #[error("{0}")]
     DataFusion(Box<DataFusionError>),

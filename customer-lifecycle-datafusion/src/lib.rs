@@ -12,6 +12,9 @@
 //! - [`rfm::rfm`] scores RFM with ties broken by key, as the main crate's
 //!   `Rfm::from_records_ties_by_key`.
 //! - [`to_parquet`] writes any result batch.
+//! - `cluster` (feature `ballista`) runs the same plans on a Ballista
+//!   cluster: the client session, the scheduler and executor processes
+//!   with the crate's functions compiled in, and a local cluster for tests.
 //!
 //! Every count and sum is computed in integers, so the results do not
 //! depend on how the table is partitioned.
@@ -37,6 +40,8 @@
 //! ```
 
 pub mod btyd;
+#[cfg(feature = "ballista")]
+pub mod cluster;
 mod error;
 pub mod functions;
 mod output;

@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use customer_lifecycle::clv::{
-    BgNbd, FitData, FitOptions, History, ParetoNbd, PurchaseModel, SpendData, Summary, TimeUnit,
+    BgNbd, BgNbdFit, CustomerSummary, FitData, FitOptions, History, ParetoNbd, ParetoNbdFit, PurchaseModel, SpendData,
+    Summary, TimeUnit,
 };
 use customer_lifecycle::sim::{SimConfig, Simulator};
 use customer_lifecycle::{EventKind, Money};
@@ -142,76 +143,118 @@ fn context(partitions: usize) -> SessionContext {
     ctx
 }
 
+/// The main crate's in-memory results for one time unit.
+struct Expected {
+    end: NaiveDate,
+    unit: TimeUnit,
+    /// Sorted by key.
+    customers: Vec<CustomerSummary>,
+    fit_data: FitData,
+    spend: SpendData,
+    bg: BgNbdFit,
+    pn: ParetoNbdFit,
+}
+
+fn expected(rows: &[Row], unit: TimeUnit) -> Expected {
+    let end = calibration_end(rows);
+    let options = FitOptions::default();
+    let summary = Summary::from_records(rows.iter().map(|r| (r.0.as_str(), r.1.date_naive(), r.2)), end, unit).unwrap();
+    let mut customers = summary.customers;
+    customers.sort_by(|a, b| a.key.cmp(&b.key));
+    let fit_data = FitData::from_summary(&customers).unwrap().with_time_unit(unit);
+    let spend = SpendData::from_summary(&customers).unwrap();
+    let bg = BgNbd::fit(&fit_data, &options).unwrap();
+    let pn = ParetoNbd::fit(&fit_data, &options).unwrap();
+    // Some customers bought twice on a day, and some after the end.
+    assert!(customers.iter().any(|c| c.frequency > 0 && c.monetary_value > 0.0));
+    Expected { end, unit, customers, fit_data, spend, bg, pn }
+}
+
+/// The summary and both histograms of the log at `path`, read through
+/// `ctx`, equal the in-memory ones; with `fits`, so do the fits, P(alive),
+/// and the predictions written to Parquet under `dir` read back whole.
+async fn check(ctx: &SessionContext, path: &str, what: &str, e: &Expected, fits: bool, dir: &Path) {
+    let (end, unit, customers) = (e.end, e.unit, &e.customers);
+    let log = TransactionLog::read(ctx, path).await.unwrap();
+    let summary = btyd::summary(&log, end, unit).await.unwrap();
+    assert_eq!(summary.num_rows(), customers.len(), "{what}");
+    let key = summary.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let f64s = |k: usize| summary.column(k).as_any().downcast_ref::<Float64Array>().unwrap().clone();
+    let (recency, t, monetary) = (f64s(2), f64s(3), f64s(4));
+    let frequency = summary.column(1).as_any().downcast_ref::<datafusion::arrow::array::UInt32Array>().unwrap();
+    for (i, c) in customers.iter().enumerate() {
+        assert_eq!(key.value(i), c.key, "{what}");
+        assert_eq!(frequency.value(i), c.frequency, "{what}: {}", c.key);
+        assert_eq!(recency.value(i).to_bits(), c.recency.to_bits(), "{what}: {}", c.key);
+        assert_eq!(t.value(i).to_bits(), c.t.to_bits(), "{what}: {}", c.key);
+        assert_eq!(monetary.value(i).to_bits(), c.monetary_value.to_bits(), "{what}: {}", c.key);
+    }
+    let histogram = btyd::histogram(&log, end, unit).await.unwrap();
+    assert_eq!(histogram.customers, customers.len() as u64, "{what}");
+    assert_eq!(histogram.fit, e.fit_data, "{what}");
+    assert_eq!(histogram.spend, e.spend, "{what}");
+    if !fits {
+        return;
+    }
+    let fits = btyd::fit_all(&histogram, &FitOptions::default()).unwrap();
+    let (b, p) = (fits.bgnbd.model, fits.pareto_nbd.model);
+    let (bg, pn) = (&e.bg, &e.pn);
+    let bits = |v: [f64; 5]| v.map(f64::to_bits);
+    assert_eq!(
+        bits([b.r(), b.alpha(), b.a(), b.b(), fits.bgnbd.log_likelihood]),
+        bits([bg.model.r(), bg.model.alpha(), bg.model.a(), bg.model.b(), bg.log_likelihood]),
+        "{what}"
+    );
+    assert_eq!(
+        bits([p.r(), p.alpha(), p.s(), p.beta(), fits.pareto_nbd.log_likelihood]),
+        bits([pn.model.r(), pn.model.alpha(), pn.model.s(), pn.model.beta(), pn.log_likelihood]),
+        "{what}"
+    );
+    let predictions = btyd::predictions(&summary, &fits, 39.0).unwrap();
+    let alive = predictions.column(5).as_any().downcast_ref::<Float64Array>().unwrap();
+    for (i, c) in customers.iter().enumerate() {
+        let expected = bg.model.p_alive(History::from(c));
+        assert_eq!(alive.value(i).to_bits(), expected.to_bits(), "{what}");
+    }
+    let out = dir.join("predictions.parquet");
+    to_parquet(&predictions, out.to_str().unwrap()).unwrap();
+    let back =
+        ctx.read_parquet(out.to_str().unwrap(), datafusion::prelude::ParquetReadOptions::default()).await.unwrap();
+    assert_eq!(back.count().await.unwrap(), customers.len(), "{what}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plans_equal_the_in_memory_results_bit_for_bit() {
     let rows = simulated_log();
-    let end = calibration_end(&rows);
     let dir = tempfile::tempdir().unwrap();
     let paths = layouts(dir.path(), &rows);
-    let options = FitOptions::default();
     for unit in [TimeUnit::Weeks, TimeUnit::Days] {
-        let expected =
-            Summary::from_records(rows.iter().map(|r| (r.0.as_str(), r.1.date_naive(), r.2)), end, unit).unwrap();
-        let mut customers = expected.customers.clone();
-        customers.sort_by(|a, b| a.key.cmp(&b.key));
-        let fit_data = FitData::from_summary(&customers).unwrap().with_time_unit(unit);
-        let spend = SpendData::from_summary(&customers).unwrap();
-        let bg = BgNbd::fit(&fit_data, &options).unwrap();
-        let pn = ParetoNbd::fit(&fit_data, &options).unwrap();
-        // Some customers bought twice on a day, and some after the end.
-        assert!(customers.iter().any(|c| c.frequency > 0 && c.monetary_value > 0.0));
+        let expected = expected(&rows, unit);
         for (path, layout) in &paths {
             for partitions in [1, 4, 7] {
                 let what = format!("{layout}, {partitions} partitions, {unit:?}");
-                let ctx = context(partitions);
-                let log = TransactionLog::read(&ctx, path).await.unwrap();
-                let summary = btyd::summary(&log, end, unit).await.unwrap();
-                assert_eq!(summary.num_rows(), customers.len(), "{what}");
-                let key = summary.column(0).as_any().downcast_ref::<StringArray>().unwrap();
-                let f64s = |k: usize| summary.column(k).as_any().downcast_ref::<Float64Array>().unwrap().clone();
-                let (recency, t, monetary) = (f64s(2), f64s(3), f64s(4));
-                let frequency =
-                    summary.column(1).as_any().downcast_ref::<datafusion::arrow::array::UInt32Array>().unwrap();
-                for (i, c) in customers.iter().enumerate() {
-                    assert_eq!(key.value(i), c.key, "{what}");
-                    assert_eq!(frequency.value(i), c.frequency, "{what}: {}", c.key);
-                    assert_eq!(recency.value(i).to_bits(), c.recency.to_bits(), "{what}: {}", c.key);
-                    assert_eq!(t.value(i).to_bits(), c.t.to_bits(), "{what}: {}", c.key);
-                    assert_eq!(monetary.value(i).to_bits(), c.monetary_value.to_bits(), "{what}: {}", c.key);
-                }
-                let histogram = btyd::histogram(&log, end, unit).await.unwrap();
-                assert_eq!(histogram.customers, customers.len() as u64, "{what}");
-                assert_eq!(histogram.fit, fit_data, "{what}");
-                assert_eq!(histogram.spend, spend, "{what}");
-                if partitions == 4 {
-                    let fits = btyd::fit_all(&histogram, &options).unwrap();
-                    let (b, p) = (fits.bgnbd.model, fits.pareto_nbd.model);
-                    let bits = |v: [f64; 5]| v.map(f64::to_bits);
-                    assert_eq!(
-                        bits([b.r(), b.alpha(), b.a(), b.b(), fits.bgnbd.log_likelihood]),
-                        bits([bg.model.r(), bg.model.alpha(), bg.model.a(), bg.model.b(), bg.log_likelihood]),
-                        "{what}"
-                    );
-                    assert_eq!(
-                        bits([p.r(), p.alpha(), p.s(), p.beta(), fits.pareto_nbd.log_likelihood]),
-                        bits([pn.model.r(), pn.model.alpha(), pn.model.s(), pn.model.beta(), pn.log_likelihood]),
-                        "{what}"
-                    );
-                    let predictions = btyd::predictions(&summary, &fits, 39.0).unwrap();
-                    let alive = predictions.column(5).as_any().downcast_ref::<Float64Array>().unwrap();
-                    for (i, c) in customers.iter().enumerate() {
-                        let expected = bg.model.p_alive(History::from(c));
-                        assert_eq!(alive.value(i).to_bits(), expected.to_bits(), "{what}");
-                    }
-                    let out = dir.path().join("predictions.parquet");
-                    to_parquet(&predictions, out.to_str().unwrap()).unwrap();
-                    let back = ctx
-                        .read_parquet(out.to_str().unwrap(), datafusion::prelude::ParquetReadOptions::default())
-                        .await
-                        .unwrap();
-                    assert_eq!(back.count().await.unwrap(), customers.len(), "{what}");
-                }
+                check(&context(partitions), path, &what, &expected, partitions == 4, dir.path()).await;
             }
+        }
+    }
+}
+
+/// The same plans on a local Ballista cluster (a scheduler and two
+/// executors on loopback) give the same results, bit for bit.
+#[cfg(feature = "ballista")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_local_ballista_cluster_gives_the_in_memory_results() {
+    use customer_lifecycle_datafusion::cluster::LocalCluster;
+    let rows = simulated_log();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = layouts(dir.path(), &rows);
+    let cluster = LocalCluster::start(2, 2).await.unwrap();
+    let expected = expected(&rows, TimeUnit::Weeks);
+    for (path, layout) in &paths {
+        for partitions in [1, 4] {
+            let ctx = cluster.context(partitions).await.unwrap();
+            check(&ctx, path, &format!("Ballista, {layout}, {partitions} partitions"), &expected, true, dir.path())
+                .await;
         }
     }
 }
@@ -311,4 +354,52 @@ async fn rfm_equals_the_in_memory_tie_by_key_scores() {
             }
         }
     }
+}
+
+/// The `distributed` example (a scheduler and two executor processes)
+/// prints the `clv` example's JSON: the in-memory summary per customer in
+/// key order and the in-memory fits, bit for bit; a log it cannot read
+/// exits 1 with one `error:` line and nothing on standard output.
+#[cfg(feature = "ballista")]
+#[test]
+fn the_distributed_example_prints_the_in_memory_results() {
+    let rows = simulated_log();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = layouts(dir.path(), &rows);
+    let e = expected(&rows, TimeUnit::Weeks);
+    // Examples sit beside the test binaries' directory.
+    let example = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("examples/distributed");
+    let end = e.end.to_string();
+    let run = |path: &str| {
+        std::process::Command::new(&example)
+            .args(["--transactions", path, "--time-unit", "weeks", "--calibration-end", &end])
+            .output()
+            .unwrap()
+    };
+    let out = run(&paths[1].0);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let float = |v: &serde_json::Value| v.as_f64().unwrap().to_bits();
+    let customers = json["customers"].as_array().unwrap();
+    assert_eq!(customers.len(), e.customers.len());
+    for (got, c) in customers.iter().zip(&e.customers) {
+        assert_eq!(got["customer_id"], c.key.as_str());
+        assert_eq!(got["frequency"].as_u64(), Some(u64::from(c.frequency)));
+        assert_eq!(float(&got["recency"]), c.recency.to_bits());
+        assert_eq!(float(&got["T"]), c.t.to_bits());
+        assert_eq!(float(&got["monetary_value"]), c.monetary_value.to_bits());
+        assert_eq!(float(&got["p_alive"]), e.bg.model.p_alive(History::from(c)).to_bits());
+    }
+    let b = &json["bgnbd"];
+    assert_eq!(
+        [float(&b["r"]), float(&b["alpha"]), float(&b["a"]), float(&b["b"]), float(&b["log_likelihood"])],
+        [e.bg.model.r(), e.bg.model.alpha(), e.bg.model.a(), e.bg.model.b(), e.bg.log_likelihood].map(f64::to_bits)
+    );
+    assert_eq!(float(&json["pareto_nbd"]["log_likelihood"]), e.pn.log_likelihood.to_bits());
+    let bad = csv(dir.path(), "bad.csv", "customer_id,date,amount\na,2024-01-01,1.005\n");
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: ") && stderr.contains("1.005"), "{stderr}");
 }
