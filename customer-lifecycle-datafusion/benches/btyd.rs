@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use customer_lifecycle::EventKind;
 use customer_lifecycle::clv::{BgNbd, FitOptions, PurchaseModel, TimeUnit};
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle_datafusion::{TransactionLog, btyd, functions};
 use datafusion::arrow::array::{ArrayRef, Date32Array, Decimal128Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema};
@@ -34,7 +34,7 @@ fn log_file(rows: usize) -> (PathBuf, NaiveDate) {
     std::fs::create_dir_all(&dir).unwrap();
     let dir = std::fs::canonicalize(dir).unwrap();
     let path = dir.join(format!("purchases-{rows}.parquet"));
-    let config = SimConfig { customers: rows / 8 + 1, ..SimConfig::default() };
+    let config = SimOptions { customers: rows / 8 + 1, ..SimOptions::default() };
     let end = (config.start + chrono::TimeDelta::days(i64::from(config.days) * 2 / 3)).date_naive();
     if path.exists() {
         return (path, end);

@@ -23,7 +23,7 @@ use customer_lifecycle::clv::{
     BgNbd, BgNbdFit, CustomerSummary, FitData, FitOptions, History, ParetoNbd, ParetoNbdFit, PurchaseModel, SpendData,
     Summary, TimeUnit,
 };
-use customer_lifecycle::sim::{SimConfig, Simulator};
+use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{EventKind, Money};
 use customer_lifecycle_datafusion::{Error, TransactionLog, btyd, functions, to_parquet};
 use datafusion::arrow::array::{
@@ -40,7 +40,7 @@ type Row = (String, DateTime<Utc>, Money);
 /// period, plus, for every 25th purchase, a second one on the same day
 /// placed right after it.
 fn simulated_log() -> Vec<Row> {
-    let sim = Simulator::new(SimConfig { customers: 1_500, ..SimConfig::default() }, 16).unwrap();
+    let sim = Simulator::new(SimOptions { customers: 1_500, ..SimOptions::default() }, 16).unwrap();
     let keys: HashMap<_, _> = sim.customers().map(|c| (c.id, c.key.unwrap())).collect();
     let mut rows = Vec::new();
     for (i, event) in sim.events_by_customer().enumerate() {
@@ -310,7 +310,7 @@ async fn a_csv_log_reads_as_the_main_crate_reads_it() {
     let text = "customer_id,date,amount,note\nb,2024-01-03,1.5,x\na,2024-01-01,10,y\na,2024-01-05,2.00,\n\
                 a,2024-01-05,3.25,z\na,2024-03-01,9.99,late\nc,2024-02-01,5,late only\n";
     let path = csv(dir.path(), "log.csv", text);
-    let log = customer_lifecycle::TransactionCsv::new().read(text.as_bytes()).unwrap();
+    let log = customer_lifecycle::csv::TransactionCsv::new().from_reader(text.as_bytes()).unwrap().to_transactions();
     let end = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
     let mut expected = Summary::from_transactions(&log, end, TimeUnit::Days).unwrap().customers;
     expected.sort_by(|a, b| a.key.cmp(&b.key));
