@@ -1,6 +1,27 @@
 //! [`Customer`]: who they are, what they consented to, what the base knows
 //! about them, and where they stand. [`Customer`], [`NewCustomer`] and
 //! [`Consent`] are also at the crate root.
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use customer_lifecycle::customer::AttributeValue;
+//! use customer_lifecycle::{Consent, CustomerBase, NewCustomer, Policy, Purpose, Stage};
+//!
+//! let mut base = CustomerBase::new(Policy::default());
+//! let t0 = Utc.with_ymd_and_hms(2024, 3, 1, 9, 0, 0).unwrap();
+//! let new = NewCustomer::with_key("ana", t0)
+//!     .consent(Consent::default())
+//!     .attribute("city", AttributeValue::Text("Lyon".into()));
+//! let id = base.add_customer(new)?;
+//! let ana = base.get(id).unwrap();
+//! assert_eq!(ana.stage(), Stage::Prospect);
+//! // By default profiling is allowed and contact is not, until the customer says so.
+//! assert!(ana.consent().allows(Purpose::Profiling) && !ana.consent().allows(Purpose::Contact));
+//! assert_eq!(ana.attributes()["city"], AttributeValue::Text("Lyon".into()));
+//! # Ok::<(), customer_lifecycle::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,24 @@
 //! ([`clv::ClvError`](crate::clv::ClvError),
 //! [`segment::DefinitionError`](crate::segment::DefinitionError), …); each
 //! converts into [`Error`], so `?` works across modules.
+//!
+//! # Example
+//!
+//! ```
+//! use customer_lifecycle::error::MoneyError;
+//! use customer_lifecycle::{Error, Money};
+//!
+//! fn total(amounts: &[&str]) -> Result<Money, Error> {
+//!     let mut sum = Money::ZERO;
+//!     for amount in amounts {
+//!         sum = sum.checked_add(amount.parse()?)?; // each module's error lifts into Error
+//!     }
+//!     Ok(sum)
+//! }
+//! assert_eq!(total(&["1.50", "2"])?.to_string(), "3.50");
+//! assert!(matches!(total(&["1.5.0"]), Err(Error::Money(MoneyError::Parse { .. }))));
+//! # Ok::<(), Error>(())
+//! ```
 
 use std::fmt;
 use std::io;

@@ -2,6 +2,25 @@
 //! channel. A [`CustomerBase`](crate::CustomerBase) derives every customer's
 //! stage from the events applied to it. [`Event`], [`EventKind`],
 //! [`Channel`] and [`Purpose`] are also at the crate root.
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use customer_lifecycle::event::{Feedback, NpsScore};
+//! use customer_lifecycle::{Channel, CustomerId, Event, EventId, EventKind};
+//!
+//! let survey = Event {
+//!     id: EventId::from_key("survey-17"),
+//!     customer: CustomerId::from_key("ana"),
+//!     at: Utc.with_ymd_and_hms(2024, 3, 9, 18, 0, 0).unwrap(),
+//!     channel: Channel::Email,
+//!     kind: EventKind::Feedback { feedback: Feedback::Nps(NpsScore::new(9)?) },
+//! };
+//! assert_eq!(survey.kind.name(), "feedback");
+//! assert!(NpsScore::new(11).is_err()); // scores are checked where they are made
+//! # Ok::<(), customer_lifecycle::Error>(())
+//! ```
 
 use std::fmt;
 

@@ -12,6 +12,32 @@
 //! ([`lifecycle::rules`](crate::lifecycle), the one place where stages are
 //! derived); `journal` writes the calls for snapshots and `forget`;
 //! `snapshot` is the serialised form.
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use customer_lifecycle::base::Applied;
+//! use customer_lifecycle::{Channel, CustomerBase, Event, EventId, EventKind, NewCustomer, Policy, Stage};
+//!
+//! let mut base = CustomerBase::new(Policy::default());
+//! let t0 = Utc.with_ymd_and_hms(2024, 3, 1, 9, 0, 0).unwrap();
+//! let ana = base.add_customer(NewCustomer::with_key("ana", t0))?;
+//! let order = Event {
+//!     id: EventId::from_key("order-1"),
+//!     customer: ana,
+//!     at: t0,
+//!     channel: Channel::Web,
+//!     kind: EventKind::Purchase { amount: "20".parse()? },
+//! };
+//! assert_eq!(base.apply(&order)?, Applied::New);
+//! assert_eq!(base.apply(&order)?, Applied::Duplicate); // sent twice: nothing changes
+//! assert_eq!(base.stage_counts().get(Stage::New), 1);
+//! // A refused call changes nothing.
+//! assert!(base.apply(&Event { customer: customer_lifecycle::CustomerId::from_key("nobody"), ..order }).is_err());
+//! assert_eq!(base.len(), 1);
+//! # Ok::<(), customer_lifecycle::Error>(())
+//! ```
 
 mod commit;
 pub(crate) mod error;

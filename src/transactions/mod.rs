@@ -2,6 +2,23 @@
 //! event id: a customer key, a calendar day and an amount. With the `csv`
 //! feature, [`TransactionCsv`](crate::csv::TransactionCsv) reads them from a
 //! file. [`Transaction`] and [`TransactionLog`] are also at the crate root.
+//!
+//! # Example
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use customer_lifecycle::{Money, TransactionLog};
+//!
+//! let day = |d| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+//! let log = TransactionLog::from_records([
+//!     ("bo", day(3), Money::from_minor(1_250)),
+//!     ("ana", day(1), Money::from_minor(500)),
+//!     ("bo", day(9), Money::from_minor(300)),
+//! ]);
+//! assert_eq!(log.len(), 3);
+//! assert_eq!(log.keys(), ["bo", "ana"]); // numbered by first row
+//! assert_eq!(log.key(&log.rows()[2]), "bo");
+//! ```
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
