@@ -20,7 +20,8 @@
 //! program on the bundled data and checks what it prints, so the recipes
 //! and the examples cannot drift apart.
 //!
-//! Every recipe needs the `csv` feature (on by default).
+//! Every recipe needs the `csv` feature, and the daily one also the `store`
+//! feature (both on by default).
 //!
 //! # Contents
 //!
