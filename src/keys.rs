@@ -76,6 +76,18 @@ fn head(key: &[u8]) -> [u64; 2] {
     }
 }
 
+/// The hash of an entry's key, to grow the table: from the entry itself when
+/// its head holds the whole key, without a cache miss on the key.
+fn rehash<K: AsRef<str>, S: BuildHasher>(state: &S, keys: &[K], e: &Entry) -> u64 {
+    let len = e.len as usize;
+    if len <= HEAD {
+        let bytes = (u128::from(e.head[0]) | (u128::from(e.head[1]) << 64)).to_le_bytes();
+        state.hash_one(&bytes[..len])
+    } else {
+        state.hash_one(keys[e.slot as usize].as_ref().as_bytes())
+    }
+}
+
 impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
     /// The number of distinct keys seen.
     #[cfg(test)]
@@ -127,18 +139,7 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
         let Prepared { hash, head, len } = prepared;
         let slot = u32::try_from(self.keys.len()).expect("fewer than 2^32 keys");
         let KeyTable { table, keys, state } = self;
-        // Growing the table rehashes every key: from the entry itself when
-        // the head holds the whole key, without a cache miss on the key.
-        let rehash = |e: &Entry| {
-            let len = e.len as usize;
-            if len <= HEAD {
-                let bytes = (u128::from(e.head[0]) | (u128::from(e.head[1]) << 64)).to_le_bytes();
-                state.hash_one(&bytes[..len])
-            } else {
-                state.hash_one(keys[e.slot as usize].as_ref().as_bytes())
-            }
-        };
-        table.insert_unique(hash, Entry { head, len, slot }, rehash);
+        table.insert_unique(hash, Entry { head, len, slot }, |e| rehash(state, keys, e));
         keys.push(K::from(key));
         slot
     }
@@ -169,37 +170,93 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
         }
     }
 
+    #[cfg(feature = "csv")]
+    /// Makes room for `more` keys without growing the table.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        let KeyTable { table, keys, state } = self;
+        table.reserve(more, |e| rehash(state, keys, e));
+        keys.reserve(more);
+    }
+
     /// The keys, indexed by slot.
     pub(crate) fn into_keys(self) -> Vec<K> {
         self.keys
     }
 
     #[cfg(feature = "csv")]
-    /// The same table with owned keys.
-    pub(crate) fn into_owned(self) -> KeyTable<String, S> {
-        let KeyTable { table, keys, state } = self;
-        KeyTable { table, keys: keys.iter().map(|k| k.as_ref().to_owned()).collect(), state }
-    }
-
-    #[cfg(feature = "csv")]
-    /// Joins the tables of consecutive pieces of one input: the first
-    /// table's slots stay, and every later table's keys, in their slot
-    /// order, are looked up or added in turn, which numbers every key by its
-    /// first appearance in the whole input. Returns the joined table and,
-    /// for each later table, the joined slot of each of its slots.
+    /// Joins the tables of consecutive pieces of one input, numbering every
+    /// key by its first appearance in the whole input: the first table's
+    /// slots stay, and each later table's keys not seen in an earlier table
+    /// take the next slots, in their slot order. Returns every key, owned,
+    /// in joined slot order, and for each later table the joined slot of
+    /// each of its slots.
+    ///
+    /// The look-ups of every later key in the earlier tables, and the
+    /// copies of the keys, run on the thread pool; only the numbering, one
+    /// pass over a vector of slots, runs alone. The result does not depend
+    /// on the number of threads.
     ///
     /// # Panics
     ///
-    /// When `tables` is empty, and as [`insert`](Self::insert).
-    pub(crate) fn join(tables: impl IntoIterator<Item = Self>) -> (KeyTable<String, S>, Vec<Vec<u32>>) {
-        let mut tables = tables.into_iter();
-        let mut joined = tables.next().expect("one table at least").into_owned();
-        let remaps = tables
-            .map(|table| {
-                table.keys.iter().map(|key| joined.insert(key.as_ref(), joined.prepare(key.as_ref()))).collect()
-            })
+    /// When `tables` is empty, and at 2^32 distinct keys.
+    pub(crate) fn join(tables: &[Self]) -> (Vec<String>, Vec<Vec<u32>>)
+    where
+        K: Sync,
+        S: Sync,
+    {
+        // Keys looked up per task (tiny in the unit tests, so that their
+        // tables are cut too).
+        const BLOCK: usize = if cfg!(test) { 3 } else { 1 << 14 };
+        assert!(!tables.is_empty(), "one table at least");
+        // Per later table, in blocks of its keys: the first earlier table
+        // that holds each key, and the key's slot there.
+
+        let blocks: Vec<(usize, usize)> = (1..tables.len())
+            .flat_map(|t| (0..tables[t].keys.len().div_ceil(BLOCK)).map(move |b| (t, b * BLOCK)))
             .collect();
-        (joined, remaps)
+        let found = crate::util::par_map(&blocks, |&(t, from)| {
+            let keys = &tables[t].keys[from..(from + BLOCK).min(tables[t].keys.len())];
+            keys.iter()
+                .map(|key| {
+                    let key = key.as_ref();
+                    tables[..t].iter().enumerate().find_map(|(earlier, table)| {
+                        table.find(key, table.prepare(key)).map(|slot| (earlier as u32, slot))
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        // The numbering, in input order; `base[t]` is the first slot new
+        // in table `t`, so its key at slot `s` is new when it is joined to
+        // `base[t]` or later.
+        let mut next = u32::try_from(tables[0].keys.len()).expect("fewer than 2^32 keys");
+        let mut base = vec![0; tables.len()];
+        let mut remaps: Vec<Vec<u32>> = Vec::with_capacity(tables.len() - 1);
+        let mut hits = blocks.iter().zip(&found).peekable();
+        for t in 1..tables.len() {
+            base[t] = next;
+            let mut remap = Vec::with_capacity(tables[t].keys.len());
+            while let Some((_, block)) = hits.next_if(|((bt, _), _)| *bt == t) {
+                for hit in block {
+                    remap.push(match *hit {
+                        Some((0, slot)) => slot,
+                        Some((earlier, slot)) => remaps[earlier as usize - 1][slot as usize],
+                        None => {
+                            next = next.checked_add(1).expect("fewer than 2^32 keys");
+                            next - 1
+                        }
+                    });
+                }
+            }
+            remaps.push(remap);
+        }
+        // Each table's new keys, copied on the pool, then put in order.
+        let indices: Vec<usize> = (0..tables.len()).collect();
+        let owned = crate::util::par_map(&indices, |&t| {
+            let new = |slot: usize| t == 0 || remaps[t - 1][slot] >= base[t];
+            let keys = tables[t].keys.iter().enumerate().filter(|&(slot, _)| new(slot));
+            keys.map(|(_, key)| key.as_ref().to_owned()).collect::<Vec<String>>()
+        });
+        (owned.into_iter().flatten().collect(), remaps)
     }
 }
 
@@ -261,13 +318,13 @@ mod tests {
                 tables.push(table);
                 local.push(slots);
             }
-            let (joined, remaps) = KeyTable::join(tables);
+            let (joined, remaps) = KeyTable::join(&tables);
             let mut got = local[0].clone();
             for (slots, remap) in local[1..].iter().zip(&remaps) {
                 got.extend(slots.iter().map(|&s| remap[s as usize]));
             }
             prop_assert_eq!(got, expected);
-            prop_assert_eq!(joined.into_keys(), one.into_keys());
+            prop_assert_eq!(joined, one.into_keys());
         }
     }
 

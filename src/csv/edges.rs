@@ -270,8 +270,8 @@ fn read_plain(bytes: &[u8], pieces: usize) -> Option<EdgeList> {
     // Every id numbered by its first appearance in the whole file.
     let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<Slots>>) =
         parsed.into_iter().map(|p| (p.table, p.edges)).unzip();
-    let (table, remaps) = KeyTable::join(tables);
-    let mut builder = NetworkBuilder::with_keys(table.into_keys()).allow_self_loops(true);
+    let (keys, remaps) = KeyTable::join(&tables);
+    let mut builder = NetworkBuilder::with_keys(keys).allow_self_loops(true);
     let node = |slot: u32| NodeIndex::new(slot as usize);
     let kind = columns.header.edge_kind();
     let mut pieces = pieces.into_iter();

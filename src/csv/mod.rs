@@ -65,7 +65,59 @@ fn slurp<R: io::Read>(mut input: R) -> Result<Vec<u8>, CsvError> {
 
 /// The whole file at `path`.
 fn slurp_path(path: &Path) -> Result<Vec<u8>, CsvError> {
-    std::fs::read(path).map_err(|e| CsvError::Io { file: Some(path.to_owned()), source: e.into() })
+    read_whole(path).map_err(|e| CsvError::Io { file: Some(path.to_owned()), source: e.into() })
+}
+
+/// The whole file at `path`; a large one in as many consecutive pieces as
+/// there are threads, each read on its own thread by positioned reads, so
+/// that the copies out of the page cache (and the page faults of the fresh
+/// buffer) are shared between the cores. A file whose length changes
+/// while it is read is read again, whole, as a stream.
+#[cfg(all(unix, feature = "parallel"))]
+fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::{Read as _, Seek as _};
+    use std::os::unix::fs::FileExt as _;
+    /// The least length read in pieces.
+    const PIECES_FROM: u64 = 1 << 22;
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let threads = crate::util::threads();
+    let len = usize::try_from(meta.len()).ok().filter(|_| meta.is_file() && meta.len() >= PIECES_FROM && threads > 1);
+    let Some(len) = len else {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    };
+    let mut bytes = vec![0u8; len];
+    let read = crate::util::par_fill_blocks(&mut bytes, threads, |from, piece| -> io::Result<bool> {
+        let mut done = 0;
+        while done < piece.len() {
+            match file.read_at(&mut piece[done..], (from + done) as u64) {
+                // Shorter than it was.
+                Ok(0) => return Ok(false),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    });
+    let mut whole = true;
+    for piece in read {
+        whole &= piece?;
+    }
+    if !whole || file.read_at(&mut [0u8], len as u64)? != 0 {
+        bytes.clear();
+        file.rewind()?;
+        file.read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
+
+/// The whole file at `path`.
+#[cfg(not(all(unix, feature = "parallel")))]
+fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
+    std::fs::read(path)
 }
 
 /// A CSV table read row by row with named columns picked out.

@@ -260,7 +260,10 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
             frequency.push(i64::from(count));
             monetary.push(sum);
         }
-        let (qr, qf, qm) = (quintiles(&recency), quintiles(&frequency), quintiles(&monetary));
+        // The three rankings are independent: one each on the pool.
+        let [qr, qf, qm]: [Vec<u8>; 3] = crate::util::par_map(&[&recency, &frequency, &monetary], |v| quintiles(v))
+            .try_into()
+            .expect("three rankings");
         let rows = keys
             .into_iter()
             .enumerate()
