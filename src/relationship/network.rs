@@ -2,8 +2,7 @@
 //! strings), with the builders that read a [`CustomerBase`] or an edge list.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,46 @@ use super::graph::{Duplicates, EdgeKind, Graph, GraphBuilder, GraphError, NodeIn
 use crate::consent::{Profiled, may_profile};
 use crate::{CustomerBase, CustomerId, EventKind};
 
-type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+/// Each node's key to its index, without a second copy of the keys: the
+/// table holds node indices and finds them through the network's keys.
+#[derive(Debug, Clone, Default)]
+struct KeyIndex {
+    table: hashbrown::HashTable<u32>,
+    state: foldhash::fast::FixedState,
+}
+
+impl KeyIndex {
+    /// The index of `keys`, all distinct: their hashes computed on the
+    /// thread pool, then entered in one pass.
+    #[cfg(feature = "csv")]
+    fn of<K: Hash + Sync>(keys: &[K]) -> Self {
+        let state = foldhash::fast::FixedState::default();
+        let hashes: Vec<Vec<u64>> =
+            crate::util::par_map(&crate::util::pieces(keys, crate::util::threads()), |piece| {
+                piece.iter().map(|key| state.hash_one(key)).collect()
+            });
+        let mut table = hashbrown::HashTable::with_capacity(keys.len());
+        for (node, hash) in hashes.into_iter().flatten().enumerate() {
+            let node = u32::try_from(node).expect("fewer than 2^32 nodes");
+            table.insert_unique(hash, node, |&n| state.hash_one(&keys[n as usize]));
+        }
+        KeyIndex { table, state }
+    }
+
+    /// The node of `key` among `keys`.
+    fn get<K: Borrow<Q>, Q: Hash + Eq + ?Sized>(&self, keys: &[K], key: &Q) -> Option<NodeIndex> {
+        // `Borrow` promises that a key and its borrowed form hash alike.
+        let hash = self.state.hash_one(key);
+        self.table.find(hash, |&n| keys[n as usize].borrow() == key).map(|&n| NodeIndex::new(n as usize))
+    }
+
+    /// Enters `keys[node]`, not yet entered.
+    fn insert<K: Hash>(&mut self, keys: &[K], node: NodeIndex) {
+        let KeyIndex { table, state } = self;
+        let n = u32::try_from(node.index()).expect("fewer than 2^32 nodes");
+        table.insert_unique(state.hash_one(&keys[node.index()]), n, |&m| state.hash_one(&keys[m as usize]));
+    }
+}
 
 /// A [`Graph`] plus the key of each node: a [`CustomerId`] for a graph of a
 /// [`CustomerBase`], a `String` for an edge list read from a file.
@@ -38,7 +76,7 @@ type FixedMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 pub struct Network<K> {
     graph: Graph,
     keys: Vec<K>,
-    index: FixedMap<K, NodeIndex>,
+    index: KeyIndex,
     left_out: usize,
 }
 
@@ -64,7 +102,7 @@ impl<K: Eq + Hash> Network<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.index.get(key).copied()
+        self.index.get(&self.keys, key)
     }
 
     /// How many customers [`from_base`](Network::from_base) left out for
@@ -88,7 +126,7 @@ impl<K: Eq + Hash> Network<K> {
 pub struct NetworkBuilder<K> {
     builder: GraphBuilder,
     keys: Vec<K>,
-    index: FixedMap<K, NodeIndex>,
+    index: KeyIndex,
 }
 
 impl<K: Eq + Hash + Clone> Default for NetworkBuilder<K> {
@@ -100,16 +138,20 @@ impl<K: Eq + Hash + Clone> Default for NetworkBuilder<K> {
 impl<K: Eq + Hash + Clone> NetworkBuilder<K> {
     /// An empty builder.
     pub fn new() -> Self {
-        NetworkBuilder { builder: GraphBuilder::new(0), keys: Vec::new(), index: FixedMap::default() }
+        NetworkBuilder { builder: GraphBuilder::new(0), keys: Vec::new(), index: KeyIndex::default() }
     }
 
     /// A builder whose nodes are `keys`, in order, all distinct.
     #[cfg(feature = "csv")]
-    pub(crate) fn with_keys(keys: Vec<K>) -> Self {
-        let mut index = FixedMap::default();
-        index.reserve(keys.len());
-        index.extend(keys.iter().enumerate().map(|(i, key)| (key.clone(), NodeIndex::new(i))));
-        debug_assert_eq!(index.len(), keys.len(), "distinct keys");
+    pub(crate) fn with_keys(keys: Vec<K>) -> Self
+    where
+        K: Sync,
+    {
+        let index = KeyIndex::of(&keys);
+        debug_assert!(
+            keys.iter().enumerate().all(|(i, key)| index.get(&keys, key) == Some(NodeIndex::new(i))),
+            "distinct keys"
+        );
         NetworkBuilder { builder: GraphBuilder::new(keys.len()), keys, index }
     }
 
@@ -129,12 +171,12 @@ impl<K: Eq + Hash + Clone> NetworkBuilder<K> {
 
     /// The node of `key`, added if new.
     pub fn add_node(&mut self, key: K) -> NodeIndex {
-        if let Some(&node) = self.index.get(&key) {
+        if let Some(node) = self.index.get(&self.keys, &key) {
             return node;
         }
         let node = self.builder.add_node();
-        self.keys.push(key.clone());
-        self.index.insert(key, node);
+        self.keys.push(key);
+        self.index.insert(&self.keys, node);
         node
     }
 
