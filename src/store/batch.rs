@@ -152,20 +152,44 @@ impl CustomerStore {
                 full.insert(num);
             }
         }
-        // Who referred the touched customers: their credits may move.
+        // Who referred the touched customers: their credits may move. Not
+        // for a customer who takes the batch on their state alone, bought
+        // before and is nobody's invitee in the batch: their first purchase
+        // stays where it is and their list does not change, so neither the
+        // list nor their referrers are read. Loading one whole makes their
+        // referrers whole too, which may need the list of a customer passed
+        // over before: repeated until nothing changes.
+        let invitees: HashSet<u32> = resolution
+            .events
+            .iter()
+            .filter_map(|r| match r.event.kind {
+                EventKind::Referral { invitee } => by_id.get(&invitee).copied(),
+                _ => None,
+            })
+            .collect();
         let touched = work.loaded.len();
-        for i in 0..touched {
-            let list = referrers_of(&referrers, work.loaded[i].stored.num)?;
-            let whole = full.contains(&work.loaded[i].stored.num);
-            for &(referrer, _) in &list {
-                if whole {
-                    full.insert(referrer);
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..touched {
+                let num = work.loaded[i].stored.num;
+                let whole = full.contains(&num);
+                let settled =
+                    !whole && !invitees.contains(&num) && work.loaded[i].stored.customer.first_purchase().is_some();
+                if work.loaded[i].referrers.is_some() || settled {
+                    continue;
                 }
-                if work.get(referrer).is_none() {
-                    work.push(load_num_with_payload(&names, &customers, referrer)?);
+                let list = referrers_of(&referrers, num)?;
+                for &(referrer, _) in &list {
+                    if whole && full.insert(referrer) {
+                        changed = true;
+                    }
+                    if work.get(referrer).is_none() {
+                        work.push(load_num_with_payload(&names, &customers, referrer)?);
+                    }
                 }
+                work.loaded[i].referrers = Some(list);
             }
-            work.loaded[i].referrers = Some(list);
         }
         // Histories of those loaded whole, and the customers they name
         // (whose first purchases their credits read).
