@@ -2,7 +2,14 @@
 //! issue's size: 1,000,000 customers and about 10,000,000 events (set
 //! `STORE_BENCH_CUSTOMERS` for another size; events are ten per customer).
 //! The store is generated once into `target/tmp/store-bench-N` and reused:
-//! generating it is itself the end-to-end ingest figure, printed once.
+//! generating it is itself the end-to-end ingest figure, printed once. The
+//! year of history is loaded as a shop would load its past: in ten batches,
+//! each a tenth of the events spread over 36.5 days (set
+//! `STORE_BENCH_BATCHES`; 365 makes it daily batches). A commit rewrites
+//! every B-tree page it touches, and a batch's customers are spread over the
+//! whole store, so a small batch touches a large share of the pages: with
+//! daily batches the generation measures that per-commit cost 365 times
+//! rather than the ingest rate; `commit_day` measures one daily commit.
 //!
 //! - `store/open_stage_counts/N`: open the store and answer `stage_counts`;
 //! - `store/commit_day/100k`: commit a batch of 100,000 new events
@@ -28,14 +35,20 @@ fn customers() -> usize {
     std::env::var("STORE_BENCH_CUSTOMERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
 }
 
+/// How many batches the generation loads the year in.
+fn batches() -> usize {
+    std::env::var("STORE_BENCH_BATCHES").ok().and_then(|v| v.parse().ok()).unwrap_or(10)
+}
+
 fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()
 }
 
 /// `count` events numbered from `first` over `customers` customers, spread
-/// evenly over one day from `day`: mostly purchases, some engagement and
+/// evenly over `span` from `day`: mostly purchases, some engagement and
 /// referrals. A fixed linear congruential stream keeps it reproducible.
-fn events(first: usize, count: usize, customers: usize, day: DateTime<Utc>) -> Vec<KeyedEvent> {
+fn events(first: usize, count: usize, customers: usize, day: DateTime<Utc>, span: TimeDelta) -> Vec<KeyedEvent> {
+    let span_ms = span.num_milliseconds();
     let mut state = (first as u64) ^ 0x9e37_79b9_7f4a_7c15;
     let mut next = move |n: usize| {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
@@ -55,7 +68,7 @@ fn events(first: usize, count: usize, customers: usize, day: DateTime<Utc>) -> V
             KeyedEvent {
                 id: format!("ev-{}", first + i),
                 customer: format!("cust-{who:07}"),
-                at: day + TimeDelta::milliseconds((i as i64 * 86_400_000) / count.max(1) as i64),
+                at: day + TimeDelta::milliseconds((i as i64 * span_ms) / count.max(1) as i64),
                 channel: Channel::Web,
                 kind,
             }
@@ -65,20 +78,22 @@ fn events(first: usize, count: usize, customers: usize, day: DateTime<Utc>) -> V
 
 /// The store of `customers` customers, generated on first use.
 fn store_dir(customers: usize) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/tmp/store-bench-{customers}"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/tmp/store-bench-{customers}-{}", batches()));
     if dir.join("complete").exists() {
         return dir;
     }
     let _ = std::fs::remove_dir_all(&dir);
     let mut store = CustomerStore::create(&dir, Policy::default()).unwrap();
     let total = customers * 10;
-    let days = 365;
-    let per_day = total / days;
+    let batches = batches();
+    let per_batch = total / batches;
+    // The year, in milliseconds, cut into `batches` equal spans.
+    let span = TimeDelta::milliseconds(365 * 86_400_000 / batches as i64);
     let started = Instant::now();
-    for day in 0..days {
+    for n in 0..batches {
         let batch = EventBatch::new(
-            format!("day-{day}.jsonl"),
-            events(day * per_day, per_day, customers, start() + TimeDelta::days(day as i64)),
+            format!("batch-{n}.jsonl"),
+            events(n * per_batch, per_batch, customers, start() + span * i32::try_from(n).unwrap(), span),
         )
         .unwrap();
         store.apply_batch(&batch).unwrap();
@@ -88,13 +103,13 @@ fn store_dir(customers: usize) -> PathBuf {
     print!("{}", store.space_report().unwrap());
     store.compact().unwrap();
     let compacted = std::fs::metadata(dir.join("customers.redb")).unwrap().len();
-    println!("compacted: {compacted} bytes, {:.1} B/event", compacted as f64 / (per_day * days) as f64);
+    println!("compacted: {compacted} bytes, {:.1} B/event", compacted as f64 / (per_batch * batches) as f64);
     std::fs::write(dir.join("complete"), b"").unwrap();
     println!(
-        "generated {customers} customers, {} events in {elapsed:.1} s ({:.0} events/s end to end); {bytes} bytes on disk, {:.1} B/event",
-        per_day * days,
-        (per_day * days) as f64 / elapsed,
-        bytes as f64 / (per_day * days) as f64
+        "generated {customers} customers, {} events in {batches} batches in {elapsed:.1} s ({:.0} events/s end to end); {bytes} bytes on disk, {:.1} B/event",
+        per_batch * batches,
+        (per_batch * batches) as f64 / elapsed,
+        bytes as f64 / (per_batch * batches) as f64
     );
     dir
 }
@@ -118,7 +133,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(CustomerStore::open(&dir).unwrap().stage_counts().unwrap()));
     });
 
-    let day = EventBatch::new("day.jsonl", events(usize::MAX / 2, 100_000, n, start() + TimeDelta::days(366))).unwrap();
+    let day = EventBatch::new(
+        "day.jsonl",
+        events(usize::MAX / 2, 100_000, n, start() + TimeDelta::days(366), TimeDelta::days(1)),
+    )
+    .unwrap();
     group.throughput(Throughput::Elements(100_000));
     group.bench_function("commit_day/100k", |b| {
         b.iter_batched(
@@ -155,7 +174,7 @@ fn bench(c: &mut Criterion) {
     });
 
     let mut jsonl = Vec::new();
-    write_jsonl(&mut jsonl, &events(0, 100_000, n, start())).unwrap();
+    write_jsonl(&mut jsonl, &events(0, 100_000, n, start(), TimeDelta::days(1))).unwrap();
     group.throughput(Throughput::Elements(100_000));
     group.bench_function("parse_jsonl/100k", |b| {
         b.iter(|| black_box(read_jsonl(jsonl.as_slice(), "day.jsonl").unwrap()));

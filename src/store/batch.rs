@@ -26,7 +26,8 @@ use super::codec::{seal, seal_row};
 use super::{
     BatchReport, CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, IDS, META, NAMES, REFERRERS,
     SHARED_IDS, StoreError, advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded, index_add,
-    interned, load, load_num, load_records, meta_get, next_row, owners_of, put_meta, referrers_of, translate,
+    interned, load_num_with_payload, load_records, load_with_payload, meta_get, next_row, owners_of, put_meta,
+    referrers_of, translate,
 };
 use crate::base::{Kind, Record};
 use crate::eventlog::{EventBatch, Resolution, ingest_disposable};
@@ -56,10 +57,9 @@ impl Working {
         self.index.get(&num).map(|&i| &self.loaded[i])
     }
 
-    fn push(&mut self, stored: Stored) -> usize {
+    fn push(&mut self, (stored, payload): (Stored, Vec<u8>)) -> usize {
         let i = self.loaded.len();
         self.index.insert(stored.num, i);
-        let payload = encode_state(&stored);
         self.loaded.push(Loaded { stored, records: None, referrers: None, payload });
         i
     }
@@ -113,24 +113,28 @@ impl CustomerStore {
         let mut full: HashSet<u32> = whole.clone();
         let mut by_id: HashMap<CustomerId, u32> = HashMap::with_capacity(resolution.customers.len());
         for seen in &resolution.customers {
-            if let Some(stored) = load(&customers, &seen.key)? {
+            if let Some((stored, payload)) = load_with_payload(&customers, &seen.key)? {
                 if seen.at < stored.customer.created_at() {
                     full.insert(stored.num);
                 }
                 by_id.insert(stored.customer.id(), stored.num);
-                work.push(stored);
+                work.push((stored, payload));
             }
         }
         // Whoever stored an id the batch uses: a duplicate is told from a
         // conflict by comparing with their stored event.
         let batch_ids: HashSet<EventId> = resolution.events.iter().map(|r| r.event.id).collect();
-        for resolved in &resolution.events {
-            for owner in owners_of(&ids, &shared, id_hash(resolved.event.id))? {
+        // Looked up in hash order: consecutive lookups walk the index's
+        // pages from left to right.
+        let mut hashes: Vec<u64> = batch_ids.iter().map(|&id| id_hash(id)).collect();
+        hashes.sort_unstable();
+        for hash in hashes {
+            for owner in owners_of(&ids, &shared, hash)? {
                 full.insert(owner);
                 if work.get(owner).is_none() {
-                    let stored = load_num(&names, &customers, owner)?;
+                    let (stored, payload) = load_num_with_payload(&names, &customers, owner)?;
                     by_id.insert(stored.customer.id(), owner);
-                    work.push(stored);
+                    work.push((stored, payload));
                 }
             }
         }
@@ -148,20 +152,44 @@ impl CustomerStore {
                 full.insert(num);
             }
         }
-        // Who referred the touched customers: their credits may move.
+        // Who referred the touched customers: their credits may move. Not
+        // for a customer who takes the batch on their state alone, bought
+        // before and is nobody's invitee in the batch: their first purchase
+        // stays where it is and their list does not change, so neither the
+        // list nor their referrers are read. Loading one whole makes their
+        // referrers whole too, which may need the list of a customer passed
+        // over before: repeated until nothing changes.
+        let invitees: HashSet<u32> = resolution
+            .events
+            .iter()
+            .filter_map(|r| match r.event.kind {
+                EventKind::Referral { invitee } => by_id.get(&invitee).copied(),
+                _ => None,
+            })
+            .collect();
         let touched = work.loaded.len();
-        for i in 0..touched {
-            let list = referrers_of(&referrers, work.loaded[i].stored.num)?;
-            let whole = full.contains(&work.loaded[i].stored.num);
-            for &(referrer, _) in &list {
-                if whole {
-                    full.insert(referrer);
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..touched {
+                let num = work.loaded[i].stored.num;
+                let whole = full.contains(&num);
+                let settled =
+                    !whole && !invitees.contains(&num) && work.loaded[i].stored.customer.first_purchase().is_some();
+                if work.loaded[i].referrers.is_some() || settled {
+                    continue;
                 }
-                if work.get(referrer).is_none() {
-                    work.push(load_num(&names, &customers, referrer)?);
+                let list = referrers_of(&referrers, num)?;
+                for &(referrer, _) in &list {
+                    if whole && full.insert(referrer) {
+                        changed = true;
+                    }
+                    if work.get(referrer).is_none() {
+                        work.push(load_num_with_payload(&names, &customers, referrer)?);
+                    }
                 }
+                work.loaded[i].referrers = Some(list);
             }
-            work.loaded[i].referrers = Some(list);
         }
         // Histories of those loaded whole, and the customers they name
         // (whose first purchases their credits read).
@@ -173,7 +201,7 @@ impl CustomerStore {
                     if let Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } = record.kind
                         && work.get(n).is_none()
                     {
-                        work.push(load_num(&names, &customers, n)?);
+                        work.push(load_num_with_payload(&names, &customers, n)?);
                     }
                 }
                 work.loaded[i].records = Some(records);

@@ -8,7 +8,7 @@ use redb::{Database, ReadableTable};
 use super::codec::{Key, Stored, encode_nums, encode_pairs, encode_record, encode_state, id_hash, seal, seal_row};
 use super::{
     CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, Db, EVENTS, FILE, FOLLOWERS, IDS, META, NAMES, REFERRERS,
-    SHARED_IDS, StoreError, advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded,
+    SHARED_IDS, StoreError, advances, corrupt, db_error, decode_counts, encode_counts, fault, followers_of, guarded,
     index_remove, load, load_num, load_records, meta_get, next_row, put_meta, referrers_of,
 };
 use crate::ForgetReport;
@@ -93,7 +93,7 @@ impl CustomerStore {
                 |e: std::io::Error| StoreError::Path { path: self.dir.display().to_string(), reason: e.to_string() };
             let _ = std::fs::remove_file(&tmp);
             {
-                let fresh = Database::create(&tmp)?;
+                let mut fresh = Database::create(&tmp)?;
                 let from = self.db.begin_read()?;
                 let to = fresh.begin_write()?;
                 copy_table(&from, &to, CUSTOMERS)?;
@@ -107,6 +107,10 @@ impl CustomerStore {
                 copy_table(&from, &to, CAMPAIGNS)?;
                 copy_table(&from, &to, META)?;
                 to.commit()?;
+                // The copy leaves the file longer than its pages (regions
+                // allocated ahead, holes that read as zeros): moving pages
+                // down until nothing moves cuts it to what it holds.
+                while fresh.compact().map_err(db_error)? {}
             }
             std::fs::rename(&tmp, &file).map_err(path_error)?;
             if let Ok(dir) = std::fs::File::open(&self.dir) {

@@ -299,9 +299,19 @@ fn corrupt(table: &'static str, key: &dyn std::fmt::Display) -> StoreError {
 
 /// Loads the customer stored under `key`.
 fn load(table: &impl ReadableTable<&'static str, &'static [u8]>, key: &str) -> Result<Option<Stored>, StoreError> {
+    Ok(load_with_payload(table, key)?.map(|(stored, _)| stored))
+}
+
+/// Loads the customer stored under `key`, with their state's payload as
+/// stored (a batch writes the state back only when it changed).
+fn load_with_payload(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<(Stored, Vec<u8>)>, StoreError> {
     let Some(value) = table.get(key)? else { return Ok(None) };
     let payload = unseal("customers", Key::Text(key), value.value())?;
-    Ok(Some(decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?))
+    let stored = decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?;
+    Ok(Some((stored, payload.to_vec())))
 }
 
 /// The key of customer number `num`.
@@ -317,12 +327,21 @@ fn load_num(
     customers: &impl ReadableTable<&'static str, &'static [u8]>,
     num: u32,
 ) -> Result<Stored, StoreError> {
+    Ok(load_num_with_payload(names, customers, num)?.0)
+}
+
+/// [`load_num`], with the state's payload as stored.
+fn load_num_with_payload(
+    names: &impl ReadableTable<u32, &'static [u8]>,
+    customers: &impl ReadableTable<&'static str, &'static [u8]>,
+    num: u32,
+) -> Result<(Stored, Vec<u8>), StoreError> {
     let key = key_of(names, num)?;
-    let stored = load(customers, &key)?.ok_or_else(|| corrupt("customers", &key))?;
+    let (stored, payload) = load_with_payload(customers, &key)?.ok_or_else(|| corrupt("customers", &key))?;
     if stored.num != num {
         return Err(corrupt("customers", &key));
     }
-    Ok(stored)
+    Ok((stored, payload))
 }
 
 /// The event rows of a stored customer, in time order.
@@ -384,18 +403,31 @@ fn set_owners(
     Ok(())
 }
 
-/// Notes that customer `num` owns an event whose id hashes to `hash`.
+/// Notes that customer `num` owns an event whose id hashes to `hash`, in
+/// one B-tree update when the hash is new (the common case: the old value
+/// comes back from the insert and is put back only on a collision).
 fn index_add(
     ids: &mut redb::Table<'_, u64, u64>,
     shared: &mut redb::Table<'_, u64, &'static [u8]>,
     hash: u64,
     num: u32,
 ) -> Result<(), StoreError> {
-    let mut owners = owners_of(ids, shared, hash)?;
-    if owners.contains(&num) {
+    let old = ids.insert(hash, codec::pack_owner(hash, num))?.map(|v| v.value());
+    let Some(old) = old else { return Ok(()) };
+    let owner = codec::unpack_owner(hash, old)?;
+    if owner == num {
         return Ok(());
     }
-    owners.push(num);
+    let mut owners = if owner == SHARED {
+        let list = shared.get(hash)?.ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))?;
+        decode_nums(unseal("shared ids", Key::Hash(hash), list.value())?)
+            .ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))?
+    } else {
+        vec![owner]
+    };
+    if !owners.contains(&num) {
+        owners.push(num);
+    }
     set_owners(ids, shared, hash, &owners)
 }
 
