@@ -315,13 +315,8 @@ impl Shape<'_> {
     /// reader must see (invalid UTF-8, a quote, a carriage return, a blank
     /// line, a wrong number of cells or a bad weight).
     fn piece<'a>(&self, piece: &'a [u8]) -> Option<EdgePiece<'a>> {
-        let text = std::str::from_utf8(piece).ok()?;
-        if memchr::memchr2(b'"', b'\r', piece).is_some() {
-            return None;
-        }
+        let text = super::plain_text(piece)?;
         let Columns { from, to, weight, .. } = *self.columns;
-        // Ids in the file's column order, which numbers them.
-        let (first, second) = if from < to { (from, to) } else { (to, from) };
         let weight_last = weight == Some(self.cells - 1);
         let mut table: KeyTable<&str> = KeyTable::default();
         let mut edges = Vec::with_capacity(piece.len() / 16);
@@ -334,31 +329,19 @@ impl Shape<'_> {
             ids.clear();
             weights.clear();
         };
-        for line in text.split_terminator('\n') {
-            if line.is_empty() {
+        super::plain_records(text, |cells| {
+            // A last weight left out weighs 1.
+            if cells.len() != self.cells && !(weight_last && cells.len() + 1 == self.cells) {
                 return None;
             }
-            let (mut a, mut b, mut w, mut cells) = ("", "", None, 0);
-            for (i, cell) in line.split(',').enumerate() {
-                if i == first {
-                    a = cell;
-                } else if i == second {
-                    b = cell;
-                } else if Some(i) == weight {
-                    w = Some(cell);
-                }
-                cells = i + 1;
-            }
-            if cells != self.cells && !(weight_last && cells + 1 == self.cells) {
-                return None;
-            }
-            ids.push(a);
-            ids.push(b);
-            weights.push(w.map_or(Some(1.0), |cell| parse_weight(cell.as_bytes()))?);
+            // Ids in the file's column order, which numbers them.
+            ids.extend(if from < to { [cells[from], cells[to]] } else { [cells[to], cells[from]] });
+            weights.push(weight.and_then(|w| cells.get(w)).map_or(Some(1.0), |cell| parse_weight(cell.as_bytes()))?);
             if weights.len() == Self::BATCH {
                 add(&mut ids, &mut weights, &mut table);
             }
-        }
+            Some(())
+        })?;
         add(&mut ids, &mut weights, &mut table);
         Some(EdgePiece { table, edges })
     }

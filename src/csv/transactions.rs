@@ -214,42 +214,18 @@ fn plain_rows<'a>(
     table: &mut KeyTable<&'a str>,
     mut row: impl FnMut(u32, NaiveDate, Money),
 ) -> Option<()> {
-    let text = std::str::from_utf8(piece).ok()?;
-    if memchr::memchr2(b'"', b'\r', piece).is_some() {
-        return None;
-    }
-    // Which of customer, date and amount each field is, if any.
-    let mut role = vec![u8::MAX; fields];
-    for (k, &w) in wanted.iter().enumerate() {
-        role[w] = k as u8;
-    }
+    let text = super::plain_text(piece)?;
     // About 24 bytes a row in typical logs, and as many customers as a
     // fifth of the rows: a guess that saves most of the table's growth.
     table.reserve(piece.len() / 24 / 5);
-    let mut at = [(0usize, 0usize); 3];
     let mut batch = Batch::default();
     // The last date read whole: its text and day.
     let mut last_date: Option<([u8; 10], NaiveDate)> = None;
-    let (mut field, mut start) = (0usize, 0usize);
-    // Every comma and line end, in one vectorised scan of the piece; a last
-    // line without its `\n` ends at the piece's end.
-    let ends = memchr::memchr2_iter(b',', b'\n', piece)
-        .chain((!piece.is_empty() && piece.last() != Some(&b'\n')).then_some(piece.len()));
-    for end in ends {
-        if let Some(slot) = role.get(field).and_then(|&k| at.get_mut(usize::from(k))) {
-            *slot = (start, end);
-        }
-        field += 1;
-        start = end + 1;
-        if piece.get(end) == Some(&b',') {
-            continue;
-        }
-        // A line's end (a blank line has one field, too few).
-        if field != fields {
+    super::plain_records(text, |cells| {
+        if cells.len() != fields {
             return None;
         }
-        field = 0;
-        let [customer, date, amount] = at.map(|(from, to)| &text[from..to]);
+        let [customer, date, amount] = wanted.map(|w| cells[w]);
         // Logs are often in date order: a date written as the last one is
         // that day.
         let cached = last_date.filter(|(text, _)| text.as_slice() == date.as_bytes()).map(|(_, day)| day);
@@ -266,7 +242,8 @@ fn plain_rows<'a>(
         if batch.push(customer, date, amount) {
             batch.flush(table, &mut row);
         }
-    }
+        Some(())
+    })?;
     batch.flush(table, &mut row);
     Some(())
 }
