@@ -1,5 +1,6 @@
 //! The transaction log from a CSV file, as users start: the reader alone,
-//! the reader with RFM scores (as `examples/rfm.rs`), and the reader with
+//! the reader with RFM scores (`rfm_read_path` is what `examples/rfm.rs`
+//! runs), and the reader with
 //! the per-customer summary (as `examples/clv.rs --transactions`), each
 //! both into `Vec<Transaction>` and into a keyed `TransactionLog` (what the
 //! examples use), and the Pareto/NBD fit on the file's summary
@@ -108,6 +109,11 @@ fn from_csv<M: Measurement>(c: &mut Criterion<M>) {
             let rfm = Rfm::from_log(&log, as_of).unwrap();
             std::hint::black_box(&rfm);
         });
+    });
+    // What the `rfm` example runs: rows folded into per-customer sums as
+    // they are parsed, no log kept.
+    group.bench_function("1m_transactions/rfm_read_path", |b| {
+        b.iter(|| std::hint::black_box(Rfm::read_path(&reader, &path, as_of).unwrap()));
     });
     group.bench_function("1m_transactions/summary_from_log", |b| {
         b.iter(|| {

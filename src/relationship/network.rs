@@ -25,10 +25,9 @@ impl KeyIndex {
     #[cfg(feature = "csv")]
     fn of<K: Hash + Sync>(keys: &[K]) -> Self {
         let state = foldhash::fast::FixedState::default();
-        let hashes: Vec<Vec<u64>> =
-            crate::util::par_map(&crate::util::pieces(keys, crate::util::threads()), |piece| {
-                piece.iter().map(|key| state.hash_one(key)).collect()
-            });
+        let hashes: Vec<Vec<u64>> = crate::util::par_map(&crate::util::pieces(keys, crate::util::threads()), |piece| {
+            piece.iter().map(|key| state.hash_one(key)).collect()
+        });
         let mut table = hashbrown::HashTable::with_capacity(keys.len());
         for (node, hash) in hashes.into_iter().flatten().enumerate() {
             let node = u32::try_from(node).expect("fewer than 2^32 nodes");
