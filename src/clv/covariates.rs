@@ -938,10 +938,10 @@ fn fit_n<const N: usize>(
     let lambda: Vec<f64> =
         (0..k).map(|s| penalty_of(processes[s]) / (slot_scale[s] * slot_scale[s]) / weight).collect();
 
-    // Warm start: the search's 1 is the fit without covariates (cheap: its
-    // histories compress to patterns), where the coefficients' 0 puts every
+    // Warm start: the search's 1 is the fit without covariates (on a
+    // sample of a large data set), where the coefficients' 0 puts every
     // customer; from the fixed 1 when that fit fails.
-    let start = warm_start(kind, &plain, &options.fit, time);
+    let start = warm_start(kind, &data.histories, &options.fit, time);
     let problem = Problem { kind, cells, z, processes: processes.clone(), lambda, start };
     let objective = |p: &[f64; N], grad: &mut [f64; N]| problem.eval(p, grad);
     let units = kind.units(time);
@@ -963,18 +963,22 @@ fn fit_n<const N: usize>(
         .collect();
     let model = CovariateModel::new(kind, natural, coefficients)?;
 
-    // The Hessian in θ = (ln p_canonical, γ̃), with the base penalty.
-    let theta: [f64; N] = min.params.map(f64::ln);
-    let grad_theta = |t: &[f64; N], g: &mut [f64; N]| {
-        let p: [f64; N] = t.map(f64::exp);
-        objective(&p, g);
-        for i in 0..N {
-            g[i] = (g[i] + 2.0 * penalty[i] * p[i]) * p[i];
-        }
-    };
-    let mut at = [0.0; N];
-    grad_theta(&theta, &mut at);
-    let hessian = optim::forward_hessian(&theta, &at, |x| x + 1e-5, grad_theta);
+    // The Hessian in θ = (ln p_canonical, γ̃), with the base penalty: the
+    // one the search checked its stop with, when it did (a fit without the
+    // base penalty), else by the same forward differences here.
+    let hessian = min.hessian.unwrap_or_else(|| {
+        let theta: [f64; N] = min.params.map(f64::ln);
+        let grad_theta = |t: &[f64; N], g: &mut [f64; N]| {
+            let p: [f64; N] = t.map(f64::exp);
+            objective(&p, g);
+            for i in 0..N {
+                g[i] = (g[i] + 2.0 * penalty[i] * p[i]) * p[i];
+            }
+        };
+        let mut at = [0.0; N];
+        grad_theta(&theta, &mut at);
+        optim::forward_hessian(&theta, &at, |x| x + 1e-5, grad_theta)
+    });
     let covariance = optim::invert_spd(&hessian).map(|inv| {
         // Per unit weight → total; γ̃ → γ divides by the scales.
         let unit = |i: usize| if i < 4 { 1.0 } else { slot_scale[i - 4] };
@@ -999,20 +1003,36 @@ fn fit_n<const N: usize>(
     })
 }
 
-/// The canonical parameters of the plain model's fit to the same customers
-/// (α and β divided by the time scale), or 1s when it fails.
-fn warm_start(kind: CovariateKind, plain: &FitData, options: &FitOptions, time: f64) -> [f64; 4] {
-    let fitted = match kind {
-        CovariateKind::ParetoNbd => {
-            ParetoNbd::fit(plain, options).map(|f| [f.model.r(), f.model.alpha(), f.model.s(), f.model.beta()])
-        }
-        CovariateKind::BgNbd => {
-            BgNbd::fit(plain, options).map(|f| [f.model.r(), f.model.alpha(), f.model.a(), f.model.b()])
-        }
+/// The canonical parameters of the plain model's maximum-likelihood fit
+/// (α and β divided by the time scale `time`) to the customers, or to a
+/// sample of about [`WARM_SAMPLE`] of them when there are more; 1s when that fit
+/// fails. Only the search runs: a start needs no standard errors.
+fn warm_start(kind: CovariateKind, histories: &[(u32, f64, f64)], options: &FitOptions, time: f64) -> [f64; 4] {
+    // A customer is in the sample by a hash of their position, so that an
+    // order of the input (by a covariate, by tenure) does not bias it.
+    let stride = histories.len().div_ceil(WARM_SAMPLE).max(1) as u64;
+    let chosen =
+        |i: usize| stride == 1 || ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32).is_multiple_of(stride);
+    let sample: Vec<(u32, f64, f64)> =
+        histories.iter().enumerate().filter(|&(i, _)| chosen(i)).map(|(_, &h)| h).collect();
+    let weight = 1.0 / sample.len() as f64;
+    let rows = sample.iter().map(|&(x, tx, t)| (x, tx / time, t / time, weight));
+    let Ok(data) = FitData::from_rows(rows) else {
+        return [1.0; 4];
     };
-    let units = kind.units(time);
-    fitted.map_or([1.0; 4], |p| std::array::from_fn(|i| p[i] / units[i]))
+    if data.check_identifiable().is_err() {
+        return [1.0; 4];
+    }
+    // The penalty per unit weight of the whole data's canonical objective.
+    let scales = optim::Scales { units: kind.units(time), weight: histories.len() as f64 };
+    optim::minimise(options, kind.names(), scales.penalty(options), |p, g| kind.nll(&data, p, g))
+        .map_or([1.0; 4], |min| min.params)
 }
+
+/// About the most customers the warm start fits: beyond, a sample (one
+/// customer in k, chosen by a hash of the position) is as good a start, at
+/// a fraction of the plain fit's cost on the whole data.
+const WARM_SAMPLE: usize = 10_000;
 
 /// Covariate rows with at least this many distinct histories are summed
 /// as a [`FitData`] by the plain model's likelihood, which shares the
@@ -1115,19 +1135,7 @@ impl Problem {
         let k = self.processes.len();
         let base: [f64; 4] = std::array::from_fn(|i| p[i] * self.start[i]);
         let gamma: Vec<f64> = (0..k).map(|s| p[4 + s].ln()).collect();
-        // ln Γ(r+x) − ln Γ(r) and ψ(r+x) − ψ(r) per distinct x: r is
-        // every customer's.
-        let r = base[0];
-        let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
-        let by_x: Vec<(f64, f64)> = self
-            .cells
-            .xs
-            .iter()
-            .map(|&x| {
-                let rx = r + f64::from(x);
-                (ln_gamma(rx) - lg_r, digamma(rx) - dg_r)
-            })
-            .collect();
+        let by_x = XTerms::new(self.kind, &self.cells.xs, base[0], base[2]);
         // Fixed blocks of consecutive rows (fixed by the data alone), each
         // summed on one thread and added in block order: the same sums for
         // any number of threads.
@@ -1166,7 +1174,7 @@ impl Problem {
         rows: std::ops::Range<usize>,
         base: &[f64; 4],
         gamma: &[f64],
-        by_x: &[(f64, f64)],
+        by_x: &XTerms,
     ) -> (f64, [f64; N]) {
         let k = self.processes.len();
         let mut total = 0.0;
@@ -1219,31 +1227,55 @@ impl Problem {
     }
 }
 
+/// What the histories of one `x` share within an evaluation, per level of
+/// `x` (`r` and `s` are every customer's; only the rates vary).
+struct XTerms {
+    /// `ln Γ(r+x) − ln Γ(r)` and `ψ(r+x) − ψ(r)`.
+    gamma: Vec<(f64, f64)>,
+    /// `ln(r+s+x)`, for the Pareto/NBD's tails (empty for the BG/NBD).
+    ln_rsx: Vec<f64>,
+}
+
+impl XTerms {
+    fn new(kind: CovariateKind, xs: &[u32], r: f64, s: f64) -> XTerms {
+        let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
+        let gamma = xs
+            .iter()
+            .map(|&x| {
+                let rx = r + f64::from(x);
+                (ln_gamma(rx) - lg_r, digamma(rx) - dg_r)
+            })
+            .collect();
+        let ln_rsx = match kind {
+            CovariateKind::ParetoNbd => xs.iter().map(|&x| (r + s + f64::from(x)).ln()).collect(),
+            CovariateKind::BgNbd => Vec::new(),
+        };
+        XTerms { gamma, ln_rsx }
+    }
+}
+
 /// The Pareto/NBD's negative log-likelihood and its gradient in
 /// `q = [r, α, s, β]` over the histories `range` of `cells`, one at a time
 /// (the same terms as `pareto_nbd::value_and_gradient`, without its
 /// tables); `by_x` holds `ln Γ(r+x) − ln Γ(r)` and `ψ(r+x) − ψ(r)` per
-/// level of `x`.
-fn pareto_cells(
-    cells: &Cells,
-    range: std::ops::Range<usize>,
-    q: &[f64; 4],
-    by_x: &[(f64, f64)],
-    grad: &mut [f64; 4],
-) -> f64 {
+/// level of `x` ([`XTerms`]).
+fn pareto_cells(cells: &Cells, range: std::ops::Range<usize>, q: &[f64; 4], by_x: &XTerms, grad: &mut [f64; 4]) -> f64 {
     let [r, alpha, s, beta] = *q;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
     let (mut total, mut g) = (0.0, [0.0; 4]);
     for i in range {
         let (xf, t, count) = (f64::from(cells.x[i]), cells.t[i], cells.count[i]);
         let ln_t = ((alpha + t).ln(), (beta + t).ln());
-        let (bracket, d) = pareto_nbd::pattern_with_gradient(q, xf, cells.t_x[i], t, ln_t, || {
-            (
-                pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, cells.t_x[i]),
-                pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, t),
-            )
+        let level = cells.x_level[i] as usize;
+        let t_x = cells.t_x[i];
+        let (bracket, d) = pareto_nbd::pattern_with_gradient(q, xf, t_x, t, ln_t, || {
+            // Both tails in one pass of the series, ln(α + T) and
+            // ln(β + T) reused.
+            let ln_tx = ((alpha + t_x).ln(), (beta + t_x).ln());
+            let [at_tx, at_t] = pareto_nbd::ln_tails_with_gradient(q, xf, [t_x, t], [ln_tx, ln_t], by_x.ln_rsx[level]);
+            (at_tx, at_t)
         });
-        let (lg, dg) = by_x[cells.x_level[i] as usize];
+        let (lg, dg) = by_x.gamma[level];
         total += count * (bracket + lg + r * ln_alpha + s * ln_beta);
         g[0] += count * (d[0] + dg + ln_alpha);
         g[1] += count * (d[1] + r / alpha);
@@ -1258,13 +1290,7 @@ fn pareto_cells(
 /// `q = [r, α, a, b]` over the histories `range` of `cells`, one at a time
 /// (the same terms as `bgnbd::negative_log_likelihood`); `by_x` as for
 /// [`pareto_cells`].
-fn bgnbd_cells(
-    cells: &Cells,
-    range: std::ops::Range<usize>,
-    q: &[f64; 4],
-    by_x: &[(f64, f64)],
-    grad: &mut [f64; 4],
-) -> f64 {
+fn bgnbd_cells(cells: &Cells, range: std::ops::Range<usize>, q: &[f64; 4], by_x: &XTerms, grad: &mut [f64; 4]) -> f64 {
     let [r, alpha, a, b] = *q;
     let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
     let (mut total, mut g) = (0.0, [0.0; 4]);
@@ -1276,7 +1302,7 @@ fn bgnbd_cells(
             (v.ln(), 1.0 / v)
         };
         let a3 = -rx * ln_t;
-        let (lg, dg) = by_x[cells.x_level[i] as usize];
+        let (lg, dg) = by_x.gamma[cells.x_level[i] as usize];
         let (beta, d_beta_a, d_beta_b) = ln_beta_ratio(a, b, x);
         let shared = lg + r * ln_alpha + beta;
         g[0] += count * (dg + ln_alpha);
@@ -1535,13 +1561,7 @@ mod tests {
             (CovariateKind::BgNbd, [0.6, 0.4, 0.9, 2.5]),
             (CovariateKind::BgNbd, [0.3, 2.0, 1e-3, 1e3]),
         ] {
-            let by_x: Vec<(f64, f64)> = cells
-                .xs
-                .iter()
-                .map(|&x| {
-                    (ln_gamma(q[0] + f64::from(x)) - ln_gamma(q[0]), digamma(q[0] + f64::from(x)) - digamma(q[0]))
-                })
-                .collect();
+            let by_x = XTerms::new(kind, &cells.xs, q[0], q[2]);
             let (mut flat_g, mut plain_g) = ([0.0; 4], [0.0; 4]);
             let flat = match kind {
                 CovariateKind::ParetoNbd => pareto_cells(&cells, 0..cells.x.len(), &q, &by_x, &mut flat_g),

@@ -114,6 +114,12 @@ pub(crate) struct Minimum<const N: usize> {
     /// `nll(params) + Σ λᵢ·pᵢ²`, as evaluated at `params`.
     pub value: f64,
     pub report: FitReport,
+    /// The Hessian of the objective (with the penalty) in `θ = ln p` at
+    /// `θ = ln params` (the search's own `θ`), by forward differences of the
+    /// gradient (steps of 1e-5 in θ, N evaluations), when the search
+    /// computed it: at every stop of a search without a penalty, which
+    /// checks the stop with a Newton step.
+    pub hessian: Option<[[f64; N]; N]>,
 }
 
 /// How the data were brought to canonical units: each natural parameter's
@@ -287,11 +293,9 @@ pub(crate) fn minimise<const N: usize>(
         value = trial_value;
         grad = next_grad;
     };
-    if !penalised {
-        check_stop(names, &theta, &grad, iterations, &mut eval)?;
-    }
+    let hessian = if penalised { None } else { Some(check_stop(names, &theta, &grad, iterations, &mut eval)?) };
     let report = FitReport { iterations, evaluations, gradient_norm: norm(&grad), stop };
-    Ok(Minimum { params: theta.map(f64::exp), value, report })
+    Ok(Minimum { params: theta.map(f64::exp), value, report, hessian })
 }
 
 /// A backtracking line search from `theta` along `direction` (of slope
@@ -339,18 +343,27 @@ fn line_search<const N: usize>(
 /// approaches its limit like 1/p, it is a step of about 1 in ln p, however
 /// far out. A Hessian that is not positive definite is a stop on a flat
 /// ridge: [`ClvError::Unbounded`] when a parameter is far out, else
-/// [`ClvError::NotConverged`].
+/// [`ClvError::NotConverged`]. A fit returns the Hessian (in θ) the step
+/// came from.
 fn check_stop<const N: usize>(
     names: [&'static str; N],
     theta: &[f64; N],
     grad: &[f64; N],
     iterations: u32,
     eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
-) -> Result<(), ClvError> {
+) -> Result<[[f64; N]; N], ClvError> {
     if theta.iter().any(|t| t.abs() > RIDGE_LIMIT) {
         return Err(unbounded(names, theta));
     }
-    let Some(step) = newton_step(theta, grad, eval) else {
+    let hessian = forward_hessian(
+        theta,
+        grad,
+        |x| x + 1e-5,
+        |at, g| {
+            eval(at, g);
+        },
+    );
+    let Some(step) = newton_step(&hessian, grad) else {
         // Flat or curved the wrong way in some direction: a boundary when a
         // parameter is far out (a factor of 10⁴), else a stop that is not
         // a maximum.
@@ -365,7 +378,7 @@ fn check_stop<const N: usize>(
         let towards = if step[i] < 0.0 { "zero" } else { "infinity" };
         return Err(ClvError::Unbounded { parameter: names[i], towards });
     }
-    Ok(())
+    Ok(hessian)
 }
 
 /// A canonical log-parameter beyond this (a factor of 10⁴) at a stop with a
@@ -376,23 +389,10 @@ const FAR_OUT: f64 = 9.210_340_371_976_184; // ln 1e4
 /// a stop short of the maximum by more is on a ridge.
 const NEWTON_LIMIT: f64 = 0.25;
 
-/// The Newton step `−H⁻¹g` in the log-parameters at `theta`, with `H` from
-/// forward differences of the gradient (N evaluations, steps of 1e-5), or
-/// `None` when `H` is not positive definite there.
-fn newton_step<const N: usize>(
-    theta: &[f64; N],
-    grad: &[f64; N],
-    eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
-) -> Option<[f64; N]> {
-    let hessian = forward_hessian(
-        theta,
-        grad,
-        |x| x + 1e-5,
-        |at, g| {
-            eval(at, g);
-        },
-    );
-    let inverse = invert_spd(&hessian)?;
+/// The Newton step `−H⁻¹g` in the log-parameters, or `None` when `H` is
+/// not positive definite.
+fn newton_step<const N: usize>(hessian: &[[f64; N]; N], grad: &[f64; N]) -> Option<[f64; N]> {
+    let inverse = invert_spd(hessian)?;
     Some(mat_vec(&inverse, grad).map(|d| -d))
 }
 

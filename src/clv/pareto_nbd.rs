@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::clv::bgnbd::NegativeBinomial;
 use crate::clv::optim::{self, FitOptions};
 use crate::clv::special::{
-    digamma, exp_integral, ln_gamma, ln_hyp2f1_one, ln_hyp2f1_one_with_gradient, log_add_exp, log_sub_exp,
+    digamma, exp_integral, ln_gamma, ln_hyp2f1_one, ln_hyp2f1_one_with_gradients, log_add_exp, log_sub_exp,
 };
 use crate::clv::{ClvError, Fit, FitData, History, PurchaseModel, check_positive, dert};
 
@@ -457,30 +457,53 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4]) -> f64 {
 /// `ln ∫_t^∞ (α+τ)^−(r+x) (β+τ)^−(s+1) dτ` and its gradient in
 /// `[r, α, s, β]`, by the chain rule through the series' own gradient.
 pub(crate) fn ln_tail_with_gradient(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) -> (f64, [f64; 4]) {
+    let logs = ((alpha + t).ln(), (beta + t).ln());
+    let [one] = ln_tails_with_gradient(&[r, alpha, s, beta], x, [t], [logs], (r + s + x).ln());
+    one
+}
+
+/// [`ln_tail_with_gradient`] at several `t` of one history (its `t_x` and
+/// its `T`), from `(ln(α + t), ln(β + t))` at each and `ln(r + s + x)`,
+/// which the caller has at hand: the tails share the series' coefficients
+/// ([`ln_hyp2f1_one_with_gradients`]), so the second costs a fraction of
+/// the first. Each result is bit for bit the one-`t` call's.
+pub(crate) fn ln_tails_with_gradient<const M: usize>(
+    p: &[f64; 4],
+    x: f64,
+    t: [f64; M],
+    logs: [(f64, f64); M],
+    ln_rsx: f64,
+) -> [(f64, [f64; 4]); M] {
+    let [r, alpha, s, beta] = *p;
     let rsx = r + s + x;
-    let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
     if alpha >= beta {
-        let z = (alpha - beta) / (alpha + t);
-        let (lf, [fb, fc, fz]) = ln_hyp2f1_one_with_gradient(r + x, rsx + 1.0, z);
-        let value = -(r + x) * la - s * lb - rsx.ln() + lf;
-        let grad = [
-            -la - 1.0 / rsx + fb + fc,
-            -(r + x) / (alpha + t) + fz * (beta + t) / ((alpha + t) * (alpha + t)),
-            -lb - 1.0 / rsx + fc,
-            -s / (beta + t) - fz / (alpha + t),
-        ];
-        (value, grad)
+        let z = t.map(|t| (alpha - beta) / (alpha + t));
+        let series = ln_hyp2f1_one_with_gradients(r + x, rsx + 1.0, z);
+        std::array::from_fn(|m| {
+            let ((la, lb), t, (lf, [fb, fc, fz])) = (logs[m], t[m], series[m]);
+            let value = -(r + x) * la - s * lb - ln_rsx + lf;
+            let grad = [
+                -la - 1.0 / rsx + fb + fc,
+                -(r + x) / (alpha + t) + fz * (beta + t) / ((alpha + t) * (alpha + t)),
+                -lb - 1.0 / rsx + fc,
+                -s / (beta + t) - fz / (alpha + t),
+            ];
+            (value, grad)
+        })
     } else {
-        let w = (beta - alpha) / (beta + t);
-        let (lf, [fb, fc, fw]) = ln_hyp2f1_one_with_gradient(s + 1.0, rsx + 1.0, w);
-        let value = -(r + x - 1.0) * la - (s + 1.0) * lb - rsx.ln() + lf;
-        let grad = [
-            -la - 1.0 / rsx + fc,
-            -(r + x - 1.0) / (alpha + t) - fw / (beta + t),
-            -lb - 1.0 / rsx + fb + fc,
-            -(s + 1.0) / (beta + t) + fw * (alpha + t) / ((beta + t) * (beta + t)),
-        ];
-        (value, grad)
+        let w = t.map(|t| (beta - alpha) / (beta + t));
+        let series = ln_hyp2f1_one_with_gradients(s + 1.0, rsx + 1.0, w);
+        std::array::from_fn(|m| {
+            let ((la, lb), t, (lf, [fb, fc, fw])) = (logs[m], t[m], series[m]);
+            let value = -(r + x - 1.0) * la - (s + 1.0) * lb - ln_rsx + lf;
+            let grad = [
+                -la - 1.0 / rsx + fc,
+                -(r + x - 1.0) / (alpha + t) - fw / (beta + t),
+                -lb - 1.0 / rsx + fb + fc,
+                -(s + 1.0) / (beta + t) + fw * (alpha + t) / ((beta + t) * (beta + t)),
+            ];
+            (value, grad)
+        })
     }
 }
 
