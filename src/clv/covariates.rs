@@ -822,14 +822,25 @@ impl CovariateModel {
     /// O(customers), grouped by covariate row.
     pub fn log_likelihood(&self, data: &CovariateData) -> Result<f64, CovariateError> {
         let columns = self.columns();
+        let at: Vec<Option<usize>> = columns.iter().map(|n| data.columns.iter().position(|c| c == n)).collect();
+        // Fixed blocks of covariate rows, summed on the thread pool and
+        // added in block order: the same total on any number of threads.
+        let groups = data.rows.len();
+        let blocks: Vec<usize> = (0..groups.div_ceil(EVAL_BLOCK)).collect();
+        let parts = crate::util::par_map(&blocks, |&b| -> Result<f64, ClvError> {
+            let mut total = 0.0;
+            for g in b * EVAL_BLOCK..((b + 1) * EVAL_BLOCK).min(groups) {
+                let row: Vec<f64> = at.iter().map(|j| j.map_or(0.0, |j| data.rows[g][j])).collect();
+                let (purchase, dropout) = self.predictors(&row);
+                let p = self.kind.individual(&self.params, purchase, dropout);
+                let fit = FitData::from_rows(data.groups[g].iter().map(|&(x, tx, t)| (x, tx, t, 1.0)))?;
+                total -= self.kind.nll(&fit, &p, &mut [0.0; 4]);
+            }
+            Ok(total)
+        });
         let mut total = 0.0;
-        for (row, group) in data.rows.iter().zip(&data.groups) {
-            let row: Vec<f64> =
-                columns.iter().map(|n| data.columns.iter().position(|c| c == n).map_or(0.0, |j| row[j])).collect();
-            let (purchase, dropout) = self.predictors(&row);
-            let p = self.kind.individual(&self.params, purchase, dropout);
-            let fit = FitData::from_rows(group.iter().map(|&(x, tx, t)| (x, tx, t, 1.0)))?;
-            total -= self.kind.nll(&fit, &p, &mut [0.0; 4]);
+        for part in parts {
+            total += part?;
         }
         Ok(total)
     }
@@ -1236,6 +1247,8 @@ struct XTerms {
     gamma: Vec<(f64, f64)>,
     /// `ln(r+s+x)`, for the Pareto/NBD's tails (empty for the BG/NBD).
     ln_rsx: Vec<f64>,
+    /// `ln s` (the Pareto/NBD's; unused for the BG/NBD).
+    ln_s: f64,
 }
 
 impl XTerms {
@@ -1252,7 +1265,7 @@ impl XTerms {
             CovariateKind::ParetoNbd => xs.iter().map(|&x| (r + s + f64::from(x)).ln()).collect(),
             CovariateKind::BgNbd => Vec::new(),
         };
-        XTerms { gamma, ln_rsx }
+        XTerms { gamma, ln_rsx, ln_s: s.ln() }
     }
 }
 
@@ -1260,7 +1273,7 @@ impl XTerms {
 /// `q = [r, α, s, β]` over the histories `range` of `cells`, one at a time
 /// (the same terms as `pareto_nbd::value_and_gradient`, without its
 /// tables); `by_x` holds `ln Γ(r+x) − ln Γ(r)` and `ψ(r+x) − ψ(r)` per
-/// level of `x` ([`XTerms`]).
+/// level of `x`, with `ln(r+s+x)` and `ln s` ([`XTerms`]).
 fn pareto_cells(cells: &Cells, range: std::ops::Range<usize>, q: &[f64; 4], by_x: &XTerms, grad: &mut [f64; 4]) -> f64 {
     let [r, alpha, s, beta] = *q;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
@@ -1270,10 +1283,11 @@ fn pareto_cells(cells: &Cells, range: std::ops::Range<usize>, q: &[f64; 4], by_x
         let ln_t = ((alpha + t).ln(), (beta + t).ln());
         let level = cells.x_level[i] as usize;
         let t_x = cells.t_x[i];
-        let (bracket, d) = pareto_nbd::pattern_with_gradient(q, xf, t_x, t, ln_t, || {
+        let (bracket, d) = pareto_nbd::pattern_with_gradient(q, by_x.ln_s, xf, t_x, t, ln_t, || {
             // Both tails in one pass of the series, ln(α + T) and
-            // ln(β + T) reused.
-            let ln_tx = ((alpha + t_x).ln(), (beta + t_x).ln());
+            // ln(β + T) reused, and ln α and ln β at t_x = 0 (every
+            // customer without a repeat purchase).
+            let ln_tx = if t_x == 0.0 { (ln_alpha, ln_beta) } else { ((alpha + t_x).ln(), (beta + t_x).ln()) };
             let [at_tx, at_t] = pareto_nbd::ln_tails_with_gradient(q, xf, [t_x, t], [ln_tx, ln_t], by_x.ln_rsx[level]);
             (at_tx, at_t)
         });

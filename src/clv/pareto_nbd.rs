@@ -553,7 +553,7 @@ const MIN_BLOCK: usize = 256;
 /// end)` row ranges of equal `x` (a run of the data, or part of one).
 fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, usize)]) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *p;
-    let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
+    let (ln_alpha, ln_beta, ln_s) = (alpha.ln(), beta.ln(), s.ln());
     let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
     // The tails depend on (x, t) only: within a run of equal x, each is
     // computed once per distinct T and t_x (daily data share few values),
@@ -573,7 +573,7 @@ fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, us
             weight += count;
             debug_assert_eq!(data.t_levels.values[data.t_levels.index[i] as usize].to_bits(), t.to_bits());
             let ln_t = ln_at[data.t_levels.index[i] as usize];
-            let (bracket, d) = pattern_with_gradient(p, xf, data.t_x[i], t, ln_t, || {
+            let (bracket, d) = pattern_with_gradient(p, ln_s, xf, data.t_x[i], t, ln_t, || {
                 let tail_tx = at_tx
                     .get(run, data.t_x_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, data.t_x[i]));
                 (tail_tx, at_t.get(run, data.t_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, t)))
@@ -607,6 +607,7 @@ pub(crate) fn integral_from_tails((l1, g1): (f64, [f64; 4]), (l2, g2): (f64, [f6
 /// [`ln_integral_by_quadrature`]).
 pub(crate) fn bracket_with_gradient(
     p: &[f64; 4],
+    ln_s: f64,
     xf: f64,
     t: f64,
     (la, lb): (f64, f64),
@@ -615,7 +616,7 @@ pub(crate) fn bracket_with_gradient(
     let [r, alpha, s, beta] = *p;
     let alive = -(r + xf) * la - s * lb;
     let d_alive = [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)];
-    let dead = s.ln() + ln_integral;
+    let dead = ln_s + ln_integral;
     let bracket = log_add_exp(alive, dead);
     let w_alive = (alive - bracket).exp();
     let w_dead = (dead - bracket).exp();
@@ -634,6 +635,7 @@ pub(crate) fn bracket_with_gradient(
 /// shared tails where they converge fast, else by quadrature.
 pub(crate) fn pattern_with_gradient(
     p: &[f64; 4],
+    ln_s: f64,
     xf: f64,
     t_x: f64,
     t: f64,
@@ -646,7 +648,7 @@ pub(crate) fn pattern_with_gradient(
         let (at_tx, at_t) = tails();
         integral_from_tails(at_tx, at_t)
     };
-    bracket_with_gradient(p, xf, t, ln_t, integral)
+    bracket_with_gradient(p, ln_s, xf, t, ln_t, integral)
 }
 
 /// Tails with their gradients, one per level of a column, valid for the
