@@ -935,14 +935,6 @@ fn fit_n<const N: usize>(
         }
     }
     // Canonical histories: times by the time scale, each customer weighing 1/W.
-    let cells = Cells::new(&data.groups, time, weight)?;
-    // Per group, the scaled covariate of each slot.
-    // (Flat, row after row: this is read once per row and evaluation.)
-    let z: Vec<f64> = data
-        .rows
-        .iter()
-        .flat_map(|row| (0..k).map(|s| row[data.slot_column[s]] / scale[data.slot_column[s]]))
-        .collect();
     let slot_scale: Vec<f64> = (0..k).map(|s| scale[data.slot_column[s]]).collect();
     let processes: Vec<Process> = data.slots.iter().map(|s| s.1).collect();
     // The canonical penalty on γ̃ = γ·scale: λ·(γ̃/scale)²/W.
@@ -953,7 +945,7 @@ fn fit_n<const N: usize>(
     // sample of a large data set), where the coefficients' 0 puts every
     // customer; from the fixed 1 when that fit fails.
     let start = warm_start(kind, &data.histories, &options.fit, time);
-    let problem = Problem { kind, cells, z, processes: processes.clone(), lambda, start };
+    let problem = Problem::new(kind, data, time, &slot_scale, lambda.clone(), start)?;
     let objective = |p: &[f64; N], grad: &mut [f64; N]| problem.eval(p, grad);
     let units = kind.units(time);
     let scales = optim::Scales { units: std::array::from_fn(|i| units[i] * start[i]), weight };
@@ -968,8 +960,18 @@ fn fit_n<const N: usize>(
         },
     });
     // From the warm start a Newton-like search takes far fewer evaluations
-    // (each a pass over every customer) than the N its first Hessian costs.
-    let min = optim::minimise_from(&options.fit, names, penalty, optim::Start::Hessian, objective)?;
+    // (each a pass over every customer) than the N its first Hessian costs;
+    // on many customers that Hessian, a guess the search refines anyway,
+    // comes from the warm start's sample of them.
+    let first = if data.customers() > 2 * WARM_SAMPLE {
+        let sample = data.resample(&sample_indices(data.customers()));
+        let stand_in = Problem::new(kind, &sample, time, &slot_scale, lambda, start)?;
+        optim::start_inverse_hessian(&penalty, |p: &[f64; N], grad: &mut [f64; N]| stand_in.eval(p, grad))
+            .map_or(optim::Start::Identity, optim::Start::Inverse)
+    } else {
+        optim::Start::Hessian
+    };
+    let min = optim::minimise_from(&options.fit, names, penalty, first, objective)?;
     let natural = scales.natural(&[min.params[0], min.params[1], min.params[2], min.params[3]]);
     let coefficients: Vec<Coefficient> = (0..k)
         .map(|s| Coefficient::new(data.slots[s].0.clone(), processes[s], min.params[4 + s].ln() / slot_scale[s]))
@@ -1021,13 +1023,7 @@ fn fit_n<const N: usize>(
 /// sample of about [`WARM_SAMPLE`] of them when there are more; 1s when that fit
 /// fails. Only the search runs: a start needs no standard errors.
 fn warm_start(kind: CovariateKind, histories: &[(u32, f64, f64)], options: &FitOptions, time: f64) -> [f64; 4] {
-    // A customer is in the sample by a hash of their position, so that an
-    // order of the input (by a covariate, by tenure) does not bias it.
-    let stride = histories.len().div_ceil(WARM_SAMPLE).max(1) as u64;
-    let chosen =
-        |i: usize| stride == 1 || ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32).is_multiple_of(stride);
-    let sample: Vec<(u32, f64, f64)> =
-        histories.iter().enumerate().filter(|&(i, _)| chosen(i)).map(|(_, &h)| h).collect();
+    let sample: Vec<(u32, f64, f64)> = sample_indices(histories.len()).into_iter().map(|i| histories[i]).collect();
     let weight = 1.0 / sample.len() as f64;
     let rows = sample.iter().map(|&(x, tx, t)| (x, tx / time, t / time, weight));
     let Ok(data) = FitData::from_rows(rows) else {
@@ -1040,6 +1036,17 @@ fn warm_start(kind: CovariateKind, histories: &[(u32, f64, f64)], options: &FitO
     let scales = optim::Scales { units: kind.units(time), weight: histories.len() as f64 };
     optim::minimise(options, kind.names(), scales.penalty(options), |p, g| kind.nll(&data, p, g))
         .map_or([1.0; 4], |min| min.params)
+}
+
+/// The positions of about [`WARM_SAMPLE`] of `n` customers (all of them
+/// when there are no more), in order: a customer is in the sample by a hash
+/// of their position, so that an order of the input (by a covariate, by
+/// tenure) does not bias it.
+fn sample_indices(n: usize) -> Vec<usize> {
+    let stride = n.div_ceil(WARM_SAMPLE).max(1) as u64;
+    let chosen =
+        |i: usize| stride == 1 || ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32).is_multiple_of(stride);
+    (0..n).filter(|&i| chosen(i)).collect()
 }
 
 /// About the most customers the warm start fits: beyond, a sample (one
@@ -1142,6 +1149,27 @@ struct Problem {
 }
 
 impl Problem {
+    /// The objective of a fit of `data`: times divided by `time`, each
+    /// customer weighing 1/customers, each slot's covariate divided by its
+    /// scale.
+    fn new(
+        kind: CovariateKind,
+        data: &CovariateData,
+        time: f64,
+        slot_scale: &[f64],
+        lambda: Vec<f64>,
+        start: [f64; 4],
+    ) -> Result<Problem, ClvError> {
+        let k = data.slots.len();
+        let cells = Cells::new(&data.groups, time, data.customers() as f64)?;
+        // Per group, the scaled covariate of each slot.
+        // (Flat, row after row: this is read once per row and evaluation.)
+        let z: Vec<f64> =
+            data.rows.iter().flat_map(|row| (0..k).map(|s| row[data.slot_column[s]] / slot_scale[s])).collect();
+        let processes = data.slots.iter().map(|s| s.1).collect();
+        Ok(Problem { kind, cells, z, processes, lambda, start })
+    }
+
     /// The objective at `p` (the four canonical parameters, then
     /// `exp(γ̃)` per coefficient) and its gradient in `p`.
     fn eval<const N: usize>(&self, p: &[f64; N], grad: &mut [f64; N]) -> f64 {

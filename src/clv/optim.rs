@@ -188,8 +188,8 @@ pub(crate) fn minimise<const N: usize>(
 }
 
 /// The search's first guess of the inverse Hessian.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Start {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Start<const N: usize> {
     /// The identity, scaled to the curvature the first step meets: free,
     /// and the search learns the curvature as it goes.
     Identity,
@@ -198,6 +198,42 @@ pub(crate) enum Start {
     /// definite): for a costly objective from a good start, where a
     /// Newton-like search saves more evaluations than the N it costs.
     Hessian,
+    /// This one: [`start_inverse_hessian`] of a cheaper stand-in for the
+    /// objective (the same on a sample of the data).
+    Inverse([[f64; N]; N]),
+}
+
+/// The objective with the penalty, `nll(p) + Σ λᵢ·pᵢ²` at `p = exp(θ)`, and
+/// its gradient in `θ`; `NaN` where the gradient is not finite.
+fn in_theta<const N: usize>(
+    nll: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+    penalty: &[f64; N],
+    theta: &[f64; N],
+    grad: &mut [f64; N],
+) -> f64 {
+    let p: [f64; N] = std::array::from_fn(|i| theta[i].exp());
+    let mut value = nll(&p, grad);
+    for i in 0..N {
+        value += penalty[i] * p[i] * p[i];
+        // d/dθ = p · d/dp.
+        grad[i] = (grad[i] + 2.0 * penalty[i] * p[i]) * p[i];
+    }
+    if grad.iter().all(|g| g.is_finite()) { value } else { f64::NAN }
+}
+
+/// The inverse of the forward-difference Hessian (in θ, with the penalty)
+/// at the search's start `θ = 0`, as [`Start::Hessian`] takes it: N + 1
+/// evaluations of `nll`. `None` when it is not positive definite.
+pub(crate) fn start_inverse_hessian<const N: usize>(
+    penalty: &[f64; N],
+    mut nll: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+) -> Option<[[f64; N]; N]> {
+    let mut eval = |t: &[f64; N], g: &mut [f64; N]| in_theta(&mut nll, penalty, t, g);
+    let mut grad = [0.0; N];
+    if !eval(&[0.0; N], &mut grad).is_finite() {
+        return None;
+    }
+    invert_spd(&forward_hessian(&[0.0; N], &grad, |x| x + 1e-5, |at, g| _ = eval(at, g)))
 }
 
 /// [`minimise`] with a choice of the first inverse Hessian.
@@ -205,21 +241,14 @@ pub(crate) fn minimise_from<const N: usize>(
     options: &FitOptions,
     names: [&'static str; N],
     penalty: [f64; N],
-    start: Start,
+    start: Start<N>,
     mut nll: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
 ) -> Result<Minimum<N>, ClvError> {
     options.validate()?;
     let mut evaluations = 0u32;
     let mut eval = |theta: &[f64; N], grad: &mut [f64; N]| -> f64 {
         evaluations += 1;
-        let p: [f64; N] = std::array::from_fn(|i| theta[i].exp());
-        let mut value = nll(&p, grad);
-        for i in 0..N {
-            value += penalty[i] * p[i] * p[i];
-            // d/dθ = p · d/dp.
-            grad[i] = (grad[i] + 2.0 * penalty[i] * p[i]) * p[i];
-        }
-        if grad.iter().all(|g| g.is_finite()) { value } else { f64::NAN }
+        in_theta(&mut nll, &penalty, theta, grad)
     };
 
     let mut theta = [0.0; N];
@@ -231,6 +260,7 @@ pub(crate) fn minimise_from<const N: usize>(
     let first = match start {
         Start::Identity => None,
         Start::Hessian => invert_spd(&forward_hessian(&theta, &grad, |x| x + 1e-5, |at, g| _ = eval(at, g))),
+        Start::Inverse(inverse) => Some(inverse),
     };
     let mut fresh = first.is_none();
     let mut inverse = first.unwrap_or_else(identity::<N>);
