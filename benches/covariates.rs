@@ -83,6 +83,10 @@ fn fits(c: &mut Criterion) {
     group.sample_size(10);
     for (kind, name) in [(CovariateKind::BgNbd, "bgnbd"), (CovariateKind::ParetoNbd, "pareto_nbd")] {
         let data = data(kind);
+        // What is timed: the fit's log-likelihood (to compare across
+        // changes of the fit's arithmetic) and its evaluations.
+        let fit = CovariateModel::fit(kind, &data, &CovariateOptions::default()).expect("fits");
+        eprintln!("{kind:?}: log-likelihood {:?}, {:?}", fit.log_likelihood, fit.report);
         group.bench_function(format!("fit_{name}/100k_3cov"), |b| {
             b.iter(|| CovariateModel::fit(kind, black_box(&data), &CovariateOptions::default()).expect("fits"));
         });

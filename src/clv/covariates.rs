@@ -822,14 +822,25 @@ impl CovariateModel {
     /// O(customers), grouped by covariate row.
     pub fn log_likelihood(&self, data: &CovariateData) -> Result<f64, CovariateError> {
         let columns = self.columns();
+        let at: Vec<Option<usize>> = columns.iter().map(|n| data.columns.iter().position(|c| c == n)).collect();
+        // Fixed blocks of covariate rows, summed on the thread pool and
+        // added in block order: the same total on any number of threads.
+        let groups = data.rows.len();
+        let blocks: Vec<usize> = (0..groups.div_ceil(EVAL_BLOCK)).collect();
+        let parts = crate::util::par_map(&blocks, |&b| -> Result<f64, ClvError> {
+            let mut total = 0.0;
+            for g in b * EVAL_BLOCK..((b + 1) * EVAL_BLOCK).min(groups) {
+                let row: Vec<f64> = at.iter().map(|j| j.map_or(0.0, |j| data.rows[g][j])).collect();
+                let (purchase, dropout) = self.predictors(&row);
+                let p = self.kind.individual(&self.params, purchase, dropout);
+                let fit = FitData::from_rows(data.groups[g].iter().map(|&(x, tx, t)| (x, tx, t, 1.0)))?;
+                total -= self.kind.nll(&fit, &p, &mut [0.0; 4]);
+            }
+            Ok(total)
+        });
         let mut total = 0.0;
-        for (row, group) in data.rows.iter().zip(&data.groups) {
-            let row: Vec<f64> =
-                columns.iter().map(|n| data.columns.iter().position(|c| c == n).map_or(0.0, |j| row[j])).collect();
-            let (purchase, dropout) = self.predictors(&row);
-            let p = self.kind.individual(&self.params, purchase, dropout);
-            let fit = FitData::from_rows(group.iter().map(|&(x, tx, t)| (x, tx, t, 1.0)))?;
-            total -= self.kind.nll(&fit, &p, &mut [0.0; 4]);
+        for part in parts {
+            total += part?;
         }
         Ok(total)
     }
@@ -924,25 +935,17 @@ fn fit_n<const N: usize>(
         }
     }
     // Canonical histories: times by the time scale, each customer weighing 1/W.
-    let cells = Cells::new(&data.groups, time, weight)?;
-    // Per group, the scaled covariate of each slot.
-    // (Flat, row after row: this is read once per row and evaluation.)
-    let z: Vec<f64> = data
-        .rows
-        .iter()
-        .flat_map(|row| (0..k).map(|s| row[data.slot_column[s]] / scale[data.slot_column[s]]))
-        .collect();
     let slot_scale: Vec<f64> = (0..k).map(|s| scale[data.slot_column[s]]).collect();
     let processes: Vec<Process> = data.slots.iter().map(|s| s.1).collect();
     // The canonical penalty on γ̃ = γ·scale: λ·(γ̃/scale)²/W.
     let lambda: Vec<f64> =
         (0..k).map(|s| penalty_of(processes[s]) / (slot_scale[s] * slot_scale[s]) / weight).collect();
 
-    // Warm start: the search's 1 is the fit without covariates (cheap: its
-    // histories compress to patterns), where the coefficients' 0 puts every
+    // Warm start: the search's 1 is the fit without covariates (on a
+    // sample of a large data set), where the coefficients' 0 puts every
     // customer; from the fixed 1 when that fit fails.
-    let start = warm_start(kind, &plain, &options.fit, time);
-    let problem = Problem { kind, cells, z, processes: processes.clone(), lambda, start };
+    let start = warm_start(kind, &data.histories, &options.fit, time);
+    let problem = Problem::new(kind, data, time, &slot_scale, lambda.clone(), start)?;
     let objective = |p: &[f64; N], grad: &mut [f64; N]| problem.eval(p, grad);
     let units = kind.units(time);
     let scales = optim::Scales { units: std::array::from_fn(|i| units[i] * start[i]), weight };
@@ -956,25 +959,41 @@ fn fit_n<const N: usize>(
             Process::Both => "gamma_both",
         },
     });
-    let min = optim::minimise(&options.fit, names, penalty, objective)?;
+    // From the warm start a Newton-like search takes far fewer evaluations
+    // (each a pass over every customer) than the N its first Hessian costs;
+    // on many customers that Hessian, a guess the search refines anyway,
+    // comes from the warm start's sample of them.
+    let first = if data.customers() > 2 * WARM_SAMPLE {
+        let sample = data.resample(&sample_indices(data.customers()));
+        let stand_in = Problem::new(kind, &sample, time, &slot_scale, lambda, start)?;
+        optim::start_inverse_hessian(&penalty, |p: &[f64; N], grad: &mut [f64; N]| stand_in.eval(p, grad))
+            .map_or(optim::Start::Identity, optim::Start::Inverse)
+    } else {
+        optim::Start::Hessian
+    };
+    let min = optim::minimise_from(&options.fit, names, penalty, first, objective)?;
     let natural = scales.natural(&[min.params[0], min.params[1], min.params[2], min.params[3]]);
     let coefficients: Vec<Coefficient> = (0..k)
         .map(|s| Coefficient::new(data.slots[s].0.clone(), processes[s], min.params[4 + s].ln() / slot_scale[s]))
         .collect();
     let model = CovariateModel::new(kind, natural, coefficients)?;
 
-    // The Hessian in θ = (ln p_canonical, γ̃), with the base penalty.
-    let theta: [f64; N] = min.params.map(f64::ln);
-    let grad_theta = |t: &[f64; N], g: &mut [f64; N]| {
-        let p: [f64; N] = t.map(f64::exp);
-        objective(&p, g);
-        for i in 0..N {
-            g[i] = (g[i] + 2.0 * penalty[i] * p[i]) * p[i];
-        }
-    };
-    let mut at = [0.0; N];
-    grad_theta(&theta, &mut at);
-    let hessian = optim::forward_hessian(&theta, &at, |x| x + 1e-5, grad_theta);
+    // The Hessian in θ = (ln p_canonical, γ̃), with the base penalty: the
+    // one the search checked its stop with, when it did (a fit without the
+    // base penalty), else by the same forward differences here.
+    let hessian = min.hessian.unwrap_or_else(|| {
+        let theta: [f64; N] = min.params.map(f64::ln);
+        let grad_theta = |t: &[f64; N], g: &mut [f64; N]| {
+            let p: [f64; N] = t.map(f64::exp);
+            objective(&p, g);
+            for i in 0..N {
+                g[i] = (g[i] + 2.0 * penalty[i] * p[i]) * p[i];
+            }
+        };
+        let mut at = [0.0; N];
+        grad_theta(&theta, &mut at);
+        optim::forward_hessian(&theta, &at, |x| x + 1e-5, grad_theta)
+    });
     let covariance = optim::invert_spd(&hessian).map(|inv| {
         // Per unit weight → total; γ̃ → γ divides by the scales.
         let unit = |i: usize| if i < 4 { 1.0 } else { slot_scale[i - 4] };
@@ -999,20 +1018,41 @@ fn fit_n<const N: usize>(
     })
 }
 
-/// The canonical parameters of the plain model's fit to the same customers
-/// (α and β divided by the time scale), or 1s when it fails.
-fn warm_start(kind: CovariateKind, plain: &FitData, options: &FitOptions, time: f64) -> [f64; 4] {
-    let fitted = match kind {
-        CovariateKind::ParetoNbd => {
-            ParetoNbd::fit(plain, options).map(|f| [f.model.r(), f.model.alpha(), f.model.s(), f.model.beta()])
-        }
-        CovariateKind::BgNbd => {
-            BgNbd::fit(plain, options).map(|f| [f.model.r(), f.model.alpha(), f.model.a(), f.model.b()])
-        }
+/// The canonical parameters of the plain model's maximum-likelihood fit
+/// (α and β divided by the time scale `time`) to the customers, or to a
+/// sample of about [`WARM_SAMPLE`] of them when there are more; 1s when that fit
+/// fails. Only the search runs: a start needs no standard errors.
+fn warm_start(kind: CovariateKind, histories: &[(u32, f64, f64)], options: &FitOptions, time: f64) -> [f64; 4] {
+    let sample: Vec<(u32, f64, f64)> = sample_indices(histories.len()).into_iter().map(|i| histories[i]).collect();
+    let weight = 1.0 / sample.len() as f64;
+    let rows = sample.iter().map(|&(x, tx, t)| (x, tx / time, t / time, weight));
+    let Ok(data) = FitData::from_rows(rows) else {
+        return [1.0; 4];
     };
-    let units = kind.units(time);
-    fitted.map_or([1.0; 4], |p| std::array::from_fn(|i| p[i] / units[i]))
+    if data.check_identifiable().is_err() {
+        return [1.0; 4];
+    }
+    // The penalty per unit weight of the whole data's canonical objective.
+    let scales = optim::Scales { units: kind.units(time), weight: histories.len() as f64 };
+    optim::minimise(options, kind.names(), scales.penalty(options), |p, g| kind.nll(&data, p, g))
+        .map_or([1.0; 4], |min| min.params)
 }
+
+/// The positions of about [`WARM_SAMPLE`] of `n` customers (all of them
+/// when there are no more), in order: a customer is in the sample by a hash
+/// of their position, so that an order of the input (by a covariate, by
+/// tenure) does not bias it.
+fn sample_indices(n: usize) -> Vec<usize> {
+    let stride = n.div_ceil(WARM_SAMPLE).max(1) as u64;
+    let chosen =
+        |i: usize| stride == 1 || ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32).is_multiple_of(stride);
+    (0..n).filter(|&i| chosen(i)).collect()
+}
+
+/// About the most customers the warm start fits: beyond, a sample (one
+/// customer in k, chosen by a hash of the position) is as good a start, at
+/// a fraction of the plain fit's cost on the whole data.
+const WARM_SAMPLE: usize = 10_000;
 
 /// Covariate rows with at least this many distinct histories are summed
 /// as a [`FitData`] by the plain model's likelihood, which shares the
@@ -1109,25 +1149,34 @@ struct Problem {
 }
 
 impl Problem {
+    /// The objective of a fit of `data`: times divided by `time`, each
+    /// customer weighing 1/customers, each slot's covariate divided by its
+    /// scale.
+    fn new(
+        kind: CovariateKind,
+        data: &CovariateData,
+        time: f64,
+        slot_scale: &[f64],
+        lambda: Vec<f64>,
+        start: [f64; 4],
+    ) -> Result<Problem, ClvError> {
+        let k = data.slots.len();
+        let cells = Cells::new(&data.groups, time, data.customers() as f64)?;
+        // Per group, the scaled covariate of each slot.
+        // (Flat, row after row: this is read once per row and evaluation.)
+        let z: Vec<f64> =
+            data.rows.iter().flat_map(|row| (0..k).map(|s| row[data.slot_column[s]] / slot_scale[s])).collect();
+        let processes = data.slots.iter().map(|s| s.1).collect();
+        Ok(Problem { kind, cells, z, processes, lambda, start })
+    }
+
     /// The objective at `p` (the four canonical parameters, then
     /// `exp(γ̃)` per coefficient) and its gradient in `p`.
     fn eval<const N: usize>(&self, p: &[f64; N], grad: &mut [f64; N]) -> f64 {
         let k = self.processes.len();
         let base: [f64; 4] = std::array::from_fn(|i| p[i] * self.start[i]);
         let gamma: Vec<f64> = (0..k).map(|s| p[4 + s].ln()).collect();
-        // ln Γ(r+x) − ln Γ(r) and ψ(r+x) − ψ(r) per distinct x: r is
-        // every customer's.
-        let r = base[0];
-        let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
-        let by_x: Vec<(f64, f64)> = self
-            .cells
-            .xs
-            .iter()
-            .map(|&x| {
-                let rx = r + f64::from(x);
-                (ln_gamma(rx) - lg_r, digamma(rx) - dg_r)
-            })
-            .collect();
+        let by_x = XTerms::new(self.kind, &self.cells.xs, base[0], base[2]);
         // Fixed blocks of consecutive rows (fixed by the data alone), each
         // summed on one thread and added in block order: the same sums for
         // any number of threads.
@@ -1166,7 +1215,7 @@ impl Problem {
         rows: std::ops::Range<usize>,
         base: &[f64; 4],
         gamma: &[f64],
-        by_x: &[(f64, f64)],
+        by_x: &XTerms,
     ) -> (f64, [f64; N]) {
         let k = self.processes.len();
         let mut total = 0.0;
@@ -1219,31 +1268,58 @@ impl Problem {
     }
 }
 
+/// What the histories of one `x` share within an evaluation, per level of
+/// `x` (`r` and `s` are every customer's; only the rates vary).
+struct XTerms {
+    /// `ln Γ(r+x) − ln Γ(r)` and `ψ(r+x) − ψ(r)`.
+    gamma: Vec<(f64, f64)>,
+    /// `ln(r+s+x)`, for the Pareto/NBD's tails (empty for the BG/NBD).
+    ln_rsx: Vec<f64>,
+    /// `ln s` (the Pareto/NBD's; unused for the BG/NBD).
+    ln_s: f64,
+}
+
+impl XTerms {
+    fn new(kind: CovariateKind, xs: &[u32], r: f64, s: f64) -> XTerms {
+        let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
+        let gamma = xs
+            .iter()
+            .map(|&x| {
+                let rx = r + f64::from(x);
+                (ln_gamma(rx) - lg_r, digamma(rx) - dg_r)
+            })
+            .collect();
+        let ln_rsx = match kind {
+            CovariateKind::ParetoNbd => xs.iter().map(|&x| (r + s + f64::from(x)).ln()).collect(),
+            CovariateKind::BgNbd => Vec::new(),
+        };
+        XTerms { gamma, ln_rsx, ln_s: s.ln() }
+    }
+}
+
 /// The Pareto/NBD's negative log-likelihood and its gradient in
 /// `q = [r, α, s, β]` over the histories `range` of `cells`, one at a time
 /// (the same terms as `pareto_nbd::value_and_gradient`, without its
 /// tables); `by_x` holds `ln Γ(r+x) − ln Γ(r)` and `ψ(r+x) − ψ(r)` per
-/// level of `x`.
-fn pareto_cells(
-    cells: &Cells,
-    range: std::ops::Range<usize>,
-    q: &[f64; 4],
-    by_x: &[(f64, f64)],
-    grad: &mut [f64; 4],
-) -> f64 {
+/// level of `x`, with `ln(r+s+x)` and `ln s` ([`XTerms`]).
+fn pareto_cells(cells: &Cells, range: std::ops::Range<usize>, q: &[f64; 4], by_x: &XTerms, grad: &mut [f64; 4]) -> f64 {
     let [r, alpha, s, beta] = *q;
     let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
     let (mut total, mut g) = (0.0, [0.0; 4]);
     for i in range {
         let (xf, t, count) = (f64::from(cells.x[i]), cells.t[i], cells.count[i]);
         let ln_t = ((alpha + t).ln(), (beta + t).ln());
-        let (bracket, d) = pareto_nbd::pattern_with_gradient(q, xf, cells.t_x[i], t, ln_t, || {
-            (
-                pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, cells.t_x[i]),
-                pareto_nbd::ln_tail_with_gradient(r, alpha, s, beta, xf, t),
-            )
+        let level = cells.x_level[i] as usize;
+        let t_x = cells.t_x[i];
+        let (bracket, d) = pareto_nbd::pattern_with_gradient(q, by_x.ln_s, xf, t_x, t, ln_t, || {
+            // Both tails in one pass of the series, ln(α + T) and
+            // ln(β + T) reused, and ln α and ln β at t_x = 0 (every
+            // customer without a repeat purchase).
+            let ln_tx = if t_x == 0.0 { (ln_alpha, ln_beta) } else { ((alpha + t_x).ln(), (beta + t_x).ln()) };
+            let [at_tx, at_t] = pareto_nbd::ln_tails_with_gradient(q, xf, [t_x, t], [ln_tx, ln_t], by_x.ln_rsx[level]);
+            (at_tx, at_t)
         });
-        let (lg, dg) = by_x[cells.x_level[i] as usize];
+        let (lg, dg) = by_x.gamma[level];
         total += count * (bracket + lg + r * ln_alpha + s * ln_beta);
         g[0] += count * (d[0] + dg + ln_alpha);
         g[1] += count * (d[1] + r / alpha);
@@ -1258,13 +1334,7 @@ fn pareto_cells(
 /// `q = [r, α, a, b]` over the histories `range` of `cells`, one at a time
 /// (the same terms as `bgnbd::negative_log_likelihood`); `by_x` as for
 /// [`pareto_cells`].
-fn bgnbd_cells(
-    cells: &Cells,
-    range: std::ops::Range<usize>,
-    q: &[f64; 4],
-    by_x: &[(f64, f64)],
-    grad: &mut [f64; 4],
-) -> f64 {
+fn bgnbd_cells(cells: &Cells, range: std::ops::Range<usize>, q: &[f64; 4], by_x: &XTerms, grad: &mut [f64; 4]) -> f64 {
     let [r, alpha, a, b] = *q;
     let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
     let (mut total, mut g) = (0.0, [0.0; 4]);
@@ -1276,7 +1346,7 @@ fn bgnbd_cells(
             (v.ln(), 1.0 / v)
         };
         let a3 = -rx * ln_t;
-        let (lg, dg) = by_x[cells.x_level[i] as usize];
+        let (lg, dg) = by_x.gamma[cells.x_level[i] as usize];
         let (beta, d_beta_a, d_beta_b) = ln_beta_ratio(a, b, x);
         let shared = lg + r * ln_alpha + beta;
         g[0] += count * (dg + ln_alpha);
@@ -1535,13 +1605,7 @@ mod tests {
             (CovariateKind::BgNbd, [0.6, 0.4, 0.9, 2.5]),
             (CovariateKind::BgNbd, [0.3, 2.0, 1e-3, 1e3]),
         ] {
-            let by_x: Vec<(f64, f64)> = cells
-                .xs
-                .iter()
-                .map(|&x| {
-                    (ln_gamma(q[0] + f64::from(x)) - ln_gamma(q[0]), digamma(q[0] + f64::from(x)) - digamma(q[0]))
-                })
-                .collect();
+            let by_x = XTerms::new(kind, &cells.xs, q[0], q[2]);
             let (mut flat_g, mut plain_g) = ([0.0; 4], [0.0; 4]);
             let flat = match kind {
                 CovariateKind::ParetoNbd => pareto_cells(&cells, 0..cells.x.len(), &q, &by_x, &mut flat_g),

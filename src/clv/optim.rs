@@ -114,6 +114,12 @@ pub(crate) struct Minimum<const N: usize> {
     /// `nll(params) + Σ λᵢ·pᵢ²`, as evaluated at `params`.
     pub value: f64,
     pub report: FitReport,
+    /// The Hessian of the objective (with the penalty) in `θ = ln p` at
+    /// `θ = ln params` (the search's own `θ`), by forward differences of the
+    /// gradient (steps of 1e-5 in θ, N evaluations), when the search
+    /// computed it: at every stop of a search without a penalty, which
+    /// checks the stop with a Newton step.
+    pub hessian: Option<[[f64; N]; N]>,
 }
 
 /// How the data were brought to canonical units: each natural parameter's
@@ -176,20 +182,73 @@ pub(crate) fn minimise<const N: usize>(
     options: &FitOptions,
     names: [&'static str; N],
     penalty: [f64; N],
+    nll: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+) -> Result<Minimum<N>, ClvError> {
+    minimise_from(options, names, penalty, Start::Identity, nll)
+}
+
+/// The search's first guess of the inverse Hessian.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Start<const N: usize> {
+    /// The identity, scaled to the curvature the first step meets: free,
+    /// and the search learns the curvature as it goes.
+    Identity,
+    /// The inverse of the Hessian at the start by forward differences of
+    /// the gradient (N evaluations; the identity when it is not positive
+    /// definite): for a costly objective from a good start, where a
+    /// Newton-like search saves more evaluations than the N it costs.
+    Hessian,
+    /// This one: [`start_inverse_hessian`] of a cheaper stand-in for the
+    /// objective (the same on a sample of the data).
+    Inverse([[f64; N]; N]),
+}
+
+/// The objective with the penalty, `nll(p) + Σ λᵢ·pᵢ²` at `p = exp(θ)`, and
+/// its gradient in `θ`; `NaN` where the gradient is not finite.
+fn in_theta<const N: usize>(
+    nll: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+    penalty: &[f64; N],
+    theta: &[f64; N],
+    grad: &mut [f64; N],
+) -> f64 {
+    let p: [f64; N] = std::array::from_fn(|i| theta[i].exp());
+    let mut value = nll(&p, grad);
+    for i in 0..N {
+        value += penalty[i] * p[i] * p[i];
+        // d/dθ = p · d/dp.
+        grad[i] = (grad[i] + 2.0 * penalty[i] * p[i]) * p[i];
+    }
+    if grad.iter().all(|g| g.is_finite()) { value } else { f64::NAN }
+}
+
+/// The inverse of the forward-difference Hessian (in θ, with the penalty)
+/// at the search's start `θ = 0`, as [`Start::Hessian`] takes it: N + 1
+/// evaluations of `nll`. `None` when it is not positive definite.
+pub(crate) fn start_inverse_hessian<const N: usize>(
+    penalty: &[f64; N],
+    mut nll: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+) -> Option<[[f64; N]; N]> {
+    let mut eval = |t: &[f64; N], g: &mut [f64; N]| in_theta(&mut nll, penalty, t, g);
+    let mut grad = [0.0; N];
+    if !eval(&[0.0; N], &mut grad).is_finite() {
+        return None;
+    }
+    invert_spd(&forward_hessian(&[0.0; N], &grad, |x| x + 1e-5, |at, g| _ = eval(at, g)))
+}
+
+/// [`minimise`] with a choice of the first inverse Hessian.
+pub(crate) fn minimise_from<const N: usize>(
+    options: &FitOptions,
+    names: [&'static str; N],
+    penalty: [f64; N],
+    start: Start<N>,
     mut nll: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
 ) -> Result<Minimum<N>, ClvError> {
     options.validate()?;
     let mut evaluations = 0u32;
     let mut eval = |theta: &[f64; N], grad: &mut [f64; N]| -> f64 {
         evaluations += 1;
-        let p: [f64; N] = std::array::from_fn(|i| theta[i].exp());
-        let mut value = nll(&p, grad);
-        for i in 0..N {
-            value += penalty[i] * p[i] * p[i];
-            // d/dθ = p · d/dp.
-            grad[i] = (grad[i] + 2.0 * penalty[i] * p[i]) * p[i];
-        }
-        if grad.iter().all(|g| g.is_finite()) { value } else { f64::NAN }
+        in_theta(&mut nll, &penalty, theta, grad)
     };
 
     let mut theta = [0.0; N];
@@ -198,8 +257,13 @@ pub(crate) fn minimise<const N: usize>(
     if !value.is_finite() {
         return Err(ClvError::NonFiniteLikelihood);
     }
-    let mut inverse = identity::<N>();
-    let mut fresh = true;
+    let first = match start {
+        Start::Identity => None,
+        Start::Hessian => invert_spd(&forward_hessian(&theta, &grad, |x| x + 1e-5, |at, g| _ = eval(at, g))),
+        Start::Inverse(inverse) => Some(inverse),
+    };
+    let mut fresh = first.is_none();
+    let mut inverse = first.unwrap_or_else(identity::<N>);
     let mut iterations = 0u32;
     // Since when, and from where, steps have gained only rounding.
     let mut stall: Option<(u32, [f64; N])> = None;
@@ -287,11 +351,9 @@ pub(crate) fn minimise<const N: usize>(
         value = trial_value;
         grad = next_grad;
     };
-    if !penalised {
-        check_stop(names, &theta, &grad, iterations, &mut eval)?;
-    }
+    let hessian = if penalised { None } else { Some(check_stop(names, &theta, &grad, iterations, &mut eval)?) };
     let report = FitReport { iterations, evaluations, gradient_norm: norm(&grad), stop };
-    Ok(Minimum { params: theta.map(f64::exp), value, report })
+    Ok(Minimum { params: theta.map(f64::exp), value, report, hessian })
 }
 
 /// A backtracking line search from `theta` along `direction` (of slope
@@ -339,18 +401,27 @@ fn line_search<const N: usize>(
 /// approaches its limit like 1/p, it is a step of about 1 in ln p, however
 /// far out. A Hessian that is not positive definite is a stop on a flat
 /// ridge: [`ClvError::Unbounded`] when a parameter is far out, else
-/// [`ClvError::NotConverged`].
+/// [`ClvError::NotConverged`]. A fit returns the Hessian (in θ) the step
+/// came from.
 fn check_stop<const N: usize>(
     names: [&'static str; N],
     theta: &[f64; N],
     grad: &[f64; N],
     iterations: u32,
     eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
-) -> Result<(), ClvError> {
+) -> Result<[[f64; N]; N], ClvError> {
     if theta.iter().any(|t| t.abs() > RIDGE_LIMIT) {
         return Err(unbounded(names, theta));
     }
-    let Some(step) = newton_step(theta, grad, eval) else {
+    let hessian = forward_hessian(
+        theta,
+        grad,
+        |x| x + 1e-5,
+        |at, g| {
+            eval(at, g);
+        },
+    );
+    let Some(step) = newton_step(&hessian, grad) else {
         // Flat or curved the wrong way in some direction: a boundary when a
         // parameter is far out (a factor of 10⁴), else a stop that is not
         // a maximum.
@@ -365,7 +436,7 @@ fn check_stop<const N: usize>(
         let towards = if step[i] < 0.0 { "zero" } else { "infinity" };
         return Err(ClvError::Unbounded { parameter: names[i], towards });
     }
-    Ok(())
+    Ok(hessian)
 }
 
 /// A canonical log-parameter beyond this (a factor of 10⁴) at a stop with a
@@ -376,23 +447,10 @@ const FAR_OUT: f64 = 9.210_340_371_976_184; // ln 1e4
 /// a stop short of the maximum by more is on a ridge.
 const NEWTON_LIMIT: f64 = 0.25;
 
-/// The Newton step `−H⁻¹g` in the log-parameters at `theta`, with `H` from
-/// forward differences of the gradient (N evaluations, steps of 1e-5), or
-/// `None` when `H` is not positive definite there.
-fn newton_step<const N: usize>(
-    theta: &[f64; N],
-    grad: &[f64; N],
-    eval: &mut impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
-) -> Option<[f64; N]> {
-    let hessian = forward_hessian(
-        theta,
-        grad,
-        |x| x + 1e-5,
-        |at, g| {
-            eval(at, g);
-        },
-    );
-    let inverse = invert_spd(&hessian)?;
+/// The Newton step `−H⁻¹g` in the log-parameters, or `None` when `H` is
+/// not positive definite.
+fn newton_step<const N: usize>(hessian: &[[f64; N]; N], grad: &[f64; N]) -> Option<[f64; N]> {
+    let inverse = invert_spd(hessian)?;
     Some(mat_vec(&inverse, grad).map(|d| -d))
 }
 
@@ -590,6 +648,41 @@ mod tests {
             assert!((p.ln() - c).abs() < 1e-6, "{:?}", min.params);
         }
         assert!(min.report.evaluations >= min.report.iterations);
+    }
+
+    /// A search started from the Hessian takes Newton steps: on a
+    /// quadratic in θ (badly scaled, correlated) it lands in one or two,
+    /// where the identity start needs many; it returns the stop's Hessian.
+    #[test]
+    fn a_hessian_start_takes_newton_steps() {
+        let a = [[50.0, 7.0, 0.0], [7.0, 2.0, 0.5], [0.0, 0.5, 0.3]];
+        let c = [0.4, -0.7, 1.1];
+        let quadratic = |p: &[f64; 3], g: &mut [f64; 3]| {
+            let d: [f64; 3] = std::array::from_fn(|i| p[i].ln() - c[i]);
+            let mut f = 0.0;
+            for i in 0..3 {
+                let ad: f64 = (0..3).map(|j| a[i][j] * d[j]).sum();
+                f += 0.5 * d[i] * ad;
+                g[i] = ad / p[i];
+            }
+            f
+        };
+        let names = ["a", "b", "c"];
+        let newton = minimise_from(&FitOptions::default(), names, [0.0; 3], Start::Hessian, quadratic).unwrap();
+        let plain = minimise(&FitOptions::default(), names, [0.0; 3], quadratic).unwrap();
+        for min in [&newton, &plain] {
+            for (p, c) in min.params.iter().zip(c) {
+                assert!((p.ln() - c).abs() < 1e-6, "{:?}", min.params);
+            }
+        }
+        assert!(newton.report.iterations <= 2, "{:?}", newton.report);
+        assert!(plain.report.iterations > 2 * newton.report.iterations, "{:?}", plain.report);
+        let h = newton.hessian.expect("the stop's Hessian");
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!((h[i][j] - a[i][j]).abs() < 1e-3, "{h:?}");
+            }
+        }
     }
 
     #[test]

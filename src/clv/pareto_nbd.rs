@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::clv::bgnbd::NegativeBinomial;
 use crate::clv::optim::{self, FitOptions};
 use crate::clv::special::{
-    digamma, exp_integral, ln_gamma, ln_hyp2f1_one, ln_hyp2f1_one_with_gradient, log_add_exp, log_sub_exp,
+    digamma, exp_integral, ln_gamma, ln_hyp2f1_one, ln_hyp2f1_one_with_gradients, log_add_exp, log_sub_exp,
 };
 use crate::clv::{ClvError, Fit, FitData, History, PurchaseModel, check_positive, dert};
 
@@ -457,30 +457,53 @@ fn negative_log_likelihood(data: &FitData, p: &[f64; 4]) -> f64 {
 /// `ln ∫_t^∞ (α+τ)^−(r+x) (β+τ)^−(s+1) dτ` and its gradient in
 /// `[r, α, s, β]`, by the chain rule through the series' own gradient.
 pub(crate) fn ln_tail_with_gradient(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) -> (f64, [f64; 4]) {
+    let logs = ((alpha + t).ln(), (beta + t).ln());
+    let [one] = ln_tails_with_gradient(&[r, alpha, s, beta], x, [t], [logs], (r + s + x).ln());
+    one
+}
+
+/// [`ln_tail_with_gradient`] at several `t` of one history (its `t_x` and
+/// its `T`), from `(ln(α + t), ln(β + t))` at each and `ln(r + s + x)`,
+/// which the caller has at hand: the tails share the series' coefficients
+/// ([`ln_hyp2f1_one_with_gradients`]), so the second costs a fraction of
+/// the first. Each result is bit for bit the one-`t` call's.
+pub(crate) fn ln_tails_with_gradient<const M: usize>(
+    p: &[f64; 4],
+    x: f64,
+    t: [f64; M],
+    logs: [(f64, f64); M],
+    ln_rsx: f64,
+) -> [(f64, [f64; 4]); M] {
+    let [r, alpha, s, beta] = *p;
     let rsx = r + s + x;
-    let (la, lb) = ((alpha + t).ln(), (beta + t).ln());
     if alpha >= beta {
-        let z = (alpha - beta) / (alpha + t);
-        let (lf, [fb, fc, fz]) = ln_hyp2f1_one_with_gradient(r + x, rsx + 1.0, z);
-        let value = -(r + x) * la - s * lb - rsx.ln() + lf;
-        let grad = [
-            -la - 1.0 / rsx + fb + fc,
-            -(r + x) / (alpha + t) + fz * (beta + t) / ((alpha + t) * (alpha + t)),
-            -lb - 1.0 / rsx + fc,
-            -s / (beta + t) - fz / (alpha + t),
-        ];
-        (value, grad)
+        let z = t.map(|t| (alpha - beta) / (alpha + t));
+        let series = ln_hyp2f1_one_with_gradients(r + x, rsx + 1.0, z);
+        std::array::from_fn(|m| {
+            let ((la, lb), t, (lf, [fb, fc, fz])) = (logs[m], t[m], series[m]);
+            let value = -(r + x) * la - s * lb - ln_rsx + lf;
+            let grad = [
+                -la - 1.0 / rsx + fb + fc,
+                -(r + x) / (alpha + t) + fz * (beta + t) / ((alpha + t) * (alpha + t)),
+                -lb - 1.0 / rsx + fc,
+                -s / (beta + t) - fz / (alpha + t),
+            ];
+            (value, grad)
+        })
     } else {
-        let w = (beta - alpha) / (beta + t);
-        let (lf, [fb, fc, fw]) = ln_hyp2f1_one_with_gradient(s + 1.0, rsx + 1.0, w);
-        let value = -(r + x - 1.0) * la - (s + 1.0) * lb - rsx.ln() + lf;
-        let grad = [
-            -la - 1.0 / rsx + fc,
-            -(r + x - 1.0) / (alpha + t) - fw / (beta + t),
-            -lb - 1.0 / rsx + fb + fc,
-            -(s + 1.0) / (beta + t) + fw * (alpha + t) / ((beta + t) * (beta + t)),
-        ];
-        (value, grad)
+        let w = t.map(|t| (beta - alpha) / (beta + t));
+        let series = ln_hyp2f1_one_with_gradients(s + 1.0, rsx + 1.0, w);
+        std::array::from_fn(|m| {
+            let ((la, lb), t, (lf, [fb, fc, fw])) = (logs[m], t[m], series[m]);
+            let value = -(r + x - 1.0) * la - (s + 1.0) * lb - ln_rsx + lf;
+            let grad = [
+                -la - 1.0 / rsx + fc,
+                -(r + x - 1.0) / (alpha + t) - fw / (beta + t),
+                -lb - 1.0 / rsx + fb + fc,
+                -(s + 1.0) / (beta + t) + fw * (alpha + t) / ((beta + t) * (beta + t)),
+            ];
+            (value, grad)
+        })
     }
 }
 
@@ -530,7 +553,7 @@ const MIN_BLOCK: usize = 256;
 /// end)` row ranges of equal `x` (a run of the data, or part of one).
 fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, usize)]) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *p;
-    let (ln_alpha, ln_beta) = (alpha.ln(), beta.ln());
+    let (ln_alpha, ln_beta, ln_s) = (alpha.ln(), beta.ln(), s.ln());
     let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
     // The tails depend on (x, t) only: within a run of equal x, each is
     // computed once per distinct T and t_x (daily data share few values),
@@ -550,7 +573,7 @@ fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, us
             weight += count;
             debug_assert_eq!(data.t_levels.values[data.t_levels.index[i] as usize].to_bits(), t.to_bits());
             let ln_t = ln_at[data.t_levels.index[i] as usize];
-            let (bracket, d) = pattern_with_gradient(p, xf, data.t_x[i], t, ln_t, || {
+            let (bracket, d) = pattern_with_gradient(p, ln_s, xf, data.t_x[i], t, ln_t, || {
                 let tail_tx = at_tx
                     .get(run, data.t_x_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, data.t_x[i]));
                 (tail_tx, at_t.get(run, data.t_levels.index[i], || ln_tail_with_gradient(r, alpha, s, beta, xf, t)))
@@ -584,6 +607,7 @@ pub(crate) fn integral_from_tails((l1, g1): (f64, [f64; 4]), (l2, g2): (f64, [f6
 /// [`ln_integral_by_quadrature`]).
 pub(crate) fn bracket_with_gradient(
     p: &[f64; 4],
+    ln_s: f64,
     xf: f64,
     t: f64,
     (la, lb): (f64, f64),
@@ -592,7 +616,7 @@ pub(crate) fn bracket_with_gradient(
     let [r, alpha, s, beta] = *p;
     let alive = -(r + xf) * la - s * lb;
     let d_alive = [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)];
-    let dead = s.ln() + ln_integral;
+    let dead = ln_s + ln_integral;
     let bracket = log_add_exp(alive, dead);
     let w_alive = (alive - bracket).exp();
     let w_dead = (dead - bracket).exp();
@@ -611,6 +635,7 @@ pub(crate) fn bracket_with_gradient(
 /// shared tails where they converge fast, else by quadrature.
 pub(crate) fn pattern_with_gradient(
     p: &[f64; 4],
+    ln_s: f64,
     xf: f64,
     t_x: f64,
     t: f64,
@@ -623,7 +648,7 @@ pub(crate) fn pattern_with_gradient(
         let (at_tx, at_t) = tails();
         integral_from_tails(at_tx, at_t)
     };
-    bracket_with_gradient(p, xf, t, ln_t, integral)
+    bracket_with_gradient(p, ln_s, xf, t, ln_t, integral)
 }
 
 /// Tails with their gradients, one per level of a column, valid for the

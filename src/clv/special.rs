@@ -110,9 +110,23 @@ pub(crate) fn ln_hyp2f1_one(b: f64, c: f64, z: f64) -> f64 {
 /// `ln ₂F₁` with respect to `b`, `c` and `z`, summed term by term alongside
 /// the series: for `t_k = (b)_k/(c)_k · z^k`, `∂t_k/∂b = t_k Σ_{i<k} 1/(b+i)`,
 /// `∂t_k/∂c = −t_k Σ_{i<k} 1/(c+i)` and `∂t_k/∂z = k t_k / z`.
+#[cfg(test)]
 pub(crate) fn ln_hyp2f1_one_with_gradient(b: f64, c: f64, z: f64) -> (f64, [f64; 3]) {
-    let mut term = 1.0f64;
-    let (mut sum, mut sum_b, mut sum_c, mut sum_kz) = (1.0, 0.0, 0.0, 0.0);
+    let [one] = ln_hyp2f1_one_with_gradients(b, c, [z]);
+    one
+}
+
+/// `ln ₂F₁(1, b; c; z)` with its derivatives in `b`, `c` and `z` (summed
+/// term by term alongside the series: for `t_k = (b)_k/(c)_k · z^k`,
+/// `∂t_k/∂b = t_k Σ_{i<k} 1/(b+i)`, `∂t_k/∂c = −t_k Σ_{i<k} 1/(c+i)` and
+/// `∂t_k/∂z = k t_k / z`) at several `z` with the same `b` and
+/// `c`, in one pass: the coefficients `(b)_k/(c)_k` and the harmonic sums
+/// of the derivatives (a division per term) are shared, and each series
+/// stops on its own rule, so every result is bit for bit the one call's.
+pub(crate) fn ln_hyp2f1_one_with_gradients<const M: usize>(b: f64, c: f64, z: [f64; M]) -> [(f64, [f64; 3]); M] {
+    let mut term = [1.0f64; M];
+    let (mut sum, mut sum_b, mut sum_c, mut sum_kz) = ([1.0; M], [0.0; M], [0.0; M], [0.0; M]);
+    let mut live = [true; M];
     let (mut inv_b, mut inv_c) = (0.0, 0.0);
     for n in 0..MAX_TERMS {
         let k = n as f64;
@@ -122,19 +136,29 @@ pub(crate) fn ln_hyp2f1_one_with_gradient(b: f64, c: f64, z: f64) -> (f64, [f64;
         let q = 1.0 / (bk * ck);
         inv_b += ck * q;
         inv_c += bk * q;
-        let ratio = bk * bk * q * z;
-        term *= ratio;
-        sum += term;
-        sum_b += term * inv_b;
-        sum_c += term * inv_c;
-        sum_kz += term * (k + 1.0);
-        if term * (k + 2.0) * (1.0 + inv_b + inv_c) <= 1e-17 * sum || term == 0.0 {
+        let coefficient = bk * bk * q;
+        let mut any = false;
+        for m in 0..M {
+            if !live[m] {
+                continue;
+            }
+            term[m] *= coefficient * z[m];
+            sum[m] += term[m];
+            sum_b[m] += term[m] * inv_b;
+            sum_c[m] += term[m] * inv_c;
+            sum_kz[m] += term[m] * (k + 1.0);
+            live[m] = !(term[m] * (k + 2.0) * (1.0 + inv_b + inv_c) <= 1e-17 * sum[m] || term[m] == 0.0);
+            any |= live[m];
+        }
+        if !any {
             break;
         }
     }
-    // ∂/∂z of Σ t_k is Σ k t_k / z; at z = 0 it is the first term's b/c.
-    let d_z = if z > 0.0 { sum_kz / z } else { b / c };
-    (sum.ln(), [sum_b / sum, -sum_c / sum, d_z / sum])
+    std::array::from_fn(|m| {
+        // ∂/∂z of Σ t_k is Σ k t_k / z; at z = 0 it is the first term's b/c.
+        let d_z = if z[m] > 0.0 { sum_kz[m] / z[m] } else { b / c };
+        (sum[m].ln(), [sum_b[m] / sum[m], -sum_c[m] / sum[m], d_z / sum[m]])
+    })
 }
 
 /// `-expm1(-k·l)/k`, the integral of `e^{-k·u}` over `[0, l]`, with its
@@ -159,6 +183,22 @@ mod tests {
         assert!(close(log_sub_exp(2.0, 1.0), (2f64.exp() - 1f64.exp()).ln(), 1e-14));
         assert!(close(log_sub_exp(1.0, 1.0 - 1e-12), (1e-12f64).ln() + 1.0, 1e-6));
         assert_eq!(log_sub_exp(1.0, 1.0), f64::NEG_INFINITY);
+    }
+
+    /// Series sharing `b` and `c` in one pass give each one's own result,
+    /// bit for bit, whichever stops first.
+    #[test]
+    fn shared_series_equal_single_ones() {
+        for (b, c, z) in
+            [(0.7, 3.2, [0.4, 0.05]), (5.0, 6.5, [0.0, 0.9]), (1.5, 40.0, [0.9, 0.999]), (0.2, 1.9, [0.3, 0.3])]
+        {
+            let pair = ln_hyp2f1_one_with_gradients(b, c, z);
+            for (m, &zm) in z.iter().enumerate() {
+                let one = ln_hyp2f1_one_with_gradient(b, c, zm);
+                assert_eq!(pair[m].0.to_bits(), one.0.to_bits(), "{b} {c} {zm}");
+                assert_eq!(pair[m].1.map(f64::to_bits), one.1.map(f64::to_bits), "{b} {c} {zm}");
+            }
+        }
     }
 
     #[test]
