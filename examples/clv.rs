@@ -51,12 +51,14 @@
 //! calibration end are left out. Bad input exits non-zero with a one-line
 //! error naming the line. When spend does not vary between customers beyond
 //! chance, so that the Gamma-Gamma's maximum is at q → ∞ (or far out on a
-//! flat ridge), the Gamma-Gamma is fitted with the weakest of a few tiny L2
-//! penalties that settles, and a note goes to stderr. A purchase model whose
-//! likelihood has no finite maximum (it keeps rising towards a boundary or
-//! along a ridge) is an error naming the model and the parameter, such as
-//! `error: BG/NBD: the data cannot pin down a: …`, with exit status 1; so
-//! is a standard output closed early, with one `error:` line.
+//! flat ridge), and likewise when dropout does not vary between customers
+//! (the BG/NBD's maximum at a, b → ∞, the Pareto/NBD's at s, β → ∞), the
+//! model is fitted with the weakest of a few tiny L2 penalties that settles
+//! ([`fit_on_ridge`]), and a note goes to stderr: the predictions are then
+//! within a hair of the likelihood's supremum, the parameters a point far
+//! out on the ridge. A fit that fails otherwise is an error naming the
+//! model, with exit status 1; so is a standard output closed early, with
+//! one `error:` line.
 //!
 //! `--order key` (with `--summary` or `--transactions`) prints the customers
 //! sorted by the bytes of their keys instead of in input order, the order a
@@ -69,8 +71,8 @@ use std::process::ExitCode;
 use customer_lifecycle::clv::{
     BgBb, BgNbd, ClvError, CovariateData, CovariateFit, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec,
     CovariateTable, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, History, Interval,
-    IntervalOptions, ParetoNbd, Process, PurchaseModel, RetentionModel, SpendData, Summary, TimeUnit, intervals,
-    parametric_draws, spend_draws,
+    IntervalOptions, ParetoNbd, Process, PurchaseModel, RetentionModel, SpendData, Summary, TimeUnit, fit_on_ridge,
+    intervals, parametric_draws, spend_draws,
 };
 use customer_lifecycle::csv::{FeatureCsv, SummaryCsv, TransactionCsv};
 use serde::Serialize;
@@ -530,10 +532,6 @@ fn parse_day(text: &str) -> Option<chrono::NaiveDate> {
     if shape { chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok() } else { None }
 }
 
-/// The L2 penalties tried, weakest first, for a Gamma-Gamma fit whose
-/// maximum is at q → ∞.
-const RIDGE_PENALTIES: [f64; 3] = [1e-12, 1e-9, 1e-6];
-
 /// The parameters, coefficients and standard errors of a covariate fit,
 /// as the output writes them.
 fn covariate_parts(fit: &CovariateFit, names: [&'static str; 4]) -> CovariatesOut {
@@ -624,20 +622,14 @@ fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, Strin
     })
 }
 
-/// A fit, or when its maximum runs off along a ridge (or the search does
-/// not settle there), the fit with the weakest of [`RIDGE_PENALTIES`] that
-/// settles, with a note on standard error.
+/// [`fit_on_ridge`] with the default options, with a note on standard error
+/// for each penalty it tried.
 fn on_ridge<T>(name: &str, fit: impl Fn(&FitOptions) -> Result<T, ClvError>) -> Result<T, String> {
-    let options = FitOptions::default();
-    let mut result = fit(&options);
-    for penalty in RIDGE_PENALTIES {
-        let Err(failed @ (ClvError::Unbounded { .. } | ClvError::NotConverged { .. })) = &result else {
-            break;
-        };
+    let (fit, tried) = fit_on_ridge(&FitOptions::default(), fit).map_err(|e| format!("{name}: {e}"))?;
+    for (penalty, failed) in tried {
         eprintln!("note: {name}: {failed}; fitting with an L2 penalty of {penalty:e}");
-        result = fit(&FitOptions { l2_penalty: penalty, ..options });
     }
-    result.map_err(|e| format!("{name}: {e}"))
+    Ok(fit)
 }
 
 /// The purchase fits: the plain ones, or with covariates. The per-customer
@@ -648,13 +640,13 @@ fn purchase_fits(
     data: &FitData,
     plan: &Plan,
 ) -> Result<(BgNbdOut, ParetoOut, Purchase), String> {
-    let options = FitOptions::default();
     Ok(match &plan.covariates {
         None => {
-            let bg = BgNbd::fit(data, &options).map_err(|e| format!("BG/NBD: {e}"))?;
-            // Dropout rates that barely vary between customers put the
-            // Pareto/NBD's maximum at s, β → ∞ (one common rate): as for
-            // the Gamma-Gamma, a finite point on that ridge.
+            // Dropout that barely varies between customers puts the
+            // BG/NBD's maximum at a, b → ∞ and the Pareto/NBD's at s, β → ∞
+            // (one common dropout): as for the Gamma-Gamma, a finite point
+            // on that ridge.
+            let bg = on_ridge("BG/NBD", |o| BgNbd::fit(data, o))?;
             let pn = on_ridge("Pareto/NBD", |o| ParetoNbd::fit(data, o))?;
             let (b, p) = (bg.model, pn.model);
             let bgnbd = BgNbdOut {

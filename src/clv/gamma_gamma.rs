@@ -516,6 +516,12 @@ mod tests {
             assert!(Limit::common_value(&data).score < 0.0);
             let err = GammaGamma::fit(&data, &FitOptions::default()).unwrap_err();
             assert!(matches!(err, ClvError::Unbounded { parameter: "q", towards: "infinity" }), "{err}");
+            // The weakest penalty that settles, and the error that asked
+            // for it.
+            let (ridge, tried) =
+                super::super::fit_on_ridge(&FitOptions::default(), |o| GammaGamma::fit(&data, o)).unwrap();
+            assert!(matches!(tried[0], (1e-12, ClvError::Unbounded { parameter: "q", .. })), "{tried:?}");
+            assert!(ridge.model.q() > 1e3 && ridge.log_likelihood.is_finite());
             // A penalty keeps q finite, and the fit stands.
             let penalised = FitOptions { l2_penalty: 1e-6, ..FitOptions::default() };
             assert!(GammaGamma::fit(&data, &penalised).is_ok());

@@ -134,7 +134,7 @@ pub use intervals::{
 };
 pub use model::{Fit, History, PurchaseModel};
 pub use modified_bgnbd::{ModifiedBgNbd, ModifiedBgNbdFit};
-pub use optim::{FitOptions, FitReport, Stop};
+pub use optim::{FitOptions, FitReport, RIDGE_PENALTIES, Stop, fit_on_ridge};
 pub use pareto_nbd::{ParetoNbd, ParetoNbdFit};
 pub use retention::{MAX_RETENTION_COVARIATES, RetentionCovariateFit, RetentionFit, RetentionModel};
 pub use summary::{CustomerPurchases, CustomerSummary, PurchaseAggregate, Summary, TimeUnit};

@@ -56,6 +56,64 @@ impl Default for FitOptions {
     }
 }
 
+/// The L2 penalties [`fit_on_ridge`] tries, weakest first.
+pub const RIDGE_PENALTIES: [f64; 3] = [1e-12, 1e-9, 1e-6];
+
+/// A fit whose maximum may run off along a ridge: `fit` with `options`, or,
+/// when that fails with [`ClvError::Unbounded`] or
+/// [`ClvError::NotConverged`], with the weakest of [`RIDGE_PENALTIES`] (as
+/// [`FitOptions::l2_penalty`]) that settles. Returns the fit and each
+/// penalty tried with the error that called for it (empty when the plain
+/// fit settled).
+///
+/// When the data cannot tell a heterogeneous population from a homogeneous
+/// one, the likelihood keeps rising as two parameters grow together with
+/// their ratio fixed: spend that varies no more than chance explains puts
+/// the Gamma-Gamma's maximum at q → ∞, dropout rates that barely vary put
+/// the Pareto/NBD's at s, β → ∞ and the BG/NBD's at a, b → ∞. A tiny
+/// penalty picks a finite point far out on that ridge, where the
+/// likelihood, and so every prediction, is within a hair of its supremum.
+/// The parameters themselves are then a convention, not estimates: report
+/// that the penalty was used, as the `clv` example does on standard error.
+///
+/// # Errors
+///
+/// The plain fit's error when it is of another kind, else the error of the
+/// fit with the strongest penalty.
+///
+/// # Example
+///
+/// ```
+/// use customer_lifecycle::clv::{FitOptions, GammaGamma, SpendData, fit_on_ridge};
+///
+/// // (repeat purchases, their mean value, customers)
+/// let rows = [(1, 5.0, 3.0), (2, 80.0, 2.0), (1, 210.0, 2.0), (3, 12.0, 4.0), (5, 45.0, 1.0), (2, 9.5, 3.0)];
+/// let spend = SpendData::from_rows(rows)?;
+/// let (fit, penalties) = fit_on_ridge(&FitOptions::default(), |o| GammaGamma::fit(&spend, o))?;
+/// if let Some((penalty, why)) = penalties.last() {
+///     eprintln!("note: {why}; fitted with an L2 penalty of {penalty:e}");
+/// }
+/// assert!(fit.log_likelihood.is_finite());
+/// # Ok::<(), customer_lifecycle::clv::ClvError>(())
+/// ```
+pub fn fit_on_ridge<T>(
+    options: &FitOptions,
+    fit: impl Fn(&FitOptions) -> Result<T, ClvError>,
+) -> Result<(T, Vec<(f64, ClvError)>), ClvError> {
+    let mut result = fit(options);
+    let mut tried = Vec::new();
+    for penalty in RIDGE_PENALTIES {
+        match result {
+            Err(failed @ (ClvError::Unbounded { .. } | ClvError::NotConverged { .. })) => {
+                tried.push((penalty, failed));
+                result = fit(&FitOptions { l2_penalty: penalty, ..*options });
+            }
+            _ => break,
+        }
+    }
+    result.map(|fit| (fit, tried))
+}
+
 impl FitOptions {
     fn validate(&self) -> Result<(), ClvError> {
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {

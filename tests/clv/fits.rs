@@ -221,3 +221,26 @@ fn fits_count_few_evaluations() {
     let fit = GammaGamma::fit(&spend, &FitOptions::default()).unwrap();
     assert!(fit.report.evaluations <= 60, "{:?}", fit.report);
 }
+
+/// Dropout that does not vary between customers (simulated with a, b in
+/// the millions, a/(a + b) = 0.1): the BG/NBD's maximum is at a, b → ∞, an
+/// error naming a or b; `fit_on_ridge` gives the point on that ridge, whose
+/// dropout probability is the simulated one and whose predictions are the
+/// true model's, within sampling error.
+#[cfg(feature = "sim")]
+#[test]
+fn a_dropout_ridge_settles_with_the_weakest_penalty() {
+    use customer_lifecycle::clv::{History, fit_on_ridge};
+    let truth = BgNbd::new(0.8, 4.0, 1e6, 9e6).unwrap();
+    let data = truth.simulate(4000, 52.0, 11).unwrap();
+    let err = BgNbd::fit(&data, &FitOptions::default()).unwrap_err();
+    assert!(matches!(err, ClvError::Unbounded { parameter: "a" | "b", towards: "infinity" }), "{err}");
+    let (fit, tried) = fit_on_ridge(&FitOptions::default(), |o| BgNbd::fit(&data, o)).unwrap();
+    assert!(matches!(tried[0], (1e-12, ClvError::Unbounded { .. })), "{tried:?}");
+    let m = fit.model;
+    let p = m.a() / (m.a() + m.b());
+    assert!((p - 0.1).abs() < 0.02, "dropout probability {p}");
+    let history = History { frequency: 3, recency: 30.0, age: 52.0 };
+    let (ours, true_value) = (m.expected_purchases(history, 26.0), truth.expected_purchases(history, 26.0));
+    assert!((ours / true_value - 1.0).abs() < 0.1, "{ours} vs {true_value}");
+}
