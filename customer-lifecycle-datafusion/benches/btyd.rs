@@ -34,7 +34,8 @@ fn log_file(rows: usize) -> (PathBuf, NaiveDate) {
     std::fs::create_dir_all(&dir).unwrap();
     let dir = std::fs::canonicalize(dir).unwrap();
     let path = dir.join(format!("purchases-{rows}.parquet"));
-    let config = SimOptions { customers: rows / 8 + 1, ..SimOptions::default() };
+    // The simulator makes about 4.4 purchases a customer by default.
+    let config = SimOptions { customers: rows / 4 + 1, ..SimOptions::default() };
     let end = (config.start + chrono::TimeDelta::days(i64::from(config.days) * 2 / 3)).date_naive();
     if path.exists() {
         return (path, end);

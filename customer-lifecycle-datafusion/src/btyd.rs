@@ -169,13 +169,12 @@ pub async fn histogram(
         let repeat = repeat.as_primitive::<Decimal128Type>();
         for i in 0..batch.num_rows() {
             let count = n.value(i);
-            let frequency = u32::try_from(x.value(i)).map_err(|_| Error::Overflow { customer_id: String::new() })?;
+            let frequency = u32::try_from(x.value(i)).map_err(|_| Error::Overflow { customer_id: None })?;
             if t_x.is_valid(i) {
                 customers += count as u64;
                 fit_rows.push((frequency, f64::from(t_x.value(i)) / unit, f64::from(t.value(i)) / unit, count as f64));
             } else if repeat.is_valid(i) {
-                let cents =
-                    i64::try_from(repeat.value(i)).map_err(|_| Error::Overflow { customer_id: String::new() })?;
+                let cents = i64::try_from(repeat.value(i)).map_err(|_| Error::Overflow { customer_id: None })?;
                 spend_rows.push((frequency, mean_value(cents, frequency), count as f64));
             }
         }
@@ -199,15 +198,15 @@ fn column(batch: &RecordBatch, name: &str) -> Result<ArrayRef, Error> {
     })
 }
 
+/// The names of [`summary`]'s columns, in order.
+const SUMMARY_COLUMNS: [&str; 5] = ["customer_id", "frequency", "recency", "T", "monetary_value"];
+
 /// The schema of [`summary`]'s batch.
 pub fn summary_schema() -> Arc<Schema> {
-    Arc::new(Schema::new(vec![
-        Field::new("customer_id", DataType::Utf8, false),
-        Field::new("frequency", DataType::UInt32, false),
-        Field::new("recency", DataType::Float64, false),
-        Field::new("T", DataType::Float64, false),
-        Field::new("monetary_value", DataType::Float64, false),
-    ]))
+    let types = [DataType::Utf8, DataType::UInt32, DataType::Float64, DataType::Float64, DataType::Float64];
+    Arc::new(Schema::new(
+        SUMMARY_COLUMNS.into_iter().zip(types).map(|(name, t)| Field::new(name, t, false)).collect::<Vec<_>>(),
+    ))
 }
 
 /// The per-customer summary (`customer_id`, `frequency`, `recency`, `T`,
@@ -253,7 +252,7 @@ pub async fn summary(
     let (mut frequency, mut recency, mut t, mut monetary) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for i in 0..n {
-        let overflow = || Error::Overflow { customer_id: key.value(i).to_owned() };
+        let overflow = || Error::Overflow { customer_id: Some(key.value(i).to_owned()) };
         let total = i64::try_from(total.value(i)).map_err(|_| overflow())?;
         let first_cents = i64::try_from(first_cents.value(i)).map_err(|_| overflow())?;
         let x = u32::try_from(days.value(i) - 1).map_err(|_| overflow())?;
@@ -326,6 +325,25 @@ pub fn predictions_schema() -> Arc<Schema> {
     Arc::new(Schema::new(fields))
 }
 
+/// Whether `given` has [`summary`]'s columns, by name and type, in order.
+fn check_summary_schema(given: &Schema) -> Result<(), Error> {
+    let expected = summary_schema();
+    let wrong = SUMMARY_COLUMNS.into_iter().enumerate().find(|&(k, _)| {
+        given
+            .fields()
+            .get(k)
+            .is_none_or(|f| f.name() != expected.field(k).name() || f.data_type() != expected.field(k).data_type())
+    });
+    let schema = |column, reason| Err(Error::Schema { source_name: "the summary batch".to_owned(), column, reason });
+    if let Some((k, column)) = wrong {
+        return schema(column, format!("is not column {k} of type {}", expected.field(k).data_type()));
+    }
+    if given.fields().len() > SUMMARY_COLUMNS.len() {
+        return schema("monetary_value", "is followed by columns the summary does not have".to_owned());
+    }
+    Ok(())
+}
+
 /// Per-customer predictions from a [`summary`] batch and the fits: the
 /// summary's columns, then `p_alive` (BG/NBD), `expected_purchases` in the
 /// next `horizon` time units (BG/NBD), `expected_avg_value` (Gamma-Gamma)
@@ -334,13 +352,12 @@ pub fn predictions_schema() -> Arc<Schema> {
 /// # Errors
 ///
 /// [`Error::Model`] when the Gamma-Gamma refuses a customer's history,
-/// [`Error::DataFusion`] when the batch is not a summary batch.
+/// [`Error::Schema`] naming the first column where the batch is not a
+/// summary batch.
 #[allow(clippy::many_single_char_names)] // the literature's x, t_x, T, m̄
 pub fn predictions(summary: &RecordBatch, fits: &Fits, horizon: f64) -> Result<RecordBatch, Error> {
     let bad = |e: datafusion::arrow::error::ArrowError| Error::from_datafusion(e.into(), "summary");
-    if summary.schema() != summary_schema() {
-        return Err(bad(datafusion::arrow::error::ArrowError::SchemaError("not a summary batch".to_owned())));
-    }
+    check_summary_schema(&summary.schema())?;
     let x = summary.column(1).as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
     let (t_x, t, m) = (
         summary.column(2).as_primitive::<datafusion::arrow::datatypes::Float64Type>(),
@@ -366,4 +383,31 @@ pub fn predictions(summary: &RecordBatch, fits: &Fits, horizon: f64) -> Result<R
         columns.push(Arc::new(Float64Array::from(c)));
     }
     RecordBatch::try_new(predictions_schema(), columns).map_err(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_that_is_not_a_summary_is_named_by_its_first_wrong_column() {
+        assert!(check_summary_schema(&summary_schema()).is_ok());
+        let mut fields: Vec<Field> = summary_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        let column_of = |fields: &[Field]| match check_summary_schema(&Schema::new(fields.to_vec())) {
+            Err(Error::Schema { column, .. }) => Some(column),
+            _ => None,
+        };
+        fields.push(Field::new("extra", DataType::Utf8, true));
+        assert_eq!(column_of(&fields), Some("monetary_value"));
+        fields.truncate(4);
+        assert_eq!(column_of(&fields), Some("monetary_value"));
+        fields[2] = Field::new("recency", DataType::Float32, false);
+        assert_eq!(column_of(&fields), Some("recency"));
+        fields[1] = Field::new("x", DataType::UInt32, false);
+        assert_eq!(column_of(&fields), Some("frequency"));
+        // Nullability alone is no reason to refuse.
+        let nullable: Vec<Field> =
+            summary_schema().fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+        assert!(check_summary_schema(&Schema::new(nullable)).is_ok());
+    }
 }

@@ -11,16 +11,17 @@
 use std::sync::Arc;
 
 use customer_lifecycle::Money;
+use customer_lifecycle::error::MoneyError;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Decimal128Type, Float64Type, Int64Type};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 use datafusion::prelude::SessionContext;
 
-use crate::error::ValueError;
+use crate::error::{ValueError, ValueProblem};
 
 /// The name of the function that reads a customer key: a non-empty string.
 pub const CLV_KEY: &str = "clv_key";
@@ -51,17 +52,18 @@ pub fn clv_key(customer_id: Expr) -> Expr {
     ScalarUDF::from(Column::new(Rule::Key)).call(vec![customer_id])
 }
 
-/// `clv_day(date)`: the purchase day as a `Date32`.
+/// `clv_day(date, customer_id)`: the purchase day as a `Date32`.
 ///
 /// A `Date32` is taken as is; a `Date64` or a timestamp is its UTC calendar
 /// day (a timestamp without a time zone counts as UTC); a string must be a
 /// real day written `YYYY-MM-DD`. A null, or a string of another shape, is
-/// an error naming the value.
-pub fn clv_day(date: Expr) -> Expr {
-    ScalarUDF::from(Column::new(Rule::Day)).call(vec![date])
+/// an error naming the value and the row's `customer_id` (in SQL the second
+/// argument may be left out; the error then names no customer).
+pub fn clv_day(date: Expr, customer_id: Expr) -> Expr {
+    ScalarUDF::from(Column::new(Rule::Day)).call(vec![date, customer_id])
 }
 
-/// `clv_cents(amount)`: the amount in whole cents, as `Int64`.
+/// `clv_cents(amount, customer_id)`: the amount in whole cents, as `Int64`.
 ///
 /// An integer is whole units; a decimal is rounded to cents half away from
 /// zero; a float is its shortest decimal form (the digits it prints as,
@@ -69,9 +71,11 @@ pub fn clv_day(date: Expr) -> Expr {
 /// cents half away from zero; a string must be a decimal with at most two
 /// digits after the point, as the main crate's CSV reader requires. A null,
 /// a negative amount, a float that is not finite, and an amount beyond
-/// 64-bit cents are errors naming the value.
-pub fn clv_cents(amount: Expr) -> Expr {
-    ScalarUDF::from(Column::new(Rule::Cents)).call(vec![amount])
+/// 64-bit cents are errors naming the value and the row's `customer_id`
+/// (in SQL the second argument may be left out; the error then names no
+/// customer).
+pub fn clv_cents(amount: Expr, customer_id: Expr) -> Expr {
+    ScalarUDF::from(Column::new(Rule::Cents)).call(vec![amount, customer_id])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,12 +93,52 @@ struct Column {
 
 impl Column {
     fn new(rule: Rule) -> Self {
-        Column { rule, signature: Signature::any(1, Volatility::Immutable) }
+        let signature = match rule {
+            Rule::Key => Signature::any(1, Volatility::Immutable),
+            // The value, and optionally the row's key for errors.
+            Rule::Day | Rule::Cents => {
+                Signature::one_of(vec![TypeSignature::Any(1), TypeSignature::Any(2)], Volatility::Immutable)
+            }
+        };
+        Column { rule, signature }
     }
 }
 
-fn refuse(column: &'static str, value: impl Into<String>, reason: &'static str) -> DataFusionError {
-    DataFusionError::External(Box::new(ValueError { column, value: value.into(), reason }))
+/// Builds the errors of one column of one batch: the row's key comes from
+/// the optional key array.
+struct Refuse<'a> {
+    column: &'static str,
+    keys: Option<&'a ArrayRef>,
+}
+
+impl Refuse<'_> {
+    /// The value of row `row` is refused.
+    fn at(&self, row: usize, value: impl Into<String>, problem: ValueProblem) -> DataFusionError {
+        let customer_id = self.keys.and_then(|keys| {
+            let keys = as_utf8(keys).ok()?;
+            let keys = keys.as_string::<i32>();
+            (row < keys.len() && keys.is_valid(row)).then(|| keys.value(row).to_owned())
+        });
+        self.error(customer_id, value.into(), problem)
+    }
+
+    /// The column as a whole is refused (its type).
+    fn whole(&self, value: impl Into<String>, problem: ValueProblem) -> DataFusionError {
+        self.error(None, value.into(), problem)
+    }
+
+    fn error(&self, customer_id: Option<String>, value: String, problem: ValueProblem) -> DataFusionError {
+        DataFusionError::External(Box::new(ValueError { column: self.column, customer_id, value, problem }))
+    }
+
+    /// Refuses the first null of `array`.
+    fn no_nulls(&self, array: &ArrayRef) -> Result<()> {
+        if array.null_count() == 0 {
+            return Ok(());
+        }
+        let row = (0..array.len()).find(|&i| array.is_null(i)).unwrap_or_default();
+        Err(self.at(row, "null", ValueProblem::Missing))
+    }
 }
 
 impl ScalarUDFImpl for Column {
@@ -119,14 +163,18 @@ impl ScalarUDFImpl for Column {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return Err(DataFusionError::Plan(format!("{} takes one argument", self.name())));
+        let (array, keys) = match (self.rule, args.args.as_slice()) {
+            (_, [value]) => (value.to_array(args.number_rows)?, None),
+            (Rule::Day | Rule::Cents, [value, key]) => {
+                (value.to_array(args.number_rows)?, Some(key.to_array(args.number_rows)?))
+            }
+            _ => return Err(DataFusionError::Plan(format!("{}: wrong number of arguments", self.name()))),
         };
-        let array = arg.to_array(args.number_rows)?;
+        let keys = keys.as_ref();
         let out = match self.rule {
-            Rule::Key => keys(&array)?,
-            Rule::Day => days(&array)?,
-            Rule::Cents => cents(&array)?,
+            Rule::Key => self::keys(&array)?,
+            Rule::Day => days(&array, &Refuse { column: "date", keys })?,
+            Rule::Cents => cents(&array, &Refuse { column: "amount", keys })?,
         };
         Ok(ColumnarValue::Array(out))
     }
@@ -137,75 +185,69 @@ fn as_utf8(array: &ArrayRef) -> Result<ArrayRef> {
     Ok(if array.data_type() == &DataType::Utf8 { Arc::clone(array) } else { cast(array, &DataType::Utf8)? })
 }
 
-fn no_nulls(array: &ArrayRef, column: &'static str) -> Result<()> {
-    if array.null_count() > 0 {
-        return Err(refuse(column, "null", "is missing"));
-    }
-    Ok(())
-}
-
 fn keys(array: &ArrayRef) -> Result<ArrayRef> {
+    let refuse = Refuse { column: "customer_id", keys: None };
     if !matches!(array.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
-        return Err(refuse("customer_id", array.data_type().to_string(), "is not a string type"));
+        return Err(refuse.whole(array.data_type().to_string(), ValueProblem::WrongType));
     }
-    no_nulls(array, "customer_id")?;
+    refuse.no_nulls(array)?;
     let strings = as_utf8(array)?;
     let text = strings.as_string::<i32>();
     // An empty key has equal offsets around it.
     if text.offsets().windows(2).any(|w| w[0] == w[1]) {
-        return Err(refuse("customer_id", "", "is an empty customer id"));
+        return Err(refuse.whole("", ValueProblem::EmptyKey));
     }
     Ok(strings)
 }
 
 /// Days from 1970-01-01 of an integer count of `per_day` units, rounded
 /// down (an instant before the epoch belongs to the day it falls in).
-fn day_of(value: i64, per_day: i64) -> Result<i32> {
-    i32::try_from(value.div_euclid(per_day)).map_err(|_| refuse("date", value.to_string(), "is out of range"))
+fn day_of(value: i64, per_day: i64) -> Option<i32> {
+    i32::try_from(value.div_euclid(per_day)).ok()
 }
 
-fn days(array: &ArrayRef) -> Result<ArrayRef> {
+fn days(array: &ArrayRef, refuse: &Refuse<'_>) -> Result<ArrayRef> {
     use datafusion::arrow::datatypes::TimeUnit as Unit;
-    no_nulls(array, "date")?;
+    refuse.no_nulls(array)?;
     let per_day = |unit: &Unit| match unit {
         Unit::Second => 86_400,
         Unit::Millisecond => 86_400_000,
         Unit::Microsecond => 86_400_000_000,
         Unit::Nanosecond => 86_400_000_000_000,
     };
+    let counted = |n: i64| -> Result<Date32Array> {
+        let raw = cast(array, &DataType::Int64)?;
+        let days = raw
+            .as_primitive::<Int64Type>()
+            .values()
+            .iter()
+            .enumerate()
+            .map(|(row, &v)| day_of(v, n).ok_or_else(|| refuse.at(row, v.to_string(), ValueProblem::DayOutOfRange)))
+            .collect::<Result<Vec<i32>>>()?;
+        Ok(days.into())
+    };
     let out: Date32Array = match array.data_type() {
         DataType::Date32 => return Ok(Arc::clone(array)),
-        DataType::Date64 => {
-            let raw = cast(array, &DataType::Int64)?;
-            raw.as_primitive::<Int64Type>()
-                .values()
-                .iter()
-                .map(|&v| day_of(v, 86_400_000))
-                .collect::<Result<Vec<i32>>>()?
-                .into()
-        }
-        DataType::Timestamp(unit, _) => {
-            // The stored value counts from the epoch in UTC, whatever the
-            // time zone the column is shown in.
-            let n = per_day(unit);
-            let raw = cast(array, &DataType::Int64)?;
-            raw.as_primitive::<Int64Type>().values().iter().map(|&v| day_of(v, n)).collect::<Result<Vec<i32>>>()?.into()
-        }
+        DataType::Date64 => counted(86_400_000)?,
+        // The stored value counts from the epoch in UTC, whatever the time
+        // zone the column is shown in.
+        DataType::Timestamp(unit, _) => counted(per_day(unit))?,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let strings = as_utf8(array)?;
             strings
                 .as_string::<i32>()
                 .iter()
-                .map(|text| {
+                .enumerate()
+                .map(|(row, text)| {
                     let text = text.unwrap_or_default();
                     parse_ymd(text)
                         .map(Date32Type::from_naive_date)
-                        .ok_or_else(|| refuse("date", text, "is not a calendar date YYYY-MM-DD"))
+                        .ok_or_else(|| refuse.at(row, text, ValueProblem::NotACalendarDate))
                 })
                 .collect::<Result<Vec<i32>>>()?
                 .into()
         }
-        other => return Err(refuse("date", other.to_string(), "is not a date, timestamp or string type")),
+        other => return Err(refuse.whole(other.to_string(), ValueProblem::WrongType)),
     };
     Ok(Arc::new(out))
 }
@@ -218,11 +260,12 @@ pub(crate) fn parse_ymd(text: &str) -> Option<chrono::NaiveDate> {
     if shape { chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok() } else { None }
 }
 
-fn checked_cents(value: i128, text: impl FnOnce() -> String) -> Result<i64> {
+/// Whole cents that are neither negative nor beyond 64 bits.
+fn checked_cents(value: i128) -> std::result::Result<i64, ValueProblem> {
     if value < 0 {
-        return Err(refuse("amount", text(), "is negative: a purchase amount cannot be negative"));
+        return Err(ValueProblem::Negative);
     }
-    i64::try_from(value).map_err(|_| refuse("amount", text(), "does not fit in 64-bit cents"))
+    i64::try_from(value).map_err(|_| ValueProblem::TooLarge)
 }
 
 /// `value / 10^shift` rounded half away from zero.
@@ -250,8 +293,8 @@ fn float_cents(value: f64) -> Option<i128> {
     Some(if value < 0.0 && digits != 0 { -digits } else { digits })
 }
 
-fn cents(array: &ArrayRef) -> Result<ArrayRef> {
-    no_nulls(array, "amount")?;
+fn cents(array: &ArrayRef, refuse: &Refuse<'_>) -> Result<ArrayRef> {
+    refuse.no_nulls(array)?;
     let out: Int64Array = match array.data_type() {
         DataType::Int8
         | DataType::Int16
@@ -264,26 +307,26 @@ fn cents(array: &ArrayRef) -> Result<ArrayRef> {
             raw.as_primitive::<Int64Type>()
                 .values()
                 .iter()
-                .map(|&v| checked_cents(i128::from(v) * 100, || v.to_string()))
+                .enumerate()
+                .map(|(row, &v)| checked_cents(i128::from(v) * 100).map_err(|p| refuse.at(row, v.to_string(), p)))
                 .collect::<Result<_>>()?
         }
         DataType::Decimal128(_, scale) => {
             let scale = i32::from(*scale);
             let decimals = array.as_primitive::<Decimal128Type>();
-            let text = |v: i128| format!("{v}e{}", -scale);
             decimals
                 .values()
                 .iter()
-                .map(|&v| {
+                .enumerate()
+                .map(|(row, &v)| {
                     let c = if scale <= 2 {
                         10i128.checked_pow((2 - scale) as u32).and_then(|f| v.checked_mul(f))
                     } else {
                         round_half_away(v, (scale - 2) as u32)
                     };
-                    match c {
-                        Some(c) => checked_cents(c, || text(v)),
-                        None => Err(refuse("amount", text(v), "does not fit in 64-bit cents")),
-                    }
+                    c.ok_or(ValueProblem::TooLarge)
+                        .and_then(checked_cents)
+                        .map_err(|p| refuse.at(row, format!("{v}e{}", -scale), p))
                 })
                 .collect::<Result<_>>()?
         }
@@ -292,9 +335,12 @@ fn cents(array: &ArrayRef) -> Result<ArrayRef> {
             raw.as_primitive::<Float64Type>()
                 .values()
                 .iter()
-                .map(|&v| match float_cents(v) {
-                    Some(c) => checked_cents(c, || v.to_string()),
-                    None => Err(refuse("amount", v.to_string(), "is not a finite amount")),
+                .enumerate()
+                .map(|(row, &v)| {
+                    float_cents(v)
+                        .ok_or(ValueProblem::NotFinite)
+                        .and_then(checked_cents)
+                        .map_err(|p| refuse.at(row, v.to_string(), p))
                 })
                 .collect::<Result<_>>()?
         }
@@ -302,16 +348,20 @@ fn cents(array: &ArrayRef) -> Result<ArrayRef> {
             let strings = as_utf8(array)?;
             let text: &StringArray = strings.as_string::<i32>();
             text.iter()
-                .map(|t| {
+                .enumerate()
+                .map(|(row, t)| {
                     let t = t.unwrap_or_default();
-                    match Money::parse_decimal(t) {
-                        Ok(m) => checked_cents(i128::from(m.minor_units()), || t.to_owned()),
-                        Err(_) => Err(refuse("amount", t, "is not a decimal with at most two digits after the point")),
-                    }
+                    Money::parse_decimal(t)
+                        .map_err(|e| match e {
+                            MoneyError::Overflow { .. } => ValueProblem::TooLarge,
+                            _ => ValueProblem::NotADecimal,
+                        })
+                        .and_then(|m| checked_cents(i128::from(m.minor_units())))
+                        .map_err(|p| refuse.at(row, t, p))
                 })
                 .collect::<Result<_>>()?
         }
-        other => return Err(refuse("amount", other.to_string(), "is not a number, decimal or string type")),
+        other => return Err(refuse.whole(other.to_string(), ValueProblem::WrongType)),
     };
     Ok(Arc::new(out))
 }
@@ -332,8 +382,9 @@ mod tests {
         assert_eq!(float_cents(2.0), Some(200));
         assert_eq!(float_cents(1e-7), Some(0));
         assert_eq!(float_cents(f64::NAN), None);
-        assert_eq!(day_of(-1, 86_400).unwrap(), -1);
-        assert_eq!(day_of(86_399, 86_400).unwrap(), 0);
-        assert_eq!(day_of(86_400, 86_400).unwrap(), 1);
+        assert_eq!(day_of(-1, 86_400), Some(-1));
+        assert_eq!(day_of(86_399, 86_400), Some(0));
+        assert_eq!(day_of(86_400, 86_400), Some(1));
+        assert_eq!(day_of(i64::MAX, 1), None);
     }
 }

@@ -48,6 +48,6 @@ mod output;
 mod read;
 pub mod rfm;
 
-pub use error::{Error, ValueError};
+pub use error::{Error, ValueError, ValueProblem};
 pub use output::to_parquet;
 pub use read::TransactionLog;

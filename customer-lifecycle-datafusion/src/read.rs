@@ -157,8 +157,8 @@ impl TransactionLog {
         let frame = frame
             .select(vec![
                 clv_key(col("customer_id")).alias("customer_id"),
-                clv_day(col("date")).alias("date"),
-                clv_cents(col("amount")).alias("amount_cents"),
+                clv_day(col("date"), col("customer_id")).alias("date"),
+                clv_cents(col("amount"), col("customer_id")).alias("amount_cents"),
             ])
             .map_err(|e| Error::from_datafusion(e, source_name))?;
         Ok(TransactionLog { frame, source_name: source_name.to_owned() })

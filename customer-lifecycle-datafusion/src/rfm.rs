@@ -116,8 +116,8 @@ pub async fn rfm(log: &TransactionLog, as_of: NaiveDate, segments: &RfmSegments)
     let n = all.num_rows() as u64;
     let mut rows = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..all.num_rows() {
-        let cents =
-            i64::try_from(monetary.value(i)).map_err(|_| Error::Overflow { customer_id: keys.value(i).to_owned() })?;
+        let cents = i64::try_from(monetary.value(i))
+            .map_err(|_| Error::Overflow { customer_id: Some(keys.value(i).to_owned()) })?;
         let score = RfmScore::new(6 - quintile(rank(0, i), n), quintile(rank(1, i), n), quintile(rank(2, i), n))
             .expect("quintiles lie in 1..=5");
         rows.0.push(i64::from(recency.value(i)));

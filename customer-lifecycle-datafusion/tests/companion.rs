@@ -25,7 +25,7 @@ use customer_lifecycle::clv::{
 };
 use customer_lifecycle::sim::{SimOptions, Simulator};
 use customer_lifecycle::{EventKind, Money};
-use customer_lifecycle_datafusion::{Error, TransactionLog, btyd, functions, to_parquet};
+use customer_lifecycle_datafusion::{Error, TransactionLog, ValueProblem, btyd, functions, to_parquet};
 use datafusion::arrow::array::{
     ArrayRef, Date32Array, Decimal128Array, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
@@ -271,36 +271,74 @@ async fn summary_of(path: &str) -> Result<RecordBatch, Error> {
     btyd::summary(&log, NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(), TimeUnit::Days).await
 }
 
-#[tokio::test]
-async fn bad_values_are_named_with_their_file_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let cases = [
-        ("customer_id,date,amount\na,2024-01-01,1.00\na,2024-1-02,2\n", "date", "2024-1-02"),
-        ("customer_id,date,amount\na,2024-01-01,1.005\n", "amount", "1.005"),
-        ("customer_id,date,amount\na,2024-02-30,1\n", "date", "2024-02-30"),
-        // After the calibration end, but still read and refused, as the
-        // main crate's reader does.
-        ("customer_id,date,amount\na,2024-01-01,1\nb,2024-03-01,-4.00\n", "amount", "-4.00"),
-        ("customer_id,date,amount\n,2024-01-01,1\n", "customer_id", "null"),
-    ];
-    for (k, (text, column, value)) in cases.into_iter().enumerate() {
-        let path = csv(dir.path(), &format!("bad{k}.csv"), text);
-        match summary_of(&path).await {
+/// Bad CSV rows, the column, the key and the value they are refused with.
+const BAD_ROWS: [(&str, &str, Option<&str>, &str, ValueProblem); 7] = [
+    ("a,2024-01-01,1.00\na,2024-1-02,2\n", "date", Some("a"), "2024-1-02", ValueProblem::NotACalendarDate),
+    ("a,2024-01-01,1.005\n", "amount", Some("a"), "1.005", ValueProblem::NotADecimal),
+    (
+        "a,2024-01-01,1\n\"q \"\"x\"\"\",2024-02-30,1\n",
+        "date",
+        Some("q \"x\""),
+        "2024-02-30",
+        ValueProblem::NotACalendarDate,
+    ),
+    // After the calibration end, but still read and refused, as the main
+    // crate's reader does.
+    ("a,2024-01-01,1\nb,2024-03-01,-4.00\n", "amount", Some("b"), "-4.00", ValueProblem::Negative),
+    ("a,2024-01-01,1\nc,2024-01-02,\n", "amount", Some("c"), "null", ValueProblem::Missing),
+    ("a,2024-01-01,99999999999999999999\n", "amount", Some("a"), "99999999999999999999", ValueProblem::TooLarge),
+    // An empty CSV cell is read as null.
+    (",2024-01-01,1\n", "customer_id", None, "null", ValueProblem::Missing),
+];
+
+/// Runs `summary` on each of [`BAD_ROWS`] written as a CSV file under `dir`
+/// and checks the typed error.
+async fn check_bad_rows<F, Fut>(dir: &Path, summary: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<RecordBatch, Error>>,
+{
+    for (k, (rows, column, key, value, problem)) in BAD_ROWS.into_iter().enumerate() {
+        let path = csv(dir, &format!("bad{k}.csv"), &format!("customer_id,date,amount\n{rows}"));
+        match summary(path.clone()).await {
             Err(Error::Value { source_name, error }) => {
                 assert_eq!(source_name, path);
-                assert_eq!(error.column, column, "{text}");
-                // An empty CSV cell is read as null.
-                if column != "customer_id" {
-                    assert_eq!(error.value, value, "{text}");
-                }
+                assert_eq!(
+                    (error.column, error.customer_id.as_deref(), error.value.as_str(), error.problem),
+                    (column, key, value, problem),
+                    "{rows}"
+                );
             }
-            other => panic!("{text}: {other:?}"),
+            other => panic!("{rows}: {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn bad_values_are_named_with_their_file_column_and_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    check_bad_rows(dir.path(), |path| async move { summary_of(&path).await }).await;
     let missing = csv(dir.path(), "missing.csv", "customer_id,day,amount\na,2024-01-01,1\n");
     assert!(matches!(summary_of(&missing).await, Err(Error::Schema { column: "date", .. })));
     let nowhere = dir.path().join("nothing-here").display().to_string();
     assert!(matches!(summary_of(&nowhere).await, Err(Error::Source { .. })));
+}
+
+/// On a cluster the executors send the error as text; the client still
+/// gets the typed error, key and value included.
+#[cfg(feature = "ballista")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_values_on_a_ballista_cluster_are_typed_errors() {
+    use customer_lifecycle_datafusion::cluster::LocalCluster;
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = LocalCluster::start(2, 1).await.unwrap();
+    let cluster = &cluster;
+    check_bad_rows(dir.path(), |path| async move {
+        let ctx = cluster.context(2).await?;
+        let log = TransactionLog::read(&ctx, &path).await?;
+        btyd::summary(&log, NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(), TimeUnit::Days).await
+    })
+    .await;
 }
 
 /// A CSV file gives the main crate's `TransactionCsv` summary.
@@ -402,4 +440,6 @@ fn the_distributed_example_prints_the_in_memory_results() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.starts_with("error: ") && stderr.contains("1.005"), "{stderr}");
+    assert!(stderr.contains(r#"column "amount" of customer "a": "1.005""#), "{stderr}");
+    assert!(!stderr.contains("Job "), "the typed error, not Ballista's text: {stderr}");
 }
