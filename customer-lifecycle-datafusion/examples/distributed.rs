@@ -16,7 +16,8 @@
 //! `cargo run --example clv -- --transactions PATH --time-unit U --calibration-end D --order key`
 //! prints for the same log: the fits and, per customer in key byte order,
 //! the summary, the expected purchases in 39 time units, P(alive) and the
-//! expected spend per purchase. The Gamma-Gamma's L2 penalty note, as
+//! expected spend per purchase. A fit whose maximum runs off along a ridge
+//! takes the main crate's `fit_on_ridge` point, and the penalty note, as
 //! `clv` writes it, goes to standard error.
 //!
 //! The processes are stopped on every way out, errors included; if this
@@ -221,8 +222,8 @@ async fn compute(scheduler: &str, path: &str, args: &Args) -> Result<String, Str
     let log = TransactionLog::read(&ctx, path).await.map_err(|e| e.to_string())?;
     let histogram = btyd::histogram(&log, args.end, args.unit).await.map_err(|e| e.to_string())?;
     let fits = btyd::fit_all(&histogram, &FitOptions::default()).map_err(|e| e.to_string())?;
-    if let Some((penalty, failed)) = &fits.gamma_gamma_penalty {
-        eprintln!("note: Gamma-Gamma: {failed}; fitting with an L2 penalty of {penalty:e}");
+    for (model, penalty, failed) in &fits.penalties {
+        eprintln!("note: {model}: {failed}; fitting with an L2 penalty of {penalty:e}");
     }
     let summary = btyd::summary(&log, args.end, args.unit).await.map_err(|e| e.to_string())?;
     let predictions = btyd::predictions(&summary, &fits, 39.0).map_err(|e| e.to_string())?;

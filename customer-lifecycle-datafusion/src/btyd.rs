@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use customer_lifecycle::clv::{
     BgNbd, BgNbdFit, ClvError, FitData, FitOptions, GammaGamma, GammaGammaFit, History, ParetoNbd, ParetoNbdFit,
-    PurchaseModel, SpendData, TimeUnit,
+    PurchaseModel, SpendData, TimeUnit, fit_on_ridge,
 };
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray, UInt32Array};
 use datafusion::arrow::compute::concat_batches;
@@ -271,9 +271,9 @@ pub async fn summary(
     RecordBatch::try_new(summary_schema(), columns).map_err(|e| fail(e.into()))
 }
 
-/// The L2 penalties tried, weakest first, for a Gamma-Gamma fit whose
-/// maximum is at q → ∞: the main crate's `clv` example's rule.
-pub const RIDGE_PENALTIES: [f64; 3] = [1e-12, 1e-9, 1e-6];
+/// The L2 penalties tried, weakest first, for a fit whose maximum runs off
+/// along a ridge: the main crate's [`fit_on_ridge`] rule.
+pub use customer_lifecycle::clv::RIDGE_PENALTIES;
 
 /// The three fits of the `clv` example.
 #[derive(Debug, Clone)]
@@ -285,35 +285,36 @@ pub struct Fits {
     pub pareto_nbd: ParetoNbdFit,
     /// Gamma-Gamma.
     pub gamma_gamma: GammaGammaFit,
-    /// The L2 penalty the Gamma-Gamma needed (see [`RIDGE_PENALTIES`]),
-    /// with the error of the fit without it, or `None`.
-    pub gamma_gamma_penalty: Option<(f64, String)>,
+    /// Each L2 penalty a fit needed (see [`RIDGE_PENALTIES`]), in the
+    /// order tried: the model's name, the penalty, and the error of the
+    /// fit that called for it. Empty when every fit settled without one.
+    pub penalties: Vec<(&'static str, f64, String)>,
 }
 
 /// Fits BG/NBD and Pareto/NBD to the pattern histogram and the Gamma-Gamma
-/// to the spend histogram, on the driver; when the Gamma-Gamma's maximum is
-/// at q → ∞ (or the search does not settle), the weakest of
-/// [`RIDGE_PENALTIES`] that settles is used, as the main crate's `clv`
-/// example does.
+/// to the spend histogram, on the driver, each by the main crate's
+/// [`fit_on_ridge`], as the `clv` example does: when a maximum runs off
+/// along a ridge (no heterogeneity to estimate), the weakest of
+/// [`RIDGE_PENALTIES`] that settles is used.
 ///
 /// # Errors
 ///
 /// [`Error::Model`] naming the model whose fit failed.
 pub fn fit_all(histogram: &Histogram, options: &FitOptions) -> Result<Fits, Error> {
-    let bgnbd = BgNbd::fit(&histogram.fit, options).map_err(|error| Error::Model { model: "BG/NBD", error })?;
-    let pareto_nbd =
-        ParetoNbd::fit(&histogram.fit, options).map_err(|error| Error::Model { model: "Pareto/NBD", error })?;
-    let mut gg = GammaGamma::fit(&histogram.spend, options);
-    let mut penalty = None;
-    for l2 in RIDGE_PENALTIES {
-        let Err(failed @ (ClvError::Unbounded { .. } | ClvError::NotConverged { .. })) = &gg else {
-            break;
-        };
-        penalty = Some((l2, failed.to_string()));
-        gg = GammaGamma::fit(&histogram.spend, &FitOptions { l2_penalty: l2, ..*options });
-    }
-    let gamma_gamma = gg.map_err(|error| Error::Model { model: "Gamma-Gamma", error })?;
-    Ok(Fits { bgnbd, pareto_nbd, gamma_gamma, gamma_gamma_penalty: penalty })
+    let mut penalties = Vec::new();
+    let mut settle = |model: &'static str, tried: Vec<(f64, ClvError)>| {
+        penalties.extend(tried.into_iter().map(|(penalty, failed)| (model, penalty, failed.to_string())));
+    };
+    let model = |model: &'static str| move |error| Error::Model { model, error };
+    let (bgnbd, tried) = fit_on_ridge(options, |o| BgNbd::fit(&histogram.fit, o)).map_err(model("BG/NBD"))?;
+    settle("BG/NBD", tried);
+    let (pareto_nbd, tried) =
+        fit_on_ridge(options, |o| ParetoNbd::fit(&histogram.fit, o)).map_err(model("Pareto/NBD"))?;
+    settle("Pareto/NBD", tried);
+    let (gamma_gamma, tried) =
+        fit_on_ridge(options, |o| GammaGamma::fit(&histogram.spend, o)).map_err(model("Gamma-Gamma"))?;
+    settle("Gamma-Gamma", tried);
+    Ok(Fits { bgnbd, pareto_nbd, gamma_gamma, penalties })
 }
 
 /// The schema of [`predictions`]' batch.
