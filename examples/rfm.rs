@@ -19,7 +19,6 @@
 //! and the default segment. Bad input: exit status 1 and one line on stderr
 //! naming the 1-based line of the file (the header is line 1).
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use chrono::NaiveDate;
@@ -57,28 +56,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), String> {
     let rfm = Rfm::read_path(&TransactionCsv::new(), &path, as_of).map_err(|e| e.to_string())?;
     let segments = RfmSegments::default();
 
-    let mut csv = csv::Writer::from_writer(out);
-    let fail = |e: csv::Error| format!("cannot write the output: {e}");
-    csv.write_record(["customer_id", "recency_days", "frequency", "monetary", "r", "f", "m", "segment"])
-        .map_err(fail)?;
-    // One reused buffer for the numbers instead of a string each.
-    let mut number = String::new();
-    for row in rfm.rows() {
-        let s = row.score;
-        csv.write_field(&row.customer).map_err(fail)?;
-        let numbers: [&dyn std::fmt::Display; 3] = [&row.recency_days, &row.frequency, &row.monetary];
-        for value in numbers {
-            number.clear();
-            write!(number, "{value}").expect("a String takes any text");
-            csv.write_field(&number).map_err(fail)?;
-        }
-        for score in [s.r(), s.f(), s.m()] {
-            csv.write_field([b'0' + score]).map_err(fail)?;
-        }
-        csv.write_field(segments.segment(s)).map_err(fail)?;
-        csv.write_record(None::<&[u8]>).map_err(fail)?;
-    }
-    csv.flush().map_err(|e| format!("cannot write the output: {e}"))
+    rfm.write_csv(&segments, &mut *out).and_then(|()| out.flush()).map_err(|e| format!("cannot write the output: {e}"))
 }
 
 #[path = "support/output.rs"]
