@@ -178,7 +178,7 @@ impl PurchaseModel for ParetoNbd {
         Ok(Fit {
             model,
             log_likelihood: model.log_likelihood(data),
-            standard_errors: scales.standard_errors(optim::standard_errors(&min.params, nll)).map(Vec::from),
+            standard_errors: scales.standard_errors(optim::standard_errors_at(&min, nll)).map(Vec::from),
             report: min.report,
             customers: data.customers(),
             time_unit: data.time_unit,
