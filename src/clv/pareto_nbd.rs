@@ -652,6 +652,7 @@ fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, us
 /// `ln(J₁ − J₂)` and its gradient from the two tails of
 /// [`ln_tail_with_gradient`] (at `t_x` and at `T`): the log of the integral
 /// over the moment of death in `(t_x, T)`.
+#[cfg(test)]
 pub(crate) fn integral_from_tails((l1, g1): (f64, [f64; 4]), (l2, g2): (f64, [f64; 4])) -> (f64, [f64; 4]) {
     // d ln(J₁ − J₂) = (d ln J₁ − ρ d ln J₂)/(1 − ρ), ρ = J₂/J₁; ln(1 − ρ)
     // from the same exponential where that is accurate (ρ ≤ ½), as
@@ -668,8 +669,9 @@ pub(crate) fn integral_from_tails((l1, g1): (f64, [f64; 4]), (l2, g2): (f64, [f6
 
 /// `ln(A + s·I)` of [`bracket`] and its gradient in `[r, α, s, β]` for a
 /// history with `x` repeat purchases observed for `t`, from `ln(α + T)`,
-/// `ln(β + T)` and `ln I` with its gradient ([`integral_from_tails`] or
-/// [`ln_integral_by_quadrature`]).
+/// `ln(β + T)` and `ln I` with its gradient (by
+/// [`ln_integral_by_quadrature`]; from the series' tails,
+/// [`bracket_from_tails`]).
 pub(crate) fn bracket_with_gradient(
     p: &[f64; 4],
     ln_s: f64,
@@ -678,9 +680,8 @@ pub(crate) fn bracket_with_gradient(
     (la, lb): (f64, f64),
     (ln_integral, d_integral): (f64, [f64; 4]),
 ) -> (f64, [f64; 4]) {
-    let [r, alpha, s, beta] = *p;
-    let alive = -(r + xf) * la - s * lb;
-    let d_alive = [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)];
+    let s = p[2];
+    let (alive, d_alive) = alive_with_gradient(p, xf, t, (la, lb));
     let dead = ln_s + ln_integral;
     // ln(e^alive + e^dead) and the two shares from one exponential.
     let (bracket, w_alive, w_dead) = if dead == f64::NEG_INFINITY {
@@ -704,6 +705,47 @@ pub(crate) fn bracket_with_gradient(
     (bracket, d)
 }
 
+/// `ln A` of [`bracket`] and its gradient in `[r, α, s, β]`, from `ln(α + T)`
+/// and `ln(β + T)`.
+fn alive_with_gradient(p: &[f64; 4], xf: f64, t: f64, (la, lb): (f64, f64)) -> (f64, [f64; 4]) {
+    let [r, alpha, s, beta] = *p;
+    (-(r + xf) * la - s * lb, [-la, -(r + xf) / (alpha + t), -lb, -s / (beta + t)])
+}
+
+/// [`bracket_with_gradient`] from the two tails `ln J₁` (at `t_x`) and
+/// `ln J₂` (at `T`) with their gradients, without taking `ln(J₁ − J₂)`:
+/// `ln(A + s·J₁ − s·J₂)` scaled by the larger of `A` and `s·J₁`, two
+/// exponentials and one logarithm per history. The difference loses
+/// nothing that matters: `s·J₂ ≤ A` (the tail beyond `T` is at most `A/s`),
+/// so whatever cancels between `s·J₁` and `s·J₂` is at most `A`, which
+/// stays in the sum.
+fn bracket_from_tails(
+    p: &[f64; 4],
+    ln_s: f64,
+    xf: f64,
+    t: f64,
+    logs: (f64, f64),
+    (l1, g1): (f64, [f64; 4]),
+    (l2, g2): (f64, [f64; 4]),
+) -> (f64, [f64; 4]) {
+    let s = p[2];
+    let (alive, d_alive) = alive_with_gradient(p, xf, t, logs);
+    let (dead1, dead2) = (ln_s + l1, ln_s + l2);
+    let (hi, a, j1) =
+        if alive >= dead1 { (alive, 1.0, (dead1 - alive).exp()) } else { (dead1, (alive - dead1).exp(), 1.0) };
+    let j2 = (dead2 - hi).exp();
+    let sum = a + j1 - j2;
+    let inv = 1.0 / sum;
+    let d = std::array::from_fn(|k| {
+        let mut dead = j1 * g1[k] - j2 * g2[k];
+        if k == 2 {
+            dead += (j1 - j2) / s;
+        }
+        (a * d_alive[k] + dead) * inv
+    });
+    (hi + sum.ln(), d)
+}
+
 /// The bracket and its gradient for one history, by the series with
 /// shared tails where they converge fast, else by quadrature.
 pub(crate) fn pattern_with_gradient(
@@ -715,13 +757,12 @@ pub(crate) fn pattern_with_gradient(
     ln_t: (f64, f64),
     tails: impl FnOnce() -> ((f64, [f64; 4]), (f64, [f64; 4])),
 ) -> (f64, [f64; 4]) {
-    let integral = if series_is_slow(p[1], p[3], t_x) {
-        ln_integral_by_quadrature(p, xf, t_x, t)
+    if series_is_slow(p[1], p[3], t_x) {
+        bracket_with_gradient(p, ln_s, xf, t, ln_t, ln_integral_by_quadrature(p, xf, t_x, t))
     } else {
         let (at_tx, at_t) = tails();
-        integral_from_tails(at_tx, at_t)
-    };
-    bracket_with_gradient(p, ln_s, xf, t, ln_t, integral)
+        bracket_from_tails(p, ln_s, xf, t, ln_t, at_tx, at_t)
+    }
 }
 
 /// The tails one run of equal `x` needs, each once: slot `j` is the level
