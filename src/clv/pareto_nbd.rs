@@ -561,8 +561,9 @@ fn tail_from_series(
 /// block order: the same sums for any number of threads.
 pub(crate) fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 4]) -> f64 {
     let rows = data.x.len();
+    let logs = LevelLogs::new(data, p);
     let parts = if rows < BLOCKS * MIN_BLOCK {
-        vec![runs_value_and_gradient(data, p, &data.groups().collect::<Vec<_>>())]
+        vec![runs_value_and_gradient(data, p, &logs, &data.groups().collect::<Vec<_>>())]
     } else {
         let size = rows.div_ceil(BLOCKS);
         let mut blocks: Vec<Vec<(u32, usize, usize)>> = vec![Vec::new(); rows.div_ceil(size)];
@@ -575,7 +576,7 @@ pub(crate) fn value_and_gradient(data: &FitData, p: &[f64; 4], grad: &mut [f64; 
                 at = cut;
             }
         }
-        crate::util::par_map(&blocks, |runs| runs_value_and_gradient(data, p, runs))
+        crate::util::par_map(&blocks, |runs| runs_value_and_gradient(data, p, &logs, runs))
     };
     let mut total = 0.0;
     let mut g = [0.0; 4];
@@ -598,15 +599,15 @@ const MIN_BLOCK: usize = 256;
 
 /// The log-likelihood and its gradient summed over `runs`, `(x, start,
 /// end)` row ranges of equal `x` (a run of the data, or part of one).
-fn runs_value_and_gradient(data: &FitData, p: &[f64; 4], runs: &[(u32, usize, usize)]) -> (f64, [f64; 4]) {
+fn runs_value_and_gradient(
+    data: &FitData,
+    p: &[f64; 4],
+    LevelLogs { at_t: ln_at, at_tx: ln_atx }: &LevelLogs,
+    runs: &[(u32, usize, usize)],
+) -> (f64, [f64; 4]) {
     let [r, alpha, s, beta] = *p;
     let (ln_alpha, ln_beta, ln_s) = (alpha.ln(), beta.ln(), s.ln());
     let (lg_r, dg_r) = (ln_gamma(r), digamma(r));
-    // ln(α + v) and ln(β + v) per distinct T and t_x, not per row or tail.
-    let logs = |levels: &Levels| -> Vec<(f64, f64)> {
-        levels.values.iter().map(|&v| ((alpha + v).ln(), (beta + v).ln())).collect()
-    };
-    let (ln_at, ln_atx) = (logs(&data.t_levels), logs(&data.t_x_levels));
     // The tails depend on (x, t) only: within a run of equal x, each is
     // computed once per distinct T and t_x (daily data share few values),
     // and all of the run's in one pass over their common series.
@@ -762,6 +763,23 @@ pub(crate) fn pattern_with_gradient(
     } else {
         let (at_tx, at_t) = tails();
         bracket_from_tails(p, ln_s, xf, t, ln_t, at_tx, at_t)
+    }
+}
+
+/// `ln(α + v)` and `ln(β + v)` at each distinct `T` and `t_x` of the data,
+/// once per evaluation (not per row, tail or block).
+struct LevelLogs {
+    at_t: Vec<(f64, f64)>,
+    at_tx: Vec<(f64, f64)>,
+}
+
+impl LevelLogs {
+    fn new(data: &FitData, p: &[f64; 4]) -> LevelLogs {
+        let [_, alpha, _, beta] = *p;
+        let logs = |levels: &Levels| -> Vec<(f64, f64)> {
+            levels.values.iter().map(|&v| ((alpha + v).ln(), (beta + v).ln())).collect()
+        };
+        LevelLogs { at_t: logs(&data.t_levels), at_tx: logs(&data.t_x_levels) }
     }
 }
 
@@ -930,7 +948,7 @@ mod tests {
         assert_eq!(on(2), one);
         assert_eq!(on(3), one);
         let runs: Vec<_> = data.groups().collect();
-        let (whole, g) = runs_value_and_gradient(&data, &p, &runs);
+        let (whole, g) = runs_value_and_gradient(&data, &p, &LevelLogs::new(&data, &p), &runs);
         assert!((one.0 + whole).abs() <= 1e-12 * whole.abs(), "{} vs {whole}", -one.0);
         for k in 0..4 {
             assert!((one.1[k] + g[k]).abs() <= 1e-10 * (1.0 + g[k].abs()), "{k}");
