@@ -69,10 +69,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use customer_lifecycle::clv::{
-    BgBb, BgNbd, ClvError, CovariateData, CovariateFit, CovariateKind, CovariateModel, CovariateOptions, CovariateSpec,
-    CovariateTable, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, History, Interval,
-    IntervalOptions, ParetoNbd, Process, PurchaseModel, RetentionModel, SpendData, Summary, TimeUnit, fit_on_ridge,
-    intervals, parametric_draws, spend_draws,
+    BgBb, BgNbd, BgNbdFit, ClvError, CovariateData, CovariateFit, CovariateKind, CovariateModel, CovariateOptions,
+    CovariateSpec, CovariateTable, CustomerSummary, DiscretePattern, FitData, FitOptions, GammaGamma, History,
+    Interval, IntervalOptions, ParetoNbd, ParetoNbdFit, Process, PurchaseModel, RetentionModel, SpendData, Summary,
+    TimeUnit, fit_on_ridge, intervals, parametric_draws, spend_draws,
 };
 use customer_lifecycle::csv::{FeatureCsv, SummaryCsv, TransactionCsv};
 use serde::Serialize;
@@ -373,7 +373,8 @@ pub fn run(args: &[String]) -> Result<String, String> {
             // rows after the calibration end included: the order of the
             // log's keys.
             let first_row: HashMap<&str, usize> = log.keys().iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-            customers.sort_by_key(|c| first_row[c.key.as_str()]);
+            // One look-up per customer, not one per comparison.
+            customers.sort_by_cached_key(|c| first_row[c.key.as_str()]);
             customers
         }
         _ => return Err(USAGE.to_owned()),
@@ -564,9 +565,24 @@ fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, Strin
     // does not settle; the weakest of a few L2 penalties that settles gives
     // the finite point on that ridge the output needs, with almost the same
     // predictions.
-    let gg = on_ridge("Gamma-Gamma", |o| GammaGamma::fit(&spend, o))?;
+    let fit_spend = || on_ridge("Gamma-Gamma", |o| GammaGamma::fit(&spend, o));
+    let (gg, (bgnbd, pareto_nbd, purchase)) = if plan.covariates.is_none() {
+        // The three fits are independent: the Gamma-Gamma and the BG/NBD
+        // (one core each) run beside the Pareto/NBD (which takes every
+        // core), and their notes and errors come out in the order of the
+        // fits, as if run one after the other.
+        let ((gg, bg), pn) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| (fit_spend(), on_ridge("BG/NBD", |o| BgNbd::fit(&data, o))));
+            let pn = on_ridge("Pareto/NBD", |o| ParetoNbd::fit(&data, o));
+            (side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), pn)
+        });
+        let gg = noted(gg)?;
+        let bg = noted(bg)?;
+        (gg, plain_fits(&bg, &noted(pn)?))
+    } else {
+        (noted(fit_spend())?, purchase_fits(&customers, &data, plan)?)
+    };
     let g = gg.model;
-    let (bgnbd, pareto_nbd, purchase) = purchase_fits(&customers, &data, plan)?;
     let bounds = match plan.intervals {
         None => None,
         Some(io) => Some(bootstrap(&customers, &purchase, &gg, &spend, &io)?),
@@ -622,14 +638,45 @@ fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, Strin
     })
 }
 
-/// [`fit_on_ridge`] with the default options, with a note on standard error
-/// for each penalty it tried.
-fn on_ridge<T>(name: &str, fit: impl Fn(&FitOptions) -> Result<T, ClvError>) -> Result<T, String> {
+/// [`fit_on_ridge`] with the default options, with a note for each
+/// penalty it tried (which [`noted`] writes to standard error).
+fn on_ridge<T>(name: &str, fit: impl Fn(&FitOptions) -> Result<T, ClvError>) -> Result<(T, Vec<String>), String> {
     let (fit, tried) = fit_on_ridge(&FitOptions::default(), fit).map_err(|e| format!("{name}: {e}"))?;
-    for (penalty, failed) in tried {
-        eprintln!("note: {name}: {failed}; fitting with an L2 penalty of {penalty:e}");
+    let notes = tried
+        .into_iter()
+        .map(|(penalty, failed)| format!("{name}: {failed}; fitting with an L2 penalty of {penalty:e}"));
+    Ok((fit, notes.collect()))
+}
+
+/// The fit of [`on_ridge`], its notes written to standard error.
+fn noted<T>(fit: Result<(T, Vec<String>), String>) -> Result<T, String> {
+    let (fit, notes) = fit?;
+    for note in notes {
+        eprintln!("note: {note}");
     }
     Ok(fit)
+}
+
+/// The output of the plain purchase fits.
+fn plain_fits(bg: &BgNbdFit, pn: &ParetoNbdFit) -> (BgNbdOut, ParetoOut, Purchase) {
+    let (b, p) = (bg.model, pn.model);
+    let bgnbd = BgNbdOut {
+        r: b.r(),
+        alpha: b.alpha(),
+        a: b.a(),
+        b: b.b(),
+        log_likelihood: bg.log_likelihood,
+        covariates: None,
+    };
+    let pareto = ParetoOut {
+        r: p.r(),
+        alpha: p.alpha(),
+        s: p.s(),
+        beta: p.beta(),
+        log_likelihood: pn.log_likelihood,
+        covariates: None,
+    };
+    (bgnbd, pareto, Purchase::Plain(b))
 }
 
 /// The purchase fits: the plain ones, or with covariates. The per-customer
@@ -646,26 +693,9 @@ fn purchase_fits(
             // BG/NBD's maximum at a, b → ∞ and the Pareto/NBD's at s, β → ∞
             // (one common dropout): as for the Gamma-Gamma, a finite point
             // on that ridge.
-            let bg = on_ridge("BG/NBD", |o| BgNbd::fit(data, o))?;
-            let pn = on_ridge("Pareto/NBD", |o| ParetoNbd::fit(data, o))?;
-            let (b, p) = (bg.model, pn.model);
-            let bgnbd = BgNbdOut {
-                r: b.r(),
-                alpha: b.alpha(),
-                a: b.a(),
-                b: b.b(),
-                log_likelihood: bg.log_likelihood,
-                covariates: None,
-            };
-            let pareto = ParetoOut {
-                r: p.r(),
-                alpha: p.alpha(),
-                s: p.s(),
-                beta: p.beta(),
-                log_likelihood: pn.log_likelihood,
-                covariates: None,
-            };
-            (bgnbd, pareto, Purchase::Plain(b))
+            let bg = noted(on_ridge("BG/NBD", |o| BgNbd::fit(data, o)))?;
+            let pn = noted(on_ridge("Pareto/NBD", |o| ParetoNbd::fit(data, o)))?;
+            plain_fits(&bg, &pn)
         }
         Some((table, spec)) => {
             let cdata = CovariateData::new(customers, table, spec).map_err(|e| e.to_string())?;

@@ -579,6 +579,25 @@ pub(crate) fn standard_errors<const N: usize>(
     errors.iter().all(|e| e.is_finite() && *e > 0.0).then_some(errors)
 }
 
+/// [`standard_errors`] at a search's stop, from the Hessian in `θ = ln p`
+/// the search checked its stop with, when it has one (a fit without a
+/// penalty), instead of N + 1 more evaluations: at the stop the gradient
+/// is nil to the tolerance, so the Hessian in `p` is `D⁻¹ H_θ D⁻¹` with
+/// `D = diag(p)`, and each standard error is `pᵢ √(H_θ⁻¹)ᵢᵢ`. Both are
+/// forward differences of the gradient with steps of 1e-5 (in θ here, in
+/// p relatively there): the same to about that relative error.
+pub(crate) fn standard_errors_at<const N: usize>(
+    min: &Minimum<N>,
+    grad_fn: impl FnMut(&[f64; N], &mut [f64; N]) -> f64,
+) -> Option<[f64; N]> {
+    let Some(hessian) = &min.hessian else {
+        return standard_errors(&min.params, grad_fn);
+    };
+    let inverse = invert_spd(hessian)?;
+    let errors: [f64; N] = std::array::from_fn(|i| min.params[i] * inverse[i][i].sqrt());
+    errors.iter().all(|e| e.is_finite() && *e > 0.0).then_some(errors)
+}
+
 /// The lower Cholesky factor `L` (with `L·Lᵀ = M`) of the symmetric
 /// `n × n` matrix `M` whose entry `(i, j)`, `j ≤ i`, is `at(i, j)`, row
 /// after row in one vector; `None` unless `M` is positive definite. The one
@@ -770,6 +789,38 @@ mod tests {
             0.0
         };
         assert!(standard_errors(&[1.0, 1.0], saddle).is_none());
+    }
+
+    /// At a stop without a penalty, the standard errors from the search's
+    /// own Hessian in θ agree with the N + 1 evaluations in p, without them.
+    #[test]
+    fn standard_errors_at_the_stop_reuse_its_hessian() {
+        // A correlated, curved objective with its minimum at p = (2, 0.3, 40).
+        let c = [2f64.ln(), 0.3f64.ln(), 40f64.ln()];
+        let calls = std::cell::Cell::new(0);
+        let nll = |p: &[f64; 3], g: &mut [f64; 3]| {
+            calls.set(calls.get() + 1);
+            let d: [f64; 3] = std::array::from_fn(|i| p[i].ln() - c[i]);
+            let f = 3.0 * d[0] * d[0] + d[1] * d[1] + 0.5 * d[2] * d[2] + d[0] * d[1] + 0.2 * d[1].powi(4);
+            let df = [6.0 * d[0] + d[1], 2.0 * d[1] + d[0] + 0.8 * d[1].powi(3), d[2]];
+            for i in 0..3 {
+                g[i] = df[i] / p[i];
+            }
+            f
+        };
+        let min = minimise(&FitOptions::default(), ["a", "b", "c"], [0.0; 3], nll).unwrap();
+        assert!(min.hessian.is_some());
+        let before = calls.get();
+        let reused = standard_errors_at(&min, nll).unwrap();
+        assert_eq!(calls.get(), before, "no evaluation");
+        let fresh = standard_errors(&min.params, nll).unwrap();
+        for i in 0..3 {
+            assert!((reused[i] / fresh[i] - 1.0).abs() < 1e-4, "{reused:?} vs {fresh:?}");
+        }
+        // With a penalty the search has no Hessian: the evaluations in p.
+        let penalised = minimise(&FitOptions::default(), ["a", "b", "c"], [1e-9; 3], nll).unwrap();
+        assert!(penalised.hessian.is_none());
+        assert_eq!(standard_errors_at(&penalised, nll), standard_errors(&penalised.params, nll));
     }
 
     #[test]

@@ -124,9 +124,43 @@ pub(crate) fn ln_hyp2f1_one_with_gradient(b: f64, c: f64, z: f64) -> (f64, [f64;
 /// of the derivatives (a division per term) are shared, and each series
 /// stops on its own rule, so every result is bit for bit the one call's.
 pub(crate) fn ln_hyp2f1_one_with_gradients<const M: usize>(b: f64, c: f64, z: [f64; M]) -> [(f64, [f64; 3]); M] {
-    let mut term = [1.0f64; M];
-    let (mut sum, mut sum_b, mut sum_c, mut sum_kz) = ([1.0; M], [0.0; M], [0.0; M], [0.0; M]);
-    let mut live = [true; M];
+    let (mut term, mut sum, mut sum_b, mut sum_c, mut sum_kz) = ([0.0; M], [0.0; M], [0.0; M], [0.0; M], [0.0; M]);
+    let mut live = z;
+    series_one_with_gradients(b, c, &mut live, [&mut term, &mut sum, &mut sum_b, &mut sum_c, &mut sum_kz]);
+    std::array::from_fn(|m| log_and_gradient(b, c, z[m], [sum[m], sum_b[m], sum_c[m], sum_kz[m]]))
+}
+
+/// [`ln_hyp2f1_one_with_gradients`] at any number of `z` (the tails of a
+/// whole run of Pareto/NBD histories with one `x`), in the order given,
+/// each bit for bit the one call's. The series run side by side, largest
+/// `z` first, so that the pass shrinks as the faster ones stop.
+///
+/// # Complexity
+///
+/// O(Σ terms of each series), with one division per term of the longest.
+pub(crate) fn ln_hyp2f1_one_with_gradients_many(b: f64, c: f64, z: &[f64]) -> Vec<(f64, [f64; 3])> {
+    let mut order: Vec<usize> = (0..z.len()).collect();
+    order.sort_by(|&i, &j| z[j].total_cmp(&z[i]));
+    let mut live: Vec<f64> = order.iter().map(|&i| z[i]).collect();
+    let column = || vec![0.0; z.len()];
+    let (mut term, mut sum, mut sum_b, mut sum_c, mut sum_kz) = (column(), column(), column(), column(), column());
+    series_one_with_gradients(b, c, &mut live, [&mut term, &mut sum, &mut sum_b, &mut sum_c, &mut sum_kz]);
+    let mut out = vec![(0.0, [0.0; 3]); z.len()];
+    for (at, &i) in order.iter().enumerate() {
+        out[i] = log_and_gradient(b, c, z[i], [sum[at], sum_b[at], sum_c[at], sum_kz[at]]);
+    }
+    out
+}
+
+/// The sums of [`ln_hyp2f1_one_with_gradients`] at each of `z` (which it
+/// overwrites), into `[term, Σ t_k, Σ t_k Σ 1/(b+i), Σ t_k Σ 1/(c+i),
+/// Σ (k+1) t_{k+1}]`. A series that has stopped has its `z` set to 0, so
+/// its later terms are exact zeros that leave its sums alone, and the
+/// loop body has no branch; the pass ends when the last `z` has stopped.
+fn series_one_with_gradients(b: f64, c: f64, z: &mut [f64], [term, sum, sum_b, sum_c, sum_kz]: [&mut [f64]; 5]) {
+    term.fill(1.0);
+    sum.fill(1.0);
+    let mut live = z.len();
     let (mut inv_b, mut inv_c) = (0.0, 0.0);
     for n in 0..MAX_TERMS {
         let k = n as f64;
@@ -137,28 +171,35 @@ pub(crate) fn ln_hyp2f1_one_with_gradients<const M: usize>(b: f64, c: f64, z: [f
         inv_b += ck * q;
         inv_c += bk * q;
         let coefficient = bk * bk * q;
-        let mut any = false;
-        for m in 0..M {
-            if !live[m] {
-                continue;
-            }
-            term[m] *= coefficient * z[m];
-            sum[m] += term[m];
-            sum_b[m] += term[m] * inv_b;
-            sum_c[m] += term[m] * inv_c;
-            sum_kz[m] += term[m] * (k + 1.0);
-            live[m] = !(term[m] * (k + 2.0) * (1.0 + inv_b + inv_c) <= 1e-17 * sum[m] || term[m] == 0.0);
-            any |= live[m];
+        let rest = 1.0 + inv_b + inv_c;
+        let z = &mut z[..live];
+        let (term, sum) = (&mut term[..live], &mut sum[..live]);
+        let (sum_b, sum_c, sum_kz) = (&mut sum_b[..live], &mut sum_c[..live], &mut sum_kz[..live]);
+        for m in 0..live {
+            let t = term[m] * (coefficient * z[m]);
+            term[m] = t;
+            sum[m] += t;
+            sum_b[m] += t * inv_b;
+            sum_c[m] += t * inv_c;
+            sum_kz[m] += t * (k + 1.0);
+            let done = t * (k + 2.0) * rest <= 1e-17 * sum[m] || t == 0.0;
+            z[m] = if done { 0.0 } else { z[m] };
         }
-        if !any {
+        while live > 0 && z[live - 1] == 0.0 {
+            live -= 1;
+        }
+        if live == 0 {
             break;
         }
     }
-    std::array::from_fn(|m| {
-        // ∂/∂z of Σ t_k is Σ k t_k / z; at z = 0 it is the first term's b/c.
-        let d_z = if z[m] > 0.0 { sum_kz[m] / z[m] } else { b / c };
-        (sum[m].ln(), [sum_b[m] / sum[m], -sum_c[m] / sum[m], d_z / sum[m]])
-    })
+}
+
+/// `ln Σ t_k` and its derivatives in `b`, `c` and `z` from the sums of
+/// [`series_one_with_gradients`].
+fn log_and_gradient(b: f64, c: f64, z: f64, [sum, sum_b, sum_c, sum_kz]: [f64; 4]) -> (f64, [f64; 3]) {
+    // ∂/∂z of Σ t_k is Σ k t_k / z; at z = 0 it is the first term's b/c.
+    let d_z = if z > 0.0 { sum_kz / z } else { b / c };
+    (sum.ln(), [sum_b / sum, -sum_c / sum, d_z / sum])
 }
 
 /// `-expm1(-k·l)/k`, the integral of `e^{-k·u}` over `[0, l]`, with its
@@ -199,6 +240,28 @@ mod tests {
                 assert_eq!(pair[m].1.map(f64::to_bits), one.1.map(f64::to_bits), "{b} {c} {zm}");
             }
         }
+    }
+
+    /// Any number of series in one pass, in any order of `z` (repeated,
+    /// zero, near 1, where one runs thousands of terms past the others),
+    /// give each one's own result, bit for bit.
+    #[test]
+    fn many_series_equal_single_ones() {
+        for (b, c) in [(4.4, 5.9), (0.55, 27.4), (1.5, 40.0), (27.0, 29.0)] {
+            let z = [0.3, 0.9999, 0.0, 0.95, 0.3, 0.5, 0.99, 1e-9, 0.7];
+            let many = ln_hyp2f1_one_with_gradients_many(b, c, &z);
+            assert_eq!(many.len(), z.len());
+            for (m, &zm) in z.iter().enumerate() {
+                let one = ln_hyp2f1_one_with_gradient(b, c, zm);
+                assert_eq!(many[m].0.to_bits(), one.0.to_bits(), "{b} {c} {zm}");
+                assert_eq!(many[m].1.map(f64::to_bits), one.1.map(f64::to_bits), "{b} {c} {zm}");
+                // Both stop at their term limit short of 1 (z = 0.9999).
+                if zm < 0.999 {
+                    assert!(close(many[m].0, ln_hyp2f1_one(b, c, zm), 1e-13), "{b} {c} {zm}");
+                }
+            }
+        }
+        assert!(ln_hyp2f1_one_with_gradients_many(1.0, 2.0, &[]).is_empty());
     }
 
     #[test]
