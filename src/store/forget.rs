@@ -74,7 +74,8 @@ impl CustomerStore {
 
     /// Compacts the database: every live value is copied into a fresh file
     /// that then replaces the old one, so that no byte of a forgotten
-    /// customer survives in a page the database merely marked free.
+    /// customer survives in a page the database merely marked free. The id
+    /// index's runs are merged into one.
     ///
     /// # Errors
     ///

@@ -390,6 +390,13 @@ impl<'t> IdIndex<'t> {
             }
             self.push_run(num, pending.len() as u64, filter, table)?;
         }
+        // Runs that removals emptied go.
+        while let Some(i) = self.runs.iter().position(|r| r.entries == 0) {
+            let run = self.runs.remove(i);
+            self.filters.remove(run.num)?;
+            self.txn.delete_table(run.table)?;
+            self.changed = true;
+        }
         loop {
             let mut by_tier: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
             for (i, run) in self.runs.iter().enumerate() {
@@ -610,6 +617,17 @@ mod tests {
         let (again, _) = index_of(&mut store);
         assert_eq!(again, stored_ids(&store));
         assert_eq!(again.len(), 93);
+        // Compaction leaves one run, or none for an empty index.
+        let keys: Vec<String> = (0..7).map(|i| format!("c{i}")).collect();
+        store.forget_all(&keys).unwrap();
+        assert_eq!(index_of(&mut store), (Vec::new(), 0));
+        // A run that removals empty goes.
+        store.apply_batch(&batch(0..3)).unwrap();
+        store.apply_batch(&batch(3..4)).unwrap();
+        assert_eq!(index_of(&mut store).1, 2);
+        store.forget("c3").unwrap();
+        let (left, runs) = index_of(&mut store);
+        assert_eq!((left.len(), runs), (3, 1));
     }
 
     /// Flips one bit in the first value of `table` (a run or the filters).

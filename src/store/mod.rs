@@ -832,7 +832,8 @@ impl CustomerStore {
     }
 
     /// Checks every page of the database (its own checksums) and every value
-    /// (this crate's checksums).
+    /// (this crate's checksums); and the id index: each entry passes its
+    /// run's filter and no event id is in two runs.
     ///
     /// # Errors
     ///
