@@ -23,8 +23,9 @@ use crate::{
 /// The layout version of every value (and of the store, in its metadata).
 /// 2: events in rows of their own, states in a binary codec, the id index
 /// keyed by a 64-bit hash. 3: event rows keep no version byte (their
-/// checksum covers the version).
-pub(super) const FORMAT: u8 = 3;
+/// checksum covers the version). 4: the id index in log-structured runs,
+/// each with a Bloom filter (see the `ids` module).
+pub(super) const FORMAT: u8 = 4;
 
 fn checksum(table: &str, key: &[u8], body: &[u8]) -> u64 {
     let mut h = Xxh3::new();

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use redb::{Database, ReadableTable};
 
 use super::codec::{Key, Stored, encode_nums, encode_pairs, encode_record, encode_state, id_hash, seal, seal_row};
+use super::ids::{self, IdIndex};
 use super::{
-    CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, Db, EVENTS, FILE, FOLLOWERS, IDS, META, NAMES, REFERRERS,
-    SHARED_IDS, StoreError, advances, corrupt, db_error, decode_counts, encode_counts, fault, followers_of, guarded,
-    index_remove, load, load_num, load_records, meta_get, next_row, put_meta, referrers_of,
+    CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, Db, EVENTS, FILE, FOLLOWERS, META, NAMES, REFERRERS, StoreError,
+    advances, corrupt, db_error, decode_counts, encode_counts, fault, followers_of, guarded, load, load_num,
+    load_records, meta_get, next_row, put_meta, referrers_of,
 };
 use crate::ForgetReport;
 use crate::base::{Kind, Record, conversions_of, derive, explicit_moves};
@@ -73,7 +74,8 @@ impl CustomerStore {
 
     /// Compacts the database: every live value is copied into a fresh file
     /// that then replaces the old one, so that no byte of a forgotten
-    /// customer survives in a page the database merely marked free.
+    /// customer survives in a page the database merely marked free. The id
+    /// index's runs are merged into one.
     ///
     /// # Errors
     ///
@@ -99,13 +101,14 @@ impl CustomerStore {
                 copy_table(&from, &to, CUSTOMERS)?;
                 copy_table(&from, &to, NAMES)?;
                 copy_table(&from, &to, EVENTS)?;
-                copy_table(&from, &to, IDS)?;
-                copy_table(&from, &to, SHARED_IDS)?;
                 copy_table(&from, &to, REFERRERS)?;
                 copy_table(&from, &to, FOLLOWERS)?;
                 copy_table(&from, &to, CHANNELS)?;
                 copy_table(&from, &to, CAMPAIGNS)?;
                 copy_table(&from, &to, META)?;
+                // The id index as one run (this rewrites the runs' entry
+                // in the metadata just copied).
+                ids::compact_into(&from, &to)?;
                 to.commit()?;
                 // The copy leaves the file longer than its pages (regions
                 // allocated ahead, holes that read as zeros): moving pages
@@ -134,11 +137,10 @@ impl CustomerStore {
             let mut customers = txn.open_table(CUSTOMERS)?;
             let mut names = txn.open_table(NAMES)?;
             let mut events = txn.open_table(EVENTS)?;
-            let mut ids = txn.open_table(IDS)?;
-            let mut shared = txn.open_table(SHARED_IDS)?;
             let mut referrers = txn.open_table(REFERRERS)?;
             let mut followers = txn.open_table(FOLLOWERS)?;
             let mut meta = txn.open_table(META)?;
+            let mut index = IdIndex::open(&txn, &meta)?;
             let advances = advances(&meta)?;
             let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
             let mut stored_events =
@@ -237,7 +239,7 @@ impl CustomerStore {
                     // Another of their events may share the hash.
                     let hash = id_hash(id);
                     if !records.iter().any(|r| id_hash(r.id) == hash) {
-                        index_remove(&mut ids, &mut shared, hash, num)?;
+                        index.remove(hash, num)?;
                     }
                 }
                 let new = Stored {
@@ -277,7 +279,7 @@ impl CustomerStore {
                         }
                         _ => {}
                     }
-                    index_remove(&mut ids, &mut shared, id_hash(record.id), g.num)?;
+                    index.remove(id_hash(record.id), g.num)?;
                 }
                 for &row in &g.rows {
                     events.remove(row)?;
@@ -296,6 +298,7 @@ impl CustomerStore {
             put_meta(&mut meta, "counts", &encode_counts(&counts))?;
             put_meta(&mut meta, "events", &stored_events.to_le_bytes())?;
             put_meta(&mut meta, "rows", &next.to_le_bytes())?;
+            index.finish(&mut meta)?;
         }
         fault::point("forget_before_commit");
         txn.commit()?;

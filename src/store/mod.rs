@@ -6,9 +6,11 @@
 //! rules' running summary, in a compact binary codec; so opening a store
 //! replays nothing and reading a customer reads one record. Their events
 //! are rows of their own, keyed by (customer number, sequence) in time
-//! order, so a day's batch appends rows. Side tables map a 64-bit hash of
+//! order, so a day's batch appends rows. The id index maps a 64-bit hash of
 //! each event id to its owner (for duplicates and for the purchase a refund
-//! names), who referred and who follows whom (the facts that tie customers
+//! names), in log-structured runs: each commit writes its new ids as one
+//! run with a Bloom filter, and runs of a size merge in tiers. Side tables
+//! map who referred and who follows whom (the facts that tie customers
 //! together), interned channel and campaign names, and the store's metadata
 //! (policy, format version, stage counts, the instants the time rules were
 //! advanced to). Every value carries a format version byte (an event row
@@ -74,6 +76,7 @@ mod error;
 #[doc(hidden)]
 pub mod fault;
 mod forget;
+mod ids;
 mod overlay;
 
 use std::collections::BTreeMap;
@@ -85,7 +88,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
 
-use codec::{Key, SHARED, Stored, decode_nums, decode_pairs, decode_record, decode_state, seal, unseal, unseal_row};
+use codec::{Key, Stored, decode_nums, decode_pairs, decode_record, decode_state, seal, unseal, unseal_row};
 
 use crate::base::Record;
 use crate::customer::Customer;
@@ -99,10 +102,6 @@ pub(crate) const NAMES: TableDefinition<u32, &[u8]> = TableDefinition::new("name
 /// among each customer's older rows. A customer's state lists their rows'
 /// keys; each row's checksum covers its customer and sequence.
 pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
-/// The id index: a 64-bit hash of an event id to its owner and a checksum.
-pub(crate) const IDS: TableDefinition<u64, u64> = TableDefinition::new("ids");
-/// Owners of the hashes that several customers' events share.
-pub(crate) const SHARED_IDS: TableDefinition<u64, &[u8]> = TableDefinition::new("shared ids");
 pub(crate) const REFERRERS: TableDefinition<u32, &[u8]> = TableDefinition::new("referrers");
 pub(crate) const FOLLOWERS: TableDefinition<u32, &[u8]> = TableDefinition::new("followers");
 pub(crate) const CHANNELS: TableDefinition<u32, &[u8]> = TableDefinition::new("channels");
@@ -362,88 +361,6 @@ fn next_row(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<u6
     Ok(u64::from_le_bytes(meta_get(meta, "rows")?.try_into().map_err(|_| corrupt("meta", &"rows"))?))
 }
 
-/// The owners of the events whose ids hash to `hash`.
-fn owners_of(
-    ids: &impl ReadableTable<u64, u64>,
-    shared: &impl ReadableTable<u64, &'static [u8]>,
-    hash: u64,
-) -> Result<Vec<u32>, StoreError> {
-    let Some(value) = ids.get(hash)? else { return Ok(Vec::new()) };
-    let owner = codec::unpack_owner(hash, value.value())?;
-    if owner != SHARED {
-        return Ok(vec![owner]);
-    }
-    let list = shared.get(hash)?.ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))?;
-    decode_nums(unseal("shared ids", Key::Hash(hash), list.value())?)
-        .ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))
-}
-
-/// Sets the owners of `hash` (none: the entry goes).
-fn set_owners(
-    ids: &mut redb::Table<'_, u64, u64>,
-    shared: &mut redb::Table<'_, u64, &'static [u8]>,
-    hash: u64,
-    owners: &[u32],
-) -> Result<(), StoreError> {
-    match owners {
-        [] => {
-            ids.remove(hash)?;
-            shared.remove(hash)?;
-        }
-        [owner] => {
-            ids.insert(hash, codec::pack_owner(hash, *owner))?;
-            shared.remove(hash)?;
-        }
-        _ => {
-            ids.insert(hash, codec::pack_owner(hash, SHARED))?;
-            let list = seal("shared ids", Key::Hash(hash), &codec::encode_nums(owners));
-            shared.insert(hash, list.as_slice())?;
-        }
-    }
-    Ok(())
-}
-
-/// Notes that customer `num` owns an event whose id hashes to `hash`, in
-/// one B-tree update when the hash is new (the common case: the old value
-/// comes back from the insert and is put back only on a collision).
-fn index_add(
-    ids: &mut redb::Table<'_, u64, u64>,
-    shared: &mut redb::Table<'_, u64, &'static [u8]>,
-    hash: u64,
-    num: u32,
-) -> Result<(), StoreError> {
-    let old = ids.insert(hash, codec::pack_owner(hash, num))?.map(|v| v.value());
-    let Some(old) = old else { return Ok(()) };
-    let owner = codec::unpack_owner(hash, old)?;
-    if owner == num {
-        return Ok(());
-    }
-    let mut owners = if owner == SHARED {
-        let list = shared.get(hash)?.ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))?;
-        decode_nums(unseal("shared ids", Key::Hash(hash), list.value())?)
-            .ok_or_else(|| corrupt("shared ids", &Key::Hash(hash).label()))?
-    } else {
-        vec![owner]
-    };
-    if !owners.contains(&num) {
-        owners.push(num);
-    }
-    set_owners(ids, shared, hash, &owners)
-}
-
-/// Notes that customer `num` no longer owns an event whose id hashes to
-/// `hash`.
-fn index_remove(
-    ids: &mut redb::Table<'_, u64, u64>,
-    shared: &mut redb::Table<'_, u64, &'static [u8]>,
-    hash: u64,
-    num: u32,
-) -> Result<(), StoreError> {
-    let mut owners = owners_of(ids, shared, hash)?;
-    owners.retain(|&o| o != num);
-    set_owners(ids, shared, hash, &owners)
-}
-
 /// Who referred customer `num`, and when first.
 fn referrers_of(
     table: &impl ReadableTable<u32, &'static [u8]>,
@@ -554,8 +471,9 @@ impl CustomerStore {
                     txn.open_table(CUSTOMERS)?;
                     txn.open_table(NAMES)?;
                     txn.open_table(EVENTS)?;
-                    txn.open_table(IDS)?;
-                    txn.open_table(SHARED_IDS)?;
+                    put_meta(&mut meta, "runs", &ids::no_runs())?;
+                    txn.open_table(ids::FILTERS)?;
+                    txn.open_table(ids::SHARED_IDS)?;
                     txn.open_table(REFERRERS)?;
                     txn.open_table(FOLLOWERS)?;
                     txn.open_table(CHANNELS)?;
@@ -901,7 +819,12 @@ impl CustomerStore {
             line("customers", txn.open_table(CUSTOMERS)?.stats()?);
             line("names", txn.open_table(NAMES)?.stats()?);
             line("events", txn.open_table(EVENTS)?.stats()?);
-            line("ids", txn.open_table(IDS)?.stats()?);
+            let (_, runs) = ids::run_list(&txn.open_table(META)?)?;
+            for (run, _) in runs {
+                let name = ids::run_name(run);
+                line(&name, txn.open_table(TableDefinition::<u64, u64>::new(&name))?.stats()?);
+            }
+            line("filters", txn.open_table(ids::FILTERS)?.stats()?);
             line("referrers", txn.open_table(REFERRERS)?.stats()?);
             line("followers", txn.open_table(FOLLOWERS)?.stats()?);
             Ok(out)
@@ -909,7 +832,8 @@ impl CustomerStore {
     }
 
     /// Checks every page of the database (its own checksums) and every value
-    /// (this crate's checksums).
+    /// (this crate's checksums); and the id index: each entry passes its
+    /// run's filter and no event id is in two runs.
     ///
     /// # Errors
     ///
@@ -920,7 +844,16 @@ impl CustomerStore {
             if !self.db.writable()?.check_integrity().map_err(db_error)? {
                 return Err(corrupt("(pages)", &"integrity check"));
             }
-            self.to_base().map(drop)
+            self.to_base()?;
+            // The id index, in a write transaction that is then dropped.
+            let txn = self.db.writable()?.begin_write()?;
+            let meta = txn.open_table(META)?;
+            let index = ids::IdIndex::open(&txn, &meta)?;
+            let checked = index.verify();
+            drop(index);
+            drop(meta);
+            drop(txn);
+            checked
         })
     }
 }
