@@ -566,21 +566,26 @@ fn fit_all(customers: Vec<CustomerSummary>, plan: &Plan) -> Result<Output, Strin
     // the finite point on that ridge the output needs, with almost the same
     // predictions.
     let fit_spend = || on_ridge("Gamma-Gamma", |o| GammaGamma::fit(&spend, o));
-    let (gg, (bgnbd, pareto_nbd, purchase)) = if plan.covariates.is_none() {
-        // The three fits are independent: the Gamma-Gamma and the BG/NBD
-        // (one core each) run beside the Pareto/NBD (which takes every
-        // core), and their notes and errors come out in the order of the
-        // fits, as if run one after the other.
-        let ((gg, bg), pn) = std::thread::scope(|scope| {
-            let side = scope.spawn(|| (fit_spend(), on_ridge("BG/NBD", |o| BgNbd::fit(&data, o))));
-            let pn = on_ridge("Pareto/NBD", |o| ParetoNbd::fit(&data, o));
-            (side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), pn)
-        });
-        let gg = noted(gg)?;
-        let bg = noted(bg)?;
-        (gg, plain_fits(&bg, &noted(pn)?))
-    } else {
-        (noted(fit_spend())?, purchase_fits(&customers, &data, plan)?)
+    let (gg, (bgnbd, pareto_nbd, purchase)) = match &plan.covariates {
+        None => {
+            // Dropout that barely varies between customers puts the
+            // BG/NBD's maximum at a, b → ∞ and the Pareto/NBD's at s, β → ∞
+            // (one common dropout): as for the Gamma-Gamma, a finite point
+            // on that ridge. The three fits are independent: the
+            // Gamma-Gamma and the BG/NBD (one core each) run beside the
+            // Pareto/NBD (which takes every core), and their notes and
+            // errors come out in the order of the fits, as if run one
+            // after the other.
+            let ((gg, bg), pn) = std::thread::scope(|scope| {
+                let side = scope.spawn(|| (fit_spend(), on_ridge("BG/NBD", |o| BgNbd::fit(&data, o))));
+                let pn = on_ridge("Pareto/NBD", |o| ParetoNbd::fit(&data, o));
+                (side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), pn)
+            });
+            let gg = noted(gg)?;
+            let bg = noted(bg)?;
+            (gg, plain_fits(&bg, &noted(pn)?))
+        }
+        Some((table, spec)) => (noted(fit_spend())?, covariate_fits(&customers, table, spec)?),
     };
     let g = gg.model;
     let bounds = match plan.intervals {
@@ -679,50 +684,35 @@ fn plain_fits(bg: &BgNbdFit, pn: &ParetoNbdFit) -> (BgNbdOut, ParetoOut, Purchas
     (bgnbd, pareto, Purchase::Plain(b))
 }
 
-/// The purchase fits: the plain ones, or with covariates. The per-customer
-/// predictions come from the BG/NBD of either; with covariates, at each
-/// customer's own parameters.
-fn purchase_fits(
+/// The purchase fits with covariates; the per-customer predictions come
+/// from the BG/NBD at each customer's own parameters.
+fn covariate_fits(
     customers: &[CustomerSummary],
-    data: &FitData,
-    plan: &Plan,
+    table: &CovariateTable,
+    spec: &CovariateSpec,
 ) -> Result<(BgNbdOut, ParetoOut, Purchase), String> {
-    Ok(match &plan.covariates {
-        None => {
-            // Dropout that barely varies between customers puts the
-            // BG/NBD's maximum at a, b → ∞ and the Pareto/NBD's at s, β → ∞
-            // (one common dropout): as for the Gamma-Gamma, a finite point
-            // on that ridge.
-            let bg = noted(on_ridge("BG/NBD", |o| BgNbd::fit(data, o)))?;
-            let pn = noted(on_ridge("Pareto/NBD", |o| ParetoNbd::fit(data, o)))?;
-            plain_fits(&bg, &pn)
-        }
-        Some((table, spec)) => {
-            let cdata = CovariateData::new(customers, table, spec).map_err(|e| e.to_string())?;
-            let copts = CovariateOptions::default();
-            let bg = CovariateModel::fit(CovariateKind::BgNbd, &cdata, &copts).map_err(|e| format!("BG/NBD: {e}"))?;
-            let pn = CovariateModel::fit(CovariateKind::ParetoNbd, &cdata, &copts)
-                .map_err(|e| format!("Pareto/NBD: {e}"))?;
-            let (bp, pp) = (bg.model.params(), pn.model.params());
-            let bgnbd = BgNbdOut {
-                r: bp[0],
-                alpha: bp[1],
-                a: bp[2],
-                b: bp[3],
-                log_likelihood: bg.log_likelihood,
-                covariates: Some(covariate_parts(&bg, ["r", "alpha", "a", "b"])),
-            };
-            let pareto = ParetoOut {
-                r: pp[0],
-                alpha: pp[1],
-                s: pp[2],
-                beta: pp[3],
-                log_likelihood: pn.log_likelihood,
-                covariates: Some(covariate_parts(&pn, ["r", "alpha", "s", "beta"])),
-            };
-            (bgnbd, pareto, Purchase::Covariates(Box::new((bg, cdata))))
-        }
-    })
+    let cdata = CovariateData::new(customers, table, spec).map_err(|e| e.to_string())?;
+    let copts = CovariateOptions::default();
+    let bg = CovariateModel::fit(CovariateKind::BgNbd, &cdata, &copts).map_err(|e| format!("BG/NBD: {e}"))?;
+    let pn = CovariateModel::fit(CovariateKind::ParetoNbd, &cdata, &copts).map_err(|e| format!("Pareto/NBD: {e}"))?;
+    let (bp, pp) = (bg.model.params(), pn.model.params());
+    let bgnbd = BgNbdOut {
+        r: bp[0],
+        alpha: bp[1],
+        a: bp[2],
+        b: bp[3],
+        log_likelihood: bg.log_likelihood,
+        covariates: Some(covariate_parts(&bg, ["r", "alpha", "a", "b"])),
+    };
+    let pareto = ParetoOut {
+        r: pp[0],
+        alpha: pp[1],
+        s: pp[2],
+        beta: pp[3],
+        log_likelihood: pn.log_likelihood,
+        covariates: Some(covariate_parts(&pn, ["r", "alpha", "s", "beta"])),
+    };
+    Ok((bgnbd, pareto, Purchase::Covariates(Box::new((bg, cdata)))))
 }
 
 /// The BG/NBD behind the per-customer predictions.
