@@ -24,8 +24,9 @@ use crate::{
 /// 2: events in rows of their own, states in a binary codec, the id index
 /// keyed by a 64-bit hash. 3: event rows keep no version byte (their
 /// checksum covers the version). 4: the id index in log-structured runs,
-/// each with a Bloom filter (see the `ids` module).
-pub(super) const FORMAT: u8 = 4;
+/// each with a Bloom filter (see the `ids` module). 5: a run's entries
+/// packed in sealed blocks of a page each.
+pub(super) const FORMAT: u8 = 5;
 
 fn checksum(table: &str, key: &[u8], body: &[u8]) -> u64 {
     let mut h = Xxh3::new();
@@ -149,25 +150,6 @@ pub(super) fn id_hash(id: EventId) -> u64 {
 /// customers' events (a 64-bit collision); the owners are then listed in
 /// the `shared ids` table.
 pub(super) const SHARED: u32 = u32::MAX;
-
-/// An id index value: the owner's number and 32 bits of checksum.
-pub(super) fn pack_owner(hash: u64, owner: u32) -> u64 {
-    let sum = checksum("ids", &hash.to_be_bytes(), &owner.to_le_bytes()) as u32;
-    (u64::from(owner) << 32) | u64::from(sum)
-}
-
-/// The owner of an id index value, once its checksum is right.
-///
-/// # Errors
-///
-/// [`StoreError::Corrupt`] naming the hash.
-pub(super) fn unpack_owner(hash: u64, value: u64) -> Result<u32, StoreError> {
-    let owner = (value >> 32) as u32;
-    if pack_owner(hash, owner) != value {
-        return Err(StoreError::Corrupt { table: "ids", key: Key::Hash(hash).label() });
-    }
-    Ok(owner)
-}
 
 /// Appends `n` as a LEB128 varint.
 pub(super) fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -767,7 +749,7 @@ mod tests {
     }
 
     #[test]
-    fn a_flipped_bit_in_a_row_or_an_index_value_is_caught() {
+    fn a_flipped_bit_in_a_row_is_caught() {
         let key = Key::Row(7, 3);
         let value = seal_row(key, b"row");
         assert_eq!(unseal_row(key, &value).unwrap(), b"row");
@@ -782,12 +764,6 @@ mod tests {
         let mut older = b"row".to_vec();
         older.extend_from_slice(&row_sum(FORMAT - 1, key, b"row").to_le_bytes());
         assert!(unseal_row(key, &older).is_err(), "a row of another format version");
-        let packed = pack_owner(42, 9);
-        assert_eq!(unpack_owner(42, packed).unwrap(), 9);
-        for bit in 0..64 {
-            assert!(unpack_owner(42, packed ^ (1 << bit)).is_err(), "bit {bit}");
-        }
-        assert!(unpack_owner(43, packed).is_err());
     }
 
     #[test]

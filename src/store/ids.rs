@@ -4,7 +4,11 @@
 //! A commit writes the hashes it adds as one new run: a table of its own
 //! (`ids N`), filled in hash order, so its pages are written once, full,
 //! instead of rewriting the leaves of one big index that a day's ids land
-//! all over. Each run has a blocked Bloom filter (`id filters`, sealed like
+//! all over. A run's entries are packed in blocks of up to [`BLOCK`]
+//! sorted (hash, owner) pairs, twelve bytes each, one sealed value a
+//! block, keyed by the block's least hash when it was written: a block
+//! fills one database page, and a lookup reads the one block whose key is
+//! the greatest at or below the hash and searches it. Each run has a blocked Bloom filter (`id filters`, sealed like
 //! every value), kept in memory for the commit: a lookup probes the filters
 //! and reads a run only where its filter says maybe. A hash lives in at
 //! most one run (an addition looks the hash up first and updates the run
@@ -28,7 +32,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use super::codec::{self, Key, Reader, SHARED, decode_nums, put_varint, seal, unseal};
 use super::{META, StoreError, corrupt, meta_get, put_meta};
@@ -46,9 +50,146 @@ pub(super) const FANOUT: usize = 4;
 const BITS_PER_ENTRY: usize = 12;
 const PROBES: u32 = 5;
 
+/// Entries in a full block: a sealed block of 339 twelve-byte entries
+/// (4,077 bytes) and its eight-byte key fill one 4 KiB leaf page of the
+/// database with 3 bytes to spare (a leaf spends 4 bytes on its header and
+/// 4 on each value's length).
+const BLOCK: usize = 339;
+/// Bytes an entry: the hash and the owner, little-endian.
+const ENTRY: usize = 12;
+
+/// A run's table: blocks of entries by their least hash.
+pub(super) type RunTable<'t> = redb::Table<'t, u64, &'static [u8]>;
+
 /// The name of run `run`'s table.
 pub(super) fn run_name(run: u32) -> String {
     format!("ids {run}")
+}
+
+/// The definition of the run table called `name`.
+pub(super) fn run_table(name: &str) -> TableDefinition<'_, u64, &'static [u8]> {
+    TableDefinition::new(name)
+}
+
+/// The sealed value of a block of entries, sorted by hash, keyed by
+/// `lower`.
+fn encode_block(lower: u64, entries: &[(u64, u32)]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(entries.len() * ENTRY);
+    for &(hash, owner) in entries {
+        payload.extend_from_slice(&hash.to_le_bytes());
+        payload.extend_from_slice(&owner.to_le_bytes());
+    }
+    seal("ids", Key::Hash(lower), &payload)
+}
+
+/// The entry at `i` of a checked block payload.
+fn entry_at(payload: &[u8], i: usize) -> (u64, u32) {
+    let e = &payload[i * ENTRY..(i + 1) * ENTRY];
+    (u64::from_le_bytes(e[..8].try_into().expect("8")), u32::from_le_bytes(e[8..].try_into().expect("4")))
+}
+
+/// The payload of the block keyed `lower`, once its checksum is right and
+/// it holds whole entries.
+fn block_payload(lower: u64, value: &[u8]) -> Result<&[u8], StoreError> {
+    let payload = unseal("ids", Key::Hash(lower), value)?;
+    if payload.is_empty() || !payload.len().is_multiple_of(ENTRY) {
+        return Err(corrupt("ids", &Key::Hash(lower).label()));
+    }
+    Ok(payload)
+}
+
+/// The entries of the block keyed `lower`, checked: sorted, distinct and
+/// none below `lower`.
+fn decode_block(lower: u64, value: &[u8]) -> Result<Vec<(u64, u32)>, StoreError> {
+    let payload = block_payload(lower, value)?;
+    let entries: Vec<(u64, u32)> = (0..payload.len() / ENTRY).map(|i| entry_at(payload, i)).collect();
+    let sorted = entries.first().is_some_and(|e| e.0 >= lower) && entries.windows(2).all(|w| w[0].0 < w[1].0);
+    if !sorted {
+        return Err(corrupt("ids", &Key::Hash(lower).label()));
+    }
+    Ok(entries)
+}
+
+/// The owner stored for `hash` in a run, reading the one block that would
+/// hold it.
+fn lookup(table: &impl ReadableTable<u64, &'static [u8]>, hash: u64) -> Result<Option<u32>, StoreError> {
+    let Some(block) = table.range(..=hash)?.next_back() else { return Ok(None) };
+    let (lower, value) = block?;
+    let payload = block_payload(lower.value(), value.value())?;
+    let (mut lo, mut hi) = (0, payload.len() / ENTRY);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let (at, owner) = entry_at(payload, mid);
+        match at.cmp(&hash) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Ok(Some(owner)),
+        }
+    }
+    Ok(None)
+}
+
+/// Sets the owner of `hash`, which the run holds, or removes its entry
+/// (`None`), rewriting its block (and deleting a block left empty).
+fn update_entry(table: &mut RunTable<'_>, hash: u64, owner: Option<u32>) -> Result<(), StoreError> {
+    let missing = || corrupt("ids", &Key::Hash(hash).label());
+    let (lower, mut entries) = {
+        let (lower, value) = table.range(..=hash)?.next_back().ok_or_else(missing)??;
+        (lower.value(), decode_block(lower.value(), value.value())?)
+    };
+    let at = entries.binary_search_by_key(&hash, |e| e.0).map_err(|_| missing())?;
+    match owner {
+        Some(owner) => entries[at].1 = owner,
+        None => {
+            entries.remove(at);
+        }
+    }
+    if entries.is_empty() {
+        table.remove(lower)?;
+    } else {
+        table.insert(lower, encode_block(lower, &entries).as_slice())?;
+    }
+    Ok(())
+}
+
+/// Writes a run in hash order: entries into full blocks, and its filter.
+struct RunWriter<'t> {
+    table: RunTable<'t>,
+    filter: Filter,
+    block: Vec<(u64, u32)>,
+    count: u64,
+}
+
+impl<'t> RunWriter<'t> {
+    fn new(table: RunTable<'t>, entries: usize) -> Self {
+        RunWriter { table, filter: Filter::new(entries), block: Vec::with_capacity(BLOCK), count: 0 }
+    }
+
+    /// Adds the next entry; hashes come in increasing order.
+    fn push(&mut self, hash: u64, owner: u32) -> Result<(), StoreError> {
+        debug_assert!(self.block.last().is_none_or(|e| e.0 < hash));
+        self.filter.insert(hash);
+        self.block.push((hash, owner));
+        self.count += 1;
+        if self.block.len() == BLOCK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if let Some(&(lower, _)) = self.block.first() {
+            self.table.insert(lower, encode_block(lower, &self.block).as_slice())?;
+            self.block.clear();
+        }
+        Ok(())
+    }
+
+    /// The table, its filter and its entry count.
+    fn finish(mut self) -> Result<(RunTable<'t>, Filter, u64), StoreError> {
+        self.flush()?;
+        Ok((self.table, self.filter, self.count))
+    }
 }
 
 /// A blocked Bloom filter: each hash sets [`PROBES`] bits of one 64-bit
@@ -148,12 +289,12 @@ fn tier(entries: u64) -> u32 {
 
 /// Merges sources each sorted by hash (and holding distinct hashes) into
 /// one stream in hash order, handed to `sink`.
-pub(super) fn merge_sorted<I>(
+pub(super) fn merge_sorted<I, V: Ord>(
     sources: Vec<I>,
-    mut sink: impl FnMut(u64, u64) -> Result<(), StoreError>,
+    mut sink: impl FnMut(u64, V) -> Result<(), StoreError>,
 ) -> Result<(), StoreError>
 where
-    I: Iterator<Item = Result<(u64, u64), StoreError>>,
+    I: Iterator<Item = Result<(u64, V), StoreError>>,
 {
     let mut sources = sources;
     let mut heap = BinaryHeap::with_capacity(sources.len());
@@ -173,13 +314,18 @@ where
     Ok(())
 }
 
-/// The entries of a run table, in hash order.
+/// The (hash, owner) entries of a run table, in hash order, each block
+/// checked as it is read.
 pub(super) fn entries(
-    table: &impl ReadableTable<u64, u64>,
-) -> Result<impl Iterator<Item = Result<(u64, u64), StoreError>> + '_, StoreError> {
-    Ok(table.iter()?.map(|entry| {
-        let (hash, value) = entry?;
-        Ok((hash.value(), value.value()))
+    table: &impl ReadableTable<u64, &'static [u8]>,
+) -> Result<impl Iterator<Item = Result<(u64, u32), StoreError>> + '_, StoreError> {
+    Ok(table.iter()?.flat_map(|block| {
+        let entries =
+            block.map_err(StoreError::from).and_then(|(lower, value)| decode_block(lower.value(), value.value()));
+        match entries {
+            Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        }
     }))
 }
 
@@ -187,7 +333,7 @@ struct Run<'t> {
     num: u32,
     entries: u64,
     filter: Filter,
-    table: redb::Table<'t, u64, u64>,
+    table: RunTable<'t>,
 }
 
 /// The id index inside one write transaction.
@@ -219,29 +365,28 @@ impl<'t> IdIndex<'t> {
                 .ok_or_else(|| corrupt("id filters", &num))?;
             drop(value);
             let name = run_name(num);
-            let table = txn.open_table(TableDefinition::<u64, u64>::new(&name))?;
+            let table = txn.open_table(run_table(&name))?;
             runs.push(Run { num, entries, filter, table });
         }
         let shared = txn.open_table(SHARED_IDS)?;
         Ok(IdIndex { txn, runs, next_run, filters, shared, pending: BTreeMap::new(), changed: false })
     }
 
-    /// The run and stored value of `hash`.
-    fn find(&self, hash: u64) -> Result<Option<(usize, u64)>, StoreError> {
+    /// The run and stored owner of `hash`.
+    fn find(&self, hash: u64) -> Result<Option<(usize, u32)>, StoreError> {
         for (i, run) in self.runs.iter().enumerate().rev() {
             if run.filter.may_contain(hash) {
                 #[cfg(test)]
                 tests::RUN_READS.with(|n| n.set(n.get() + 1));
-                if let Some(value) = run.table.get(hash)? {
-                    return Ok(Some((i, value.value())));
+                if let Some(owner) = lookup(&run.table, hash)? {
+                    return Ok(Some((i, owner)));
                 }
             }
         }
         Ok(None)
     }
 
-    fn owners_in(&self, hash: u64, value: u64) -> Result<Vec<u32>, StoreError> {
-        let owner = codec::unpack_owner(hash, value)?;
+    fn owners_in(&self, hash: u64, owner: u32) -> Result<Vec<u32>, StoreError> {
         if owner != SHARED {
             return Ok(vec![owner]);
         }
@@ -256,7 +401,7 @@ impl<'t> IdIndex<'t> {
             return Ok(owners.clone());
         }
         match self.find(hash)? {
-            Some((_, value)) => self.owners_in(hash, value),
+            Some((_, owner)) => self.owners_in(hash, owner),
             None => Ok(Vec::new()),
         }
     }
@@ -266,17 +411,17 @@ impl<'t> IdIndex<'t> {
         let run = &mut self.runs[i];
         match owners {
             [] => {
-                run.table.remove(hash)?;
+                update_entry(&mut run.table, hash, None)?;
                 self.shared.remove(hash)?;
                 run.entries = run.entries.saturating_sub(1);
                 self.changed = true;
             }
             [owner] => {
-                run.table.insert(hash, codec::pack_owner(hash, *owner))?;
+                update_entry(&mut run.table, hash, Some(*owner))?;
                 self.shared.remove(hash)?;
             }
             _ => {
-                run.table.insert(hash, codec::pack_owner(hash, SHARED))?;
+                update_entry(&mut run.table, hash, Some(SHARED))?;
                 let list = seal("shared ids", Key::Hash(hash), &codec::encode_nums(owners));
                 self.shared.insert(hash, list.as_slice())?;
             }
@@ -293,11 +438,11 @@ impl<'t> IdIndex<'t> {
             }
             return Ok(());
         }
-        let Some((i, value)) = self.find(hash)? else {
+        let Some((i, owner)) = self.find(hash)? else {
             self.pending.insert(hash, vec![num]);
             return Ok(());
         };
-        let mut owners = self.owners_in(hash, value)?;
+        let mut owners = self.owners_in(hash, owner)?;
         if owners.contains(&num) {
             return Ok(());
         }
@@ -315,8 +460,8 @@ impl<'t> IdIndex<'t> {
             }
             return Ok(());
         }
-        let Some((i, value)) = self.find(hash)? else { return Ok(()) };
-        let mut owners = self.owners_in(hash, value)?;
+        let Some((i, owner)) = self.find(hash)? else { return Ok(()) };
+        let mut owners = self.owners_in(hash, owner)?;
         let before = owners.len();
         owners.retain(|&o| o != num);
         if owners.len() == before {
@@ -326,20 +471,14 @@ impl<'t> IdIndex<'t> {
     }
 
     /// A fresh run number and its table.
-    fn new_run(&mut self) -> Result<(u32, redb::Table<'t, u64, u64>), StoreError> {
+    fn new_run(&mut self) -> Result<(u32, RunTable<'t>), StoreError> {
         let num = self.next_run;
         self.next_run = num.checked_add(1).ok_or_else(|| corrupt("meta", &"runs"))?;
         let name = run_name(num);
-        Ok((num, self.txn.open_table(TableDefinition::<u64, u64>::new(&name))?))
+        Ok((num, self.txn.open_table(run_table(&name))?))
     }
 
-    fn push_run(
-        &mut self,
-        num: u32,
-        entries: u64,
-        filter: Filter,
-        table: redb::Table<'t, u64, u64>,
-    ) -> Result<(), StoreError> {
+    fn push_run(&mut self, num: u32, entries: u64, filter: Filter, table: RunTable<'t>) -> Result<(), StoreError> {
         self.filters.insert(num, seal("id filters", Key::Num(num), &filter.encode()).as_slice())?;
         self.runs.push(Run { num, entries, filter, table });
         self.changed = true;
@@ -353,19 +492,13 @@ impl<'t> IdIndex<'t> {
             merged.push(self.runs.remove(i));
         }
         let total: u64 = merged.iter().map(|r| r.entries).sum();
-        let (num, mut table) = self.new_run()?;
-        let mut filter = Filter::new(usize::try_from(total).unwrap_or(usize::MAX));
-        let mut count = 0;
+        let (num, table) = self.new_run()?;
+        let mut writer = RunWriter::new(table, usize::try_from(total).unwrap_or(usize::MAX));
         {
             let sources = merged.iter().map(|r| entries(&r.table)).collect::<Result<Vec<_>, _>>()?;
-            merge_sorted(sources, |hash, value| {
-                codec::unpack_owner(hash, value)?;
-                table.insert(hash, value)?;
-                filter.insert(hash);
-                count += 1;
-                Ok(())
-            })?;
+            merge_sorted(sources, |hash, owner| writer.push(hash, owner))?;
         }
+        let (table, filter, count) = writer.finish()?;
         for run in merged {
             self.filters.remove(run.num)?;
             self.txn.delete_table(run.table)?;
@@ -378,19 +511,19 @@ impl<'t> IdIndex<'t> {
     pub(super) fn finish(mut self, meta: &mut redb::Table<'_, &'static str, &'static [u8]>) -> Result<(), StoreError> {
         let pending = std::mem::take(&mut self.pending);
         if !pending.is_empty() {
-            let (num, mut table) = self.new_run()?;
-            let mut filter = Filter::new(pending.len());
+            let (num, table) = self.new_run()?;
+            let mut writer = RunWriter::new(table, pending.len());
             for (&hash, owners) in &pending {
-                filter.insert(hash);
                 if let [owner] = owners.as_slice() {
-                    table.insert(hash, codec::pack_owner(hash, *owner))?;
+                    writer.push(hash, *owner)?;
                 } else {
-                    table.insert(hash, codec::pack_owner(hash, SHARED))?;
+                    writer.push(hash, SHARED)?;
                     let list = seal("shared ids", Key::Hash(hash), &codec::encode_nums(owners));
                     self.shared.insert(hash, list.as_slice())?;
                 }
             }
-            self.push_run(num, pending.len() as u64, filter, table)?;
+            let (table, filter, count) = writer.finish()?;
+            self.push_run(num, count, filter, table)?;
         }
         // Runs that removals emptied go.
         while let Some(i) = self.runs.iter().position(|r| r.entries == 0) {
@@ -414,16 +547,27 @@ impl<'t> IdIndex<'t> {
         Ok(())
     }
 
-    /// Checks every run: each entry's checksum, its filter says maybe for
-    /// it, shared hashes have their owners, and no hash is in two runs.
+    /// Checks every run: each block's checksum, its entries in hash order,
+    /// the run's length, its filter says maybe for each entry, shared
+    /// hashes have their owners, and no hash is in two runs.
     pub(super) fn verify(&self) -> Result<(), StoreError> {
         for run in &self.runs {
+            let mut previous = None;
+            let mut count = 0;
             for entry in entries(&run.table)? {
-                let (hash, value) = entry?;
+                let (hash, owner) = entry?;
+                if previous.is_some_and(|p| p >= hash) {
+                    return Err(corrupt("ids", &Key::Hash(hash).label()));
+                }
+                previous = Some(hash);
+                count += 1;
                 if !run.filter.may_contain(hash) {
                     return Err(corrupt("id filters", &run.num));
                 }
-                self.owners_in(hash, value)?;
+                self.owners_in(hash, owner)?;
+            }
+            if count != run.entries {
+                return Err(corrupt("meta", &"runs"));
             }
         }
         let mut previous = None;
@@ -447,25 +591,23 @@ pub(super) fn compact_into(from: &redb::ReadTransaction, to: &WriteTransaction) 
     let mut tables = Vec::with_capacity(list.len());
     for &(num, _) in &list {
         let name = run_name(num);
-        tables.push(from.open_table(TableDefinition::<u64, u64>::new(&name))?);
+        tables.push(from.open_table(run_table(&name))?);
     }
-    let total: u64 = tables.iter().map(ReadableTableMetadata::len).sum::<Result<u64, _>>()?;
-    let mut filter = Filter::new(usize::try_from(total).unwrap_or(usize::MAX));
-    let mut count = 0u64;
+    let total: u64 = list.iter().map(|&(_, entries)| entries).sum();
     let mut runs = Vec::new();
     if total > 0 {
         let name = run_name(next_run);
-        let mut table = to.open_table(TableDefinition::<u64, u64>::new(&name))?;
+        let mut writer = RunWriter::new(to.open_table(run_table(&name))?, usize::try_from(total).unwrap_or(usize::MAX));
         let sources = tables.iter().map(|t| entries(t)).collect::<Result<Vec<_>, _>>()?;
-        merge_sorted(sources, |hash, value| {
-            table.insert(hash, value)?;
-            filter.insert(hash);
-            count += 1;
-            Ok(())
-        })?;
+        merge_sorted(sources, |hash, owner| writer.push(hash, owner))?;
+        let (table, filter, count) = writer.finish()?;
         let mut filters = to.open_table(FILTERS)?;
-        filters.insert(next_run, seal("id filters", Key::Num(next_run), &filter.encode()).as_slice())?;
-        runs.push((next_run, count));
+        if count > 0 {
+            filters.insert(next_run, seal("id filters", Key::Num(next_run), &filter.encode()).as_slice())?;
+            runs.push((next_run, count));
+        } else {
+            to.delete_table(table)?;
+        }
     } else {
         to.open_table(FILTERS)?;
     }
@@ -487,6 +629,8 @@ mod tests {
 
     use chrono::{TimeDelta, TimeZone, Utc};
     use proptest::prelude::*;
+
+    use redb::ReadableTableMetadata;
 
     use super::*;
     use crate::Policy;
@@ -672,19 +816,22 @@ mod tests {
             value[at] ^= 1 << (bit % 8);
             filters.insert(num, value.as_slice()).unwrap();
         } else {
-            let mut run = txn.open_table(TableDefinition::<u64, u64>::new(table)).unwrap();
-            let (hash, value) = {
+            let mut run = txn.open_table(run_table(table)).unwrap();
+            let (lower, mut value) = {
                 let (k, v) = run.first().unwrap().unwrap();
-                (k.value(), v.value())
+                (k.value(), v.value().to_vec())
             };
-            run.insert(hash, value ^ (1 << (bit % 64))).unwrap();
+            let at = bit as usize / 8 % value.len();
+            value[at] ^= 1 << (bit % 8);
+            run.insert(lower, value.as_slice()).unwrap();
         }
         txn.commit().unwrap();
     }
 
     #[test]
     fn a_flipped_bit_in_a_run_or_a_filter_is_a_typed_error() {
-        for (table, bits) in [("id filters", 0..96), ("ids 0", 0..64)] {
+        // Thirty entries make a block of 369 bytes: every 31st of its bits.
+        for (table, bits) in [("id filters", (0..96).step_by(1)), ("ids 0", (0..369 * 8).step_by(31))] {
             for bit in bits {
                 let dir = Dir::new("flip");
                 let mut store = CustomerStore::create(&dir.0, Policy::default()).unwrap();
@@ -732,6 +879,75 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// A block decodes to what was encoded, under its own key only; a
+        /// flipped bit anywhere in it is an error; a lookup in a table of
+        /// such blocks finds each entry and nothing else.
+        #[test]
+        fn blocks_round_trip_and_refuse_damage(set in prop::collection::btree_map(any::<u64>(), any::<u32>(), 1..=BLOCK), bit in any::<usize>()) {
+            let entries: Vec<(u64, u32)> = set.into_iter().collect();
+            let lower = entries[0].0;
+            let value = encode_block(lower, &entries);
+            prop_assert!(value.len() <= 4_080, "a full block overflows its page: {} bytes", value.len());
+            prop_assert_eq!(&decode_block(lower, &value).unwrap(), &entries);
+            prop_assert!(decode_block(lower ^ 1, &value).is_err(), "under another key");
+            let mut bad = value.clone();
+            bad[bit / 8 % value.len()] ^= 1 << (bit % 8);
+            prop_assert!(decode_block(lower, &bad).is_err());
+        }
+    }
+
+    #[test]
+    fn a_block_out_of_order_or_below_its_key_is_refused_even_with_a_good_checksum() {
+        let unsorted = encode_block(5, &[(9, 1), (7, 2)]);
+        assert!(decode_block(5, &unsorted).is_err());
+        let below = encode_block(8, &[(7, 1), (9, 2)]);
+        assert!(decode_block(8, &below).is_err());
+        let repeated = encode_block(7, &[(7, 1), (7, 2)]);
+        assert!(decode_block(7, &repeated).is_err());
+        assert!(decode_block(7, &encode_block(7, &[])).is_err(), "an empty block");
+    }
+
+    #[test]
+    fn a_run_written_in_blocks_answers_every_lookup_and_fills_its_pages() {
+        let dir = Dir::new("blocks");
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let db = redb::Database::create(dir.0.join("t.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mix = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 7);
+        let mut hashes: Vec<u64> = (0..5_000).map(|i| mix(i) | 1).collect();
+        hashes.sort_unstable();
+        {
+            let mut writer = RunWriter::new(txn.open_table(run_table("ids 0")).unwrap(), hashes.len());
+            for (i, &h) in hashes.iter().enumerate() {
+                writer.push(h, i as u32).unwrap();
+            }
+            let (mut table, filter, count) = writer.finish().unwrap();
+            assert_eq!(count, 5_000);
+            for (i, &h) in hashes.iter().enumerate() {
+                assert!(filter.may_contain(h));
+                assert_eq!(lookup(&table, h).unwrap(), Some(i as u32));
+                // Even hashes were never written.
+                assert_eq!(lookup(&table, h & !1).unwrap(), None);
+            }
+            assert_eq!(lookup(&table, 0).unwrap(), None);
+            let stats = table.stats().unwrap();
+            assert_eq!(stats.leaf_pages(), 5_000_u64.div_ceil(BLOCK as u64), "one page a block");
+            // Updates and removals rewrite the block in place; a block
+            // emptied goes.
+            update_entry(&mut table, hashes[10], Some(77)).unwrap();
+            assert_eq!(lookup(&table, hashes[10]).unwrap(), Some(77));
+            for &h in &hashes[..BLOCK] {
+                update_entry(&mut table, h, None).unwrap();
+                assert_eq!(lookup(&table, h).unwrap(), None);
+            }
+            assert_eq!(entries(&table).unwrap().count(), 5_000 - BLOCK);
+            assert_eq!(lookup(&table, hashes[BLOCK]).unwrap(), Some(BLOCK as u32));
+            assert!(update_entry(&mut table, hashes[0], None).is_err(), "an entry the run does not hold");
+        }
+        txn.commit().unwrap();
+    }
+
     #[test]
     fn the_false_positive_rate_is_about_one_and_a_half_percent() {
         let mut filter = Filter::new(10_000);
@@ -744,14 +960,14 @@ mod tests {
     }
 
     #[test]
-    fn a_store_of_the_format_before_the_runs_is_a_typed_error() {
+    fn a_store_of_the_format_before_the_blocks_is_a_typed_error() {
         let dir = Dir::new("format");
         let mut store = CustomerStore::create(&dir.0, Policy::default()).unwrap();
         let txn = store.db.writable().unwrap().begin_write().unwrap();
-        put_meta(&mut txn.open_table(META).unwrap(), "format", &[3]).unwrap();
+        put_meta(&mut txn.open_table(META).unwrap(), "format", &[4]).unwrap();
         txn.commit().unwrap();
         drop(store);
-        assert_eq!(CustomerStore::open(&dir.0).unwrap_err(), StoreError::Format { found: 3, expected: 4 });
+        assert_eq!(CustomerStore::open(&dir.0).unwrap_err(), StoreError::Format { found: 4, expected: 5 });
     }
 
     #[test]

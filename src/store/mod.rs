@@ -822,7 +822,7 @@ impl CustomerStore {
             let (_, runs) = ids::run_list(&txn.open_table(META)?)?;
             for (run, _) in runs {
                 let name = ids::run_name(run);
-                line(&name, txn.open_table(TableDefinition::<u64, u64>::new(&name))?.stats()?);
+                line(&name, txn.open_table(ids::run_table(&name))?.stats()?);
             }
             line("filters", txn.open_table(ids::FILTERS)?.stats()?);
             line("referrers", txn.open_table(REFERRERS)?.stats()?);
