@@ -50,15 +50,15 @@ pub(super) const FANOUT: usize = 4;
 const BITS_PER_ENTRY: usize = 12;
 const PROBES: u32 = 5;
 
-/// Entries in a full block: a sealed block of 339 twelve-byte entries
-/// (4,077 bytes) and its eight-byte key fill one 4 KiB leaf page of the
-/// database with 3 bytes to spare (a leaf spends 4 bytes on its header and
-/// 4 on each value's length).
-const BLOCK: usize = 339;
+/// Entries in a full block: a sealed block of its bound and 338
+/// twelve-byte entries (4,073 bytes) and its eight-byte key fill one 4 KiB
+/// leaf page of the database (a leaf spends 4 bytes on its header and 4 on
+/// each value's length, leaving 4,080 for one value).
+const BLOCK: usize = 338;
 /// Bytes an entry: the hash and the owner, little-endian.
 const ENTRY: usize = 12;
 
-/// A run's table: blocks of entries by their least hash.
+/// A run's table: blocks of entries by the least hash they cover.
 pub(super) type RunTable<'t> = redb::Table<'t, u64, &'static [u8]>;
 
 /// The name of run `run`'s table.
@@ -71,10 +71,25 @@ pub(super) fn run_table(name: &str) -> TableDefinition<'_, u64, &'static [u8]> {
     TableDefinition::new(name)
 }
 
-/// The sealed value of a block of entries, sorted by hash, keyed by
-/// `lower`.
-fn encode_block(lower: u64, entries: &[(u64, u32)]) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(entries.len() * ENTRY);
+/// A block of a run: the hashes from its key, `lower`, to `last`
+/// (inclusive) and the entries among them. The blocks of a run tile the
+/// hashes: the first covers from 0, each next one from its predecessor's
+/// `last + 1`, the final one to `u64::MAX`. A block keeps its bounds when
+/// removals empty it, so a lookup always lands in the one block that
+/// covers its hash and can tell when it does not: a damaged key is an
+/// error, never an entry that seems absent.
+#[derive(Debug, PartialEq, Eq)]
+struct Block {
+    lower: u64,
+    last: u64,
+    entries: Vec<(u64, u32)>,
+}
+
+/// The sealed value of the block keyed `lower` covering to `last` with
+/// `entries` (sorted by hash, within the bounds).
+fn encode_block(lower: u64, last: u64, entries: &[(u64, u32)]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(8 + entries.len() * ENTRY);
+    payload.extend_from_slice(&last.to_le_bytes());
     for &(hash, owner) in entries {
         payload.extend_from_slice(&hash.to_le_bytes());
         payload.extend_from_slice(&owner.to_le_bytes());
@@ -82,44 +97,68 @@ fn encode_block(lower: u64, entries: &[(u64, u32)]) -> Vec<u8> {
     seal("ids", Key::Hash(lower), &payload)
 }
 
-/// The entry at `i` of a checked block payload.
-fn entry_at(payload: &[u8], i: usize) -> (u64, u32) {
-    let e = &payload[i * ENTRY..(i + 1) * ENTRY];
+/// The entry at `i` of a block's entries' bytes.
+fn entry_at(entries: &[u8], i: usize) -> (u64, u32) {
+    let e = &entries[i * ENTRY..(i + 1) * ENTRY];
     (u64::from_le_bytes(e[..8].try_into().expect("8")), u32::from_le_bytes(e[8..].try_into().expect("4")))
 }
 
-/// The payload of the block keyed `lower`, once its checksum is right and
-/// it holds whole entries.
-fn block_payload(lower: u64, value: &[u8]) -> Result<&[u8], StoreError> {
+/// The bound and the entries' bytes of the block keyed `lower`, once its
+/// checksum is right and it holds whole entries.
+fn block_payload(lower: u64, value: &[u8]) -> Result<(u64, &[u8]), StoreError> {
     let payload = unseal("ids", Key::Hash(lower), value)?;
-    if payload.is_empty() || !payload.len().is_multiple_of(ENTRY) {
-        return Err(corrupt("ids", &Key::Hash(lower).label()));
+    let bad = || corrupt("ids", &Key::Hash(lower).label());
+    if payload.len() < 8 || !(payload.len() - 8).is_multiple_of(ENTRY) {
+        return Err(bad());
     }
-    Ok(payload)
+    let (last, entries) = payload.split_at(8);
+    let last = u64::from_le_bytes(last.try_into().expect("8"));
+    if last < lower {
+        return Err(bad());
+    }
+    Ok((last, entries))
 }
 
-/// The entries of the block keyed `lower`, checked: sorted, distinct and
-/// none below `lower`.
-fn decode_block(lower: u64, value: &[u8]) -> Result<Vec<(u64, u32)>, StoreError> {
-    let payload = block_payload(lower, value)?;
-    let entries: Vec<(u64, u32)> = (0..payload.len() / ENTRY).map(|i| entry_at(payload, i)).collect();
-    let sorted = entries.first().is_some_and(|e| e.0 >= lower) && entries.windows(2).all(|w| w[0].0 < w[1].0);
-    if !sorted {
+/// The block keyed `lower`, checked: its entries sorted, distinct and
+/// within its bounds.
+fn decode_block(lower: u64, value: &[u8]) -> Result<Block, StoreError> {
+    let (last, bytes) = block_payload(lower, value)?;
+    let entries: Vec<(u64, u32)> = (0..bytes.len() / ENTRY).map(|i| entry_at(bytes, i)).collect();
+    let within = entries.first().is_none_or(|e| e.0 >= lower) && entries.last().is_none_or(|e| e.0 <= last);
+    if !within || !entries.windows(2).all(|w| w[0].0 < w[1].0) {
         return Err(corrupt("ids", &Key::Hash(lower).label()));
     }
-    Ok(entries)
+    Ok(Block { lower, last, entries })
 }
 
-/// The owner stored for `hash` in a run, reading the one block that would
-/// hold it.
+/// The key and value of the block covering `hash`: the last key at or
+/// below it. A run's first block is keyed 0, so there is one.
+fn covering(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    hash: u64,
+) -> Result<(u64, redb::AccessGuard<'_, &'static [u8]>), StoreError> {
+    let (lower, value) =
+        table.range(..=hash)?.next_back().ok_or_else(|| corrupt("ids", &Key::Hash(hash).label()))??;
+    Ok((lower.value(), value))
+}
+
+/// The owner stored for `hash` in a run, reading the one block that covers
+/// it.
+///
+/// # Errors
+///
+/// [`StoreError::Corrupt`] when that block fails its checksum or does not
+/// cover the hash (a damaged key).
 fn lookup(table: &impl ReadableTable<u64, &'static [u8]>, hash: u64) -> Result<Option<u32>, StoreError> {
-    let Some(block) = table.range(..=hash)?.next_back() else { return Ok(None) };
-    let (lower, value) = block?;
-    let payload = block_payload(lower.value(), value.value())?;
-    let (mut lo, mut hi) = (0, payload.len() / ENTRY);
+    let (lower, value) = covering(table, hash)?;
+    let (last, entries) = block_payload(lower, value.value())?;
+    if hash > last {
+        return Err(corrupt("ids", &Key::Hash(lower).label()));
+    }
+    let (mut lo, mut hi) = (0, entries.len() / ENTRY);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let (at, owner) = entry_at(payload, mid);
+        let (at, owner) = entry_at(entries, mid);
         match at.cmp(&hash) {
             std::cmp::Ordering::Less => lo = mid + 1,
             std::cmp::Ordering::Greater => hi = mid,
@@ -130,66 +169,81 @@ fn lookup(table: &impl ReadableTable<u64, &'static [u8]>, hash: u64) -> Result<O
 }
 
 /// Sets the owner of `hash`, which the run holds, or removes its entry
-/// (`None`), rewriting its block (and deleting a block left empty).
+/// (`None`), rewriting its block (an emptied block keeps its bounds).
 fn update_entry(table: &mut RunTable<'_>, hash: u64, owner: Option<u32>) -> Result<(), StoreError> {
     let missing = || corrupt("ids", &Key::Hash(hash).label());
-    let (lower, mut entries) = {
-        let (lower, value) = table.range(..=hash)?.next_back().ok_or_else(missing)??;
-        (lower.value(), decode_block(lower.value(), value.value())?)
+    let mut block = {
+        let (lower, value) = covering(table, hash)?;
+        decode_block(lower, value.value())?
     };
-    let at = entries.binary_search_by_key(&hash, |e| e.0).map_err(|_| missing())?;
+    if hash > block.last {
+        return Err(missing());
+    }
+    let at = block.entries.binary_search_by_key(&hash, |e| e.0).map_err(|_| missing())?;
     match owner {
-        Some(owner) => entries[at].1 = owner,
+        Some(owner) => block.entries[at].1 = owner,
         None => {
-            entries.remove(at);
+            block.entries.remove(at);
         }
     }
-    if entries.is_empty() {
-        table.remove(lower)?;
-    } else {
-        table.insert(lower, encode_block(lower, &entries).as_slice())?;
-    }
+    table.insert(block.lower, encode_block(block.lower, block.last, &block.entries).as_slice())?;
     Ok(())
 }
 
-/// Writes a run in hash order: entries into full blocks, and its filter.
+/// Writes a run in hash order: entries into full blocks that tile the
+/// hashes, and its filter.
 struct RunWriter<'t> {
     table: RunTable<'t>,
     filter: Filter,
+    /// The block being filled and the least hash it covers.
     block: Vec<(u64, u32)>,
+    lower: u64,
     count: u64,
 }
 
 impl<'t> RunWriter<'t> {
     fn new(table: RunTable<'t>, entries: usize) -> Self {
-        RunWriter { table, filter: Filter::new(entries), block: Vec::with_capacity(BLOCK), count: 0 }
+        RunWriter { table, filter: Filter::new(entries), block: Vec::with_capacity(BLOCK), lower: 0, count: 0 }
     }
 
-    /// Adds the next entry; hashes come in increasing order.
+    /// Adds the next entry; hashes come in increasing order. A full block
+    /// is written when the next hash shows where it ends.
     fn push(&mut self, hash: u64, owner: u32) -> Result<(), StoreError> {
         debug_assert!(self.block.last().is_none_or(|e| e.0 < hash));
+        if self.block.len() == BLOCK {
+            // The block holds a smaller hash, so `hash` is at least 1.
+            self.write(hash - 1)?;
+            self.lower = hash;
+        }
         self.filter.insert(hash);
         self.block.push((hash, owner));
         self.count += 1;
-        if self.block.len() == BLOCK {
-            self.flush()?;
-        }
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), StoreError> {
-        if let Some(&(lower, _)) = self.block.first() {
-            self.table.insert(lower, encode_block(lower, &self.block).as_slice())?;
-            self.block.clear();
-        }
+    fn write(&mut self, last: u64) -> Result<(), StoreError> {
+        self.table.insert(self.lower, encode_block(self.lower, last, &self.block).as_slice())?;
+        self.block.clear();
         Ok(())
     }
 
     /// The table, its filter and its entry count.
     fn finish(mut self) -> Result<(RunTable<'t>, Filter, u64), StoreError> {
-        self.flush()?;
+        if !self.block.is_empty() {
+            self.write(u64::MAX)?;
+        }
         Ok((self.table, self.filter, self.count))
     }
+}
+
+/// The blocks of a run table, in hash order, each checked as it is read.
+fn blocks(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+) -> Result<impl Iterator<Item = Result<Block, StoreError>> + '_, StoreError> {
+    Ok(table.iter()?.map(|block| {
+        let (lower, value) = block?;
+        decode_block(lower.value(), value.value())
+    }))
 }
 
 /// A blocked Bloom filter: each hash sets [`PROBES`] bits of one 64-bit
@@ -319,13 +373,9 @@ where
 pub(super) fn entries(
     table: &impl ReadableTable<u64, &'static [u8]>,
 ) -> Result<impl Iterator<Item = Result<(u64, u32), StoreError>> + '_, StoreError> {
-    Ok(table.iter()?.flat_map(|block| {
-        let entries =
-            block.map_err(StoreError::from).and_then(|(lower, value)| decode_block(lower.value(), value.value()));
-        match entries {
-            Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
-            Err(e) => vec![Err(e)],
-        }
+    Ok(blocks(table)?.flat_map(|block| match block {
+        Ok(block) => block.entries.into_iter().map(Ok).collect::<Vec<_>>(),
+        Err(e) => vec![Err(e)],
     }))
 }
 
@@ -552,22 +602,26 @@ impl<'t> IdIndex<'t> {
     /// hashes have their owners, and no hash is in two runs.
     pub(super) fn verify(&self) -> Result<(), StoreError> {
         for run in &self.runs {
-            let mut previous = None;
+            // The blocks tile the hashes: from 0, each from the one
+            // before's bound, the last to the end.
+            let mut next: Option<u64> = Some(0);
             let mut count = 0;
-            for entry in entries(&run.table)? {
-                let (hash, owner) = entry?;
-                if previous.is_some_and(|p| p >= hash) {
-                    return Err(corrupt("ids", &Key::Hash(hash).label()));
+            for block in blocks(&run.table)? {
+                let block = block?;
+                if next != Some(block.lower) {
+                    return Err(corrupt("ids", &Key::Hash(block.lower).label()));
                 }
-                previous = Some(hash);
-                count += 1;
-                if !run.filter.may_contain(hash) {
-                    return Err(corrupt("id filters", &run.num));
+                next = block.last.checked_add(1);
+                for &(hash, owner) in &block.entries {
+                    count += 1;
+                    if !run.filter.may_contain(hash) {
+                        return Err(corrupt("id filters", &run.num));
+                    }
+                    self.owners_in(hash, owner)?;
                 }
-                self.owners_in(hash, owner)?;
             }
-            if count != run.entries {
-                return Err(corrupt("meta", &"runs"));
+            if next.is_some() || count != run.entries {
+                return Err(corrupt("ids", &run_name(run.num)));
             }
         }
         let mut previous = None;
@@ -830,8 +884,8 @@ mod tests {
 
     #[test]
     fn a_flipped_bit_in_a_run_or_a_filter_is_a_typed_error() {
-        // Thirty entries make a block of 369 bytes: every 31st of its bits.
-        for (table, bits) in [("id filters", (0..96).step_by(1)), ("ids 0", (0..369 * 8).step_by(31))] {
+        // Thirty entries make a block of 377 bytes: every 31st of its bits.
+        for (table, bits) in [("id filters", (0..96).step_by(1)), ("ids 0", (0..377 * 8).step_by(31))] {
             for bit in bits {
                 let dir = Dir::new("flip");
                 let mut store = CustomerStore::create(&dir.0, Policy::default()).unwrap();
@@ -884,12 +938,18 @@ mod tests {
         /// flipped bit anywhere in it is an error; a lookup in a table of
         /// such blocks finds each entry and nothing else.
         #[test]
-        fn blocks_round_trip_and_refuse_damage(set in prop::collection::btree_map(any::<u64>(), any::<u32>(), 1..=BLOCK), bit in any::<usize>()) {
+        fn blocks_round_trip_and_refuse_damage(
+            set in prop::collection::btree_map(1..u64::MAX - 1, any::<u32>(), 0..=BLOCK),
+            below in any::<u64>(),
+            above in any::<u64>(),
+            bit in any::<usize>(),
+        ) {
             let entries: Vec<(u64, u32)> = set.into_iter().collect();
-            let lower = entries[0].0;
-            let value = encode_block(lower, &entries);
+            let lower = entries.first().map_or(below, |e| e.0.saturating_sub(below % 3));
+            let last = entries.last().map_or(lower, |e| e.0).saturating_add(above % 3);
+            let value = encode_block(lower, last, &entries);
             prop_assert!(value.len() <= 4_080, "a full block overflows its page: {} bytes", value.len());
-            prop_assert_eq!(&decode_block(lower, &value).unwrap(), &entries);
+            prop_assert_eq!(decode_block(lower, &value).unwrap(), Block { lower, last, entries });
             prop_assert!(decode_block(lower ^ 1, &value).is_err(), "under another key");
             let mut bad = value.clone();
             bad[bit / 8 % value.len()] ^= 1 << (bit % 8);
@@ -898,14 +958,28 @@ mod tests {
     }
 
     #[test]
-    fn a_block_out_of_order_or_below_its_key_is_refused_even_with_a_good_checksum() {
-        let unsorted = encode_block(5, &[(9, 1), (7, 2)]);
-        assert!(decode_block(5, &unsorted).is_err());
-        let below = encode_block(8, &[(7, 1), (9, 2)]);
-        assert!(decode_block(8, &below).is_err());
-        let repeated = encode_block(7, &[(7, 1), (7, 2)]);
-        assert!(decode_block(7, &repeated).is_err());
-        assert!(decode_block(7, &encode_block(7, &[])).is_err(), "an empty block");
+    fn a_block_out_of_order_or_out_of_bounds_is_refused_even_with_a_good_checksum() {
+        assert!(decode_block(5, &encode_block(5, 20, &[(9, 1), (7, 2)])).is_err(), "unsorted");
+        assert!(decode_block(8, &encode_block(8, 20, &[(7, 1), (9, 2)])).is_err(), "below the key");
+        assert!(decode_block(5, &encode_block(5, 8, &[(7, 1), (9, 2)])).is_err(), "past the bound");
+        assert!(decode_block(7, &encode_block(7, 20, &[(7, 1), (7, 2)])).is_err(), "repeated");
+        assert!(decode_block(7, &encode_block(7, 6, &[])).is_err(), "a bound below the key");
+        assert!(decode_block(7, &encode_block(7, 7, &[])).is_ok(), "an emptied block");
+    }
+
+    /// A run of 5,000 odd hashes, written in blocks, and the hashes.
+    fn written_run(txn: &WriteTransaction) -> Vec<u64> {
+        let mix = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 7);
+        let mut hashes: Vec<u64> = (0..5_000).map(|i| mix(i) | 1).collect();
+        hashes.sort_unstable();
+        let mut writer = RunWriter::new(txn.open_table(run_table("ids 0")).unwrap(), hashes.len());
+        for (i, &h) in hashes.iter().enumerate() {
+            writer.push(h, i as u32).unwrap();
+        }
+        let (_, filter, count) = writer.finish().unwrap();
+        assert_eq!(count, 5_000);
+        assert!(hashes.iter().all(|&h| filter.may_contain(h)));
+        hashes
     }
 
     #[test]
@@ -914,27 +988,20 @@ mod tests {
         std::fs::create_dir_all(&dir.0).unwrap();
         let db = redb::Database::create(dir.0.join("t.redb")).unwrap();
         let txn = db.begin_write().unwrap();
-        let mix = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 7);
-        let mut hashes: Vec<u64> = (0..5_000).map(|i| mix(i) | 1).collect();
-        hashes.sort_unstable();
+        let hashes = written_run(&txn);
         {
-            let mut writer = RunWriter::new(txn.open_table(run_table("ids 0")).unwrap(), hashes.len());
+            let mut table = txn.open_table(run_table("ids 0")).unwrap();
             for (i, &h) in hashes.iter().enumerate() {
-                writer.push(h, i as u32).unwrap();
-            }
-            let (mut table, filter, count) = writer.finish().unwrap();
-            assert_eq!(count, 5_000);
-            for (i, &h) in hashes.iter().enumerate() {
-                assert!(filter.may_contain(h));
                 assert_eq!(lookup(&table, h).unwrap(), Some(i as u32));
                 // Even hashes were never written.
                 assert_eq!(lookup(&table, h & !1).unwrap(), None);
             }
             assert_eq!(lookup(&table, 0).unwrap(), None);
+            assert_eq!(lookup(&table, u64::MAX).unwrap(), None);
             let stats = table.stats().unwrap();
             assert_eq!(stats.leaf_pages(), 5_000_u64.div_ceil(BLOCK as u64), "one page a block");
             // Updates and removals rewrite the block in place; a block
-            // emptied goes.
+            // emptied keeps its bounds.
             update_entry(&mut table, hashes[10], Some(77)).unwrap();
             assert_eq!(lookup(&table, hashes[10]).unwrap(), Some(77));
             for &h in &hashes[..BLOCK] {
@@ -944,8 +1011,35 @@ mod tests {
             assert_eq!(entries(&table).unwrap().count(), 5_000 - BLOCK);
             assert_eq!(lookup(&table, hashes[BLOCK]).unwrap(), Some(BLOCK as u32));
             assert!(update_entry(&mut table, hashes[0], None).is_err(), "an entry the run does not hold");
+            let tiles: Vec<(u64, u64)> =
+                blocks(&table).unwrap().map(|b| b.map(|b| (b.lower, b.last)).unwrap()).collect();
+            assert_eq!(tiles.first().unwrap().0, 0);
+            assert_eq!(tiles.last().unwrap().1, u64::MAX);
+            assert!(tiles.windows(2).all(|w| w[0].1 + 1 == w[1].0));
         }
         txn.commit().unwrap();
+    }
+
+    #[test]
+    fn a_block_under_a_damaged_key_makes_lookups_fail_rather_than_miss() {
+        for moved in [1_i64, -1, 1 << 40, -(1 << 40)] {
+            let dir = Dir::new("rekey");
+            std::fs::create_dir_all(&dir.0).unwrap();
+            let db = redb::Database::create(dir.0.join("t.redb")).unwrap();
+            let txn = db.begin_write().unwrap();
+            let hashes = written_run(&txn);
+            let mut table = txn.open_table(run_table("ids 0")).unwrap();
+            // The second block, re-keyed as a damaged key would leave it.
+            let second = hashes[BLOCK];
+            let value = table.remove(second).unwrap().unwrap().value().to_vec();
+            table.insert(second.wrapping_add_signed(moved), value.as_slice()).unwrap();
+            // Its ids land in the block before, which does not cover them,
+            // or in the moved block, whose checksum names its old key.
+            for &h in &hashes[BLOCK..2 * BLOCK] {
+                let answer = lookup(&table, h);
+                assert!(matches!(answer, Err(StoreError::Corrupt { .. })), "moved by {moved}: {h}: {answer:?}");
+            }
+        }
     }
 
     #[test]
