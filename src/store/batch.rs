@@ -16,21 +16,21 @@
 //! customers whole and applies the batch again, within the same
 //! transaction, so the result is always the base's.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::fast::FixedState;
 
 use chrono::{DateTime, Utc};
-use redb::WriteTransaction;
+use redb::{ReadableTable, WriteTransaction};
 
 use super::codec::{AttributeTimes, Key, Stored, encode_nums, encode_pairs, encode_record, encode_state, id_hash};
-use super::codec::{seal, seal_row};
+use super::codec::{seal, seal_row, sealed_payload};
 use super::ids::IdIndex;
 use super::{
     BatchReport, CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, META, NAMES, REFERRERS, StoreError,
-    advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded, interned, load_num_with_payload,
-    load_records, load_with_payload, meta_get, next_row, put_meta, referrers_of, translate,
+    advances, corrupt, decode_counts, decode_value, encode_counts, fault, followers_of, guarded, interned,
+    load_num_with_value, load_records, meta_get, next_row, put_meta, referrers_of, translate,
 };
 use crate::base::{Kind, Record};
-use crate::eventlog::{EventBatch, Resolution, ingest_disposable};
+use crate::eventlog::{EventBatch, FirstSeen, Resolution, ingest_disposable};
 use crate::{AttributeValue, CustomerBase, CustomerId, EventId, EventKind};
 
 /// A stored customer loaded for a batch.
@@ -41,9 +41,17 @@ struct Loaded {
     /// Who referred them, when the batch names them (then their list may
     /// change and is written back).
     referrers: Option<Vec<(u32, DateTime<Utc>)>>,
-    /// Their state as stored, to write back only what changed.
-    payload: Vec<u8>,
+    /// Their state's value as stored, to write back only what changed.
+    value: Vec<u8>,
 }
+
+/// The maps of a batch's work: a fixed fast hasher (their keys are
+/// numbers and ids the store made, and nothing depends on their order).
+type HashMap<K, V> = std::collections::HashMap<K, V, FixedState>;
+type HashSet<K> = std::collections::HashSet<K, FixedState>;
+
+/// A batch's working memory, freed once it is written.
+type Leftovers = (Working, CustomerBase, Resolution);
 
 /// The customers a batch works on, by store number.
 #[derive(Default)]
@@ -57,10 +65,10 @@ impl Working {
         self.index.get(&num).map(|&i| &self.loaded[i])
     }
 
-    fn push(&mut self, (stored, payload): (Stored, Vec<u8>)) -> usize {
+    fn push(&mut self, (stored, value): (Stored, Vec<u8>)) -> usize {
         let i = self.loaded.len();
         self.index.insert(stored.num, i);
-        self.loaded.push(Loaded { stored, records: None, referrers: None, payload });
+        self.loaded.push(Loaded { stored, records: None, referrers: None, value });
         i
     }
 }
@@ -95,9 +103,17 @@ impl CustomerStore {
     pub fn apply_batch(&mut self, batch: &EventBatch) -> Result<BatchReport, StoreError> {
         guarded(|| {
             let txn = self.db.writable()?.begin_write()?;
-            let report = self.apply_in(&txn, batch)?;
+            let (report, leftovers) = self.apply_in(&txn, batch)?;
             fault::point("before_commit");
-            txn.commit()?;
+            // Freeing the batch's working memory takes a while: with the
+            // `parallel` feature it is done beside the commit.
+            #[cfg(feature = "parallel")]
+            rayon::join(move || drop(leftovers), || txn.commit()).1?;
+            #[cfg(not(feature = "parallel"))]
+            {
+                drop(leftovers);
+                txn.commit()?;
+            }
             fault::point("after_commit");
             Ok(report)
         })
@@ -115,17 +131,19 @@ impl CustomerStore {
         let names = txn.open_table(NAMES)?;
         let events = txn.open_table(EVENTS)?;
         let referrers = txn.open_table(REFERRERS)?;
-        let mut work = Working::default();
+        let named = resolution.customers.len();
+        let mut work = Working {
+            loaded: Vec::with_capacity(named),
+            index: HashMap::with_capacity_and_hasher(named, FixedState::default()),
+        };
         let mut full: HashSet<u32> = whole.clone();
-        let mut by_id: HashMap<CustomerId, u32> = HashMap::with_capacity(resolution.customers.len());
-        for seen in &resolution.customers {
-            if let Some((stored, payload)) = load_with_payload(&customers, &seen.key)? {
-                if seen.at < stored.customer.created_at() {
-                    full.insert(stored.num);
-                }
-                by_id.insert(stored.customer.id(), stored.num);
-                work.push((stored, payload));
+        let mut by_id: HashMap<CustomerId, u32> = HashMap::with_capacity_and_hasher(named, FixedState::default());
+        for (seen, stored, value) in load_named(&customers, resolution)? {
+            if seen.at < stored.customer.created_at() {
+                full.insert(stored.num);
             }
+            by_id.insert(seen.id, stored.num);
+            work.push((stored, value));
         }
         // Whoever stored an id the batch uses: a duplicate is told from a
         // conflict by comparing with their stored event.
@@ -138,9 +156,9 @@ impl CustomerStore {
             for owner in index.owners(hash)? {
                 full.insert(owner);
                 if work.get(owner).is_none() {
-                    let (stored, payload) = load_num_with_payload(&names, &customers, owner)?;
+                    let (stored, value) = load_num_with_value(&names, &customers, owner)?;
                     by_id.insert(stored.customer.id(), owner);
-                    work.push((stored, payload));
+                    work.push((stored, value));
                 }
             }
         }
@@ -191,7 +209,7 @@ impl CustomerStore {
                         changed = true;
                     }
                     if work.get(referrer).is_none() {
-                        work.push(load_num_with_payload(&names, &customers, referrer)?);
+                        work.push(load_num_with_value(&names, &customers, referrer)?);
                     }
                 }
                 work.loaded[i].referrers = Some(list);
@@ -207,7 +225,7 @@ impl CustomerStore {
                     if let Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } = record.kind
                         && work.get(n).is_none()
                     {
-                        work.push(load_num_with_payload(&names, &customers, n)?);
+                        work.push(load_num_with_value(&names, &customers, n)?);
                     }
                 }
                 work.loaded[i].records = Some(records);
@@ -217,16 +235,17 @@ impl CustomerStore {
         Ok(work)
     }
 
-    // One transaction's steps in order: load, apply, write back.
+    // One transaction's steps in order: load, apply, write back. Returns
+    // the working memory with the report, for the caller to free.
     #[allow(clippy::too_many_lines)]
-    fn apply_in(&self, txn: &WriteTransaction, batch: &EventBatch) -> Result<BatchReport, StoreError> {
+    fn apply_in(&self, txn: &WriteTransaction, batch: &EventBatch) -> Result<(BatchReport, Leftovers), StoreError> {
         // Resolved once: every event id is computed here and nowhere else.
         let resolution = batch.resolve();
         let (old_channels, old_campaigns) = interned(&txn.open_table(CHANNELS)?, &txn.open_table(CAMPAIGNS)?)?;
         let (channel_count, campaign_count) = (old_channels.len(), old_campaigns.len());
         let advances = advances(&txn.open_table(META)?)?;
         let mut index = IdIndex::open(txn, &txn.open_table(META)?)?;
-        let mut whole: HashSet<u32> = HashSet::new();
+        let mut whole: HashSet<u32> = HashSet::default();
         let (working, mut work, report) = loop {
             let working = Self::load_for(txn, &index, &resolution, &whole)?;
             let mut work = self.work_base(&working, &resolution, &old_channels, &old_campaigns, &advances)?;
@@ -299,7 +318,7 @@ impl CustomerStore {
             let row_num = u64::from(num);
             let old_ids: HashSet<EventId> = match old {
                 Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
-                _ => HashSet::new(),
+                _ => HashSet::default(),
             };
             for (pos, record) in records.iter().enumerate().skip(from as usize) {
                 let seq = offset + pos as u32;
@@ -328,7 +347,7 @@ impl CustomerStore {
                 attribute_times: std::mem::take(&mut times[slot as usize]),
             };
             let payload = encode_state(&stored);
-            if old.is_none_or(|l| l.payload != payload) {
+            if old.is_none_or(|l| sealed_payload(&l.value) != payload) {
                 customers.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
                 if let Some(l) = old {
                     counts[l.stored.customer.stage() as usize] -= 1;
@@ -392,14 +411,15 @@ impl CustomerStore {
         for (code, id) in (0u32..).zip(campaign_ids).skip(campaign_count) {
             campaigns.insert(code, seal("campaigns", Key::Num(code), id.as_uuid().as_bytes()).as_slice())?;
         }
-        Ok(BatchReport {
+        let report = BatchReport {
             customers_created: report.customers_created,
             events_applied: report.events_applied,
             duplicates: report.duplicates,
             attribute_updates: report.attribute_updates,
             customers_written: written,
             histories_loaded: working.loaded.iter().filter(|l| l.records.is_some() && l.stored.count() > 0).count(),
-        })
+        };
+        Ok((report, (working, work, resolution)))
     }
 
     /// The work base of the loaded customers, in their order: slot `i` is
@@ -453,6 +473,26 @@ impl CustomerStore {
     }
 }
 
+/// A customer a batch names, their stored state and its value as stored.
+type Named<'r> = (&'r FirstSeen, Stored, Vec<u8>);
+
+/// The stored customers among those `resolution` names, with their values
+/// as stored: read in key order (the table's) on this thread, checked and
+/// decoded on the thread pool.
+fn load_named<'r>(
+    customers: &impl ReadableTable<&'static str, &'static [u8]>,
+    resolution: &'r Resolution,
+) -> Result<Vec<Named<'r>>, StoreError> {
+    let mut values: Vec<(&FirstSeen, Vec<u8>)> = Vec::with_capacity(resolution.customers.len());
+    for seen in &resolution.customers {
+        if let Some(value) = customers.get(seen.key.as_str())? {
+            values.push((seen, value.value().to_vec()));
+        }
+    }
+    let decoded = crate::util::par_map_min(&values, 1024, |(seen, value)| decode_value(&seen.key, seen.id, value));
+    values.into_iter().zip(decoded).map(|((seen, value), stored)| Ok((seen, stored?, value))).collect()
+}
+
 /// Attributes by time, not by arrival: each attribute the batch sets keeps
 /// the value of the newest `customer` record (by instant, then event key)
 /// among the stored one and the batch's, so a record that arrives late does
@@ -467,7 +507,7 @@ fn keep_newer_attributes(
 ) {
     // The batch's updates come in time order: the last one per attribute is
     // its newest, and the value ingest left.
-    let mut newest: HashMap<(u32, &str), (DateTime<Utc>, &str)> = HashMap::new();
+    let mut newest: HashMap<(u32, &str), (DateTime<Utc>, &str)> = HashMap::default();
     for update in &resolution.attributes {
         let slot = work.slot_of(update.customer).expect("ingested");
         let line = &batch.events()[update.index];

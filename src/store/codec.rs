@@ -98,6 +98,11 @@ pub(super) fn unseal<'a>(table: &'static str, key: Key<'_>, value: &'a [u8]) -> 
     Ok(&body[1..])
 }
 
+/// The payload of a value [`unseal`] has checked.
+pub(super) fn sealed_payload(value: &[u8]) -> &[u8] {
+    &value[1..value.len() - 8]
+}
+
 /// The low 32 bits of an event row's checksum: the table, the key, the
 /// format version `format` and the payload.
 fn row_sum(format: u8, key: Key<'_>, payload: &[u8]) -> u32 {
@@ -508,9 +513,10 @@ pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
     out
 }
 
-/// Decodes a customer's state stored under `key`; `None` when it is
-/// malformed.
-pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
+/// Decodes a customer's state stored under `key`, whose id is `id`
+/// ([`CustomerId::from_key`] of the key, which the caller may have at hand);
+/// `None` when it is malformed.
+pub(super) fn decode_state(key: &str, id: CustomerId, payload: &[u8]) -> Option<Stored> {
     let mut r = Reader::new(payload);
     let num = r.u32()?;
     let count = r.u32()?;
@@ -541,13 +547,8 @@ pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
         let at = read_instant(&mut r, base)?;
         attribute_times.insert(name, (at, read_text(&mut r)?));
     }
-    let mut customer = Customer::from_new(NewCustomer {
-        id: CustomerId::from_key(key),
-        key: Some(key.to_owned()),
-        created_at,
-        consent,
-        attributes,
-    });
+    let mut customer =
+        Customer::from_new(NewCustomer { id, key: Some(key.to_owned()), created_at, consent, attributes });
     for _ in 0..r.varint()? {
         let from = stage_of(r.u8()?)?;
         let to = stage_of(r.u8()?)?;
