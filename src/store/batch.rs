@@ -21,7 +21,9 @@ use foldhash::fast::FixedState;
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
 
-use super::codec::{AttributeTimes, Key, Stored, encode_nums, encode_pairs, encode_record, encode_state, id_hash};
+use super::codec::{
+    AttributeTimes, Key, StateParts, Stored, encode_nums, encode_pairs, encode_record, encode_state_parts, id_hash,
+};
 use super::codec::{seal, seal_row, sealed_payload};
 use super::ids::IdIndex;
 use super::{
@@ -284,7 +286,6 @@ impl CustomerStore {
             next = next.checked_add(1).ok_or_else(|| corrupt("meta", &"next"))?;
         }
         put_meta(&mut meta, "next", &next.to_le_bytes())?;
-        let to_global = |slot: u32| Ok(global[slot as usize]);
 
         let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
         let mut next_key = next_row(&meta)?;
@@ -293,66 +294,42 @@ impl CustomerStore {
         let mut referrers = txn.open_table(REFERRERS)?;
         let mut new_ids: Vec<(u64, u32)> = Vec::new();
         let mut written = 0;
+        // The rows each slot (re)writes take keys in slot order, from the
+        // table's right edge.
+        let mut firsts = Vec::with_capacity(work.slot_count() as usize);
+        let mut first = next_key;
         for slot in 0..work.slot_count() {
+            firsts.push(first);
+            let records = work.slot_parts(slot).records;
+            let (_, from) = rewritten_from(records, working.loaded.get(slot as usize));
+            first += (records.len() - from as usize) as u64;
+        }
+        // Encoded and sealed on the thread pool, written here in slot order.
+        let slots: Vec<u32> = (0..work.slot_count()).collect();
+        let rewrites = crate::util::par_map_min(&slots, 256, |&slot| {
+            rewrite(&work, &working, &global, &times[slot as usize], slot, firsts[slot as usize])
+        });
+        for (slot, rewrite) in (0..).zip(rewrites) {
+            let rewrite = rewrite?;
             let parts = work.slot_parts(slot);
             let num = global[slot as usize];
             let key = parts.customer.key().expect("keyed customers");
             let old = working.loaded.get(slot as usize);
-            let records = translate(parts.records, &to_global)?;
-            // Rows from sequence `from` on are (re)written, under new keys
-            // at the table's right edge; `offset` is the position of the
-            // slot's first record among the customer's rows.
-            let (offset, from) = match old {
-                None => (0, 0),
-                Some(Loaded { records: None, stored, .. }) => (stored.count(), 0),
-                Some(Loaded { records: Some(old_records), .. }) => {
-                    (0, old_records.iter().zip(&records).take_while(|(a, b)| a.id == b.id).count() as u32)
-                }
-            };
-            let mut rows = old.map_or_else(Vec::new, |l| l.stored.rows.clone());
-            for &row in rows.get((offset + from) as usize..).unwrap_or_default() {
+            let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
+            for &row in old_rows.get(rewrite.cut..).unwrap_or_default() {
                 events.remove(row)?;
             }
-            rows.truncate((offset + from) as usize);
-            let epoch = old.map_or_else(|| parts.customer.created_at().timestamp(), |l| l.stored.epoch);
-            let row_num = u64::from(num);
-            let old_ids: HashSet<EventId> = match old {
-                Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
-                _ => HashSet::default(),
-            };
-            for (pos, record) in records.iter().enumerate().skip(from as usize) {
-                let seq = offset + pos as u32;
-                let mut record = *record;
-                if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
-                    *p += offset;
-                }
-                let row = seal_row(Key::Row(row_num, seq), &encode_record(&record, epoch));
+            for row in &rewrite.rows {
                 events.insert(next_key, row.as_slice())?;
-                rows.push(next_key);
                 next_key += 1;
-                if !old_ids.contains(&record.id) {
-                    new_ids.push((id_hash(record.id), num));
-                }
             }
-            let mut open_tickets =
-                old.filter(|l| l.records.is_none()).map_or_else(Vec::new, |l| l.stored.open_tickets.clone());
-            open_tickets.extend(parts.open_tickets.iter().map(|&p| p + offset));
-            let stored = Stored {
-                num,
-                rows,
-                epoch,
-                customer: parts.customer.clone(),
-                initial_consent: parts.initial_consent,
-                open_tickets,
-                attribute_times: std::mem::take(&mut times[slot as usize]),
-            };
-            let payload = encode_state(&stored);
-            if old.is_none_or(|l| sealed_payload(&l.value) != payload) {
-                customers.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
+            new_ids.extend(rewrite.new_ids.iter().map(|&hash| (hash, num)));
+            if let Some(value) = &rewrite.state {
+                customers.insert(key, value.as_slice())?;
                 if let Some(l) = old {
                     counts[l.stored.customer.stage() as usize] -= 1;
                 }
-                counts[stored.customer.stage() as usize] += 1;
+                counts[parts.customer.stage() as usize] += 1;
                 written += 1;
                 fault::point_n("after_write", written);
             }
@@ -473,6 +450,88 @@ impl CustomerStore {
     }
 }
 
+/// Which of a slot's `records` a batch (re)writes, given what was loaded
+/// of them: `(offset, from)`, the records from `from` on, as the rows from
+/// sequence `offset + from` on; `offset` is the position of the slot's
+/// first record among the customer's rows.
+fn rewritten_from(records: &[Record], old: Option<&Loaded>) -> (u32, u32) {
+    match old {
+        None => (0, 0),
+        Some(Loaded { records: None, stored, .. }) => (stored.count(), 0),
+        Some(Loaded { records: Some(old_records), .. }) => {
+            (0, old_records.iter().zip(records).take_while(|(a, b)| a.id == b.id).count() as u32)
+        }
+    }
+}
+
+/// A slot's new rows and state, made on the thread pool and written to the
+/// tables on the committing thread, in slot order.
+struct Rewrite {
+    /// Where the rewritten rows start among the customer's stored rows:
+    /// those from here on are removed.
+    cut: usize,
+    /// The sealed rows, stored under consecutive keys from the slot's first.
+    rows: Vec<Vec<u8>>,
+    /// The hashes of the event ids new to the store.
+    new_ids: Vec<u64>,
+    /// The sealed state, when it changed.
+    state: Option<Vec<u8>>,
+}
+
+/// Encodes and seals slot `slot`'s rows from sequence `offset + from` on
+/// (see [`rewritten_from`]), under keys from `first`, and their state.
+fn rewrite(
+    work: &CustomerBase,
+    working: &Working,
+    global: &[u32],
+    attribute_times: &AttributeTimes,
+    slot: u32,
+    first: u64,
+) -> Result<Rewrite, StoreError> {
+    let parts = work.slot_parts(slot);
+    let num = global[slot as usize];
+    let key = parts.customer.key().expect("keyed customers");
+    let old = working.loaded.get(slot as usize);
+    let records = translate(parts.records, &|slot: u32| Ok(global[slot as usize]))?;
+    let (offset, from) = rewritten_from(parts.records, old);
+    let cut = (offset + from) as usize;
+    let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
+    let mut rows = old_rows[..cut.min(old_rows.len())].to_vec();
+    let epoch = old.map_or_else(|| parts.customer.created_at().timestamp(), |l| l.stored.epoch);
+    let old_ids: HashSet<EventId> = match old {
+        Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
+        _ => HashSet::default(),
+    };
+    let mut sealed = Vec::with_capacity(records.len() - from as usize);
+    let mut new_ids = Vec::new();
+    for (pos, record) in records.iter().enumerate().skip(from as usize) {
+        let seq = offset + pos as u32;
+        let mut record = *record;
+        if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
+            *p += offset;
+        }
+        rows.push(first + sealed.len() as u64);
+        sealed.push(seal_row(Key::Row(u64::from(num), seq), &encode_record(&record, epoch)));
+        if !old_ids.contains(&record.id) {
+            new_ids.push(id_hash(record.id));
+        }
+    }
+    let mut open_tickets = old.filter(|l| l.records.is_none()).map_or_else(Vec::new, |l| l.stored.open_tickets.clone());
+    open_tickets.extend(parts.open_tickets.iter().map(|&p| p + offset));
+    let payload = encode_state_parts(&StateParts {
+        num,
+        rows: &rows,
+        epoch,
+        customer: parts.customer,
+        initial_consent: &parts.initial_consent,
+        open_tickets: &open_tickets,
+        attribute_times,
+    });
+    let state =
+        old.is_none_or(|l| sealed_payload(&l.value) != payload).then(|| seal("customers", Key::Text(key), &payload));
+    Ok(Rewrite { cut, rows: sealed, new_ids, state })
+}
+
 /// A customer a batch names, their stored state and its value as stored.
 type Named<'r> = (&'r FirstSeen, Stored, Vec<u8>);
 
@@ -559,6 +618,58 @@ mod tests {
         let txn = store.db.begin_read().unwrap();
         let events = txn.open_table(EVENTS).unwrap();
         events.iter().unwrap().map(|e| e.unwrap()).map(|(k, v)| (k.value(), v.value().to_vec())).collect()
+    }
+
+    /// A batch big enough to be cut into pieces for the thread pool:
+    /// purchases and referrals among 1,500 customers, at `n` days and,
+    /// when `late`, a day earlier for every tenth line.
+    fn big_day(n: i64, late: bool) -> EventBatch {
+        let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + TimeDelta::days(n);
+        let events = (0..4000)
+            .map(|i: i64| KeyedEvent {
+                id: format!("b{n}-{i}"),
+                customer: format!("c{}", (i * 37 + n) % 1500),
+                at: start + TimeDelta::seconds(i * 7) - TimeDelta::days(i64::from(late && i % 10 == 0)),
+                channel: Channel::Web,
+                kind: if i % 5 == 0 {
+                    KeyedKind::Referral { invitee: format!("c{}", (i * 11 + 3) % 1500) }
+                } else {
+                    KeyedKind::Purchase { amount: Money::from_minor(100 + i) }
+                },
+            })
+            .collect();
+        EventBatch::new(format!("big-{n}.jsonl"), events).unwrap()
+    }
+
+    #[test]
+    fn the_tables_do_not_depend_on_the_number_of_threads() {
+        let run = |threads: usize| {
+            crate::util::on_threads(threads, || {
+                let dir = std::env::temp_dir().join(format!("cl-store-threads-{threads}-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                let mut store = CustomerStore::create(&dir, Policy::default()).unwrap();
+                for n in 0..3 {
+                    store.apply_batch(&big_day(n * 2, n > 0)).unwrap();
+                }
+                let txn = store.db.begin_read().unwrap();
+                let customers: Vec<(String, Vec<u8>)> = txn
+                    .open_table(CUSTOMERS)
+                    .unwrap()
+                    .iter()
+                    .unwrap()
+                    .map(|e| e.unwrap())
+                    .map(|(k, v)| (k.value().to_owned(), v.value().to_vec()))
+                    .collect();
+                drop(txn);
+                let events = rows(&store);
+                drop(store);
+                let _ = std::fs::remove_dir_all(&dir);
+                (customers, events)
+            })
+        };
+        let one = run(1);
+        assert_eq!(one.0.len(), 1500);
+        assert_eq!(one, run(3));
     }
 
     #[test]

@@ -451,12 +451,37 @@ fn read_attribute(r: &mut Reader<'_>) -> Option<AttributeValue> {
 /// Encodes a customer's state (everything but their key, which is the
 /// record's key, and their events, which are rows of their own).
 pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
-    let c = &stored.customer;
+    encode_state_parts(&StateParts {
+        num: stored.num,
+        rows: &stored.rows,
+        epoch: stored.epoch,
+        customer: &stored.customer,
+        initial_consent: &stored.initial_consent,
+        open_tickets: &stored.open_tickets,
+        attribute_times: &stored.attribute_times,
+    })
+}
+
+/// A customer's state as [`Stored`] holds it, borrowed from wherever its
+/// parts live (a batch encodes from its work base without copying them).
+pub(super) struct StateParts<'a> {
+    pub num: u32,
+    pub rows: &'a [u64],
+    pub epoch: i64,
+    pub customer: &'a Customer,
+    pub initial_consent: &'a Consent,
+    pub open_tickets: &'a [u32],
+    pub attribute_times: &'a AttributeTimes,
+}
+
+/// [`encode_state`] of a state's parts.
+pub(super) fn encode_state_parts(stored: &StateParts<'_>) -> Vec<u8> {
+    let c = stored.customer;
     let mut out = Vec::with_capacity(64);
     put_varint(&mut out, u64::from(stored.num));
     put_varint(&mut out, stored.rows.len() as u64);
     let mut previous = 0;
-    for &row in &stored.rows {
+    for &row in stored.rows {
         put_varint(&mut out, row - previous);
         previous = row;
     }
@@ -464,14 +489,14 @@ pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
     let base = c.created_at().timestamp();
     put_varint(&mut out, zigzag(stored.epoch.wrapping_sub(base)));
     put_consent(&mut out, c.consent(), base);
-    put_consent(&mut out, &stored.initial_consent, base);
+    put_consent(&mut out, stored.initial_consent, base);
     put_varint(&mut out, c.attributes().len() as u64);
     for (name, value) in c.attributes() {
         put_text(&mut out, name);
         put_attribute(&mut out, value);
     }
     put_varint(&mut out, stored.attribute_times.len() as u64);
-    for (name, (at, key)) in &stored.attribute_times {
+    for (name, (at, key)) in stored.attribute_times {
         put_text(&mut out, name);
         put_instant(&mut out, *at, base);
         put_text(&mut out, key);
@@ -507,7 +532,7 @@ pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
     put_instant(&mut out, engine.clock, base);
     put_option_instant(&mut out, engine.due, base);
     put_varint(&mut out, stored.open_tickets.len() as u64);
-    for &pos in &stored.open_tickets {
+    for &pos in stored.open_tickets {
         put_varint(&mut out, u64::from(pos));
     }
     out
