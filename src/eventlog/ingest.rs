@@ -28,6 +28,9 @@ pub struct FirstSeen {
     pub index: usize,
     /// The field that names it: `customer`, `invitee` or `of`.
     pub field: &'static str,
+    /// The customer's id, [`CustomerId::from_key`] of the key (computed
+    /// once per batch, for whoever reads the customer).
+    pub id: CustomerId,
 }
 
 /// An event of the batch with the base's ids.
@@ -118,38 +121,48 @@ impl EventBatch {
             } else if at < seen[slot].0 {
                 seen[slot] = (at, index, field);
             }
+            slot
         };
-        let mut order: Vec<usize> = (0..self.events.len()).collect();
+        // Each line's customer and the customer its kind names, as slots of
+        // `table`: every key is hashed into its id once, below.
+        let mut slots: Vec<(usize, usize)> = Vec::with_capacity(self.events.len());
         for (index, event) in self.events.iter().enumerate() {
-            name(&event.customer, event.at, index, "customer");
-            match &event.kind {
+            let customer = name(&event.customer, event.at, index, "customer");
+            let named = match &event.kind {
                 KeyedKind::Referral { invitee } => name(invitee, event.at, index, "invitee"),
                 KeyedKind::Follow { of: Some(of) } => name(of, event.at, index, "of"),
-                _ => {}
-            }
+                _ => customer,
+            };
+            slots.push((customer, named));
         }
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&self.events[a], &self.events[b]);
-            a.at.cmp(&b.at).then_with(|| a.id.as_bytes().cmp(b.id.as_bytes()))
-        });
-        let mut customers: Vec<FirstSeen> = table
-            .into_keys()
+        // Time order, equal instants in the byte order of their keys, equal
+        // keys in file order: the sort keys sit next to each other rather
+        // than behind the events.
+        let mut order: Vec<(DateTime<Utc>, &[u8], usize)> =
+            self.events.iter().enumerate().map(|(index, e)| (e.at, e.id.as_bytes(), index)).collect();
+        order.sort_unstable();
+        let keys = table.into_keys();
+        let ids: Vec<CustomerId> = crate::util::par_map_min(&keys, 4096, |key| CustomerId::from_key(key));
+        let event_ids: Vec<EventId> = crate::util::par_map_min(&self.events, 4096, |e| EventId::from_key(&e.id));
+        let mut customers: Vec<FirstSeen> = keys
             .into_iter()
             .zip(seen)
-            .map(|(key, (at, index, field))| FirstSeen { key, at, index, field })
+            .zip(&ids)
+            .map(|((key, (at, index, field)), &id)| FirstSeen { key, at, index, field, id })
             .collect();
         customers.sort_unstable_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
 
         let mut events = Vec::with_capacity(self.events.len());
         let mut attributes = Vec::new();
-        for index in order {
+        for (_, _, index) in order {
             let keyed = &self.events[index];
-            let customer = CustomerId::from_key(&keyed.customer);
+            let (customer, named) = slots[index];
+            let (customer, named) = (ids[customer], ids[named]);
             let mut push = |id: EventId, kind: EventKind| {
                 let event = Event { id, customer, at: keyed.at, channel: keyed.channel.clone(), kind };
                 events.push(ResolvedEvent { event, index });
             };
-            let id = EventId::from_key(&keyed.id);
+            let id = event_ids[index];
             let kind = match &keyed.kind {
                 KeyedKind::Customer { consent, attributes: set } => {
                     for (purpose, granted) in consent.stated() {
@@ -169,8 +182,8 @@ impl EventBatch {
                 KeyedKind::TicketOpened => EventKind::TicketOpened,
                 KeyedKind::Complaint => EventKind::Complaint,
                 KeyedKind::TicketResolved { ticket } => EventKind::TicketResolved { ticket: EventId::from_key(ticket) },
-                KeyedKind::Referral { invitee } => EventKind::Referral { invitee: CustomerId::from_key(invitee) },
-                KeyedKind::Follow { of } => EventKind::Follow { of: of.as_deref().map(CustomerId::from_key) },
+                KeyedKind::Referral { .. } => EventKind::Referral { invitee: named },
+                KeyedKind::Follow { of } => EventKind::Follow { of: of.as_ref().map(|_| named) },
                 KeyedKind::ConsentChange { purpose, granted } => {
                     EventKind::ConsentChange { purpose: *purpose, granted: *granted }
                 }
@@ -280,7 +293,7 @@ pub(crate) fn ingest_disposable(
 /// Refuses a key first named before the stored customer's creation.
 fn check_creation(base: &CustomerBase, batch: &EventBatch, resolution: &Resolution) -> Result<(), EventLogError> {
     for seen in &resolution.customers {
-        if let Some(stored) = base.get(CustomerId::from_key(&seen.key))
+        if let Some(stored) = base.get(seen.id)
             && stored.created_at() > seen.at
         {
             let kind = EventLogErrorKind::BeforeCreation {
@@ -304,8 +317,8 @@ fn apply_resolved(
 ) -> Result<IngestReport, EventLogError> {
     let mut report = IngestReport { duplicates: batch.skipped(), ..IngestReport::default() };
     for seen in &resolution.customers {
-        if !work.contains(CustomerId::from_key(&seen.key)) {
-            work.add_customer(NewCustomer::with_key(seen.key.clone(), seen.at))
+        if !work.contains(seen.id) {
+            work.add_customer(NewCustomer { key: Some(seen.key.clone()), ..NewCustomer::new(seen.id, seen.at) })
                 .map_err(|e| refused(batch, seen.index, &e))?;
             report.customers_created += 1;
         }

@@ -16,21 +16,23 @@
 //! customers whole and applies the batch again, within the same
 //! transaction, so the result is always the base's.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::fast::FixedState;
 
 use chrono::{DateTime, Utc};
-use redb::WriteTransaction;
+use redb::{ReadableTable, WriteTransaction};
 
-use super::codec::{AttributeTimes, Key, Stored, encode_nums, encode_pairs, encode_record, encode_state, id_hash};
-use super::codec::{seal, seal_row};
+use super::codec::{
+    AttributeTimes, Key, StateParts, Stored, encode_nums, encode_pairs, encode_record, encode_state_parts, id_hash,
+};
+use super::codec::{seal, seal_row, sealed_payload};
 use super::ids::IdIndex;
 use super::{
     BatchReport, CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, META, NAMES, REFERRERS, StoreError,
-    advances, corrupt, decode_counts, encode_counts, fault, followers_of, guarded, interned, load_num_with_payload,
-    load_records, load_with_payload, meta_get, next_row, put_meta, referrers_of, translate,
+    advances, corrupt, decode_counts, decode_value, encode_counts, fault, followers_of, guarded, interned,
+    load_num_with_value, load_records, meta_get, next_row, put_meta, referrers_of, translate,
 };
 use crate::base::{Kind, Record};
-use crate::eventlog::{EventBatch, Resolution, ingest_disposable};
+use crate::eventlog::{EventBatch, FirstSeen, Resolution, ingest_disposable};
 use crate::{AttributeValue, CustomerBase, CustomerId, EventId, EventKind};
 
 /// A stored customer loaded for a batch.
@@ -41,9 +43,17 @@ struct Loaded {
     /// Who referred them, when the batch names them (then their list may
     /// change and is written back).
     referrers: Option<Vec<(u32, DateTime<Utc>)>>,
-    /// Their state as stored, to write back only what changed.
-    payload: Vec<u8>,
+    /// Their state's value as stored, to write back only what changed.
+    value: Vec<u8>,
 }
+
+/// The maps of a batch's work: a fixed fast hasher (their keys are
+/// numbers and ids the store made, and nothing depends on their order).
+type HashMap<K, V> = std::collections::HashMap<K, V, FixedState>;
+type HashSet<K> = std::collections::HashSet<K, FixedState>;
+
+/// A batch's working memory, freed once it is written.
+type Leftovers = (Working, CustomerBase, Resolution);
 
 /// The customers a batch works on, by store number.
 #[derive(Default)]
@@ -57,10 +67,10 @@ impl Working {
         self.index.get(&num).map(|&i| &self.loaded[i])
     }
 
-    fn push(&mut self, (stored, payload): (Stored, Vec<u8>)) -> usize {
+    fn push(&mut self, (stored, value): (Stored, Vec<u8>)) -> usize {
         let i = self.loaded.len();
         self.index.insert(stored.num, i);
-        self.loaded.push(Loaded { stored, records: None, referrers: None, payload });
+        self.loaded.push(Loaded { stored, records: None, referrers: None, value });
         i
     }
 }
@@ -95,9 +105,17 @@ impl CustomerStore {
     pub fn apply_batch(&mut self, batch: &EventBatch) -> Result<BatchReport, StoreError> {
         guarded(|| {
             let txn = self.db.writable()?.begin_write()?;
-            let report = self.apply_in(&txn, batch)?;
+            let (report, leftovers) = self.apply_in(&txn, batch)?;
             fault::point("before_commit");
-            txn.commit()?;
+            // Freeing the batch's working memory takes a while: with the
+            // `parallel` feature it is done beside the commit.
+            #[cfg(feature = "parallel")]
+            rayon::join(move || drop(leftovers), || txn.commit()).1?;
+            #[cfg(not(feature = "parallel"))]
+            {
+                drop(leftovers);
+                txn.commit()?;
+            }
             fault::point("after_commit");
             Ok(report)
         })
@@ -115,17 +133,19 @@ impl CustomerStore {
         let names = txn.open_table(NAMES)?;
         let events = txn.open_table(EVENTS)?;
         let referrers = txn.open_table(REFERRERS)?;
-        let mut work = Working::default();
+        let named = resolution.customers.len();
+        let mut work = Working {
+            loaded: Vec::with_capacity(named),
+            index: HashMap::with_capacity_and_hasher(named, FixedState::default()),
+        };
         let mut full: HashSet<u32> = whole.clone();
-        let mut by_id: HashMap<CustomerId, u32> = HashMap::with_capacity(resolution.customers.len());
-        for seen in &resolution.customers {
-            if let Some((stored, payload)) = load_with_payload(&customers, &seen.key)? {
-                if seen.at < stored.customer.created_at() {
-                    full.insert(stored.num);
-                }
-                by_id.insert(stored.customer.id(), stored.num);
-                work.push((stored, payload));
+        let mut by_id: HashMap<CustomerId, u32> = HashMap::with_capacity_and_hasher(named, FixedState::default());
+        for (seen, stored, value) in load_named(&customers, resolution)? {
+            if seen.at < stored.customer.created_at() {
+                full.insert(stored.num);
             }
+            by_id.insert(seen.id, stored.num);
+            work.push((stored, value));
         }
         // Whoever stored an id the batch uses: a duplicate is told from a
         // conflict by comparing with their stored event.
@@ -138,9 +158,9 @@ impl CustomerStore {
             for owner in index.owners(hash)? {
                 full.insert(owner);
                 if work.get(owner).is_none() {
-                    let (stored, payload) = load_num_with_payload(&names, &customers, owner)?;
+                    let (stored, value) = load_num_with_value(&names, &customers, owner)?;
                     by_id.insert(stored.customer.id(), owner);
-                    work.push((stored, payload));
+                    work.push((stored, value));
                 }
             }
         }
@@ -191,7 +211,7 @@ impl CustomerStore {
                         changed = true;
                     }
                     if work.get(referrer).is_none() {
-                        work.push(load_num_with_payload(&names, &customers, referrer)?);
+                        work.push(load_num_with_value(&names, &customers, referrer)?);
                     }
                 }
                 work.loaded[i].referrers = Some(list);
@@ -207,7 +227,7 @@ impl CustomerStore {
                     if let Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } = record.kind
                         && work.get(n).is_none()
                     {
-                        work.push(load_num_with_payload(&names, &customers, n)?);
+                        work.push(load_num_with_value(&names, &customers, n)?);
                     }
                 }
                 work.loaded[i].records = Some(records);
@@ -217,16 +237,17 @@ impl CustomerStore {
         Ok(work)
     }
 
-    // One transaction's steps in order: load, apply, write back.
+    // One transaction's steps in order: load, apply, write back. Returns
+    // the working memory with the report, for the caller to free.
     #[allow(clippy::too_many_lines)]
-    fn apply_in(&self, txn: &WriteTransaction, batch: &EventBatch) -> Result<BatchReport, StoreError> {
+    fn apply_in(&self, txn: &WriteTransaction, batch: &EventBatch) -> Result<(BatchReport, Leftovers), StoreError> {
         // Resolved once: every event id is computed here and nowhere else.
         let resolution = batch.resolve();
         let (old_channels, old_campaigns) = interned(&txn.open_table(CHANNELS)?, &txn.open_table(CAMPAIGNS)?)?;
         let (channel_count, campaign_count) = (old_channels.len(), old_campaigns.len());
         let advances = advances(&txn.open_table(META)?)?;
         let mut index = IdIndex::open(txn, &txn.open_table(META)?)?;
-        let mut whole: HashSet<u32> = HashSet::new();
+        let mut whole: HashSet<u32> = HashSet::default();
         let (working, mut work, report) = loop {
             let working = Self::load_for(txn, &index, &resolution, &whole)?;
             let mut work = self.work_base(&working, &resolution, &old_channels, &old_campaigns, &advances)?;
@@ -265,7 +286,6 @@ impl CustomerStore {
             next = next.checked_add(1).ok_or_else(|| corrupt("meta", &"next"))?;
         }
         put_meta(&mut meta, "next", &next.to_le_bytes())?;
-        let to_global = |slot: u32| Ok(global[slot as usize]);
 
         let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
         let mut next_key = next_row(&meta)?;
@@ -274,66 +294,42 @@ impl CustomerStore {
         let mut referrers = txn.open_table(REFERRERS)?;
         let mut new_ids: Vec<(u64, u32)> = Vec::new();
         let mut written = 0;
+        // The rows each slot (re)writes take keys in slot order, from the
+        // table's right edge.
+        let mut firsts = Vec::with_capacity(work.slot_count() as usize);
+        let mut first = next_key;
         for slot in 0..work.slot_count() {
+            firsts.push(first);
+            let records = work.slot_parts(slot).records;
+            let (_, from) = rewritten_from(records, working.loaded.get(slot as usize));
+            first += (records.len() - from as usize) as u64;
+        }
+        // Encoded and sealed on the thread pool, written here in slot order.
+        let slots: Vec<u32> = (0..work.slot_count()).collect();
+        let rewrites = crate::util::par_map_min(&slots, 256, |&slot| {
+            rewrite(&work, &working, &global, &times[slot as usize], slot, firsts[slot as usize])
+        });
+        for (slot, rewrite) in (0..).zip(rewrites) {
+            let rewrite = rewrite?;
             let parts = work.slot_parts(slot);
             let num = global[slot as usize];
             let key = parts.customer.key().expect("keyed customers");
             let old = working.loaded.get(slot as usize);
-            let records = translate(parts.records, &to_global)?;
-            // Rows from sequence `from` on are (re)written, under new keys
-            // at the table's right edge; `offset` is the position of the
-            // slot's first record among the customer's rows.
-            let (offset, from) = match old {
-                None => (0, 0),
-                Some(Loaded { records: None, stored, .. }) => (stored.count(), 0),
-                Some(Loaded { records: Some(old_records), .. }) => {
-                    (0, old_records.iter().zip(&records).take_while(|(a, b)| a.id == b.id).count() as u32)
-                }
-            };
-            let mut rows = old.map_or_else(Vec::new, |l| l.stored.rows.clone());
-            for &row in rows.get((offset + from) as usize..).unwrap_or_default() {
+            let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
+            for &row in old_rows.get(rewrite.cut..).unwrap_or_default() {
                 events.remove(row)?;
             }
-            rows.truncate((offset + from) as usize);
-            let epoch = old.map_or_else(|| parts.customer.created_at().timestamp(), |l| l.stored.epoch);
-            let row_num = u64::from(num);
-            let old_ids: HashSet<EventId> = match old {
-                Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
-                _ => HashSet::new(),
-            };
-            for (pos, record) in records.iter().enumerate().skip(from as usize) {
-                let seq = offset + pos as u32;
-                let mut record = *record;
-                if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
-                    *p += offset;
-                }
-                let row = seal_row(Key::Row(row_num, seq), &encode_record(&record, epoch));
+            for row in &rewrite.rows {
                 events.insert(next_key, row.as_slice())?;
-                rows.push(next_key);
                 next_key += 1;
-                if !old_ids.contains(&record.id) {
-                    new_ids.push((id_hash(record.id), num));
-                }
             }
-            let mut open_tickets =
-                old.filter(|l| l.records.is_none()).map_or_else(Vec::new, |l| l.stored.open_tickets.clone());
-            open_tickets.extend(parts.open_tickets.iter().map(|&p| p + offset));
-            let stored = Stored {
-                num,
-                rows,
-                epoch,
-                customer: parts.customer.clone(),
-                initial_consent: parts.initial_consent,
-                open_tickets,
-                attribute_times: std::mem::take(&mut times[slot as usize]),
-            };
-            let payload = encode_state(&stored);
-            if old.is_none_or(|l| l.payload != payload) {
-                customers.insert(key, seal("customers", Key::Text(key), &payload).as_slice())?;
+            new_ids.extend(rewrite.new_ids.iter().map(|&hash| (hash, num)));
+            if let Some(value) = &rewrite.state {
+                customers.insert(key, value.as_slice())?;
                 if let Some(l) = old {
                     counts[l.stored.customer.stage() as usize] -= 1;
                 }
-                counts[stored.customer.stage() as usize] += 1;
+                counts[parts.customer.stage() as usize] += 1;
                 written += 1;
                 fault::point_n("after_write", written);
             }
@@ -392,14 +388,15 @@ impl CustomerStore {
         for (code, id) in (0u32..).zip(campaign_ids).skip(campaign_count) {
             campaigns.insert(code, seal("campaigns", Key::Num(code), id.as_uuid().as_bytes()).as_slice())?;
         }
-        Ok(BatchReport {
+        let report = BatchReport {
             customers_created: report.customers_created,
             events_applied: report.events_applied,
             duplicates: report.duplicates,
             attribute_updates: report.attribute_updates,
             customers_written: written,
             histories_loaded: working.loaded.iter().filter(|l| l.records.is_some() && l.stored.count() > 0).count(),
-        })
+        };
+        Ok((report, (working, work, resolution)))
     }
 
     /// The work base of the loaded customers, in their order: slot `i` is
@@ -453,6 +450,108 @@ impl CustomerStore {
     }
 }
 
+/// Which of a slot's `records` a batch (re)writes, given what was loaded
+/// of them: `(offset, from)`, the records from `from` on, as the rows from
+/// sequence `offset + from` on; `offset` is the position of the slot's
+/// first record among the customer's rows.
+fn rewritten_from(records: &[Record], old: Option<&Loaded>) -> (u32, u32) {
+    match old {
+        None => (0, 0),
+        Some(Loaded { records: None, stored, .. }) => (stored.count(), 0),
+        Some(Loaded { records: Some(old_records), .. }) => {
+            (0, old_records.iter().zip(records).take_while(|(a, b)| a.id == b.id).count() as u32)
+        }
+    }
+}
+
+/// A slot's new rows and state, made on the thread pool and written to the
+/// tables on the committing thread, in slot order.
+struct Rewrite {
+    /// Where the rewritten rows start among the customer's stored rows:
+    /// those from here on are removed.
+    cut: usize,
+    /// The sealed rows, stored under consecutive keys from the slot's first.
+    rows: Vec<Vec<u8>>,
+    /// The hashes of the event ids new to the store.
+    new_ids: Vec<u64>,
+    /// The sealed state, when it changed.
+    state: Option<Vec<u8>>,
+}
+
+/// Encodes and seals slot `slot`'s rows from sequence `offset + from` on
+/// (see [`rewritten_from`]), under keys from `first`, and their state.
+fn rewrite(
+    work: &CustomerBase,
+    working: &Working,
+    global: &[u32],
+    attribute_times: &AttributeTimes,
+    slot: u32,
+    first: u64,
+) -> Result<Rewrite, StoreError> {
+    let parts = work.slot_parts(slot);
+    let num = global[slot as usize];
+    let key = parts.customer.key().expect("keyed customers");
+    let old = working.loaded.get(slot as usize);
+    let records = translate(parts.records, &|slot: u32| Ok(global[slot as usize]))?;
+    let (offset, from) = rewritten_from(parts.records, old);
+    let cut = (offset + from) as usize;
+    let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
+    let mut rows = old_rows[..cut.min(old_rows.len())].to_vec();
+    let epoch = old.map_or_else(|| parts.customer.created_at().timestamp(), |l| l.stored.epoch);
+    let old_ids: HashSet<EventId> = match old {
+        Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
+        _ => HashSet::default(),
+    };
+    let mut sealed = Vec::with_capacity(records.len() - from as usize);
+    let mut new_ids = Vec::new();
+    for (pos, record) in records.iter().enumerate().skip(from as usize) {
+        let seq = offset + pos as u32;
+        let mut record = *record;
+        if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
+            *p += offset;
+        }
+        rows.push(first + sealed.len() as u64);
+        sealed.push(seal_row(Key::Row(u64::from(num), seq), &encode_record(&record, epoch)));
+        if !old_ids.contains(&record.id) {
+            new_ids.push(id_hash(record.id));
+        }
+    }
+    let mut open_tickets = old.filter(|l| l.records.is_none()).map_or_else(Vec::new, |l| l.stored.open_tickets.clone());
+    open_tickets.extend(parts.open_tickets.iter().map(|&p| p + offset));
+    let payload = encode_state_parts(&StateParts {
+        num,
+        rows: &rows,
+        epoch,
+        customer: parts.customer,
+        initial_consent: &parts.initial_consent,
+        open_tickets: &open_tickets,
+        attribute_times,
+    });
+    let state =
+        old.is_none_or(|l| sealed_payload(&l.value) != payload).then(|| seal("customers", Key::Text(key), &payload));
+    Ok(Rewrite { cut, rows: sealed, new_ids, state })
+}
+
+/// A customer a batch names, their stored state and its value as stored.
+type Named<'r> = (&'r FirstSeen, Stored, Vec<u8>);
+
+/// The stored customers among those `resolution` names, with their values
+/// as stored: read in key order (the table's) on this thread, checked and
+/// decoded on the thread pool.
+fn load_named<'r>(
+    customers: &impl ReadableTable<&'static str, &'static [u8]>,
+    resolution: &'r Resolution,
+) -> Result<Vec<Named<'r>>, StoreError> {
+    let mut values: Vec<(&FirstSeen, Vec<u8>)> = Vec::with_capacity(resolution.customers.len());
+    for seen in &resolution.customers {
+        if let Some(value) = customers.get(seen.key.as_str())? {
+            values.push((seen, value.value().to_vec()));
+        }
+    }
+    let decoded = crate::util::par_map_min(&values, 1024, |(seen, value)| decode_value(&seen.key, seen.id, value));
+    values.into_iter().zip(decoded).map(|((seen, value), stored)| Ok((seen, stored?, value))).collect()
+}
+
 /// Attributes by time, not by arrival: each attribute the batch sets keeps
 /// the value of the newest `customer` record (by instant, then event key)
 /// among the stored one and the batch's, so a record that arrives late does
@@ -467,7 +566,7 @@ fn keep_newer_attributes(
 ) {
     // The batch's updates come in time order: the last one per attribute is
     // its newest, and the value ingest left.
-    let mut newest: HashMap<(u32, &str), (DateTime<Utc>, &str)> = HashMap::new();
+    let mut newest: HashMap<(u32, &str), (DateTime<Utc>, &str)> = HashMap::default();
     for update in &resolution.attributes {
         let slot = work.slot_of(update.customer).expect("ingested");
         let line = &batch.events()[update.index];
@@ -519,6 +618,58 @@ mod tests {
         let txn = store.db.begin_read().unwrap();
         let events = txn.open_table(EVENTS).unwrap();
         events.iter().unwrap().map(|e| e.unwrap()).map(|(k, v)| (k.value(), v.value().to_vec())).collect()
+    }
+
+    /// A batch big enough to be cut into pieces for the thread pool:
+    /// purchases and referrals among 1,500 customers, at `n` days and,
+    /// when `late`, a day earlier for every tenth line.
+    fn big_day(n: i64, late: bool) -> EventBatch {
+        let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + TimeDelta::days(n);
+        let events = (0..4000)
+            .map(|i: i64| KeyedEvent {
+                id: format!("b{n}-{i}"),
+                customer: format!("c{}", (i * 37 + n) % 1500),
+                at: start + TimeDelta::seconds(i * 7) - TimeDelta::days(i64::from(late && i % 10 == 0)),
+                channel: Channel::Web,
+                kind: if i % 5 == 0 {
+                    KeyedKind::Referral { invitee: format!("c{}", (i * 11 + 3) % 1500) }
+                } else {
+                    KeyedKind::Purchase { amount: Money::from_minor(100 + i) }
+                },
+            })
+            .collect();
+        EventBatch::new(format!("big-{n}.jsonl"), events).unwrap()
+    }
+
+    #[test]
+    fn the_tables_do_not_depend_on_the_number_of_threads() {
+        let run = |threads: usize| {
+            crate::util::on_threads(threads, || {
+                let dir = std::env::temp_dir().join(format!("cl-store-threads-{threads}-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                let mut store = CustomerStore::create(&dir, Policy::default()).unwrap();
+                for n in 0..3 {
+                    store.apply_batch(&big_day(n * 2, n > 0)).unwrap();
+                }
+                let txn = store.db.begin_read().unwrap();
+                let customers: Vec<(String, Vec<u8>)> = txn
+                    .open_table(CUSTOMERS)
+                    .unwrap()
+                    .iter()
+                    .unwrap()
+                    .map(|e| e.unwrap())
+                    .map(|(k, v)| (k.value().to_owned(), v.value().to_vec()))
+                    .collect();
+                drop(txn);
+                let events = rows(&store);
+                drop(store);
+                let _ = std::fs::remove_dir_all(&dir);
+                (customers, events)
+            })
+        };
+        let one = run(1);
+        assert_eq!(one.0.len(), 1500);
+        assert_eq!(one, run(3));
     }
 
     #[test]

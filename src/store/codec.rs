@@ -99,6 +99,11 @@ pub(super) fn unseal<'a>(table: &'static str, key: Key<'_>, value: &'a [u8]) -> 
     Ok(&body[1..])
 }
 
+/// The payload of a value [`unseal`] has checked.
+pub(super) fn sealed_payload(value: &[u8]) -> &[u8] {
+    &value[1..value.len() - 8]
+}
+
 /// The low 32 bits of an event row's checksum: the table, the key, the
 /// format version `format` and the payload.
 fn row_sum(format: u8, key: Key<'_>, payload: &[u8]) -> u32 {
@@ -428,12 +433,37 @@ fn read_attribute(r: &mut Reader<'_>) -> Option<AttributeValue> {
 /// Encodes a customer's state (everything but their key, which is the
 /// record's key, and their events, which are rows of their own).
 pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
-    let c = &stored.customer;
+    encode_state_parts(&StateParts {
+        num: stored.num,
+        rows: &stored.rows,
+        epoch: stored.epoch,
+        customer: &stored.customer,
+        initial_consent: &stored.initial_consent,
+        open_tickets: &stored.open_tickets,
+        attribute_times: &stored.attribute_times,
+    })
+}
+
+/// A customer's state as [`Stored`] holds it, borrowed from wherever its
+/// parts live (a batch encodes from its work base without copying them).
+pub(super) struct StateParts<'a> {
+    pub num: u32,
+    pub rows: &'a [u64],
+    pub epoch: i64,
+    pub customer: &'a Customer,
+    pub initial_consent: &'a Consent,
+    pub open_tickets: &'a [u32],
+    pub attribute_times: &'a AttributeTimes,
+}
+
+/// [`encode_state`] of a state's parts.
+pub(super) fn encode_state_parts(stored: &StateParts<'_>) -> Vec<u8> {
+    let c = stored.customer;
     let mut out = Vec::with_capacity(64);
     put_varint(&mut out, u64::from(stored.num));
     put_varint(&mut out, stored.rows.len() as u64);
     let mut previous = 0;
-    for &row in &stored.rows {
+    for &row in stored.rows {
         put_varint(&mut out, row - previous);
         previous = row;
     }
@@ -441,14 +471,14 @@ pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
     let base = c.created_at().timestamp();
     put_varint(&mut out, zigzag(stored.epoch.wrapping_sub(base)));
     put_consent(&mut out, c.consent(), base);
-    put_consent(&mut out, &stored.initial_consent, base);
+    put_consent(&mut out, stored.initial_consent, base);
     put_varint(&mut out, c.attributes().len() as u64);
     for (name, value) in c.attributes() {
         put_text(&mut out, name);
         put_attribute(&mut out, value);
     }
     put_varint(&mut out, stored.attribute_times.len() as u64);
-    for (name, (at, key)) in &stored.attribute_times {
+    for (name, (at, key)) in stored.attribute_times {
         put_text(&mut out, name);
         put_instant(&mut out, *at, base);
         put_text(&mut out, key);
@@ -484,15 +514,16 @@ pub(super) fn encode_state(stored: &Stored) -> Vec<u8> {
     put_instant(&mut out, engine.clock, base);
     put_option_instant(&mut out, engine.due, base);
     put_varint(&mut out, stored.open_tickets.len() as u64);
-    for &pos in &stored.open_tickets {
+    for &pos in stored.open_tickets {
         put_varint(&mut out, u64::from(pos));
     }
     out
 }
 
-/// Decodes a customer's state stored under `key`; `None` when it is
-/// malformed.
-pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
+/// Decodes a customer's state stored under `key`, whose id is `id`
+/// ([`CustomerId::from_key`] of the key, which the caller may have at hand);
+/// `None` when it is malformed.
+pub(super) fn decode_state(key: &str, id: CustomerId, payload: &[u8]) -> Option<Stored> {
     let mut r = Reader::new(payload);
     let num = r.u32()?;
     let count = r.u32()?;
@@ -523,13 +554,8 @@ pub(super) fn decode_state(key: &str, payload: &[u8]) -> Option<Stored> {
         let at = read_instant(&mut r, base)?;
         attribute_times.insert(name, (at, read_text(&mut r)?));
     }
-    let mut customer = Customer::from_new(NewCustomer {
-        id: CustomerId::from_key(key),
-        key: Some(key.to_owned()),
-        created_at,
-        consent,
-        attributes,
-    });
+    let mut customer =
+        Customer::from_new(NewCustomer { id, key: Some(key.to_owned()), created_at, consent, attributes });
     for _ in 0..r.varint()? {
         let from = stage_of(r.u8()?)?;
         let to = stage_of(r.u8()?)?;

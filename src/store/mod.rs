@@ -92,7 +92,7 @@ use codec::{Key, Stored, decode_nums, decode_pairs, decode_record, decode_state,
 
 use crate::base::Record;
 use crate::customer::Customer;
-use crate::{AttributeValue, CampaignId, Consent, CustomerBase, Policy, Stage, StageCounts, Transition};
+use crate::{AttributeValue, CampaignId, Consent, CustomerBase, CustomerId, Policy, Stage, StageCounts, Transition};
 
 pub(crate) const CUSTOMERS: TableDefinition<&str, &[u8]> = TableDefinition::new("customers");
 pub(crate) const NAMES: TableDefinition<u32, &[u8]> = TableDefinition::new("names");
@@ -298,19 +298,15 @@ fn corrupt(table: &'static str, key: &dyn std::fmt::Display) -> StoreError {
 
 /// Loads the customer stored under `key`.
 fn load(table: &impl ReadableTable<&'static str, &'static [u8]>, key: &str) -> Result<Option<Stored>, StoreError> {
-    Ok(load_with_payload(table, key)?.map(|(stored, _)| stored))
+    let Some(value) = table.get(key)? else { return Ok(None) };
+    decode_value(key, CustomerId::from_key(key), value.value()).map(Some)
 }
 
-/// Loads the customer stored under `key`, with their state's payload as
-/// stored (a batch writes the state back only when it changed).
-fn load_with_payload(
-    table: &impl ReadableTable<&'static str, &'static [u8]>,
-    key: &str,
-) -> Result<Option<(Stored, Vec<u8>)>, StoreError> {
-    let Some(value) = table.get(key)? else { return Ok(None) };
-    let payload = unseal("customers", Key::Text(key), value.value())?;
-    let stored = decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?;
-    Ok(Some((stored, payload.to_vec())))
+/// The customer stored under `key` (whose id is `id`) from their value as
+/// stored, once it passes its checks.
+fn decode_value(key: &str, id: CustomerId, value: &[u8]) -> Result<Stored, StoreError> {
+    let payload = unseal("customers", Key::Text(key), value)?;
+    decode_state(key, id, payload).ok_or_else(|| corrupt("customers", &key))
 }
 
 /// The key of customer number `num`.
@@ -326,21 +322,23 @@ fn load_num(
     customers: &impl ReadableTable<&'static str, &'static [u8]>,
     num: u32,
 ) -> Result<Stored, StoreError> {
-    Ok(load_num_with_payload(names, customers, num)?.0)
+    Ok(load_num_with_value(names, customers, num)?.0)
 }
 
-/// [`load_num`], with the state's payload as stored.
-fn load_num_with_payload(
+/// [`load_num`], with their value as stored (a batch writes the state back
+/// only when it changed).
+fn load_num_with_value(
     names: &impl ReadableTable<u32, &'static [u8]>,
     customers: &impl ReadableTable<&'static str, &'static [u8]>,
     num: u32,
 ) -> Result<(Stored, Vec<u8>), StoreError> {
     let key = key_of(names, num)?;
-    let (stored, payload) = load_with_payload(customers, &key)?.ok_or_else(|| corrupt("customers", &key))?;
+    let value = customers.get(key.as_str())?.ok_or_else(|| corrupt("customers", &key))?.value().to_vec();
+    let stored = decode_value(&key, CustomerId::from_key(&key), &value)?;
     if stored.num != num {
         return Err(corrupt("customers", &key));
     }
-    Ok((stored, payload))
+    Ok((stored, value))
 }
 
 /// The event rows of a stored customer, in time order.
@@ -631,8 +629,7 @@ impl CustomerStore {
             guarded(|| {
                 let (key, value) = entry?;
                 let key = key.value();
-                let payload = unseal("customers", Key::Text(key), value.value())?;
-                let stored = decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?;
+                let stored = decode_value(key, CustomerId::from_key(key), value.value())?;
                 Ok(StoredCustomer { customer: stored.customer })
             })
         }))
@@ -760,8 +757,7 @@ impl CustomerStore {
                         for entry in range.take(4096) {
                             let (key, value) = entry?;
                             let key = key.value();
-                            let payload = unseal("customers", Key::Text(key), value.value())?;
-                            chunk.push(decode_state(key, payload).ok_or_else(|| corrupt("customers", &key))?);
+                            chunk.push(decode_value(key, CustomerId::from_key(key), value.value())?);
                         }
                         chunk
                     };
