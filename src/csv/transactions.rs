@@ -11,7 +11,7 @@ use super::{Table, slurp, slurp_path};
 use crate::CsvError;
 use crate::Money;
 use crate::error::FieldProblem;
-use crate::keys::{KeyTable, Prepared};
+use crate::keys::{KeyArena, KeyStore, KeyStoreFrom, KeyTable, Prepared};
 use crate::transactions::{LogRow, TransactionLog};
 
 /// Reads purchase logs from CSV: one purchase per row, in columns named
@@ -165,7 +165,7 @@ impl TransactionCsv {
         let parsed = crate::util::par_map(&ranges, |&(from, to)| parse_piece(&body[from..to], fields, wanted));
         let parsed = parsed.into_iter().collect::<Option<Vec<Piece>>>()?;
         // Every key numbered by its first row in the whole file.
-        let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<LogRow>>) =
+        let (tables, pieces): (Vec<KeyTable<Vec<&str>>>, Vec<Vec<LogRow>>) =
             parsed.into_iter().map(|p| (p.table, p.rows)).unzip();
         let (keys, remaps) = KeyTable::join(&tables);
         let mut pieces = pieces.into_iter();
@@ -184,7 +184,7 @@ const PLAIN_PIECE: usize = if cfg!(test) { 64 } else { 1 << 18 };
 /// One piece of a plain file, parsed: its keys numbered by first row in
 /// the piece.
 struct Piece<'a> {
-    table: KeyTable<&'a str>,
+    table: KeyTable<Vec<&'a str>>,
     rows: Vec<LogRow>,
 }
 
@@ -192,7 +192,7 @@ struct Piece<'a> {
 /// line, `wanted` the customer, date and amount columns, into its keys and
 /// rows; `None` for anything the general parser must see.
 fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece<'_>> {
-    let mut table: KeyTable<&str> = KeyTable::default();
+    let mut table: KeyTable<Vec<&str>> = KeyTable::default();
     table.reserve(expected_keys(piece.len()));
     // About 24 bytes a row in typical logs; a guess only.
     let mut rows = Vec::with_capacity(piece.len() / 20);
@@ -208,7 +208,7 @@ fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece<
 /// row; `None` for anything the general parser must see (invalid UTF-8, a
 /// quote, a carriage return, a blank line, a wrong field count or a bad
 /// value), perhaps after some calls. The caller reserves the table.
-fn plain_rows<'a, K: AsRef<str> + From<&'a str>>(
+fn plain_rows<'a, K: KeyStoreFrom<'a>>(
     piece: &'a [u8],
     fields: usize,
     wanted: [usize; 3],
@@ -275,11 +275,7 @@ impl<'a> Batch<'a> {
 
     /// Numbers the batch's keys in `table` and hands each row to `row`,
     /// leaving the batch empty.
-    fn flush<K: AsRef<str> + From<&'a str>>(
-        &mut self,
-        table: &mut KeyTable<K>,
-        row: &mut impl FnMut(u32, NaiveDate, Money),
-    ) {
+    fn flush<K: KeyStoreFrom<'a>>(&mut self, table: &mut KeyTable<K>, row: &mut impl FnMut(u32, NaiveDate, Money)) {
         self.slots.clear();
         table.insert_all(&self.keys, &mut self.prepared, &mut self.slots);
         for (&slot, &(date, amount)) in self.slots.iter().zip(&self.values) {
@@ -342,7 +338,7 @@ impl TransactionCsv {
         let (body, fields, wanted) = self.plain_body(bytes)?;
         let ranges = crate::util::line_pieces(body, pieces, PLAIN_PIECE);
         let parsed = crate::util::par_map(&ranges, |&(from, to)| {
-            let mut table: KeyTable<&str> = KeyTable::default();
+            let mut table: KeyTable<Vec<&str>> = KeyTable::default();
             let expected = expected_keys(to - from);
             table.reserve(expected);
             let mut accs: Vec<F::Acc> = Vec::with_capacity(expected);
@@ -406,7 +402,7 @@ impl TransactionCsv {
         let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
         let failed = AtomicBool::new(false);
         let parsed = crate::util::par_map(&ranges, |&(from, to)| {
-            let mut table: KeyTable<Box<str>> = KeyTable::default();
+            let mut table: KeyTable<KeyArena> = KeyTable::default();
             let expected = expected_keys(usize::try_from(to.min(len) - from).unwrap_or(0));
             table.reserve(expected);
             let mut accs: Vec<F::Acc> = Vec::with_capacity(expected);
@@ -522,7 +518,7 @@ fn add_row<F: CustomerFold>(fold: &F, accs: &mut Vec<F::Acc>, slot: u32, date: N
 /// The folds of consecutive pieces of one file, joined: every key in order
 /// of first row in the whole file, with its summaries merged in piece
 /// order.
-fn join_folds<K: AsRef<str> + Sync, F: CustomerFold>(
+fn join_folds<K: KeyStore + Sync, F: CustomerFold>(
     parsed: Vec<(KeyTable<K>, Vec<F::Acc>)>,
     fold: &F,
 ) -> (Vec<String>, Vec<F::Acc>) {

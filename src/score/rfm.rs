@@ -248,8 +248,12 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
         as_of: NaiveDate,
     ) -> Result<Self, ScoreError> {
         let groups = groups.into_iter();
-        let mut keys = Vec::with_capacity(groups.size_hint().0);
-        let (mut recency, mut frequency, mut monetary) = (Vec::new(), Vec::new(), Vec::new());
+        let n = groups.size_hint().0;
+        let mut keys = Vec::with_capacity(n);
+        // Sized once: each growth of a large vector would fault in fresh
+        // pages and copy.
+        let (mut recency, mut frequency, mut monetary) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
         for (key, (last, count, sum)) in groups {
             if count == 0 {
                 continue;
