@@ -240,11 +240,17 @@ impl<K: KeyStore, S: BuildHasher> KeyTable<K, S> {
     }
 
     #[cfg(feature = "csv")]
-    /// Makes room for `more` keys without growing the table.
-    pub(crate) fn reserve(&mut self, more: usize) {
+    /// Makes room for `more` keys at least without growing the table, and
+    /// returns how many keys it holds before it grows: the hash table
+    /// rounds its size up, and whatever the caller keeps per key can be
+    /// sized to match (the keys here are), so that no vector regrows (a
+    /// regrown large vector faults in fresh pages and is copied).
+    pub(crate) fn reserve(&mut self, more: usize) -> usize {
         let KeyTable { table, keys, state } = self;
         table.reserve(more, |e| rehash(state, keys, e));
-        keys.reserve_keys(more);
+        let room = table.capacity();
+        keys.reserve_keys(room.saturating_sub(keys.count()));
+        room
     }
 
     /// The keys, indexed by slot.

@@ -340,8 +340,7 @@ impl TransactionCsv {
         let parsed = crate::util::par_map(&ranges, |&(from, to)| {
             let mut table: KeyTable<Vec<&str>> = KeyTable::default();
             let expected = expected_keys(to - from);
-            table.reserve(expected);
-            let mut accs: Vec<F::Acc> = Vec::with_capacity(expected);
+            let mut accs: Vec<F::Acc> = Vec::with_capacity(table.reserve(expected));
             plain_rows(&body[from..to], fields, wanted, &mut table, |slot, date, amount| {
                 add_row(fold, &mut accs, slot, date, amount);
             })?;
@@ -404,8 +403,7 @@ impl TransactionCsv {
         let parsed = crate::util::par_map(&ranges, |&(from, to)| {
             let mut table: KeyTable<KeyArena> = KeyTable::default();
             let expected = expected_keys(usize::try_from(to.min(len) - from).unwrap_or(0));
-            table.reserve(expected);
-            let mut accs: Vec<F::Acc> = Vec::with_capacity(expected);
+            let mut accs: Vec<F::Acc> = Vec::with_capacity(table.reserve(expected));
             let mut buf = vec![0u8; block.max(1)];
             // The file offset of `buf[carry]`, and the bytes carried over.
             let (mut at, mut carry) = if from == start { (from, 0) } else { (from - 1, 0) };
