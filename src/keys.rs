@@ -323,14 +323,23 @@ impl<K: KeyStore, S: BuildHasher> KeyTable<K, S> {
             }
             remaps.push(remap);
         }
-        // Each table's new keys, copied on the pool, then put in order.
+        // Each table's new keys, copied on the pool, then put in order;
+        // every vector sized once (the counts are known), as a vector
+        // collected from a filter would regrow.
         let indices: Vec<usize> = (0..tables.len()).collect();
         let owned = crate::util::par_map(&indices, |&t| {
             let new = |slot: usize| t == 0 || remaps[t - 1][slot] >= base[t];
+            let end = base.get(t + 1).copied().unwrap_or(next);
+            let mut owned = Vec::with_capacity((end - base[t]) as usize);
             let keys = (0..tables[t].keys.count()).filter(|&slot| new(slot));
-            keys.map(|slot| tables[t].keys.key(slot).to_owned()).collect::<Vec<String>>()
+            owned.extend(keys.map(|slot| tables[t].keys.key(slot).to_owned()));
+            owned
         });
-        (owned.into_iter().flatten().collect(), remaps)
+        let mut keys = Vec::with_capacity(next as usize);
+        for piece in owned {
+            keys.extend(piece);
+        }
+        (keys, remaps)
     }
 }
 
