@@ -91,6 +91,7 @@ impl<'k, K: AsRef<str> + From<&'k str>> KeyStoreFrom<'k> for Vec<K> {
 /// one allocation for all the keys of a table instead of one per key, for
 /// a table that outlives the text its keys come from.
 #[derive(Debug, Default, Clone)]
+#[cfg_attr(not(feature = "csv"), allow(dead_code))]
 pub(crate) struct KeyArena {
     text: String,
     ends: Vec<usize>,
