@@ -35,18 +35,89 @@ pub(crate) struct Prepared {
     len: u32,
 }
 
-/// String keys to dense slots, hashed by `S`, each key kept as a `K`: an
-/// owned `String`, or a `&str` borrowed from the input while it is parsed
-/// (no allocation per key). See the module docs.
-pub(crate) struct KeyTable<K = String, S = FixedState> {
+/// String keys to dense slots, hashed by `S`, the keys kept in `K` (see
+/// [`KeyStore`]): owned `String`s, `&str`s borrowed from the input while it
+/// is parsed (no allocation per key), or copies in one [`KeyArena`]. See
+/// the module docs.
+pub(crate) struct KeyTable<K = Vec<String>, S = FixedState> {
     table: HashTable<Entry>,
-    keys: Vec<K>,
+    keys: K,
     state: S,
 }
 
-impl<K, S: Default> Default for KeyTable<K, S> {
+impl<K: Default, S: Default> Default for KeyTable<K, S> {
     fn default() -> Self {
-        KeyTable { table: HashTable::new(), keys: Vec::new(), state: S::default() }
+        KeyTable { table: HashTable::new(), keys: K::default(), state: S::default() }
+    }
+}
+
+/// Where a [`KeyTable`] keeps its keys, indexed by slot.
+pub(crate) trait KeyStore {
+    /// The number of keys.
+    fn count(&self) -> usize;
+    /// The key at `slot`.
+    fn key(&self, slot: usize) -> &str;
+    /// Makes room for `more` keys.
+    fn reserve_keys(&mut self, more: usize);
+}
+
+/// A [`KeyStore`] that can keep keys borrowed for `'k`.
+pub(crate) trait KeyStoreFrom<'k>: KeyStore {
+    /// Adds `key` at the next slot.
+    fn push_key(&mut self, key: &'k str);
+}
+
+impl<K: AsRef<str>> KeyStore for Vec<K> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn key(&self, slot: usize) -> &str {
+        self[slot].as_ref()
+    }
+
+    fn reserve_keys(&mut self, more: usize) {
+        self.reserve(more);
+    }
+}
+
+impl<'k, K: AsRef<str> + From<&'k str>> KeyStoreFrom<'k> for Vec<K> {
+    fn push_key(&mut self, key: &'k str) {
+        self.push(K::from(key));
+    }
+}
+
+/// Keys copied end to end into one growing buffer, with where each ends:
+/// one allocation for all the keys of a table instead of one per key, for
+/// a table that outlives the text its keys come from.
+#[derive(Debug, Default, Clone)]
+#[cfg_attr(not(feature = "csv"), allow(dead_code))]
+pub(crate) struct KeyArena {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl KeyStore for KeyArena {
+    fn count(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn key(&self, slot: usize) -> &str {
+        let from = if slot == 0 { 0 } else { self.ends[slot - 1] };
+        &self.text[from..self.ends[slot]]
+    }
+
+    fn reserve_keys(&mut self, more: usize) {
+        self.ends.reserve(more);
+        // Customer ids are mostly short: 8 bytes a key is a guess.
+        self.text.reserve(8 * more);
+    }
+}
+
+impl KeyStoreFrom<'_> for KeyArena {
+    fn push_key(&mut self, key: &str) {
+        self.text.push_str(key);
+        self.ends.push(self.text.len());
     }
 }
 
@@ -78,21 +149,21 @@ fn head(key: &[u8]) -> [u64; 2] {
 
 /// The hash of an entry's key, to grow the table: from the entry itself when
 /// its head holds the whole key, without a cache miss on the key.
-fn rehash<K: AsRef<str>, S: BuildHasher>(state: &S, keys: &[K], e: &Entry) -> u64 {
+fn rehash<K: KeyStore, S: BuildHasher>(state: &S, keys: &K, e: &Entry) -> u64 {
     let len = e.len as usize;
     if len <= HEAD {
         let bytes = (u128::from(e.head[0]) | (u128::from(e.head[1]) << 64)).to_le_bytes();
         state.hash_one(&bytes[..len])
     } else {
-        state.hash_one(keys[e.slot as usize].as_ref().as_bytes())
+        state.hash_one(keys.key(e.slot as usize).as_bytes())
     }
 }
 
-impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
+impl<K: KeyStore, S: BuildHasher> KeyTable<K, S> {
     /// The number of distinct keys seen.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.keys.len()
+        self.keys.count()
     }
 
     /// What a look-up of `key` needs from its bytes: its hash and inline
@@ -117,9 +188,8 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
         debug_assert!(prepared == self.prepare(key));
         let Prepared { hash, head, len } = prepared;
         let keys = &self.keys;
-        let eq = |e: &Entry| {
-            e.len == len && e.head == head && (len as usize <= HEAD || keys[e.slot as usize].as_ref() == key)
-        };
+        let eq =
+            |e: &Entry| e.len == len && e.head == head && (len as usize <= HEAD || keys.key(e.slot as usize) == key);
         self.table.find(hash, eq).map(|e| e.slot)
     }
 
@@ -131,16 +201,16 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
     /// At 2^32 distinct keys.
     pub(crate) fn insert<'k>(&mut self, key: &'k str, prepared: Prepared) -> u32
     where
-        K: From<&'k str>,
+        K: KeyStoreFrom<'k>,
     {
         if let Some(slot) = self.find(key, prepared) {
             return slot;
         }
         let Prepared { hash, head, len } = prepared;
-        let slot = u32::try_from(self.keys.len()).expect("fewer than 2^32 keys");
+        let slot = u32::try_from(self.keys.count()).expect("fewer than 2^32 keys");
         let KeyTable { table, keys, state } = self;
         table.insert_unique(hash, Entry { head, len, slot }, |e| rehash(state, keys, e));
-        keys.push(K::from(key));
+        keys.push_key(key);
         slot
     }
 
@@ -156,7 +226,7 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
     /// As [`insert`](Self::insert).
     pub(crate) fn insert_all<'k>(&mut self, keys: &[&'k str], prepared: &mut Vec<Prepared>, out: &mut Vec<u32>)
     where
-        K: From<&'k str>,
+        K: KeyStoreFrom<'k>,
     {
         prepared.clear();
         prepared.extend(keys.iter().map(|key| self.prepare(key)));
@@ -171,15 +241,21 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
     }
 
     #[cfg(feature = "csv")]
-    /// Makes room for `more` keys without growing the table.
-    pub(crate) fn reserve(&mut self, more: usize) {
+    /// Makes room for `more` keys at least without growing the table, and
+    /// returns how many keys it holds before it grows: the hash table
+    /// rounds its size up, and whatever the caller keeps per key can be
+    /// sized to match (the keys here are), so that no vector regrows (a
+    /// regrown large vector faults in fresh pages and is copied).
+    pub(crate) fn reserve(&mut self, more: usize) -> usize {
         let KeyTable { table, keys, state } = self;
         table.reserve(more, |e| rehash(state, keys, e));
-        keys.reserve(more);
+        let room = table.capacity();
+        keys.reserve_keys(room.saturating_sub(keys.count()));
+        room
     }
 
     /// The keys, indexed by slot.
-    pub(crate) fn into_keys(self) -> Vec<K> {
+    pub(crate) fn into_keys(self) -> K {
         self.keys
     }
 
@@ -212,13 +288,12 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
         // that holds each key, and the key's slot there.
 
         let blocks: Vec<(usize, usize)> = (1..tables.len())
-            .flat_map(|t| (0..tables[t].keys.len().div_ceil(BLOCK)).map(move |b| (t, b * BLOCK)))
+            .flat_map(|t| (0..tables[t].keys.count().div_ceil(BLOCK)).map(move |b| (t, b * BLOCK)))
             .collect();
         let found = crate::util::par_map(&blocks, |&(t, from)| {
-            let keys = &tables[t].keys[from..(from + BLOCK).min(tables[t].keys.len())];
-            keys.iter()
-                .map(|key| {
-                    let key = key.as_ref();
+            (from..(from + BLOCK).min(tables[t].keys.count()))
+                .map(|slot| {
+                    let key = tables[t].keys.key(slot);
                     tables[..t].iter().enumerate().find_map(|(earlier, table)| {
                         table.find(key, table.prepare(key)).map(|slot| (earlier as u32, slot))
                     })
@@ -228,13 +303,13 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
         // The numbering, in input order; `base[t]` is the first slot new
         // in table `t`, so its key at slot `s` is new when it is joined to
         // `base[t]` or later.
-        let mut next = u32::try_from(tables[0].keys.len()).expect("fewer than 2^32 keys");
+        let mut next = u32::try_from(tables[0].keys.count()).expect("fewer than 2^32 keys");
         let mut base = vec![0; tables.len()];
         let mut remaps: Vec<Vec<u32>> = Vec::with_capacity(tables.len() - 1);
         let mut hits = blocks.iter().zip(&found).peekable();
         for t in 1..tables.len() {
             base[t] = next;
-            let mut remap = Vec::with_capacity(tables[t].keys.len());
+            let mut remap = Vec::with_capacity(tables[t].keys.count());
             while let Some((_, block)) = hits.next_if(|((bt, _), _)| *bt == t) {
                 for hit in block {
                     remap.push(match *hit {
@@ -249,14 +324,23 @@ impl<K: AsRef<str>, S: BuildHasher> KeyTable<K, S> {
             }
             remaps.push(remap);
         }
-        // Each table's new keys, copied on the pool, then put in order.
+        // Each table's new keys, copied on the pool, then put in order;
+        // every vector sized once (the counts are known), as a vector
+        // collected from a filter would regrow.
         let indices: Vec<usize> = (0..tables.len()).collect();
         let owned = crate::util::par_map(&indices, |&t| {
             let new = |slot: usize| t == 0 || remaps[t - 1][slot] >= base[t];
-            let keys = tables[t].keys.iter().enumerate().filter(|&(slot, _)| new(slot));
-            keys.map(|(_, key)| key.as_ref().to_owned()).collect::<Vec<String>>()
+            let end = base.get(t + 1).copied().unwrap_or(next);
+            let mut owned = Vec::with_capacity((end - base[t]) as usize);
+            let keys = (0..tables[t].keys.count()).filter(|&slot| new(slot));
+            owned.extend(keys.map(|slot| tables[t].keys.key(slot).to_owned()));
+            owned
         });
-        (owned.into_iter().flatten().collect(), remaps)
+        let mut keys = Vec::with_capacity(next as usize);
+        for piece in owned {
+            keys.extend(piece);
+        }
+        (keys, remaps)
     }
 }
 
@@ -275,6 +359,8 @@ mod tests {
         #[test]
         fn slots_follow_first_appearance(keys in prop::collection::vec("[ab\u{0}é]{0,3}|[ab]{15,18}|x{0,40}", 0..300)) {
             let mut table: KeyTable = KeyTable::default();
+            // The same keys copied into one arena.
+            let mut arena: KeyTable<KeyArena> = KeyTable::default();
             let mut reference: HashMap<&str, u32> = HashMap::new();
             for key in &keys {
                 let next = reference.len() as u32;
@@ -282,8 +368,14 @@ mod tests {
                 let known = table.find(key, table.prepare(key));
                 prop_assert_eq!(known, (expected < next).then_some(expected));
                 prop_assert_eq!(table.insert(key, table.prepare(key)), expected);
+                prop_assert_eq!(arena.insert(key, arena.prepare(key)), expected);
             }
             prop_assert_eq!(table.len(), reference.len());
+            let arena = arena.into_keys();
+            prop_assert_eq!(arena.count(), reference.len());
+            for (slot, name) in (0..arena.count()).map(|slot| (slot, arena.key(slot))) {
+                prop_assert_eq!(reference[name], slot as u32);
+            }
             for (slot, name) in table.into_keys().iter().enumerate() {
                 prop_assert_eq!(reference[name.as_str()], slot as u32);
             }
@@ -309,7 +401,7 @@ mod tests {
             let mut tables = Vec::new();
             let mut local = Vec::new();
             for piece in cuts.windows(2).map(|w| &keys[w[0]..w[1]]) {
-                let mut table: KeyTable<&str> = KeyTable::default();
+                let mut table: KeyTable<Vec<&str>> = KeyTable::default();
                 let (mut prepared, mut slots) = (Vec::new(), Vec::new());
                 for chunk in piece.chunks(batch) {
                     let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
@@ -356,7 +448,7 @@ mod tests {
 
     #[test]
     fn equality_tells_keys_apart_when_hashes_collide() {
-        let mut table: KeyTable<String, std::hash::BuildHasherDefault<Collide>> = KeyTable::default();
+        let mut table: KeyTable<Vec<String>, std::hash::BuildHasherDefault<Collide>> = KeyTable::default();
         let mut slot = |key: &str| table.insert(key, table.prepare(key));
         let keys = ["ab", "ab\0", "", "\0", "0123456789abcdef", "0123456789abcdefX", "0123456789abcdefY", "é"];
         assert_eq!(keys.map(&mut slot), [0, 1, 2, 3, 4, 5, 6, 7]);

@@ -268,7 +268,7 @@ fn read_plain(bytes: &[u8], pieces: usize) -> Option<EdgeList> {
     let parsed = crate::util::par_map(&ranges, |&(from, to)| shape.piece(&body[from..to]));
     let parsed = parsed.into_iter().collect::<Option<Vec<EdgePiece>>>()?;
     // Every id numbered by its first appearance in the whole file.
-    let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<Slots>>) =
+    let (tables, pieces): (Vec<KeyTable<Vec<&str>>>, Vec<Vec<Slots>>) =
         parsed.into_iter().map(|p| (p.table, p.edges)).unzip();
     let (keys, remaps) = KeyTable::join(&tables);
     let mut builder = NetworkBuilder::with_keys(keys).allow_self_loops(true);
@@ -296,7 +296,7 @@ type Slots = (u32, u32, f64);
 /// One piece of a plain edge list, parsed: its ids numbered by first
 /// appearance in the piece, and its edges.
 struct EdgePiece<'a> {
-    table: KeyTable<&'a str>,
+    table: KeyTable<Vec<&'a str>>,
     edges: Vec<Slots>,
 }
 
@@ -318,10 +318,10 @@ impl Shape<'_> {
         let text = super::plain_text(piece)?;
         let Columns { from, to, weight, .. } = *self.columns;
         let weight_last = weight == Some(self.cells - 1);
-        let mut table: KeyTable<&str> = KeyTable::default();
+        let mut table: KeyTable<Vec<&str>> = KeyTable::default();
         let mut edges = Vec::with_capacity(piece.len() / 16);
         let (mut ids, mut weights, mut prepared, mut slots) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut add = |ids: &mut Vec<&'a str>, weights: &mut Vec<f64>, table: &mut KeyTable<&'a str>| {
+        let mut add = |ids: &mut Vec<&'a str>, weights: &mut Vec<f64>, table: &mut KeyTable<Vec<&'a str>>| {
             slots.clear();
             table.insert_all(ids, &mut prepared, &mut slots);
             let pairs = slots.chunks_exact(2).map(|s| if from < to { (s[0], s[1]) } else { (s[1], s[0]) });

@@ -11,7 +11,7 @@ use super::{Table, slurp, slurp_path};
 use crate::CsvError;
 use crate::Money;
 use crate::error::FieldProblem;
-use crate::keys::{KeyTable, Prepared};
+use crate::keys::{KeyArena, KeyStore, KeyStoreFrom, KeyTable, Prepared};
 use crate::transactions::{LogRow, TransactionLog};
 
 /// Reads purchase logs from CSV: one purchase per row, in columns named
@@ -165,7 +165,7 @@ impl TransactionCsv {
         let parsed = crate::util::par_map(&ranges, |&(from, to)| parse_piece(&body[from..to], fields, wanted));
         let parsed = parsed.into_iter().collect::<Option<Vec<Piece>>>()?;
         // Every key numbered by its first row in the whole file.
-        let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<LogRow>>) =
+        let (tables, pieces): (Vec<KeyTable<Vec<&str>>>, Vec<Vec<LogRow>>) =
             parsed.into_iter().map(|p| (p.table, p.rows)).unzip();
         let (keys, remaps) = KeyTable::join(&tables);
         let mut pieces = pieces.into_iter();
@@ -184,7 +184,7 @@ const PLAIN_PIECE: usize = if cfg!(test) { 64 } else { 1 << 18 };
 /// One piece of a plain file, parsed: its keys numbered by first row in
 /// the piece.
 struct Piece<'a> {
-    table: KeyTable<&'a str>,
+    table: KeyTable<Vec<&'a str>>,
     rows: Vec<LogRow>,
 }
 
@@ -192,7 +192,8 @@ struct Piece<'a> {
 /// line, `wanted` the customer, date and amount columns, into its keys and
 /// rows; `None` for anything the general parser must see.
 fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece<'_>> {
-    let mut table: KeyTable<&str> = KeyTable::default();
+    let mut table: KeyTable<Vec<&str>> = KeyTable::default();
+    table.reserve(expected_keys(piece.len()));
     // About 24 bytes a row in typical logs; a guess only.
     let mut rows = Vec::with_capacity(piece.len() / 20);
     plain_rows(piece, fields, wanted, &mut table, |customer, date, amount| {
@@ -206,18 +207,15 @@ fn parse_piece(piece: &[u8], fields: usize, wanted: [usize; 3]) -> Option<Piece<
 /// and amount columns, numbering customers in `table` in order of first
 /// row; `None` for anything the general parser must see (invalid UTF-8, a
 /// quote, a carriage return, a blank line, a wrong field count or a bad
-/// value), perhaps after some calls.
-fn plain_rows<'a>(
+/// value), perhaps after some calls. The caller reserves the table.
+fn plain_rows<'a, K: KeyStoreFrom<'a>>(
     piece: &'a [u8],
     fields: usize,
     wanted: [usize; 3],
-    table: &mut KeyTable<&'a str>,
+    table: &mut KeyTable<K>,
     mut row: impl FnMut(u32, NaiveDate, Money),
 ) -> Option<()> {
     let text = super::plain_text(piece)?;
-    // About 24 bytes a row in typical logs, and as many customers as a
-    // fifth of the rows: a guess that saves most of the table's growth.
-    table.reserve(piece.len() / 24 / 5);
     let mut batch = Batch::default();
     // The last date read whole: its text and day.
     let mut last_date: Option<([u8; 10], NaiveDate)> = None;
@@ -248,6 +246,13 @@ fn plain_rows<'a>(
     Some(())
 }
 
+/// The customers a piece of `bytes` bytes is expected to hold: about 24
+/// bytes a row in typical logs, and as many customers as a fifth of the
+/// rows; a guess that saves most of a table's growth.
+fn expected_keys(bytes: usize) -> usize {
+    bytes / 24 / 5
+}
+
 /// Rows whose keys are numbered together, by [`KeyTable::insert_all`].
 #[derive(Default)]
 struct Batch<'a> {
@@ -270,7 +275,7 @@ impl<'a> Batch<'a> {
 
     /// Numbers the batch's keys in `table` and hands each row to `row`,
     /// leaving the batch empty.
-    fn flush(&mut self, table: &mut KeyTable<&'a str>, row: &mut impl FnMut(u32, NaiveDate, Money)) {
+    fn flush<K: KeyStoreFrom<'a>>(&mut self, table: &mut KeyTable<K>, row: &mut impl FnMut(u32, NaiveDate, Money)) {
         self.slots.clear();
         table.insert_all(&self.keys, &mut self.prepared, &mut self.slots);
         for (&slot, &(date, amount)) in self.slots.iter().zip(&self.values) {
@@ -299,14 +304,22 @@ impl TransactionCsv {
     /// rows, read from the file at `path`: the same as folding
     /// [`from_path`](Self::from_path)'s rows in file order when
     /// `fold` merges as it adds, with the same errors, in pieces on every
-    /// core for a plain file and without keeping the rows.
+    /// core for a plain file and without keeping the rows (on Unix, nor
+    /// the file: see [`fold_stream`](Self::fold_stream)).
     pub(crate) fn fold_path<F: CustomerFold>(
         &self,
         path: impl AsRef<Path>,
         fold: &F,
     ) -> Result<(Vec<String>, Vec<F::Acc>), CsvError> {
         let path = path.as_ref();
+        #[cfg(unix)]
+        if let Some(folded) = self.fold_stream(path, crate::util::threads(), STREAM_BLOCK, fold) {
+            return Ok(folded);
+        }
         let bytes = slurp_path(path)?;
+        // On Unix the stream has just found the file not plain (or it
+        // changed while read): the general parser decides.
+        #[cfg(not(unix))]
         if let Some(folded) = self.fold_plain(&bytes, crate::util::threads(), fold) {
             return Ok(folded);
         }
@@ -320,37 +333,209 @@ impl TransactionCsv {
 
     /// [`fold_path`](Self::fold_path) of a plain file in `pieces` pieces, or
     /// `None` when the file is not plain.
+    #[cfg_attr(unix, allow(dead_code))]
     fn fold_plain<F: CustomerFold>(&self, bytes: &[u8], pieces: usize, fold: &F) -> Option<(Vec<String>, Vec<F::Acc>)> {
         let (body, fields, wanted) = self.plain_body(bytes)?;
         let ranges = crate::util::line_pieces(body, pieces, PLAIN_PIECE);
         let parsed = crate::util::par_map(&ranges, |&(from, to)| {
-            let mut table: KeyTable<&str> = KeyTable::default();
-            let mut accs: Vec<F::Acc> = Vec::new();
+            let mut table: KeyTable<Vec<&str>> = KeyTable::default();
+            let expected = expected_keys(to - from);
+            let mut accs: Vec<F::Acc> = Vec::with_capacity(table.reserve(expected));
             plain_rows(&body[from..to], fields, wanted, &mut table, |slot, date, amount| {
-                if slot as usize == accs.len() {
-                    accs.push(fold.empty());
-                }
-                fold.add(&mut accs[slot as usize], date, amount);
+                add_row(fold, &mut accs, slot, date, amount);
             })?;
             Some((table, accs))
         });
-        let parsed = parsed.into_iter().collect::<Option<Vec<_>>>()?;
-        let (tables, pieces): (Vec<KeyTable<&str>>, Vec<Vec<F::Acc>>) = parsed.into_iter().unzip();
-        let (keys, remaps) = KeyTable::join(&tables);
-        let mut pieces = pieces.into_iter();
-        let mut accs = pieces.next().expect("one piece at least");
-        for (remap, piece) in remaps.iter().zip(pieces) {
-            for (&to, acc) in remap.iter().zip(piece) {
-                // A customer new to the file so far takes the next slot.
-                if to as usize == accs.len() {
-                    accs.push(acc);
-                } else {
-                    fold.merge(&mut accs[to as usize], acc);
+        Some(join_folds(parsed.into_iter().collect::<Option<Vec<_>>>()?, fold))
+    }
+
+    /// [`fold_path`](Self::fold_path) of a plain file read straight from
+    /// the file in `pieces` consecutive byte ranges at once, each by
+    /// positioned reads of `block` bytes into a buffer its thread reuses
+    /// (so that its pages are faulted in once, and each block is parsed
+    /// while it is in cache), or `None` when the file is not plain, cannot
+    /// be read, or is shorter than it was: the caller then reads it whole.
+    ///
+    /// A piece holds the lines that start in its range: it skips through
+    /// the first line end at or after the byte before its range, and reads
+    /// on past its range's end to finish its last line; a line cut by a
+    /// block's end is carried to the front of the buffer and finished by
+    /// the next read (the buffer grows for a line longer than itself).
+    /// Keys are copied out of the buffer once per piece, when new. The
+    /// result does not depend on `pieces` or `block`.
+    #[cfg(unix)]
+    fn fold_stream<F: CustomerFold>(
+        &self,
+        path: &Path,
+        pieces: usize,
+        block: usize,
+        fold: &F,
+    ) -> Option<(Vec<String>, Vec<F::Acc>)> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let file = std::fs::File::open(path).ok()?;
+        let len = file.metadata().ok()?.len();
+        // The header, read until its line end.
+        let mut head = vec![0u8; 4096.min(usize::try_from(len).ok()?.max(1))];
+        let mut filled = 0;
+        let header_end = loop {
+            if let Some(nl) = memchr::memchr(b'\n', &head[..filled]) {
+                break nl;
+            }
+            if filled == head.len() {
+                head.resize(2 * head.len(), 0);
+            }
+            let n = read_full(&file, &mut head[filled..], filled as u64)?;
+            if n == 0 {
+                return None;
+            }
+            filled += n;
+        };
+        let (_, fields, wanted) = self.plain_body(&head[..=header_end])?;
+        let start = header_end as u64 + 1;
+        let body = usize::try_from(len.saturating_sub(start)).ok()?;
+        // As many pieces as `line_pieces` would cut.
+        let pieces = if body >= PLAIN_PIECE { pieces.clamp(1, body / (PLAIN_PIECE / 2)) } else { 1 };
+        let cuts: Vec<u64> =
+            (0..=pieces).map(|i| if i == pieces { u64::MAX } else { start + (body * i / pieces) as u64 }).collect();
+        let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let failed = AtomicBool::new(false);
+        let parsed = crate::util::par_map(&ranges, |&(from, to)| {
+            let mut table: KeyTable<KeyArena> = KeyTable::default();
+            let expected = expected_keys(usize::try_from(to.min(len) - from).unwrap_or(0));
+            let mut accs: Vec<F::Acc> = Vec::with_capacity(table.reserve(expected));
+            let mut buf = vec![0u8; block.max(1)];
+            // The file offset of `buf[carry]`, and the bytes carried over.
+            let (mut at, mut carry) = if from == start { (from, 0) } else { (from - 1, 0) };
+            let mut skip = from != start;
+            loop {
+                if failed.load(Ordering::Relaxed) {
+                    return None;
                 }
+                if carry == buf.len() {
+                    buf.resize(2 * buf.len(), 0);
+                }
+                let n = read_full(&file, &mut buf[carry..], at)?;
+                let eof = carry + n < buf.len();
+                at += n as u64;
+                let filled = carry + n;
+                let data = &buf[..filled];
+                // The file offset of `data[0]`.
+                let base = at - filled as u64;
+                let mut begin = 0;
+                if skip {
+                    if let Some(nl) = memchr::memchr(b'\n', data) {
+                        begin = nl + 1;
+                        skip = false;
+                    } else if eof {
+                        // No line starts in the range.
+                        return Some((table, accs));
+                    } else {
+                        carry = 0;
+                        continue;
+                    }
+                }
+                // Where this block's whole lines end, and whether the piece
+                // ends there.
+                // `cut`: the index of the byte before the range's end; the
+                // piece's last line ends at the first line end from there.
+                let cut = (to - 1).checked_sub(base).map(|c| usize::try_from(c).unwrap_or(usize::MAX));
+                let (end, done) = match cut.filter(|&c| c < filled) {
+                    // Every line from `begin` on starts past the range.
+                    _ if cut.is_none_or(|c| c < begin) => (begin, true),
+                    Some(c) => match memchr::memchr(b'\n', &data[c..]) {
+                        Some(nl) => (c + nl + 1, true),
+                        None if eof => (filled, true),
+                        None => (whole_lines(data, begin), false),
+                    },
+                    None if eof => {
+                        if to != u64::MAX {
+                            // Shorter than it was.
+                            return None;
+                        }
+                        (filled, true)
+                    }
+                    None => (whole_lines(data, begin), false),
+                };
+                let parsed = plain_rows(&data[begin..end], fields, wanted, &mut table, |slot, date, amount| {
+                    add_row(fold, &mut accs, slot, date, amount);
+                });
+                if parsed.is_none() {
+                    failed.store(true, Ordering::Relaxed);
+                    return None;
+                }
+                if done {
+                    return Some((table, accs));
+                }
+                buf.copy_within(end..filled, 0);
+                carry = filled - end;
+            }
+        });
+        Some(join_folds(parsed.into_iter().collect::<Option<Vec<_>>>()?, fold))
+    }
+}
+
+/// The bytes, in a reused buffer, that [`TransactionCsv::fold_stream`]
+/// reads at a time (tiny in the unit tests, so that lines are cut).
+#[cfg(unix)]
+const STREAM_BLOCK: usize = if cfg!(test) { 8 } else { 1 << 19 };
+
+/// The end of the whole lines of `data` from `begin`: just after its last
+/// line end, or `begin` when it has none.
+#[cfg(unix)]
+fn whole_lines(data: &[u8], begin: usize) -> usize {
+    memchr::memrchr(b'\n', &data[begin..]).map_or(begin, |nl| begin + nl + 1)
+}
+
+/// Fills `buf` from the file at `offset` as far as the file goes: the
+/// number of bytes read, short only at the file's end; `None` on an error.
+#[cfg(unix)]
+fn read_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> Option<usize> {
+    use std::os::unix::fs::FileExt as _;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(done)
+}
+
+/// Adds a row to customer `slot`'s summary in `accs`, a customer new to
+/// the piece taking the next one.
+fn add_row<F: CustomerFold>(fold: &F, accs: &mut Vec<F::Acc>, slot: u32, date: NaiveDate, amount: Money) {
+    if slot as usize == accs.len() {
+        accs.push(fold.empty());
+    }
+    fold.add(&mut accs[slot as usize], date, amount);
+}
+
+/// The folds of consecutive pieces of one file, joined: every key in order
+/// of first row in the whole file, with its summaries merged in piece
+/// order.
+fn join_folds<K: KeyStore + Sync, F: CustomerFold>(
+    parsed: Vec<(KeyTable<K>, Vec<F::Acc>)>,
+    fold: &F,
+) -> (Vec<String>, Vec<F::Acc>) {
+    let (tables, pieces): (Vec<KeyTable<K>>, Vec<Vec<F::Acc>>) = parsed.into_iter().unzip();
+    let (keys, remaps) = KeyTable::join(&tables);
+    let mut pieces = pieces.into_iter();
+    let mut accs = pieces.next().expect("one piece at least");
+    accs.reserve(keys.len() - accs.len());
+    for (remap, piece) in remaps.iter().zip(pieces) {
+        for (&to, acc) in remap.iter().zip(piece) {
+            // A customer new to the file so far takes the next slot.
+            if to as usize == accs.len() {
+                accs.push(acc);
+            } else {
+                fold.merge(&mut accs[to as usize], acc);
             }
         }
-        Some((keys, accs))
     }
+    (keys, accs)
 }
 
 /// The amount of a plain decimal (1 to 15 digits, then optionally a point
@@ -466,7 +651,23 @@ mod tests {
                     prop_assert_eq!(on_threads(threads, || log.to_transactions()), reader.from_reader(text.as_bytes()).unwrap().to_transactions());
                 }
             }
+            let path = std::env::temp_dir().join(format!(
+                "fold-stream-{}-{}.csv",
+                std::process::id(),
+                CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ));
+            std::fs::write(&path, &text).unwrap();
             for pieces in 1..6 {
+                // Read from the file in blocks of a few bytes (lines cut
+                // anywhere, some longer than the buffer) or whole: the same
+                // as folding the text, and refused exactly when it is.
+                for block in [1, 5, 16, 1 << 12] {
+                    prop_assert_eq!(
+                        reader.fold_stream(&path, pieces, block, &Collect),
+                        reader.fold_plain(text.as_bytes(), pieces, &Collect),
+                        "{} pieces, blocks of {}", pieces, block
+                    );
+                }
                 if let Some(log) = reader.parse_plain(text.as_bytes(), pieces) {
                     prop_assert_eq!(Ok(log), reference.clone(), "{} pieces", pieces);
                 }
@@ -480,8 +681,12 @@ mod tests {
                     prop_assert_eq!(folded, (keys, grouped), "{} pieces", pieces);
                 }
             }
+            std::fs::remove_file(&path).unwrap();
         }
     }
+
+    /// Numbers the files of the property tests.
+    static CASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
     /// Folds each customer's rows into a list.
     struct Collect;

@@ -248,8 +248,12 @@ impl<K: Hash + Eq + Clone> Rfm<K> {
         as_of: NaiveDate,
     ) -> Result<Self, ScoreError> {
         let groups = groups.into_iter();
-        let mut keys = Vec::with_capacity(groups.size_hint().0);
-        let (mut recency, mut frequency, mut monetary) = (Vec::new(), Vec::new(), Vec::new());
+        let n = groups.size_hint().0;
+        let mut keys = Vec::with_capacity(n);
+        // Sized once: each growth of a large vector would fault in fresh
+        // pages and copy.
+        let (mut recency, mut frequency, mut monetary) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
         for (key, (last, count, sum)) in groups {
             if count == 0 {
                 continue;
@@ -531,31 +535,74 @@ impl<K: fmt::Display + Sync> Rfm<K> {
     }
 }
 
-/// The CSV text of some rows, as [`Rfm::write_csv`] writes them.
+/// The CSV text of some rows, as [`Rfm::write_csv`] writes them: written
+/// byte by byte, numbers by hand, text quoted where the `csv` crate's
+/// writer would quote it (see [`put_text`]), the same bytes as that writer
+/// gives, without its per-field state machine and formatting machinery.
 #[cfg(feature = "csv")]
 fn csv_block<K: fmt::Display>(rows: &[RfmRow<K>], segments: &RfmSegments) -> std::io::Result<Vec<u8>> {
     use std::fmt::Write as _;
-    let mut csv = ::csv::Writer::from_writer(Vec::with_capacity(rows.len() * 48));
-    // One reused buffer for the displayed fields instead of a string each.
-    let mut field = String::new();
-    let mut put = |csv: &mut ::csv::Writer<Vec<u8>>, value: &dyn fmt::Display| {
-        field.clear();
-        write!(field, "{value}").expect("a String takes any text");
-        csv.write_field(&field)
-    };
+    let mut out = Vec::with_capacity(rows.len() * 48);
+    // One reused buffer for the displayed key instead of a string each.
+    let mut key = String::new();
     for row in rows {
         let s = row.score;
-        put(&mut csv, &row.customer)?;
-        put(&mut csv, &row.recency_days)?;
-        put(&mut csv, &row.frequency)?;
-        put(&mut csv, &row.monetary)?;
-        for score in [s.r(), s.f(), s.m()] {
-            csv.write_field([b'0' + score])?;
-        }
-        csv.write_field(segments.segment(s))?;
-        csv.write_record(None::<&[u8]>)?;
+        key.clear();
+        write!(key, "{}", row.customer).map_err(std::io::Error::other)?;
+        put_text(&mut out, key.as_bytes());
+        out.push(b',');
+        put_int(&mut out, row.recency_days.is_negative(), row.recency_days.unsigned_abs());
+        out.push(b',');
+        put_int(&mut out, false, row.frequency);
+        out.push(b',');
+        // As `Money` displays: sign, whole units, point, two digits.
+        let minor = row.monetary.minor_units();
+        put_int(&mut out, minor < 0, minor.unsigned_abs() / 100);
+        let cents = (minor.unsigned_abs() % 100) as u8;
+        out.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10, b',']);
+        out.extend_from_slice(&[b'0' + s.r(), b',', b'0' + s.f(), b',', b'0' + s.m(), b',']);
+        put_text(&mut out, segments.segment(s).as_bytes());
+        out.push(b'\n');
     }
-    csv.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+    Ok(out)
+}
+
+/// Appends `text` as a CSV field the way the `csv` crate's default writer
+/// does: as is, or, when it holds a comma, a double quote, a carriage
+/// return or a line feed, in double quotes with each double quote doubled.
+#[cfg(feature = "csv")]
+fn put_text(out: &mut Vec<u8>, text: &[u8]) {
+    if !text.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        out.extend_from_slice(text);
+        return;
+    }
+    out.push(b'"');
+    for &b in text {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Appends `value` in decimal, after a minus sign when `negative`.
+#[cfg(feature = "csv")]
+fn put_int(out: &mut Vec<u8>, negative: bool, mut value: u64) {
+    if negative {
+        out.push(b'-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// The fold behind [`Rfm::read_path`]: each customer's last day at or
@@ -665,9 +712,11 @@ fn rank_order(values: &[i64]) -> Vec<u32> {
         }
         order
     } else {
-        // The position breaks ties, so an unstable sort is deterministic.
-        let mut pairs: Vec<(i64, u32)> = values.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
-        pairs.sort_unstable();
+        // A stable radix sort on the distance from the least value (as
+        // many bits as the span needs): input order breaks ties, as in
+        // pandas, and it beats a comparison sort on amounts in cents.
+        let mut pairs: Vec<(u64, u32)> = values.iter().enumerate().map(|(i, &v)| (v.abs_diff(min), i as u32)).collect();
+        crate::util::radix_sort_by_key(&mut pairs, u64::BITS - span.leading_zeros(), |p| p.0);
         pairs.into_iter().map(|(_, i)| i).collect()
     }
 }
@@ -894,6 +943,69 @@ mod tests {
             for threads in [1, 2, 3] {
                 prop_assert_eq!(&on_threads(threads, || Rfm::from_log(&log, as_of)), &reference);
             }
+        }
+    }
+
+    /// The rows as the `csv` crate's writer writes them: what
+    /// `csv_block` must reproduce byte for byte.
+    #[cfg(feature = "csv")]
+    fn csv_block_reference<K: fmt::Display>(rows: &[RfmRow<K>], segments: &RfmSegments) -> Vec<u8> {
+        let mut csv = ::csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            let s = row.score;
+            let fields = [
+                row.customer.to_string(),
+                row.recency_days.to_string(),
+                row.frequency.to_string(),
+                row.monetary.to_string(),
+                s.r().to_string(),
+                s.f().to_string(),
+                s.m().to_string(),
+                segments.segment(s).to_owned(),
+            ];
+            csv.write_record(&fields).unwrap();
+        }
+        csv.into_inner().unwrap()
+    }
+
+    #[cfg(feature = "csv")]
+    proptest! {
+        /// The hand-written CSV rows are the `csv` crate's, byte for byte:
+        /// keys that need quotes (commas, quotes, line ends) or not, empty,
+        /// non-ASCII; any counts, sums and signs.
+        #[test]
+        fn csv_rows_are_what_the_csv_writer_writes(
+            rows in prop::collection::vec(
+                ("[a,\"\r\n é]{0,6}", any::<i64>(), any::<u64>(), any::<i64>(), 1u8..=5, 1u8..=5, 1u8..=5),
+                0..40,
+            ),
+        ) {
+            let rows: Vec<RfmRow<String>> = rows
+                .into_iter()
+                .map(|(customer, recency_days, frequency, minor, r, f, m)| RfmRow {
+                    customer,
+                    recency_days,
+                    frequency,
+                    monetary: Money::from_minor(minor),
+                    score: RfmScore::new(r, f, m).unwrap(),
+                })
+                .collect();
+            let segments = RfmSegments::default();
+            prop_assert_eq!(csv_block(&rows, &segments).unwrap(), csv_block_reference(&rows, &segments));
+        }
+    }
+
+    proptest! {
+        /// Both orderings (counting sort for a narrow span, radix sort for
+        /// a wide one) are the sort by value, then position.
+        #[test]
+        fn rank_order_is_by_value_then_position(
+            values in prop::collection::vec(prop_oneof![any::<i64>(), -50i64..50, Just(i64::MIN), Just(i64::MAX)], 0..300),
+        ) {
+            let mut expected: Vec<(i64, u32)> = values.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+            expected.sort_unstable();
+            let expected: Vec<u32> = expected.into_iter().map(|(_, i)| i).collect();
+            prop_assert_eq!(rank_order(&values), expected);
         }
     }
 
