@@ -80,13 +80,21 @@ pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) 
     }
 }
 
+/// How many pieces [`line_pieces`] cuts a body of `len` bytes into when
+/// asked for `pieces` with at least `least` bytes a piece: one for a body
+/// under `least`, else `pieces`, but none under half of `least`.
+#[cfg(feature = "csv")]
+pub(crate) fn piece_count(len: usize, pieces: usize, least: usize) -> usize {
+    if len >= least { pieces.clamp(1, len / (least / 2).max(1)) } else { 1 }
+}
+
 /// `body` cut into at most `pieces` consecutive ranges of whole lines
 /// (each but the last ends just after a `\n`), none shorter than about
 /// `least / 2` bytes unless there is only one: the pieces a text reader
 /// parses at once.
 #[cfg(feature = "csv")]
 pub(crate) fn line_pieces(body: &[u8], pieces: usize, least: usize) -> Vec<(usize, usize)> {
-    let pieces = if body.len() >= least { pieces.clamp(1, body.len() / (least / 2).max(1)) } else { 1 };
+    let pieces = piece_count(body.len(), pieces, least);
     let mut cuts = vec![0];
     for i in 1..pieces {
         let at = (body.len() * i / pieces).max(*cuts.last().expect("a cut"));

@@ -90,17 +90,8 @@ fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
     };
     let mut bytes = vec![0u8; len];
     let read = crate::util::par_fill_blocks(&mut bytes, threads, |from, piece| -> io::Result<bool> {
-        let mut done = 0;
-        while done < piece.len() {
-            match file.read_at(&mut piece[done..], (from + done) as u64) {
-                // Shorter than it was.
-                Ok(0) => return Ok(false),
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(true)
+        // Short: the file is shorter than it was.
+        Ok(read_full(&file, piece, from as u64)? == piece.len())
     });
     let mut whole = true;
     for piece in read {
@@ -112,6 +103,24 @@ fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
         file.read_to_end(&mut bytes)?;
     }
     Ok(bytes)
+}
+
+/// Fills `buf` from `file` at `offset` as far as the file goes, by
+/// positioned reads (retried when interrupted): the number of bytes read,
+/// short only at the file's end.
+#[cfg(unix)]
+fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt as _;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
 }
 
 /// The whole file at `path`.

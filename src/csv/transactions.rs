@@ -7,6 +7,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+#[cfg(unix)]
+use super::read_full;
 use super::{Table, slurp, slurp_path};
 use crate::CsvError;
 use crate::Money;
@@ -385,7 +387,7 @@ impl TransactionCsv {
             if filled == head.len() {
                 head.resize(2 * head.len(), 0);
             }
-            let n = read_full(&file, &mut head[filled..], filled as u64)?;
+            let n = read_full(&file, &mut head[filled..], filled as u64).ok()?;
             if n == 0 {
                 return None;
             }
@@ -395,7 +397,7 @@ impl TransactionCsv {
         let start = header_end as u64 + 1;
         let body = usize::try_from(len.saturating_sub(start)).ok()?;
         // As many pieces as `line_pieces` would cut.
-        let pieces = if body >= PLAIN_PIECE { pieces.clamp(1, body / (PLAIN_PIECE / 2)) } else { 1 };
+        let pieces = crate::util::piece_count(body, pieces, PLAIN_PIECE);
         let cuts: Vec<u64> =
             (0..=pieces).map(|i| if i == pieces { u64::MAX } else { start + (body * i / pieces) as u64 }).collect();
         let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
@@ -415,7 +417,7 @@ impl TransactionCsv {
                 if carry == buf.len() {
                     buf.resize(2 * buf.len(), 0);
                 }
-                let n = read_full(&file, &mut buf[carry..], at)?;
+                let n = read_full(&file, &mut buf[carry..], at).ok()?;
                 let eof = carry + n < buf.len();
                 at += n as u64;
                 let filled = carry + n;
@@ -485,23 +487,6 @@ const STREAM_BLOCK: usize = if cfg!(test) { 8 } else { 1 << 19 };
 #[cfg(unix)]
 fn whole_lines(data: &[u8], begin: usize) -> usize {
     memchr::memrchr(b'\n', &data[begin..]).map_or(begin, |nl| begin + nl + 1)
-}
-
-/// Fills `buf` from the file at `offset` as far as the file goes: the
-/// number of bytes read, short only at the file's end; `None` on an error.
-#[cfg(unix)]
-fn read_full(file: &std::fs::File, buf: &mut [u8], offset: u64) -> Option<usize> {
-    use std::os::unix::fs::FileExt as _;
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], offset + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    Some(done)
 }
 
 /// Adds a row to customer `slot`'s summary in `accs`, a customer new to

@@ -897,23 +897,10 @@ mod tests {
         });
         let rfm = Rfm::from_records(records, day).expect("valid records");
         let segments = RfmSegments::default();
-        let mut expected = ::csv::Writer::from_writer(Vec::new());
-        expected.write_record(Rfm::<String>::CSV_HEADER).expect("in memory");
-        for row in rfm.rows() {
-            let s = row.score;
-            let fields = [
-                row.customer.clone(),
-                row.recency_days.to_string(),
-                row.frequency.to_string(),
-                row.monetary.to_string(),
-                s.r().to_string(),
-                s.f().to_string(),
-                s.m().to_string(),
-                segments.segment(s).to_string(),
-            ];
-            expected.write_record(&fields).expect("in memory");
-        }
-        let expected = expected.into_inner().expect("in memory");
+        let mut header = ::csv::Writer::from_writer(Vec::new());
+        header.write_record(Rfm::<String>::CSV_HEADER).expect("in memory");
+        let mut expected = header.into_inner().expect("in memory");
+        expected.extend(csv_block_reference(rfm.rows(), &segments));
         for threads in [1, 3] {
             let mut out = Vec::new();
             on_threads(threads, || rfm.write_csv(&segments, &mut out)).expect("in memory");

@@ -967,6 +967,14 @@ mod tests {
         assert!(decode_block(7, &encode_block(7, 7, &[])).is_ok(), "an emptied block");
     }
 
+    /// A bare database in a scratch directory (removed with the `Dir`).
+    fn scratch_db(name: &str) -> (Dir, redb::Database) {
+        let dir = Dir::new(name);
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let db = redb::Database::create(dir.0.join("t.redb")).unwrap();
+        (dir, db)
+    }
+
     /// A run of 5,000 odd hashes, written in blocks, and the hashes.
     fn written_run(txn: &WriteTransaction) -> Vec<u64> {
         let mix = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 7);
@@ -984,9 +992,7 @@ mod tests {
 
     #[test]
     fn a_run_written_in_blocks_answers_every_lookup_and_fills_its_pages() {
-        let dir = Dir::new("blocks");
-        std::fs::create_dir_all(&dir.0).unwrap();
-        let db = redb::Database::create(dir.0.join("t.redb")).unwrap();
+        let (_dir, db) = scratch_db("blocks");
         let txn = db.begin_write().unwrap();
         let hashes = written_run(&txn);
         {
@@ -1023,9 +1029,7 @@ mod tests {
     #[test]
     fn a_block_under_a_damaged_key_makes_lookups_fail_rather_than_miss() {
         for moved in [1_i64, -1, 1 << 40, -(1 << 40)] {
-            let dir = Dir::new("rekey");
-            std::fs::create_dir_all(&dir.0).unwrap();
-            let db = redb::Database::create(dir.0.join("t.redb")).unwrap();
+            let (_dir, db) = scratch_db("rekey");
             let txn = db.begin_write().unwrap();
             let hashes = written_run(&txn);
             let mut table = txn.open_table(run_table("ids 0")).unwrap();
