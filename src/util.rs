@@ -119,6 +119,44 @@ pub(crate) fn par_map_min<T: Sync, R: Send>(items: &[T], min: usize, f: impl Fn(
     }
 }
 
+/// Sorts `items` by `compare` on the thread pool with the `parallel`
+/// feature. Unstable: for items no two of which compare equal (the result is
+/// then the one order, whatever the threads).
+pub(crate) fn par_sort_unstable_by<T: Send>(items: &mut [T], compare: impl Fn(&T, &T) -> std::cmp::Ordering + Sync) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_sort_unstable_by(compare);
+    }
+    #[cfg(not(feature = "parallel"))]
+    items.sort_unstable_by(compare);
+}
+
+/// Runs `produce` on consecutive chunks of `items` and `consume` on each
+/// product, in order. With the `parallel` feature the next chunk is produced
+/// on the thread pool while this thread consumes the one before, so a
+/// consumer that must stay on one thread (a database writer) overlaps with
+/// the work that feeds it. Stops at the first error `consume` returns.
+pub(crate) fn pipeline<T: Sync, P: Send, E: Send>(
+    items: &[T],
+    chunk: usize,
+    produce: impl Fn(&[T]) -> P + Sync + Send,
+    mut consume: impl FnMut(P) -> Result<(), E> + Send,
+) -> Result<(), E> {
+    let mut chunks = items.chunks(chunk.max(1));
+    let Some(first) = chunks.next() else { return Ok(()) };
+    let mut pending = produce(first);
+    for next in chunks {
+        #[cfg(feature = "parallel")]
+        let (done, produced) = rayon::join(|| consume(pending), || produce(next));
+        #[cfg(not(feature = "parallel"))]
+        let (done, produced) = (consume(pending), produce(next));
+        done?;
+        pending = produced;
+    }
+    consume(pending)
+}
+
 /// Fills `out` in `blocks` fixed consecutive blocks (the same cut as
 /// [`pieces`], whatever the number of threads), calling `f(start, block)`
 /// with each block's first index; the blocks run on the thread pool with
@@ -264,6 +302,7 @@ fn parse_ymd_general(text: &str) -> Option<chrono::NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     #[test]
     fn percentiles_count_the_others_strictly_below() {
@@ -311,7 +350,65 @@ mod tests {
         }
     }
 
+    /// The pipeline hands every product to the consumer exactly once, in
+    /// item order, for any chunk size and thread count; the first error
+    /// stops it, after the products before it and none after.
+    #[test]
+    fn the_pipeline_consumes_in_order_and_stops_at_the_first_error() {
+        let items: Vec<u32> = (0..1000).collect();
+        for threads in [1, 2, 3] {
+            for chunk in [0, 1, 7, 256, 1000, 5000] {
+                let mut seen = Vec::new();
+                let done: Result<(), ()> = on_threads(threads, || {
+                    pipeline(
+                        &items,
+                        chunk,
+                        |c| c.iter().map(|i| i * 2).collect::<Vec<_>>(),
+                        |p| {
+                            seen.extend(p);
+                            Ok(())
+                        },
+                    )
+                });
+                assert_eq!(done, Ok(()));
+                assert_eq!(seen, items.iter().map(|i| i * 2).collect::<Vec<_>>(), "chunk {chunk}, {threads} threads");
+
+                let mut seen = Vec::new();
+                let done = on_threads(threads, || {
+                    pipeline(&items, chunk, <[u32]>::to_vec, |p| {
+                        for i in p {
+                            if i == 500 {
+                                return Err(i);
+                            }
+                            seen.push(i);
+                        }
+                        Ok(())
+                    })
+                });
+                assert_eq!(done, Err(500));
+                assert_eq!(seen, (0..500).collect::<Vec<_>>(), "chunk {chunk}, {threads} threads");
+            }
+        }
+        let mut calls = 0;
+        let none = pipeline(&[] as &[u32], 4, <[u32]>::to_vec, |_| {
+            calls += 1;
+            Err(())
+        });
+        assert_eq!(none, Ok(()));
+        assert_eq!(calls, 0);
+    }
+
     proptest::proptest! {
+        /// The parallel sort gives the sequential sort's order on distinct
+        /// keys, whatever the threads.
+        #[test]
+        fn the_parallel_sort_is_the_sort(mut keys in proptest::collection::hash_set("[a-c]{0,6}", 0..3000).prop_map(|s| s.into_iter().collect::<Vec<_>>()), threads in 1usize..4) {
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            on_threads(threads, || par_sort_unstable_by(&mut keys, |a, b| a.as_bytes().cmp(b.as_bytes())));
+            proptest::prop_assert_eq!(keys, expected);
+        }
+
         /// The date reader with its fast path agrees with the general
         /// (chrono) path on arbitrary text, on text shaped like a date with
         /// any digits, and on any byte swapped into a real date; the fast

@@ -150,7 +150,8 @@ impl EventBatch {
             .zip(&ids)
             .map(|((key, (at, index, field)), &id)| FirstSeen { key, at, index, field, id })
             .collect();
-        customers.sort_unstable_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+        // Keys are distinct: the order is the one order.
+        crate::util::par_sort_unstable_by(&mut customers, |a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
 
         let mut events = Vec::with_capacity(self.events.len());
         let mut attributes = Vec::new();

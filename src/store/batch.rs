@@ -35,6 +35,10 @@ use crate::base::{Kind, Record};
 use crate::eventlog::{EventBatch, FirstSeen, Resolution, ingest_disposable};
 use crate::{AttributeValue, CustomerBase, CustomerId, EventId, EventKind};
 
+/// How many slots are encoded ahead of the writing at a time (few in the
+/// unit tests, so that their batches go through several chunks).
+const WRITE_CHUNK: usize = if cfg!(test) { 97 } else { 8192 };
+
 /// A stored customer loaded for a batch.
 struct Loaded {
     stored: Stored,
@@ -125,6 +129,7 @@ impl CustomerStore {
     /// those the rules above say, partial the others.
     fn load_for(
         txn: &WriteTransaction,
+        snapshot: &redb::ReadTransaction,
         index: &IdIndex<'_>,
         resolution: &Resolution,
         whole: &HashSet<u32>,
@@ -139,42 +144,45 @@ impl CustomerStore {
             index: HashMap::with_capacity_and_hasher(named, FixedState::default()),
         };
         let mut full: HashSet<u32> = whole.clone();
-        let mut by_id: HashMap<CustomerId, u32> = HashMap::with_capacity_and_hasher(named, FixedState::default());
-        for (seen, stored, value) in load_named(&customers, resolution)? {
+        // Each stored customer's number and clock by id: one probe per event
+        // below tells whether it is late.
+        let mut by_id: HashMap<CustomerId, (u32, DateTime<Utc>)> =
+            HashMap::with_capacity_and_hasher(named, FixedState::default());
+        for (seen, stored, value) in load_named(&snapshot.open_table(CUSTOMERS)?, resolution)? {
             if seen.at < stored.customer.created_at() {
                 full.insert(stored.num);
             }
-            by_id.insert(seen.id, stored.num);
+            by_id.insert(seen.id, (stored.num, stored.customer.engine.clock));
             work.push((stored, value));
         }
         // Whoever stored an id the batch uses: a duplicate is told from a
-        // conflict by comparing with their stored event.
-        let batch_ids: HashSet<EventId> = resolution.events.iter().map(|r| r.event.id).collect();
-        // Looked up in hash order: consecutive lookups walk the index's
-        // pages from left to right.
-        let mut hashes: Vec<u64> = batch_ids.iter().map(|&id| id_hash(id)).collect();
-        hashes.sort_unstable();
+        // conflict by comparing with their stored event. Looked up once per
+        // hash, in hash order: consecutive lookups walk the index's pages
+        // from left to right.
+        let mut hashes: Vec<u64> = crate::util::par_map_min(&resolution.events, 4096, |r| id_hash(r.event.id));
+        crate::util::radix_sort_by_key(&mut hashes, 64, |&h| h);
+        hashes.dedup();
         for hash in hashes {
             for owner in index.owners(hash)? {
                 full.insert(owner);
                 if work.get(owner).is_none() {
                     let (stored, value) = load_num_with_value(&names, &customers, owner)?;
-                    by_id.insert(stored.customer.id(), owner);
+                    by_id.insert(stored.customer.id(), (owner, stored.customer.engine.clock));
                     work.push((stored, value));
                 }
             }
         }
+        let stored_targets = named_outside(resolution);
         for resolved in &resolution.events {
             let event = &resolved.event;
-            let Some(&num) = by_id.get(&event.customer) else { continue };
-            let late = event.at <= work.get(num).expect("loaded").stored.customer.engine.clock;
+            let Some(&(num, clock)) = by_id.get(&event.customer) else { continue };
             let names_stored = match event.kind {
                 EventKind::Refund { purchase: named, .. } | EventKind::TicketResolved { ticket: named } => {
-                    !batch_ids.contains(&named)
+                    stored_targets.contains(&named)
                 }
                 _ => false,
             };
-            if late || names_stored {
+            if event.at <= clock || names_stored {
                 full.insert(num);
             }
         }
@@ -189,7 +197,7 @@ impl CustomerStore {
             .events
             .iter()
             .filter_map(|r| match r.event.kind {
-                EventKind::Referral { invitee } => by_id.get(&invitee).copied(),
+                EventKind::Referral { invitee } => by_id.get(&invitee).map(|&(num, _)| num),
                 _ => None,
             })
             .collect();
@@ -248,8 +256,12 @@ impl CustomerStore {
         let advances = advances(&txn.open_table(META)?)?;
         let mut index = IdIndex::open(txn, &txn.open_table(META)?)?;
         let mut whole: HashSet<u32> = HashSet::default();
+        // The last commit, which is what this transaction has read so far
+        // (it writes nothing before the loop ends): its tables can be read
+        // from several threads at once, the write transaction's cannot.
+        let snapshot = self.db.begin_read()?;
         let (working, mut work, report) = loop {
-            let working = Self::load_for(txn, &index, &resolution, &whole)?;
+            let working = Self::load_for(txn, &snapshot, &index, &resolution, &whole)?;
             let mut work = self.work_base(&working, &resolution, &old_channels, &old_campaigns, &advances)?;
             // The work base is thrown away on error (the transaction is
             // dropped), so it needs no copy to roll back.
@@ -268,6 +280,7 @@ impl CustomerStore {
                 }
             }
         };
+        drop(snapshot);
         let loaded = working.loaded.len() as u32;
         let mut times: Vec<AttributeTimes> = working.loaded.iter().map(|l| l.stored.attribute_times.clone()).collect();
         times.resize_with(work.slot_count() as usize, AttributeTimes::new);
@@ -304,51 +317,58 @@ impl CustomerStore {
             let (_, from) = rewritten_from(records, working.loaded.get(slot as usize));
             first += (records.len() - from as usize) as u64;
         }
-        // Encoded and sealed on the thread pool, written here in slot order.
+        // Encoded and sealed on the thread pool, a chunk of slots ahead of
+        // their writing here, in slot order.
         let slots: Vec<u32> = (0..work.slot_count()).collect();
-        let rewrites = crate::util::par_map_min(&slots, 256, |&slot| {
-            rewrite(&work, &working, &global, &times[slot as usize], slot, firsts[slot as usize])
-        });
-        for (slot, rewrite) in (0..).zip(rewrites) {
-            let rewrite = rewrite?;
-            let parts = work.slot_parts(slot);
-            let num = global[slot as usize];
-            let key = parts.customer.key().expect("keyed customers");
-            let old = working.loaded.get(slot as usize);
-            let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
-            for &row in old_rows.get(rewrite.cut..).unwrap_or_default() {
-                events.remove(row)?;
-            }
-            for row in &rewrite.rows {
-                events.insert(next_key, row.as_slice())?;
-                next_key += 1;
-            }
-            new_ids.extend(rewrite.new_ids.iter().map(|&hash| (hash, num)));
-            if let Some(value) = &rewrite.state {
-                customers.insert(key, value.as_slice())?;
-                if let Some(l) = old {
-                    counts[l.stored.customer.stage() as usize] -= 1;
+        let encode = |chunk: &[u32]| {
+            crate::util::par_map_min(chunk, 256, |&slot| {
+                (slot, rewrite(&work, &working, &global, &times[slot as usize], slot, firsts[slot as usize]))
+            })
+        };
+        let write = |chunk: Vec<(u32, Result<Rewrite, StoreError>)>| -> Result<(), StoreError> {
+            for (slot, rewrite) in chunk {
+                let rewrite = rewrite?;
+                let parts = work.slot_parts(slot);
+                let num = global[slot as usize];
+                let key = parts.customer.key().expect("keyed customers");
+                let old = working.loaded.get(slot as usize);
+                let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
+                for &row in old_rows.get(rewrite.cut..).unwrap_or_default() {
+                    events.remove(row)?;
                 }
-                counts[parts.customer.stage() as usize] += 1;
-                written += 1;
-                fault::point_n("after_write", written);
-            }
-            let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
-            let known = old.map(|l| l.referrers.as_ref());
-            match known {
-                // Loaded without their list: the batch cannot change it.
-                Some(None) => {}
-                Some(Some(before)) if *before == list => {}
-                _ if list.is_empty() && known.is_none() => {}
-                _ => {
-                    if list.is_empty() {
-                        referrers.remove(num)?;
-                    } else {
-                        referrers.insert(num, seal("referrers", Key::Num(num), &encode_pairs(&list)).as_slice())?;
+                for row in &rewrite.rows {
+                    events.insert(next_key, row.as_slice())?;
+                    next_key += 1;
+                }
+                new_ids.extend(rewrite.new_ids.iter().map(|&hash| (hash, num)));
+                if let Some(value) = &rewrite.state {
+                    customers.insert(key, value.as_slice())?;
+                    if let Some(l) = old {
+                        counts[l.stored.customer.stage() as usize] -= 1;
+                    }
+                    counts[parts.customer.stage() as usize] += 1;
+                    written += 1;
+                    fault::point_n("after_write", written);
+                }
+                let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
+                let known = old.map(|l| l.referrers.as_ref());
+                match known {
+                    // Loaded without their list: the batch cannot change it.
+                    Some(None) => {}
+                    Some(Some(before)) if *before == list => {}
+                    _ if list.is_empty() && known.is_none() => {}
+                    _ => {
+                        if list.is_empty() {
+                            referrers.remove(num)?;
+                        } else {
+                            referrers.insert(num, seal("referrers", Key::Num(num), &encode_pairs(&list)).as_slice())?;
+                        }
                     }
                 }
             }
-        }
+            Ok(())
+        };
+        crate::util::pipeline(&slots, WRITE_CHUNK, encode, write)?;
         // In hash order: the filters' words and any run read are walked
         // from left to right.
         new_ids.sort_unstable();
@@ -532,24 +552,48 @@ fn rewrite(
     Ok(Rewrite { cut, rows: sealed, new_ids, state })
 }
 
+/// The purchases and tickets that the batch's refunds and resolutions name
+/// but does not hold: their owners' histories are read.
+fn named_outside(resolution: &Resolution) -> HashSet<EventId> {
+    let mut named: HashSet<EventId> = resolution
+        .events
+        .iter()
+        .filter_map(|r| match r.event.kind {
+            EventKind::Refund { purchase: named, .. } | EventKind::TicketResolved { ticket: named } => Some(named),
+            _ => None,
+        })
+        .collect();
+    if !named.is_empty() {
+        for resolved in &resolution.events {
+            named.remove(&resolved.event.id);
+        }
+    }
+    named
+}
+
 /// A customer a batch names, their stored state and its value as stored.
 type Named<'r> = (&'r FirstSeen, Stored, Vec<u8>);
 
 /// The stored customers among those `resolution` names, with their values
-/// as stored: read in key order (the table's) on this thread, checked and
-/// decoded on the thread pool.
+/// as stored: read in key order (the table's), in consecutive runs of keys
+/// on the thread pool (a cold store is read from the file page by page,
+/// and the threads' reads overlap), and checked and decoded there.
 fn load_named<'r>(
-    customers: &impl ReadableTable<&'static str, &'static [u8]>,
+    customers: &(impl ReadableTable<&'static str, &'static [u8]> + Sync),
     resolution: &'r Resolution,
 ) -> Result<Vec<Named<'r>>, StoreError> {
-    let mut values: Vec<(&FirstSeen, Vec<u8>)> = Vec::with_capacity(resolution.customers.len());
-    for seen in &resolution.customers {
-        if let Some(value) = customers.get(seen.key.as_str())? {
-            values.push((seen, value.value().to_vec()));
+    let found = crate::util::par_map_min(&resolution.customers, 1024, |seen| -> Result<_, StoreError> {
+        let Some(value) = customers.get(seen.key.as_str())? else { return Ok(None) };
+        let value = value.value().to_vec();
+        Ok(Some((decode_value(&seen.key, seen.id, &value)?, value)))
+    });
+    let mut named = Vec::with_capacity(found.len());
+    for (seen, one) in resolution.customers.iter().zip(found) {
+        if let Some((stored, value)) = one? {
+            named.push((seen, stored, value));
         }
     }
-    let decoded = crate::util::par_map_min(&values, 1024, |(seen, value)| decode_value(&seen.key, seen.id, value));
-    values.into_iter().zip(decoded).map(|((seen, value), stored)| Ok((seen, stored?, value))).collect()
+    Ok(named)
 }
 
 /// Attributes by time, not by arrival: each attribute the batch sets keeps
