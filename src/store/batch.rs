@@ -431,6 +431,9 @@ impl CustomerStore {
     ) -> Result<CustomerBase, StoreError> {
         let local = |num: u32| working.index.get(&num).map(|&i| i as u32).ok_or_else(|| corrupt("names", &num));
         let mut work = CustomerBase::new(self.policy.clone());
+        // Sized once: the customers loaded and those the batch may create,
+        // and every event of the batch.
+        work.reserve(working.loaded.len() + resolution.customers.len(), resolution.events.len());
         work.preload_interned(channels.to_vec(), campaigns.to_vec());
         work.preload_advances(advances.to_vec());
         let first_seen: HashMap<&str, DateTime<Utc>> =
