@@ -19,6 +19,22 @@ use uuid::Uuid;
 const KEY_NAMESPACE: Uuid =
     Uuid::from_bytes([0x1b, 0xcf, 0x8f, 0xaf, 0x2c, 0xdc, 0x5a, 0x72, 0xb3, 0xeb, 0x85, 0x81, 0xd9, 0x9a, 0xc8, 0x0e]);
 
+/// The UUID v5 (RFC 9562, section 5.5) of the name made of `parts` one after
+/// the other in `namespace`: what [`Uuid::new_v5`] gives for their
+/// concatenation, without copying them into one buffer.
+pub(crate) fn v5(namespace: &Uuid, parts: &[&[u8]]) -> Uuid {
+    use sha1::Digest;
+    let mut sha = sha1::Sha1::new();
+    sha.update(namespace.as_bytes());
+    for part in parts {
+        sha.update(part);
+    }
+    let digest = sha.finalize();
+    let mut bytes = [0; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes).into_uuid()
+}
+
 /// The error returned when a string is not a valid id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {kind} {input:?}: expected a UUID such as 67e55044-10b1-426f-9247-bb680e5fe0c8")]
@@ -61,10 +77,7 @@ macro_rules! uuid_newtype {
             #[doc = concat!("assert_ne!(a, ", stringify!($name), "::from_key(\"1\"));")]
             /// ```
             pub fn from_key(key: &str) -> Self {
-                let mut bytes = Vec::with_capacity($salt.len() + key.len());
-                bytes.extend_from_slice($salt.as_bytes());
-                bytes.extend_from_slice(key.as_bytes());
-                Self(Uuid::new_v5(&KEY_NAMESPACE, &bytes))
+                Self(v5(&KEY_NAMESPACE, &[$salt.as_bytes(), key.as_bytes()]))
             }
         }
 
@@ -151,6 +164,35 @@ mod tests {
     fn namespace_is_the_v5_of_the_crate_name() {
         let expected = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"customer-lifecycle");
         assert_eq!(KEY_NAMESPACE, expected);
+    }
+
+    /// Ids made from keys are the UUID v5 of the salted key, as Python's
+    /// `uuid.uuid5(namespace, salt + key)` computes them: they never
+    /// change between releases.
+    #[test]
+    fn ids_from_keys_are_the_published_v5() {
+        let cases = [
+            (CustomerId::from_key("cust-42").0, "7aaf0db1-925e-5c61-9de4-3913a4977d97"),
+            (EventId::from_key("o-1").0, "d81d8f69-3b05-588b-ae10-ee0978eca60e"),
+            (CampaignId::from_key("spring").0, "2d85dd1b-2e5d-516d-9a8f-19f20e39a85d"),
+            (CustomerId::from_key("").0, "6fa5683c-2623-5eba-964c-a3f75f56aff5"),
+            (CustomerId::from_key("Ünïcode ☕").0, "e20fc444-5b74-54f3-b065-5a73bd84b628"),
+        ];
+        for (id, expected) in cases {
+            assert_eq!(id.to_string(), expected);
+        }
+    }
+
+    proptest::proptest! {
+        /// Hashing the parts one after the other is uuid's v5 of their
+        /// concatenation, for any bytes and any cut.
+        #[test]
+        fn v5_of_parts_is_v5_of_the_whole(whole in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), cut in 0usize..200, namespace in proptest::prelude::any::<u128>()) {
+            let namespace = Uuid::from_u128(namespace);
+            let (a, b) = whole.split_at(cut.min(whole.len()));
+            proptest::prop_assert_eq!(v5(&namespace, &[a, b]), Uuid::new_v5(&namespace, &whole));
+            proptest::prop_assert_eq!(v5(&namespace, &[&whole]), Uuid::new_v5(&namespace, &whole));
+        }
     }
 
     #[test]

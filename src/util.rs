@@ -137,6 +137,7 @@ pub(crate) fn par_sort_unstable_by<T: Send>(items: &mut [T], compare: impl Fn(&T
 /// on the thread pool while this thread consumes the one before, so a
 /// consumer that must stay on one thread (a database writer) overlaps with
 /// the work that feeds it. Stops at the first error `consume` returns.
+#[cfg_attr(not(feature = "store"), allow(dead_code))]
 pub(crate) fn pipeline<T: Sync, P: Send, E: Send>(
     items: &[T],
     chunk: usize,

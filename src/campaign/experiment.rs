@@ -36,11 +36,12 @@ const ASSIGNMENT_DOMAIN: &[u8] = b"customer-lifecycle/experiment\0";
 /// # Ok::<(), customer_lifecycle::error::ParseIdError>(())
 /// ```
 pub fn assignment_hash(seed: u64, customer: CustomerId) -> u64 {
-    let mut sha = sha1_smol::Sha1::new();
+    use sha1::Digest;
+    let mut sha = sha1::Sha1::new();
     sha.update(ASSIGNMENT_DOMAIN);
-    sha.update(&seed.to_be_bytes());
+    sha.update(seed.to_be_bytes());
     sha.update(customer.as_uuid().as_bytes());
-    let digest = sha.digest().bytes();
+    let digest = sha.finalize();
     u64::from_be_bytes(digest[..8].try_into().expect("a SHA-1 digest has 20 bytes"))
 }
 

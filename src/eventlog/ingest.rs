@@ -73,15 +73,17 @@ pub struct Resolution {
     pub attributes: Vec<AttributeUpdate>,
 }
 
+/// The namespace of the consent changes of `customer` records: the UUID v5
+/// of `customer-lifecycle:eventlog:customer-record-consent` in the URL
+/// namespace.
+const CONSENT_NAMESPACE: Uuid =
+    Uuid::from_bytes([0xa7, 0x27, 0xfc, 0x4c, 0xcb, 0x6b, 0x53, 0x89, 0x90, 0xe0, 0x57, 0xa3, 0x91, 0x42, 0x83, 0xd2]);
+
 /// The id of the consent change that a `customer` record with key
-/// `record` makes for `purpose`.
+/// `record` makes for `purpose`: the UUID v5 of `PURPOSE:RECORD` in
+/// [`CONSENT_NAMESPACE`].
 fn consent_event_id(record: &str, purpose: crate::Purpose) -> EventId {
-    let namespace = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"customer-lifecycle:eventlog:customer-record-consent");
-    let mut name = Vec::with_capacity(record.len() + 10);
-    name.extend_from_slice(purpose_name(purpose).as_bytes());
-    name.push(b':');
-    name.extend_from_slice(record.as_bytes());
-    EventId::from_uuid(Uuid::new_v5(&namespace, &name))
+    EventId::from_uuid(crate::id::v5(&CONSENT_NAMESPACE, &[purpose_name(purpose).as_bytes(), b":", record.as_bytes()]))
 }
 
 impl EventBatch {
@@ -392,4 +394,19 @@ fn in_keys(error: &BaseError, batch: &EventBatch, index: usize) -> String {
         _ => {}
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ids of consent changes never change between releases: Python's
+    /// `uuid.uuid5(namespace, "contact:rec-9")` gives the same.
+    #[test]
+    fn consent_ids_are_the_published_v5() {
+        let namespace = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"customer-lifecycle:eventlog:customer-record-consent");
+        assert_eq!(CONSENT_NAMESPACE, namespace);
+        let id = consent_event_id("rec-9", crate::Purpose::Contact);
+        assert_eq!(id.to_string(), "c4036a87-9b05-5306-9b3c-bec7aeecc814");
+    }
 }
