@@ -64,6 +64,9 @@ type Leftovers = (Working, CustomerBase, Resolution);
 struct Working {
     loaded: Vec<Loaded>,
     index: HashMap<u32, usize>,
+    /// How many of the customers the batch names are stored (they come
+    /// first in `loaded`).
+    named: usize,
 }
 
 impl Working {
@@ -142,6 +145,7 @@ impl CustomerStore {
         let mut work = Working {
             loaded: Vec::with_capacity(named),
             index: HashMap::with_capacity_and_hasher(named, FixedState::default()),
+            named: 0,
         };
         let mut full: HashSet<u32> = whole.clone();
         // Each stored customer's number and clock by id: one probe per event
@@ -155,6 +159,7 @@ impl CustomerStore {
             by_id.insert(seen.id, (stored.num, stored.customer.engine.clock));
             work.push((stored, value));
         }
+        work.named = work.loaded.len();
         // Whoever stored an id the batch uses: a duplicate is told from a
         // conflict by comparing with their stored event. Looked up once per
         // hash, in hash order: consecutive lookups walk the index's pages
@@ -257,8 +262,10 @@ impl CustomerStore {
         let mut index = IdIndex::open(txn, &txn.open_table(META)?)?;
         let mut whole: HashSet<u32> = HashSet::default();
         // The last commit, which is what this transaction has read so far
-        // (it writes nothing before the loop ends): its tables can be read
-        // from several threads at once, the write transaction's cannot.
+        // (it writes nothing before the loop ends), read through its own
+        // transaction: reads of it on several threads overlap, while the
+        // write transaction's table read from the pool was measured no
+        // faster than one thread.
         let snapshot = self.db.begin_read()?;
         let (working, mut work, report) = loop {
             let working = Self::load_for(txn, &snapshot, &index, &resolution, &whole)?;
@@ -431,9 +438,9 @@ impl CustomerStore {
     ) -> Result<CustomerBase, StoreError> {
         let local = |num: u32| working.index.get(&num).map(|&i| i as u32).ok_or_else(|| corrupt("names", &num));
         let mut work = CustomerBase::new(self.policy.clone());
-        // Sized once: the customers loaded and those the batch may create,
-        // and every event of the batch.
-        work.reserve(working.loaded.len() + resolution.customers.len(), resolution.events.len());
+        // Sized once: the customers loaded and those the batch creates, and
+        // every event of the batch.
+        work.reserve(working.loaded.len() + resolution.customers.len() - working.named, resolution.events.len());
         work.preload_interned(channels.to_vec(), campaigns.to_vec());
         work.preload_advances(advances.to_vec());
         let first_seen: HashMap<&str, DateTime<Utc>> =
