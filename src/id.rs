@@ -20,8 +20,9 @@ const KEY_NAMESPACE: Uuid =
     Uuid::from_bytes([0x1b, 0xcf, 0x8f, 0xaf, 0x2c, 0xdc, 0x5a, 0x72, 0xb3, 0xeb, 0x85, 0x81, 0xd9, 0x9a, 0xc8, 0x0e]);
 
 /// The UUID v5 (RFC 9562, section 5.5) of the name made of `parts` one after
-/// the other in `namespace`: what `uuid::Uuid::new_v5` (its `v5` feature) gives for their
-/// concatenation, without copying them into one buffer.
+/// the other in `namespace`: what `uuid::Uuid::new_v5` (uuid's `v5`
+/// feature) gives for their concatenation, without copying them into one
+/// buffer.
 pub(crate) fn v5(namespace: &Uuid, parts: &[&[u8]]) -> Uuid {
     use sha1::Digest;
     let mut sha = sha1::Sha1::new();
