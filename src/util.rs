@@ -134,9 +134,10 @@ pub(crate) fn par_sort_unstable_by<T: Send>(items: &mut [T], compare: impl Fn(&T
 
 /// Runs `produce` on consecutive chunks of `items` and `consume` on each
 /// product, in order. With the `parallel` feature the next chunk is produced
-/// on the thread pool while this thread consumes the one before, so a
-/// consumer that must stay on one thread (a database writer) overlaps with
-/// the work that feeds it. Stops at the first error `consume` returns.
+/// on the thread pool while the one before is consumed, so a consumer that
+/// must take one chunk at a time, in order (a database writer), overlaps
+/// with the work that feeds it; it may run on a pool thread. Stops at the
+/// first error `consume` returns.
 #[cfg_attr(not(feature = "store"), allow(dead_code))]
 pub(crate) fn pipeline<T: Sync, P: Send, E: Send>(
     items: &[T],
