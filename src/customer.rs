@@ -67,6 +67,18 @@ impl Customer {
         }
     }
 
+    /// A customer with nothing in them, left in the place of one moved out.
+    #[cfg_attr(not(feature = "store"), allow(dead_code))]
+    pub(crate) fn vacant() -> Self {
+        Customer::from_new(NewCustomer {
+            id: CustomerId::from_uuid(uuid::Uuid::nil()),
+            key: None,
+            created_at: DateTime::UNIX_EPOCH,
+            consent: Consent::default(),
+            attributes: BTreeMap::new(),
+        })
+    }
+
     /// The customer's id.
     pub fn id(&self) -> CustomerId {
         self.id

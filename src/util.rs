@@ -132,6 +132,16 @@ pub(crate) fn par_sort_unstable_by<T: Send>(items: &mut [T], compare: impl Fn(&T
     items.sort_unstable_by(compare);
 }
 
+/// Runs `a` and `b`, side by side on the thread pool with the `parallel`
+/// feature, one after the other without it; returns both results.
+#[cfg_attr(not(feature = "store"), allow(dead_code))]
+pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    return rayon::join(a, b);
+    #[cfg(not(feature = "parallel"))]
+    (a(), b())
+}
+
 /// Runs `produce` on consecutive chunks of `items` and `consume` on each
 /// product, in order. With the `parallel` feature the next chunk is produced
 /// on the thread pool while the one before is consumed, so a consumer that

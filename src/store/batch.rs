@@ -16,15 +16,15 @@
 //! customers whole and applies the batch again, within the same
 //! transaction, so the result is always the base's.
 
+use std::collections::BTreeMap;
+
 use foldhash::fast::FixedState;
 
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, WriteTransaction};
 
-use super::codec::{
-    AttributeTimes, Key, StateParts, Stored, encode_nums, encode_pairs, encode_record, encode_state_parts, id_hash,
-};
-use super::codec::{seal, seal_row, sealed_payload};
+use super::codec::{AttributeTimes, Key, StateParts, Stored, encode_nums, encode_pairs, id_hash, put_state_parts};
+use super::codec::{append_row, seal, seal_with, sealed_payload};
 use super::ids::IdIndex;
 use super::{
     BatchReport, CAMPAIGNS, CHANNELS, CUSTOMERS, CustomerStore, EVENTS, FOLLOWERS, META, NAMES, REFERRERS, StoreError,
@@ -32,8 +32,9 @@ use super::{
     load_num_with_value, load_records, meta_get, next_row, put_meta, referrers_of, translate,
 };
 use crate::base::{Kind, Record};
-use crate::eventlog::{EventBatch, FirstSeen, Resolution, ingest_disposable};
-use crate::{AttributeValue, CustomerBase, CustomerId, EventId, EventKind};
+use crate::customer::Customer;
+use crate::eventlog::{EventBatch, Resolution, ingest_disposable};
+use crate::{AttributeValue, CustomerBase, CustomerId, EventId, EventKind, Stage};
 
 /// How many slots are encoded ahead of the writing at a time (few in the
 /// unit tests, so that their batches go through several chunks).
@@ -49,6 +50,13 @@ struct Loaded {
     referrers: Option<Vec<(u32, DateTime<Utc>)>>,
     /// Their state's value as stored, to write back only what changed.
     value: Vec<u8>,
+    /// Their stage as stored.
+    stage: Stage,
+    /// The earliest instant the batch names their key, for those it names.
+    seen: Option<DateTime<Utc>>,
+    /// Their attributes as stored, kept when the batch sets some (the
+    /// customer themselves moves into the work base).
+    attributes: Option<BTreeMap<String, AttributeValue>>,
 }
 
 /// The maps of a batch's work: a fixed fast hasher (their keys are
@@ -77,7 +85,8 @@ impl Working {
     fn push(&mut self, (stored, value): (Stored, Vec<u8>)) -> usize {
         let i = self.loaded.len();
         self.index.insert(stored.num, i);
-        self.loaded.push(Loaded { stored, records: None, referrers: None, value });
+        let stage = stored.customer.stage();
+        self.loaded.push(Loaded { stored, records: None, referrers: None, value, stage, seen: None, attributes: None });
         i
     }
 }
@@ -152,12 +161,14 @@ impl CustomerStore {
         // below tells whether it is late.
         let mut by_id: HashMap<CustomerId, (u32, DateTime<Utc>)> =
             HashMap::with_capacity_and_hasher(named, FixedState::default());
-        for (seen, stored, value) in load_named(&snapshot.open_table(CUSTOMERS)?, resolution)? {
+        for (seen, found) in resolution.customers.iter().zip(load_named(&snapshot.open_table(CUSTOMERS)?, resolution)) {
+            let Some((stored, value)) = found? else { continue };
             if seen.at < stored.customer.created_at() {
                 full.insert(stored.num);
             }
             by_id.insert(seen.id, (stored.num, stored.customer.engine.clock));
-            work.push((stored, value));
+            let i = work.push((stored, value));
+            work.loaded[i].seen = Some(seen.at);
         }
         work.named = work.loaded.len();
         // Whoever stored an id the batch uses: a duplicate is told from a
@@ -268,8 +279,8 @@ impl CustomerStore {
         // faster than one thread.
         let snapshot = self.db.begin_read()?;
         let (working, mut work, report) = loop {
-            let working = Self::load_for(txn, &snapshot, &index, &resolution, &whole)?;
-            let mut work = self.work_base(&working, &resolution, &old_channels, &old_campaigns, &advances)?;
+            let mut working = Self::load_for(txn, &snapshot, &index, &resolution, &whole)?;
+            let mut work = self.work_base(&mut working, &resolution, &old_channels, &old_campaigns, &advances)?;
             // The work base is thrown away on error (the transaction is
             // dropped), so it needs no copy to roll back.
             match ingest_disposable(&mut work, batch, &resolution) {
@@ -291,8 +302,7 @@ impl CustomerStore {
         let loaded = working.loaded.len() as u32;
         let mut times: Vec<AttributeTimes> = working.loaded.iter().map(|l| l.stored.attribute_times.clone()).collect();
         times.resize_with(work.slot_count() as usize, AttributeTimes::new);
-        let old_attributes: Vec<_> = working.loaded.iter().map(|l| l.stored.customer.attributes().clone()).collect();
-        keep_newer_attributes(&mut work, batch, &resolution, &mut times, &old_attributes);
+        keep_newer_attributes(&mut work, batch, &resolution, &mut times, &working);
 
         // Numbers for the new customers.
         let mut meta = txn.open_table(META)?;
@@ -308,7 +318,6 @@ impl CustomerStore {
         put_meta(&mut meta, "next", &next.to_le_bytes())?;
 
         let mut counts = decode_counts(&meta_get(&meta, "counts")?).ok_or_else(|| corrupt("meta", &"counts"))?;
-        let mut next_key = next_row(&meta)?;
         let mut customers = txn.open_table(CUSTOMERS)?;
         let mut events = txn.open_table(EVENTS)?;
         let mut referrers = txn.open_table(REFERRERS)?;
@@ -317,7 +326,7 @@ impl CustomerStore {
         // The rows each slot (re)writes take keys in slot order, from the
         // table's right edge.
         let mut firsts = Vec::with_capacity(work.slot_count() as usize);
-        let mut first = next_key;
+        let mut first = next_row(&meta)?;
         for slot in 0..work.slot_count() {
             firsts.push(first);
             let records = work.slot_parts(slot).records;
@@ -332,48 +341,58 @@ impl CustomerStore {
                 (slot, rewrite(&work, &working, &global, &times[slot as usize], slot, firsts[slot as usize]))
             })
         };
-        let write = |chunk: Vec<(u32, Result<Rewrite, StoreError>)>| -> Result<(), StoreError> {
-            for (slot, rewrite) in chunk {
-                let rewrite = rewrite?;
-                let parts = work.slot_parts(slot);
-                let num = global[slot as usize];
-                let key = parts.customer.key().expect("keyed customers");
-                let old = working.loaded.get(slot as usize);
-                let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
-                for &row in old_rows.get(rewrite.cut..).unwrap_or_default() {
-                    events.remove(row)?;
-                }
-                for row in &rewrite.rows {
-                    events.insert(next_key, row.as_slice())?;
-                    next_key += 1;
-                }
-                new_ids.extend(rewrite.new_ids.iter().map(|&hash| (hash, num)));
-                if let Some(value) = &rewrite.state {
-                    customers.insert(key, value.as_slice())?;
-                    if let Some(l) = old {
-                        counts[l.stored.customer.stage() as usize] -= 1;
+        // A chunk's rows and states go to their two tables side by side
+        // (the tables are separate B-trees of one transaction); each table's
+        // writes stay in slot order.
+        let write = |chunk: Vec<(u32, Rewrite)>| -> Result<(), StoreError> {
+            let write_rows = || -> Result<(), StoreError> {
+                for (slot, rewrite) in &chunk {
+                    let old_rows = working.loaded.get(*slot as usize).map_or(&[][..], |l| l.stored.rows.as_slice());
+                    for &row in old_rows.get(rewrite.cut..).unwrap_or_default() {
+                        events.remove(row)?;
                     }
-                    counts[parts.customer.stage() as usize] += 1;
-                    written += 1;
-                    fault::point_n("after_write", written);
+                    for (row, key) in rewrite.rows().zip(firsts[*slot as usize]..) {
+                        events.insert(key, row)?;
+                    }
                 }
-                let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
-                let known = old.map(|l| l.referrers.as_ref());
-                match known {
-                    // Loaded without their list: the batch cannot change it.
-                    Some(None) => {}
-                    Some(Some(before)) if *before == list => {}
-                    _ if list.is_empty() && known.is_none() => {}
-                    _ => {
-                        if list.is_empty() {
-                            referrers.remove(num)?;
-                        } else {
-                            referrers.insert(num, seal("referrers", Key::Num(num), &encode_pairs(&list)).as_slice())?;
+                Ok(())
+            };
+            let write_states = || -> Result<(), StoreError> {
+                for (slot, rewrite) in &chunk {
+                    let parts = work.slot_parts(*slot);
+                    let num = global[*slot as usize];
+                    let old = working.loaded.get(*slot as usize);
+                    new_ids.extend(rewrite.new_ids.iter().map(|&hash| (hash, num)));
+                    if let Some(value) = &rewrite.state {
+                        customers.insert(parts.customer.key().expect("keyed customers"), value.as_slice())?;
+                        if let Some(l) = old {
+                            counts[l.stage as usize] -= 1;
+                        }
+                        counts[parts.customer.stage() as usize] += 1;
+                        written += 1;
+                        fault::point_n("after_write", written);
+                    }
+                    let list: Vec<_> = parts.referrers.iter().map(|&(r, at)| (global[r as usize], at)).collect();
+                    let known = old.map(|l| l.referrers.as_ref());
+                    match known {
+                        // Loaded without their list: the batch cannot change it.
+                        Some(None) => {}
+                        Some(Some(before)) if *before == list => {}
+                        _ if list.is_empty() && known.is_none() => {}
+                        _ => {
+                            if list.is_empty() {
+                                referrers.remove(num)?;
+                            } else {
+                                referrers
+                                    .insert(num, seal("referrers", Key::Num(num), &encode_pairs(&list)).as_slice())?;
+                            }
                         }
                     }
                 }
-            }
-            Ok(())
+                Ok(())
+            };
+            let (rows, states) = crate::util::join(write_rows, write_states);
+            rows.and(states)
         };
         crate::util::pipeline(&slots, WRITE_CHUNK, encode, write)?;
         // In hash order: the filters' words and any run read are walked
@@ -385,7 +404,7 @@ impl CustomerStore {
         }
         index.finish(&mut meta)?;
         put_meta(&mut meta, "counts", &encode_counts(&counts))?;
-        put_meta(&mut meta, "rows", &next_key.to_le_bytes())?;
+        put_meta(&mut meta, "rows", &first.to_le_bytes())?;
         let stored_events =
             u64::from_le_bytes(meta_get(&meta, "events")?.try_into().map_err(|_| corrupt("meta", &"events"))?);
         put_meta(&mut meta, "events", &(stored_events + report.events_applied as u64).to_le_bytes())?;
@@ -427,30 +446,34 @@ impl CustomerStore {
     }
 
     /// The work base of the loaded customers, in their order: slot `i` is
-    /// `working.loaded[i]`.
+    /// `working.loaded[i]`. The customers move into it (a batch is loaded
+    /// afresh if it must be applied again); the stored attributes of those
+    /// the batch sets attributes of stay with `working`.
     fn work_base(
         &self,
-        working: &Working,
+        working: &mut Working,
         resolution: &Resolution,
         channels: &[String],
         campaigns: &[crate::CampaignId],
         advances: &[DateTime<Utc>],
     ) -> Result<CustomerBase, StoreError> {
-        let local = |num: u32| working.index.get(&num).map(|&i| i as u32).ok_or_else(|| corrupt("names", &num));
         let mut work = CustomerBase::new(self.policy.clone());
         // Sized once: the customers loaded and those the batch creates, and
         // every event of the batch.
         work.reserve(working.loaded.len() + resolution.customers.len() - working.named, resolution.events.len());
         work.preload_interned(channels.to_vec(), campaigns.to_vec());
         work.preload_advances(advances.to_vec());
-        let first_seen: HashMap<&str, DateTime<Utc>> =
-            resolution.customers.iter().map(|c| (c.key.as_str(), c.at)).collect();
-        for (slot, l) in working.loaded.iter().enumerate() {
-            let mut customer = l.stored.customer.clone();
+        let updated: HashSet<CustomerId> = resolution.attributes.iter().map(|u| u.customer).collect();
+        let local = |num: u32| working.index.get(&num).map(|&i| i as u32).ok_or_else(|| corrupt("names", &num));
+        for (slot, l) in working.loaded.iter_mut().enumerate() {
+            let mut customer = std::mem::replace(&mut l.stored.customer, Customer::vacant());
+            if updated.contains(&customer.id()) {
+                l.attributes = Some(customer.attributes().clone());
+            }
             // A key named before the instant it was first seen: the customer
             // is created at the earliest instant their key appears, whatever
             // order the batches come in.
-            if let Some(&at) = first_seen.get(customer.key().expect("keyed customers"))
+            if let Some(at) = l.seen
                 && at < customer.created_at()
             {
                 customer.set_created_at(at);
@@ -500,12 +523,23 @@ struct Rewrite {
     /// Where the rewritten rows start among the customer's stored rows:
     /// those from here on are removed.
     cut: usize,
-    /// The sealed rows, stored under consecutive keys from the slot's first.
-    rows: Vec<Vec<u8>>,
+    /// The sealed rows one after the other, stored under consecutive keys
+    /// from the slot's first.
+    rows: Vec<u8>,
+    /// Where each row ends in `rows`.
+    ends: Vec<usize>,
     /// The hashes of the event ids new to the store.
     new_ids: Vec<u64>,
     /// The sealed state, when it changed.
     state: Option<Vec<u8>>,
+}
+
+impl Rewrite {
+    /// The sealed rows, in order.
+    fn rows(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.rows[start..end])
+    }
 }
 
 /// Encodes and seals slot `slot`'s rows from sequence `offset + from` on
@@ -517,49 +551,59 @@ fn rewrite(
     attribute_times: &AttributeTimes,
     slot: u32,
     first: u64,
-) -> Result<Rewrite, StoreError> {
+) -> Rewrite {
     let parts = work.slot_parts(slot);
     let num = global[slot as usize];
     let key = parts.customer.key().expect("keyed customers");
     let old = working.loaded.get(slot as usize);
-    let records = translate(parts.records, &|slot: u32| Ok(global[slot as usize]))?;
     let (offset, from) = rewritten_from(parts.records, old);
     let cut = (offset + from) as usize;
     let old_rows = old.map_or(&[][..], |l| l.stored.rows.as_slice());
-    let mut rows = old_rows[..cut.min(old_rows.len())].to_vec();
+    let fresh = parts.records.len() - from as usize;
+    let mut rows = Vec::with_capacity(cut.min(old_rows.len()) + fresh);
+    rows.extend_from_slice(&old_rows[..cut.min(old_rows.len())]);
     let epoch = old.map_or_else(|| parts.customer.created_at().timestamp(), |l| l.stored.epoch);
     let old_ids: HashSet<EventId> = match old {
         Some(Loaded { records: Some(r), .. }) => r.iter().map(|r| r.id).collect(),
         _ => HashSet::default(),
     };
-    let mut sealed = Vec::with_capacity(records.len() - from as usize);
-    let mut new_ids = Vec::new();
-    for (pos, record) in records.iter().enumerate().skip(from as usize) {
+    let mut sealed = Vec::with_capacity(fresh * 40);
+    let mut ends = Vec::with_capacity(fresh);
+    let mut new_ids = Vec::with_capacity(fresh);
+    for (pos, record) in parts.records.iter().enumerate().skip(from as usize) {
         let seq = offset + pos as u32;
         let mut record = *record;
-        if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
-            *p += offset;
+        match &mut record.kind {
+            // Customers by store number, positions among all their rows.
+            Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } => *n = global[*n as usize],
+            Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } => *p += offset,
+            _ => {}
         }
-        rows.push(first + sealed.len() as u64);
-        sealed.push(seal_row(Key::Row(u64::from(num), seq), &encode_record(&record, epoch)));
+        rows.push(first + ends.len() as u64);
+        append_row(&mut sealed, Key::Row(u64::from(num), seq), &record, epoch);
+        ends.push(sealed.len());
         if !old_ids.contains(&record.id) {
             new_ids.push(id_hash(record.id));
         }
     }
     let mut open_tickets = old.filter(|l| l.records.is_none()).map_or_else(Vec::new, |l| l.stored.open_tickets.clone());
     open_tickets.extend(parts.open_tickets.iter().map(|&p| p + offset));
-    let payload = encode_state_parts(&StateParts {
-        num,
-        rows: &rows,
-        epoch,
-        customer: parts.customer,
-        initial_consent: &parts.initial_consent,
-        open_tickets: &open_tickets,
-        attribute_times,
+    let state = seal_with("customers", Key::Text(key), 256, |out| {
+        put_state_parts(
+            out,
+            &StateParts {
+                num,
+                rows: &rows,
+                epoch,
+                customer: parts.customer,
+                initial_consent: &parts.initial_consent,
+                open_tickets: &open_tickets,
+                attribute_times,
+            },
+        );
     });
-    let state =
-        old.is_none_or(|l| sealed_payload(&l.value) != payload).then(|| seal("customers", Key::Text(key), &payload));
-    Ok(Rewrite { cut, rows: sealed, new_ids, state })
+    let state = old.is_none_or(|l| sealed_payload(&l.value) != sealed_payload(&state)).then_some(state);
+    Rewrite { cut, rows: sealed, ends, new_ids, state }
 }
 
 /// The purchases and tickets that the batch's refunds and resolutions name
@@ -581,29 +625,23 @@ fn named_outside(resolution: &Resolution) -> HashSet<EventId> {
     named
 }
 
-/// A customer a batch names, their stored state and its value as stored.
-type Named<'r> = (&'r FirstSeen, Stored, Vec<u8>);
+/// A stored customer's state and its value as stored.
+type Found = Result<Option<(Stored, Vec<u8>)>, StoreError>;
 
-/// The stored customers among those `resolution` names, with their values
-/// as stored: read in key order (the table's), in consecutive runs of keys
-/// on the thread pool (a cold store is read from the file page by page,
-/// and the threads' reads overlap), and checked and decoded there.
-fn load_named<'r>(
+/// The stored states of the customers `resolution` names, in its order
+/// (`None` for those not stored), with their values as stored: read in key
+/// order (the table's), in consecutive runs of keys on the thread pool (a
+/// cold store is read from the file page by page, and the threads' reads
+/// overlap), and checked and decoded there.
+fn load_named(
     customers: &(impl ReadableTable<&'static str, &'static [u8]> + Sync),
-    resolution: &'r Resolution,
-) -> Result<Vec<Named<'r>>, StoreError> {
-    let found = crate::util::par_map_min(&resolution.customers, 1024, |seen| -> Result<_, StoreError> {
+    resolution: &Resolution,
+) -> Vec<Found> {
+    crate::util::par_map_min(&resolution.customers, 1024, |seen| {
         let Some(value) = customers.get(seen.key.as_str())? else { return Ok(None) };
         let value = value.value().to_vec();
         Ok(Some((decode_value(&seen.key, seen.id, &value)?, value)))
-    });
-    let mut named = Vec::with_capacity(found.len());
-    for (seen, one) in resolution.customers.iter().zip(found) {
-        if let Some((stored, value)) = one? {
-            named.push((seen, stored, value));
-        }
-    }
-    Ok(named)
+    })
 }
 
 /// Attributes by time, not by arrival: each attribute the batch sets keeps
@@ -616,7 +654,7 @@ fn keep_newer_attributes(
     batch: &EventBatch,
     resolution: &Resolution,
     times: &mut [AttributeTimes],
-    old_attributes: &[std::collections::BTreeMap<String, AttributeValue>],
+    working: &Working,
 ) {
     // The batch's updates come in time order: the last one per attribute is
     // its newest, and the value ingest left.
@@ -632,7 +670,12 @@ fn keep_newer_attributes(
         let stored = &mut times[slot as usize];
         match stored.get(name) {
             Some((t, k)) if (*t, k.as_str()) > (at, id) => {
-                let old = old_attributes[slot as usize].get(name).cloned().expect("a stored time has its value");
+                let old = working.loaded[slot as usize]
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get(name))
+                    .cloned()
+                    .expect("a stored time has its value");
                 let customer = work.slot_parts(slot).customer.id();
                 work.set_attribute(customer, name, old).expect("a stored value is valid");
             }

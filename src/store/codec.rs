@@ -28,14 +28,28 @@ use crate::{
 /// packed in sealed blocks of a page each.
 pub(super) const FORMAT: u8 = 5;
 
+/// XXH3 (64 bits, seed 0) of the concatenation of `parts`: hashed in one
+/// call from a buffer on the stack when they fit in it (most values do),
+/// streamed otherwise; the same digest either way.
+fn xxh3_of(parts: &[&[u8]]) -> u64 {
+    let mut buf = [0u8; 512];
+    let mut len = 0;
+    for part in parts {
+        let Some(room) = buf.get_mut(len..len + part.len()) else {
+            let mut h = Xxh3::new();
+            for part in parts {
+                h.update(part);
+            }
+            return h.digest();
+        };
+        room.copy_from_slice(part);
+        len += part.len();
+    }
+    xxhash_rust::xxh3::xxh3_64(&buf[..len])
+}
+
 fn checksum(table: &str, key: &[u8], body: &[u8]) -> u64 {
-    let mut h = Xxh3::new();
-    h.update(table.as_bytes());
-    h.update(&[0]);
-    h.update(&(key.len() as u64).to_le_bytes());
-    h.update(key);
-    h.update(body);
-    h.digest()
+    xxh3_of(&[table.as_bytes(), &[0], &(key.len() as u64).to_le_bytes(), key, body])
 }
 
 /// The key a value is stored under, as the checksum covers it and as a
@@ -52,14 +66,44 @@ pub(super) enum Key<'a> {
     Hash(u64),
 }
 
-impl Key<'_> {
-    fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+/// A key's bytes as checksums cover them: the text's, or a number's (big
+/// endian) in a buffer of its own.
+enum KeyBytes<'a> {
+    Text(&'a [u8]),
+    Fixed([u8; 12], usize),
+}
+
+impl std::ops::Deref for KeyBytes<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
         match self {
-            Key::Text(text) => text.as_bytes().into(),
-            Key::Num(num) => num.to_be_bytes().to_vec().into(),
-            Key::Row(num, seq) => [num.to_be_bytes().as_slice(), &seq.to_be_bytes()].concat().into(),
-            Key::Hash(hash) => hash.to_be_bytes().to_vec().into(),
+            KeyBytes::Text(bytes) => bytes,
+            KeyBytes::Fixed(buf, len) => &buf[..*len],
         }
+    }
+}
+
+impl Key<'_> {
+    fn bytes(&self) -> KeyBytes<'_> {
+        let mut buf = [0u8; 12];
+        let len = match *self {
+            Key::Text(text) => return KeyBytes::Text(text.as_bytes()),
+            Key::Num(num) => {
+                buf[..4].copy_from_slice(&num.to_be_bytes());
+                4
+            }
+            Key::Row(num, seq) => {
+                buf[..8].copy_from_slice(&num.to_be_bytes());
+                buf[8..].copy_from_slice(&seq.to_be_bytes());
+                12
+            }
+            Key::Hash(hash) => {
+                buf[..8].copy_from_slice(&hash.to_be_bytes());
+                8
+            }
+        };
+        KeyBytes::Fixed(buf, len)
     }
 
     pub(super) fn label(&self) -> String {
@@ -74,9 +118,15 @@ impl Key<'_> {
 
 /// A value ready to store: version, payload, checksum.
 pub(super) fn seal(table: &str, key: Key<'_>, payload: &[u8]) -> Vec<u8> {
-    let mut value = Vec::with_capacity(payload.len() + 9);
+    seal_with(table, key, payload.len(), |out| out.extend_from_slice(payload))
+}
+
+/// [`seal`] of the payload that `encode` appends (about `hint` bytes),
+/// written in place.
+pub(super) fn seal_with(table: &str, key: Key<'_>, hint: usize, encode: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut value = Vec::with_capacity(hint + 9);
     value.push(FORMAT);
-    value.extend_from_slice(payload);
+    encode(&mut value);
     let sum = checksum(table, &key.bytes(), &value);
     value.extend_from_slice(&sum.to_le_bytes());
     value
@@ -108,13 +158,7 @@ pub(super) fn sealed_payload(value: &[u8]) -> &[u8] {
 /// format version `format` and the payload.
 fn row_sum(format: u8, key: Key<'_>, payload: &[u8]) -> u32 {
     let key = key.bytes();
-    let mut h = Xxh3::new();
-    h.update(b"events\0");
-    h.update(&(key.len() as u64).to_le_bytes());
-    h.update(&key);
-    h.update(&[format]);
-    h.update(payload);
-    h.digest() as u32
+    xxh3_of(&[b"events\0", &(key.len() as u64).to_le_bytes(), &key, &[format], payload]) as u32
 }
 
 /// An event row ready to store: the payload and the low 32 bits of its
@@ -124,6 +168,15 @@ pub(super) fn seal_row(key: Key<'_>, payload: &[u8]) -> Vec<u8> {
     value.extend_from_slice(payload);
     value.extend_from_slice(&row_sum(FORMAT, key, payload).to_le_bytes());
     value
+}
+
+/// Appends event row `record` to `out`, sealed as [`seal_row`] seals
+/// [`encode_record`]'s payload.
+pub(super) fn append_row(out: &mut Vec<u8>, key: Key<'_>, record: &Record, epoch: i64) {
+    let start = out.len();
+    put_record(out, record, epoch);
+    let sum = row_sum(FORMAT, key, &out[start..]);
+    out.extend_from_slice(&sum.to_le_bytes());
 }
 
 /// The payload of an event row, once its checksum (and so its version) is
@@ -458,66 +511,71 @@ pub(super) struct StateParts<'a> {
 
 /// [`encode_state`] of a state's parts.
 pub(super) fn encode_state_parts(stored: &StateParts<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    put_state_parts(&mut out, stored);
+    out
+}
+
+/// Appends [`encode_state_parts`]'s payload to `out`.
+pub(super) fn put_state_parts(out: &mut Vec<u8>, stored: &StateParts<'_>) {
     let c = stored.customer;
-    let mut out = Vec::with_capacity(64);
-    put_varint(&mut out, u64::from(stored.num));
-    put_varint(&mut out, stored.rows.len() as u64);
+    put_varint(out, u64::from(stored.num));
+    put_varint(out, stored.rows.len() as u64);
     let mut previous = 0;
     for &row in stored.rows {
-        put_varint(&mut out, row - previous);
+        put_varint(out, row - previous);
         previous = row;
     }
-    put_instant(&mut out, c.created_at(), 0);
+    put_instant(out, c.created_at(), 0);
     let base = c.created_at().timestamp();
-    put_varint(&mut out, zigzag(stored.epoch.wrapping_sub(base)));
-    put_consent(&mut out, c.consent(), base);
-    put_consent(&mut out, stored.initial_consent, base);
-    put_varint(&mut out, c.attributes().len() as u64);
+    put_varint(out, zigzag(stored.epoch.wrapping_sub(base)));
+    put_consent(out, c.consent(), base);
+    put_consent(out, stored.initial_consent, base);
+    put_varint(out, c.attributes().len() as u64);
     for (name, value) in c.attributes() {
-        put_text(&mut out, name);
-        put_attribute(&mut out, value);
+        put_text(out, name);
+        put_attribute(out, value);
     }
-    put_varint(&mut out, stored.attribute_times.len() as u64);
+    put_varint(out, stored.attribute_times.len() as u64);
     for (name, (at, key)) in stored.attribute_times {
-        put_text(&mut out, name);
-        put_instant(&mut out, *at, base);
-        put_text(&mut out, key);
+        put_text(out, name);
+        put_instant(out, *at, base);
+        put_text(out, key);
     }
-    put_varint(&mut out, c.history().len() as u64);
+    put_varint(out, c.history().len() as u64);
     for t in c.history() {
         out.extend_from_slice(&[t.from as u8, t.to as u8]);
-        put_instant(&mut out, t.at, base);
+        put_instant(out, t.at, base);
         match &t.reason {
             Reason::Rule(rule) => out.push(rule_code(*rule)),
             Reason::Explicit { note } => {
                 out.push(0xff);
-                put_text(&mut out, note);
+                put_text(out, note);
             }
         }
     }
     let engine = &c.engine;
     let facts = &engine.facts;
-    put_varint(&mut out, u64::from(facts.purchases));
-    put_option_instant(&mut out, facts.first_purchase, base);
-    put_option_instant(&mut out, facts.last_purchase, base);
+    put_varint(out, u64::from(facts.purchases));
+    put_option_instant(out, facts.first_purchase, base);
+    put_option_instant(out, facts.last_purchase, base);
     match facts.latest_feedback {
         None => out.push(0),
         Some(feedback) => out.extend_from_slice(&[1, feedback_code(feedback)]),
     }
-    put_varint(&mut out, u64::from(facts.open_complaints));
-    put_varint(&mut out, u64::from(facts.public_advocacy));
-    put_varint(&mut out, facts.conversions.len() as u64);
+    put_varint(out, u64::from(facts.open_complaints));
+    put_varint(out, u64::from(facts.public_advocacy));
+    put_varint(out, facts.conversions.len() as u64);
     for &at in &facts.conversions {
-        put_instant(&mut out, at, base);
+        put_instant(out, at, base);
     }
     out.push(engine.derived as u8);
-    put_instant(&mut out, engine.clock, base);
-    put_option_instant(&mut out, engine.due, base);
-    put_varint(&mut out, stored.open_tickets.len() as u64);
+    put_instant(out, engine.clock, base);
+    put_option_instant(out, engine.due, base);
+    put_varint(out, stored.open_tickets.len() as u64);
     for &pos in stored.open_tickets {
-        put_varint(&mut out, u64::from(pos));
+        put_varint(out, u64::from(pos));
     }
-    out
 }
 
 /// Decodes a customer's state stored under `key`, whose id is `id`
@@ -602,18 +660,24 @@ pub(super) fn decode_state(key: &str, id: CustomerId, payload: &[u8]) -> Option<
 /// purchase, a resolution's ticket) are earlier positions.
 pub(super) fn encode_record(record: &Record, epoch: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
+    put_record(&mut out, record, epoch);
+    out
+}
+
+/// Appends [`encode_record`]'s payload to `out`.
+fn put_record(out: &mut Vec<u8>, record: &Record, epoch: i64) {
     out.extend_from_slice(record.id.as_uuid().as_bytes());
-    put_instant(&mut out, record.at, epoch);
-    put_varint(&mut out, u64::from(record.channel));
+    put_instant(out, record.at, epoch);
+    put_varint(out, u64::from(record.channel));
     match record.kind {
         Kind::Purchase(amount) => {
             out.push(0);
-            put_varint(&mut out, zigzag(amount.minor_units()));
+            put_varint(out, zigzag(amount.minor_units()));
         }
         Kind::Refund { amount, purchase } => {
             out.push(1);
-            put_varint(&mut out, zigzag(amount.minor_units()));
-            put_varint(&mut out, u64::from(purchase));
+            put_varint(out, zigzag(amount.minor_units()));
+            put_varint(out, u64::from(purchase));
         }
         Kind::Engagement(action) => out.extend_from_slice(&[2, action_code(action)]),
         Kind::Feedback(feedback) => out.extend_from_slice(&[3, feedback_code(feedback)]),
@@ -621,31 +685,30 @@ pub(super) fn encode_record(record: &Record, epoch: i64) -> Vec<u8> {
         Kind::Complaint => out.push(5),
         Kind::TicketResolved { ticket } => {
             out.push(6);
-            put_varint(&mut out, u64::from(ticket));
+            put_varint(out, u64::from(ticket));
         }
         Kind::Referral { invitee } => {
             out.push(7);
-            put_varint(&mut out, u64::from(invitee));
+            put_varint(out, u64::from(invitee));
         }
         Kind::Follow { of: None } => out.push(8),
         Kind::Follow { of: Some(of) } => {
             out.push(9);
-            put_varint(&mut out, u64::from(of));
+            put_varint(out, u64::from(of));
         }
         Kind::Consent { purpose, granted } => {
             out.extend_from_slice(&[10, u8::from(purpose == Purpose::Contact), u8::from(granted)]);
         }
         Kind::Touch { campaign } => {
             out.push(11);
-            put_varint(&mut out, u64::from(campaign));
+            put_varint(out, u64::from(campaign));
         }
         Kind::Response { campaign, action } => {
             out.push(12);
-            put_varint(&mut out, u64::from(campaign));
+            put_varint(out, u64::from(campaign));
             out.push(action_code(action));
         }
     }
-    out
 }
 
 /// Decodes the event row at position `pos`; `None` when it is malformed.
@@ -808,6 +871,52 @@ mod tests {
         let mut out = Vec::new();
         put_instant(&mut out, t + chrono::TimeDelta::milliseconds(86_400_123), t.timestamp());
         assert_eq!(out.len(), 4, "a day and some milliseconds on: {out:?}");
+    }
+
+    /// The checksums keep the format: hashing the parts in one call from
+    /// the stack is the streamed XXH3 of them, short or long, and so are the
+    /// seals built on it.
+    #[test]
+    fn the_checksum_is_the_streamed_digest() {
+        use proptest::prelude::*;
+        let parts = proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..6);
+        proptest!(|(parts in parts)| {
+            let slices: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            let mut h = Xxh3::new();
+            for part in &slices {
+                h.update(part);
+            }
+            prop_assert_eq!(xxh3_of(&slices), h.digest());
+        });
+        // A value pinned from the streamed form (format 5).
+        assert_eq!(checksum("customers", b"ana", b"\x05payload"), {
+            let mut h = Xxh3::new();
+            for part in [&b"customers"[..], &[0], &3u64.to_le_bytes(), b"ana", b"\x05payload"] {
+                h.update(part);
+            }
+            h.digest()
+        });
+    }
+
+    #[test]
+    fn rows_and_states_sealed_in_place_are_the_sealed_encodings() {
+        let at = DateTime::from_timestamp(1_700_000_123, 456_000_000).unwrap();
+        let kinds = [
+            Kind::Purchase(Money::from_minor(1234)),
+            Kind::Refund { amount: Money::from_minor(5), purchase: 2 },
+            Kind::Referral { invitee: 77 },
+            Kind::Follow { of: None },
+            Kind::Response { campaign: 3, action: EngagementAction::Click },
+        ];
+        let mut out = vec![9u8; 3];
+        for (seq, kind) in (0u32..).zip(kinds) {
+            let record = Record { id: EventId::from_key(&format!("e{seq}")), at, channel: 4, kind };
+            let start = out.len();
+            append_row(&mut out, Key::Row(11, seq), &record, 1_699_999_000);
+            assert_eq!(out[start..], seal_row(Key::Row(11, seq), &encode_record(&record, 1_699_999_000)));
+        }
+        let sealed = seal_with("customers", Key::Text("ana"), 1, |out| out.extend_from_slice(b"state"));
+        assert_eq!(sealed, seal("customers", Key::Text("ana"), b"state"));
     }
 
     #[test]
