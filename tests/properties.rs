@@ -218,11 +218,16 @@ proptest! {
     ) {
         // The reference: the events in time order (at one instant refunds,
         // resolutions and responses last, then by id bytes), each applied
-        // once; only those it accepts make the set.
+        // once; only those it accepts make the set. In time order a first
+        // purchase at the instant its referrer was last evaluated still
+        // revises the referrer's history (`Revised`): accepted too.
         let mut sorted = events.clone();
         sorted.sort_by_key(time_order);
         let mut reference = fresh_base();
-        let accepted: Vec<Event> = sorted.into_iter().filter(|e| reference.apply(e) == Ok(Applied::New)).collect();
+        let accepted: Vec<Event> = sorted
+            .into_iter()
+            .filter(|e| matches!(reference.apply(e), Ok(Applied::New | Applied::Revised)))
+            .collect();
         let advance = advance.map(|(pos, days)| (pos, t0() + TimeDelta::days(days)));
         if let Some((_, now)) = advance {
             reference.advance_to(now);

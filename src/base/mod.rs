@@ -204,9 +204,11 @@ pub enum Applied {
     /// The same event (same id, same payload) was applied before; nothing changed.
     Duplicate,
     /// The event was new and older than what the base had seen of its
-    /// customer (or of a referrer its first purchase credits): their
-    /// histories were derived again from the event's instant, as if the
-    /// events had come in time order.
+    /// customer, or it is a first purchase at or before the instant a
+    /// referrer it credits was last evaluated to: their histories were
+    /// derived again from the event's instant, as if the events had come in
+    /// time order. (So an event can revise even in time order: a first
+    /// purchase at the instant of its referral.)
     Revised,
 }
 
