@@ -60,6 +60,8 @@ pub use snapshot::{JournalEntry, Snapshot};
 pub(crate) use commit::{conversions_of, derive};
 #[cfg(feature = "store")]
 pub(crate) use journal::explicit_moves;
+#[cfg(feature = "store")]
+pub(crate) use parts::SlotBuffer;
 pub(crate) use record::{Kind, Record};
 use validate::invalid_number;
 

@@ -23,7 +23,34 @@ pub(crate) struct SlotParts<'a> {
     pub open_tickets: &'a [u32],
 }
 
+/// The memory of a base's slots, emptied, kept to build the next base in
+/// (a store's work base is rebuilt by every batch).
+#[derive(Default)]
+pub(crate) struct SlotBuffer(Vec<Slot>);
+
+impl SlotBuffer {
+    /// How many slots it has room for.
+    pub(crate) fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
 impl CustomerBase {
+    /// An empty base that runs `policy`, its slots in `buffer`.
+    pub(crate) fn with_slot_buffer(policy: crate::Policy, buffer: SlotBuffer) -> Self {
+        let mut base = CustomerBase::new(policy);
+        base.slots = buffer.0;
+        base.slots.clear();
+        base
+    }
+
+    /// The base's slots emptied, for [`with_slot_buffer`](Self::with_slot_buffer).
+    pub(crate) fn into_slot_buffer(self) -> SlotBuffer {
+        let mut slots = self.slots;
+        slots.clear();
+        SlotBuffer(slots)
+    }
+
     /// Puts a customer in a new slot as they were derived elsewhere, with
     /// their records (naming customers by this base's slot numbers), and
     /// indexes their events. Returns the slot.

@@ -31,7 +31,7 @@ use super::{
     advances, corrupt, decode_counts, decode_value, encode_counts, fault, followers_of, guarded, interned,
     load_num_with_value, load_records, meta_get, next_row, put_meta, referrers_of, translate,
 };
-use crate::base::{Kind, Record};
+use crate::base::{Kind, Record, SlotBuffer};
 use crate::customer::Customer;
 use crate::eventlog::{EventBatch, Resolution, ingest_disposable};
 use crate::{AttributeValue, CustomerBase, CustomerId, EventId, EventKind, Stage};
@@ -57,6 +57,22 @@ struct Loaded {
     /// Their attributes as stored, kept when the batch sets some (the
     /// customer themselves moves into the work base).
     attributes: Option<BTreeMap<String, AttributeValue>>,
+}
+
+/// The working memory a store keeps from one batch to the next, emptied:
+/// the list of loaded customers and the work base's slots, the largest
+/// buffers of a batch (a few hundred bytes a customer each), are not given
+/// back to the system and faulted in again by every batch of a long run.
+#[derive(Default)]
+pub(super) struct Spare {
+    loaded: Vec<Loaded>,
+    slots: SlotBuffer,
+}
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spare").field("loaded", &self.loaded.capacity()).field("slots", &self.slots.capacity()).finish()
+    }
 }
 
 /// The maps of a batch's work: a fixed fast hasher (their keys are
@@ -121,17 +137,22 @@ impl CustomerStore {
     pub fn apply_batch(&mut self, batch: &EventBatch) -> Result<BatchReport, StoreError> {
         guarded(|| {
             let txn = self.db.writable()?.begin_write()?;
-            let (report, leftovers) = self.apply_in(&txn, batch)?;
+            let spare = std::mem::take(&mut self.spare);
+            let (report, leftovers) = self.apply_in(&txn, batch, spare)?;
             fault::point("before_commit");
             // Freeing the batch's working memory takes a while: with the
-            // `parallel` feature it is done beside the commit.
-            #[cfg(feature = "parallel")]
-            rayon::join(move || drop(leftovers), || txn.commit()).1?;
-            #[cfg(not(feature = "parallel"))]
-            {
-                drop(leftovers);
-                txn.commit()?;
-            }
+            // `parallel` feature it is done beside the commit. The list of
+            // loaded customers is kept, emptied, for the next batch.
+            let free = move || {
+                let (working, work, resolution) = leftovers;
+                let mut loaded = working.loaded;
+                loaded.clear();
+                drop((working.index, resolution));
+                Spare { loaded, slots: work.into_slot_buffer() }
+            };
+            let (spare, committed) = crate::util::join(free, || txn.commit());
+            self.spare = spare;
+            committed?;
             fault::point("after_commit");
             Ok(report)
         })
@@ -145,6 +166,7 @@ impl CustomerStore {
         index: &IdIndex<'_>,
         resolution: &Resolution,
         whole: &HashSet<u32>,
+        mut spare: Vec<Loaded>,
     ) -> Result<Working, StoreError> {
         let customers = txn.open_table(CUSTOMERS)?;
         let names = txn.open_table(NAMES)?;
@@ -152,7 +174,11 @@ impl CustomerStore {
         let referrers = txn.open_table(REFERRERS)?;
         let named = resolution.customers.len();
         let mut work = Working {
-            loaded: Vec::with_capacity(named),
+            loaded: {
+                spare.clear();
+                spare.reserve(named);
+                spare
+            },
             index: HashMap::with_capacity_and_hasher(named, FixedState::default()),
             named: 0,
         };
@@ -264,7 +290,13 @@ impl CustomerStore {
     // One transaction's steps in order: load, apply, write back. Returns
     // the working memory with the report, for the caller to free.
     #[allow(clippy::too_many_lines)]
-    fn apply_in(&self, txn: &WriteTransaction, batch: &EventBatch) -> Result<(BatchReport, Leftovers), StoreError> {
+    fn apply_in(
+        &self,
+        txn: &WriteTransaction,
+        batch: &EventBatch,
+        spare: Spare,
+    ) -> Result<(BatchReport, Leftovers), StoreError> {
+        let Spare { loaded: mut spare, slots: mut spare_slots } = spare;
         // Resolved once: every event id is computed here and nowhere else.
         let resolution = batch.resolve();
         let (old_channels, old_campaigns) = interned(&txn.open_table(CHANNELS)?, &txn.open_table(CAMPAIGNS)?)?;
@@ -279,8 +311,9 @@ impl CustomerStore {
         // faster than one thread.
         let snapshot = self.db.begin_read()?;
         let (working, mut work, report) = loop {
-            let mut working = Self::load_for(txn, &snapshot, &index, &resolution, &whole)?;
-            let mut work = self.work_base(&mut working, &resolution, &old_channels, &old_campaigns, &advances)?;
+            let mut working = Self::load_for(txn, &snapshot, &index, &resolution, &whole, spare)?;
+            let mut work =
+                self.work_base(&mut working, &resolution, &old_channels, &old_campaigns, &advances, spare_slots)?;
             // The work base is thrown away on error (the transaction is
             // dropped), so it needs no copy to roll back.
             match ingest_disposable(&mut work, batch, &resolution) {
@@ -295,6 +328,8 @@ impl CustomerStore {
                     if whole.len() == before {
                         return Err(e.into());
                     }
+                    spare = working.loaded;
+                    spare_slots = work.into_slot_buffer();
                 }
             }
         };
@@ -456,8 +491,9 @@ impl CustomerStore {
         channels: &[String],
         campaigns: &[crate::CampaignId],
         advances: &[DateTime<Utc>],
+        slots: SlotBuffer,
     ) -> Result<CustomerBase, StoreError> {
-        let mut work = CustomerBase::new(self.policy.clone());
+        let mut work = CustomerBase::with_slot_buffer(self.policy.clone(), slots);
         // Sized once: the customers loaded and those the batch creates, and
         // every event of the batch.
         work.reserve(working.loaded.len() + resolution.customers.len() - working.named, resolution.events.len());

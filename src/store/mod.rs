@@ -118,6 +118,8 @@ pub struct CustomerStore {
     db: Db,
     policy: Policy,
     dir: PathBuf,
+    /// The working memory of the last batch, emptied, for the next.
+    spare: batch::Spare,
 }
 
 /// The database, opened for writing or only for reading.
@@ -481,7 +483,7 @@ impl CustomerStore {
             }
             std::fs::rename(&tmp, &file).map_err(|e| path_error(e.to_string()))?;
             let db = Db::Write(Database::open(&file)?);
-            Ok(CustomerStore { db, policy, dir: dir.to_path_buf() })
+            Ok(CustomerStore { db, policy, dir: dir.to_path_buf(), spare: batch::Spare::default() })
         })
     }
 
@@ -545,7 +547,7 @@ impl CustomerStore {
                 serde_json::from_slice(&meta_get(&meta, "policy")?).map_err(|_| corrupt("meta", &"policy"))?;
             drop(meta);
             drop(txn);
-            Ok(CustomerStore { db, policy, dir: dir.to_path_buf() })
+            Ok(CustomerStore { db, policy, dir: dir.to_path_buf(), spare: batch::Spare::default() })
         })
     }
 
