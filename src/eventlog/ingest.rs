@@ -139,10 +139,11 @@ impl EventBatch {
         }
         // Time order, equal instants in the byte order of their keys, equal
         // keys in file order: the sort keys sit next to each other rather
-        // than behind the events.
+        // than behind the events. No two are equal (the positions differ):
+        // the order is the one order, whatever the threads.
         let mut order: Vec<(DateTime<Utc>, &[u8], usize)> =
             self.events.iter().enumerate().map(|(index, e)| (e.at, e.id.as_bytes(), index)).collect();
-        order.sort_unstable();
+        crate::util::par_sort_unstable_by(&mut order, Ord::cmp);
         let keys = table.into_keys();
         let ids: Vec<CustomerId> = crate::util::par_map_min(&keys, 4096, |key| CustomerId::from_key(key));
         let event_ids: Vec<EventId> = crate::util::par_map_min(&self.events, 4096, |e| EventId::from_key(&e.id));
