@@ -244,18 +244,35 @@ impl CustomerStore {
             })
             .collect();
         let touched = work.loaded.len();
+        let settled = |l: &Loaded, full: &HashSet<u32>| {
+            !full.contains(&l.stored.num)
+                && !invitees.contains(&l.stored.num)
+                && l.stored.customer.first_purchase().is_some()
+        };
+        // The lists the first pass below reads, read on the thread pool from
+        // the snapshot (the transaction has written nothing yet).
+        let first_pass: Vec<usize> = (0..touched).filter(|&i| !settled(&work.loaded[i], &full)).collect();
+        let snapshot_referrers = snapshot.open_table(REFERRERS)?;
+        let mut prefetched: HashMap<usize, Vec<(u32, DateTime<Utc>)>> = first_pass
+            .iter()
+            .zip(crate::util::par_map_min(&first_pass, 1024, |&i| {
+                referrers_of(&snapshot_referrers, work.loaded[i].stored.num)
+            }))
+            .map(|(&i, list)| list.map(|list| (i, list)))
+            .collect::<Result<_, StoreError>>()?;
         let mut changed = true;
         while changed {
             changed = false;
             for i in 0..touched {
                 let num = work.loaded[i].stored.num;
                 let whole = full.contains(&num);
-                let settled =
-                    !whole && !invitees.contains(&num) && work.loaded[i].stored.customer.first_purchase().is_some();
-                if work.loaded[i].referrers.is_some() || settled {
+                if work.loaded[i].referrers.is_some() || settled(&work.loaded[i], &full) {
                     continue;
                 }
-                let list = referrers_of(&referrers, num)?;
+                let list = match prefetched.remove(&i) {
+                    Some(list) => list,
+                    None => referrers_of(&referrers, num)?,
+                };
                 for &(referrer, _) in &list {
                     if whole && full.insert(referrer) {
                         changed = true;
