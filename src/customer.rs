@@ -183,6 +183,12 @@ impl Customer {
         self.engine.clock
     }
 
+    /// Makes room for `moves` more moves in the history.
+    #[cfg_attr(not(feature = "store"), allow(dead_code))]
+    pub(crate) fn reserve_history(&mut self, moves: usize) {
+        self.history.reserve(moves);
+    }
+
     pub(crate) fn set_stage(&mut self, transition: Transition) {
         self.stage = transition.to;
         self.history.push(transition);

@@ -241,7 +241,6 @@ impl<K: KeyStore, S: BuildHasher> KeyTable<K, S> {
         }
     }
 
-    #[cfg(feature = "csv")]
     /// Makes room for `more` keys at least without growing the table, and
     /// returns how many keys it holds before it grows: the hash table
     /// rounds its size up, and whatever the caller keeps per key can be

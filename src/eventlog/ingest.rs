@@ -114,8 +114,11 @@ impl EventBatch {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn resolve(&self) -> Resolution {
+        // Sized once for a key per line (most batches name fewer; the
+        // invitees and the followed may add some).
         let mut table: KeyTable = KeyTable::default();
-        let mut seen: Vec<(DateTime<Utc>, usize, &'static str)> = Vec::new();
+        let room = table.reserve(self.events.len());
+        let mut seen: Vec<(DateTime<Utc>, usize, &'static str)> = Vec::with_capacity(room);
         let mut name = |key: &str, at: DateTime<Utc>, index: usize, field: &'static str| {
             let slot = table.insert(key, table.prepare(key)) as usize;
             if slot == seen.len() {

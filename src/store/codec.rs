@@ -614,7 +614,11 @@ pub(super) fn decode_state(key: &str, id: CustomerId, payload: &[u8]) -> Option<
     }
     let mut customer =
         Customer::from_new(NewCustomer { id, key: Some(key.to_owned()), created_at, consent, attributes });
-    for _ in 0..r.varint()? {
+    let moves = r.varint()?;
+    // Bounded by the bytes left (each move takes several): a damaged count
+    // reserves nothing absurd.
+    customer.reserve_history(usize::try_from(moves).unwrap_or(usize::MAX).min(payload.len()));
+    for _ in 0..moves {
         let from = stage_of(r.u8()?)?;
         let to = stage_of(r.u8()?)?;
         let at = read_instant(&mut r, base)?;
