@@ -243,47 +243,7 @@ impl CustomerStore {
                 _ => None,
             })
             .collect();
-        let touched = work.loaded.len();
-        let settled = |l: &Loaded, full: &HashSet<u32>| {
-            !full.contains(&l.stored.num)
-                && !invitees.contains(&l.stored.num)
-                && l.stored.customer.first_purchase().is_some()
-        };
-        // The lists the first pass below reads, read on the thread pool from
-        // the snapshot (the transaction has written nothing yet).
-        let first_pass: Vec<usize> = (0..touched).filter(|&i| !settled(&work.loaded[i], &full)).collect();
-        let snapshot_referrers = snapshot.open_table(REFERRERS)?;
-        let mut prefetched: HashMap<usize, Vec<(u32, DateTime<Utc>)>> = first_pass
-            .iter()
-            .zip(crate::util::par_map_min(&first_pass, 1024, |&i| {
-                referrers_of(&snapshot_referrers, work.loaded[i].stored.num)
-            }))
-            .map(|(&i, list)| list.map(|list| (i, list)))
-            .collect::<Result<_, StoreError>>()?;
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for i in 0..touched {
-                let num = work.loaded[i].stored.num;
-                let whole = full.contains(&num);
-                if work.loaded[i].referrers.is_some() || settled(&work.loaded[i], &full) {
-                    continue;
-                }
-                let list = match prefetched.remove(&i) {
-                    Some(list) => list,
-                    None => referrers_of(&referrers, num)?,
-                };
-                for &(referrer, _) in &list {
-                    if whole && full.insert(referrer) {
-                        changed = true;
-                    }
-                    if work.get(referrer).is_none() {
-                        work.push(load_num_with_value(&names, &customers, referrer)?);
-                    }
-                }
-                work.loaded[i].referrers = Some(list);
-            }
-        }
+        load_referrers(&mut work, &mut full, &invitees, snapshot, &referrers, &names, &customers)?;
         // Histories of those loaded whole, and the customers they name
         // (whose first purchases their credits read).
         let mut i = 0;
@@ -554,6 +514,62 @@ impl CustomerStore {
         }
         Ok(work)
     }
+}
+
+/// Reads who referred the customers loaded so far, unless settled (see
+/// [`CustomerStore::load_for`]), loading those referrers, until nothing
+/// changes: a referrer of a customer loaded whole is loaded whole too.
+fn load_referrers(
+    work: &mut Working,
+    full: &mut HashSet<u32>,
+    invitees: &HashSet<u32>,
+    snapshot: &redb::ReadTransaction,
+    referrers: &impl ReadableTable<u32, &'static [u8]>,
+    names: &impl ReadableTable<u32, &'static [u8]>,
+    customers: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<(), StoreError> {
+    let touched = work.loaded.len();
+    let settled = |l: &Loaded, full: &HashSet<u32>| {
+        !full.contains(&l.stored.num)
+            && !invitees.contains(&l.stored.num)
+            && l.stored.customer.first_purchase().is_some()
+    };
+    // The lists the first pass below reads, read on the thread pool from
+    // the snapshot (the transaction has written nothing yet).
+    let first_pass: Vec<usize> = (0..touched).filter(|&i| !settled(&work.loaded[i], full)).collect();
+    let snapshot_referrers = snapshot.open_table(REFERRERS)?;
+    let mut prefetched: HashMap<usize, Vec<(u32, DateTime<Utc>)>> = first_pass
+        .iter()
+        .zip(crate::util::par_map_min(&first_pass, 1024, |&i| {
+            referrers_of(&snapshot_referrers, work.loaded[i].stored.num)
+        }))
+        .map(|(&i, list)| list.map(|list| (i, list)))
+        .collect::<Result<_, StoreError>>()?;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 0..touched {
+            let num = work.loaded[i].stored.num;
+            let whole = full.contains(&num);
+            if work.loaded[i].referrers.is_some() || settled(&work.loaded[i], full) {
+                continue;
+            }
+            let list = match prefetched.remove(&i) {
+                Some(list) => list,
+                None => referrers_of(referrers, num)?,
+            };
+            for &(referrer, _) in &list {
+                if whole && full.insert(referrer) {
+                    changed = true;
+                }
+                if work.get(referrer).is_none() {
+                    work.push(load_num_with_value(names, customers, referrer)?);
+                }
+            }
+            work.loaded[i].referrers = Some(list);
+        }
+    }
+    Ok(())
 }
 
 /// Which of a slot's `records` a batch (re)writes, given what was loaded
