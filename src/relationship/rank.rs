@@ -470,7 +470,10 @@ mod tests {
             let g = random_graph(n, 3 * n, seed);
             let personal = [(NodeIndex::new(1), 2.0), (NodeIndex::new(n - 1), 1.0)];
             for flow in [Direction::Outgoing, Direction::Incoming] {
-                let options = PageRankOptions { flow, ..tight() };
+                // Above the rounding floor of the L1 change at this size
+                // (`tight()`'s 1e-15 is not: some graphs of a few thousand
+                // nodes stop changing at about 1.1e-15 and never converge).
+                let options = PageRankOptions { flow, tolerance: 1e-12, ..PageRankOptions::default() };
                 let on = |threads| crate::util::on_threads(threads, || {
                     let plain = pagerank(&g, &options).unwrap();
                     let personal = personalized_pagerank(&g, &options, &personal).unwrap();
