@@ -30,7 +30,7 @@
 //! merges every run into one.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
@@ -395,8 +395,8 @@ pub(super) struct IdIndex<'t> {
     filters: redb::Table<'t, u32, &'static [u8]>,
     shared: redb::Table<'t, u64, &'static [u8]>,
     /// Hashes new to the index in this transaction, with their owners: the
-    /// new run (sorted when it is written).
-    pending: HashMap<u64, Vec<u32>, foldhash::fast::FixedState>,
+    /// new run.
+    pending: BTreeMap<u64, Vec<u32>>,
     changed: bool,
 }
 
@@ -419,7 +419,7 @@ impl<'t> IdIndex<'t> {
             runs.push(Run { num, entries, filter, table });
         }
         let shared = txn.open_table(SHARED_IDS)?;
-        Ok(IdIndex { txn, runs, next_run, filters, shared, pending: HashMap::default(), changed: false })
+        Ok(IdIndex { txn, runs, next_run, filters, shared, pending: BTreeMap::new(), changed: false })
     }
 
     /// The run and stored owner of `hash`.
@@ -559,14 +559,11 @@ impl<'t> IdIndex<'t> {
     /// Writes the new run, merges full tiers and records the runs in the
     /// metadata.
     pub(super) fn finish(mut self, meta: &mut redb::Table<'_, &'static str, &'static [u8]>) -> Result<(), StoreError> {
-        let mut pending: Vec<(u64, Vec<u32>)> = std::mem::take(&mut self.pending).into_iter().collect();
-        // The hashes are distinct: the one order, whatever the threads.
-        crate::util::par_sort_unstable_by(&mut pending, |a, b| a.0.cmp(&b.0));
+        let pending = std::mem::take(&mut self.pending);
         if !pending.is_empty() {
             let (num, table) = self.new_run()?;
             let mut writer = RunWriter::new(table, pending.len());
-            for (hash, owners) in &pending {
-                let hash = *hash;
+            for (&hash, owners) in &pending {
                 if let [owner] = owners.as_slice() {
                     writer.push(hash, *owner)?;
                 } else {
