@@ -134,7 +134,6 @@ pub(crate) fn par_sort_unstable_by<T: Send>(items: &mut [T], compare: impl Fn(&T
 
 /// Runs `a` and `b`, side by side on the thread pool with the `parallel`
 /// feature, one after the other without it; returns both results.
-#[cfg_attr(not(feature = "store"), allow(dead_code))]
 pub(crate) fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
     #[cfg(feature = "parallel")]
     return rayon::join(a, b);
@@ -159,10 +158,7 @@ pub(crate) fn pipeline<T: Sync, P: Send, E: Send>(
     let Some(first) = chunks.next() else { return Ok(()) };
     let mut pending = produce(first);
     for next in chunks {
-        #[cfg(feature = "parallel")]
-        let (done, produced) = rayon::join(|| consume(pending), || produce(next));
-        #[cfg(not(feature = "parallel"))]
-        let (done, produced) = (consume(pending), produce(next));
+        let (done, produced) = join(|| consume(pending), || produce(next));
         done?;
         pending = produced;
     }

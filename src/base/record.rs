@@ -53,6 +53,18 @@ pub(crate) enum Kind {
     },
 }
 
+impl Kind {
+    /// The other customer the record names, by number: a referral's
+    /// invitee, the customer a follow follows.
+    #[cfg_attr(not(feature = "store"), allow(dead_code))]
+    pub(crate) fn named_customer_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } => Some(n),
+            _ => None,
+        }
+    }
+}
+
 impl Record {
     /// Where the record stands in its customer's time order: by instant;
     /// at one instant refunds, resolutions and campaign responses after

@@ -141,8 +141,8 @@ impl CustomerStore {
             let (report, leftovers) = self.apply_in(&txn, batch, spare)?;
             fault::point("before_commit");
             // Freeing the batch's working memory takes a while: with the
-            // `parallel` feature it is done beside the commit. The list of
-            // loaded customers is kept, emptied, for the next batch.
+            // `parallel` feature it is done beside the commit. The two
+            // largest buffers are kept, emptied, for the next batch.
             let free = move || {
                 let (working, work, resolution) = leftovers;
                 let mut loaded = working.loaded;
@@ -642,11 +642,13 @@ fn rewrite(
     for (pos, record) in parts.records.iter().enumerate().skip(from as usize) {
         let seq = offset + pos as u32;
         let mut record = *record;
-        match &mut record.kind {
-            // Customers by store number, positions among all their rows.
-            Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } => *n = global[*n as usize],
-            Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } => *p += offset,
-            _ => {}
+        // Customers by store number (as `translate` renumbers them),
+        // positions among all their rows.
+        if let Some(n) = record.kind.named_customer_mut() {
+            *n = global[*n as usize];
+        }
+        if let Kind::Refund { purchase: p, .. } | Kind::TicketResolved { ticket: p } = &mut record.kind {
+            *p += offset;
         }
         rows.push(first + ends.len() as u64);
         append_row(&mut sealed, Key::Row(u64::from(num), seq), &record, epoch);

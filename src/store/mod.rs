@@ -858,14 +858,12 @@ impl CustomerStore {
 
 /// `records` with the customers they name renumbered by `map`.
 fn translate(records: &[Record], map: &impl Fn(u32) -> Result<u32, StoreError>) -> Result<Vec<Record>, StoreError> {
-    use crate::base::Kind;
     records
         .iter()
         .map(|r| {
             let mut r = *r;
-            match &mut r.kind {
-                Kind::Referral { invitee: n } | Kind::Follow { of: Some(n) } => *n = map(*n)?,
-                _ => {}
+            if let Some(n) = r.kind.named_customer_mut() {
+                *n = map(*n)?;
             }
             Ok(r)
         })
